@@ -1,0 +1,1 @@
+/* PLACEHOLDER */ typedef int stack_build_placeholder_t;

@@ -1,0 +1,39 @@
+/* The CLI: global options, then one function per command (cli/cmd_*.c). */
+#ifndef STACK_CLI_CLI_H
+#define STACK_CLI_CLI_H
+
+#include "spec/spec.h"
+#include "util/strv.h"
+
+/* Exit codes, as documented in README.md. */
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_FAILURE = 1, /* a runtime failure: a syscall, a build step */
+	CLI_EXIT_USAGE = 2,   /* bad command line or invalid stack file */
+};
+
+struct cli_globals {
+	struct strv files;    /* -f FILE, repeatable */
+	const char *project;  /* -p NAME */
+	struct strv profiles; /* --profile NAME */
+};
+
+typedef int (*cli_command_fn)(struct cli_globals *g, int argc, char **argv);
+
+struct cli_command {
+	const char *name;
+	cli_command_fn fn;
+	const char *summary;
+};
+
+/* Load the stack named by the globals; on error print every diagnostic to
+ * stderr and return CLI_EXIT_USAGE. */
+int cli_load_stack(struct cli_globals *g, struct spec_stack **out);
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int cmd_config(struct cli_globals *g, int argc, char **argv);
+int cmd_dockerfile(struct cli_globals *g, int argc, char **argv);
+int cmd_run(struct cli_globals *g, int argc, char **argv);
+
+#endif

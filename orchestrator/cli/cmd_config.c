@@ -1,0 +1,13 @@
+/* PLACEHOLDER: replaced by the owner of this command. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+
+int cmd_config(struct cli_globals *g, int argc, char **argv)
+{
+	(void)g;
+	(void)argc;
+	(void)argv;
+	fputs("stack config: not implemented yet\n", stderr);
+	return CLI_EXIT_FAILURE;
+}

@@ -1,0 +1,31 @@
+#include "cli/cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+int cli_load_stack(struct cli_globals *g, struct spec_stack **out)
+{
+	struct spec_load_opts opts = {
+		.files = g->files,
+		.project_name = g->project,
+		.profiles = g->profiles,
+	};
+	struct diag_list diags = {0};
+	int r = spec_load(&opts, out, &diags);
+	diag_sort(&diags);
+	diag_print(&diags, stderr);
+	bool failed = r < 0 || diag_failed(&diags);
+	diag_free(&diags);
+	return failed ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "stack %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nRun 'stack %s --help' for usage.\n", cmd);
+	return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,91 @@
+/* stack: global options, then dispatch to one command. */
+#include "cli/cli.h"
+#include "util/mem.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct cli_command commands[] = {
+	{"config", cmd_config, "Validate and print the resolved stack file"},
+	{"dockerfile", cmd_dockerfile, "Print the parse of a Dockerfile as JSON"},
+	{"run", cmd_run, "Run a one-off container for a service"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: stack [OPTIONS] COMMAND [ARGS...]\n\n"
+		     "Options:\n"
+		     "  -f, --file FILE        stack file (repeatable; later files override)\n"
+		     "  -p, --project-name NAME\n"
+		     "      --profile NAME     enable services of this profile (repeatable)\n"
+		     "  -h, --help             show this help\n"
+		     "      --version          show the version\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"file", required_argument, NULL, 'f'},
+		{"project-name", required_argument, NULL, 'p'},
+		{"profile", required_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	struct cli_globals g = {0};
+	int c, rc;
+
+	/* '+': stop at the command name; its options are its own. */
+	while ((c = getopt_long(argc, argv, "+f:p:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			strv_push(&g.files, optarg);
+			break;
+		case 'p':
+			g.project = optarg;
+			break;
+		case 'P':
+			strv_push(&g.profiles, optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			rc = CLI_EXIT_OK;
+			goto out;
+		case 'V':
+			printf("stack version %s\n", STACK_VERSION);
+			rc = CLI_EXIT_OK;
+			goto out;
+		default:
+			usage(stderr);
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	const char *name = argv[optind];
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(commands[i].name, name) == 0) {
+			optind++;
+			/* Commands parse their own options from a fresh getopt state. */
+			int sub_argc = argc - optind + 1;
+			char **sub_argv = argv + optind - 1;
+			optind = 1;
+			rc = commands[i].fn(&g, sub_argc, sub_argv);
+			goto out;
+		}
+	}
+	fprintf(stderr, "stack: unknown command `%s`\nRun 'stack --help' for the list of commands.\n", name);
+	rc = CLI_EXIT_USAGE;
+out:
+	strv_free(&g.files);
+	strv_free(&g.profiles);
+	return rc;
+}

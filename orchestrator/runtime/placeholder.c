@@ -1,0 +1,1 @@
+/* PLACEHOLDER */ typedef int stack_runtime_placeholder_t;

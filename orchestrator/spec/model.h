@@ -1,0 +1,233 @@
+/* The typed model of a stack file, after interpolation, merging of -f files,
+ * validation and normalization.  Everything here is owned by the spec_stack
+ * and freed by spec_stack_free().  The runtime never sees this type: the CLI
+ * and supervisor translate a spec_service into a runtime config. */
+#ifndef STACK_SPEC_MODEL_H
+#define STACK_SPEC_MODEL_H
+
+#include "util/strv.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where a value came from, for errors found after loading (plan, build). */
+struct spec_pos {
+	const char *file; /* interned in spec_stack.files; never freed separately */
+	int line, col;
+};
+
+struct spec_kv {
+	char *key;
+	char *value; /* NULL: key without value (e.g. an ARG or env with no default) */
+	bool secret; /* never printed by `stack config` (env_file values marked secret) */
+};
+
+struct spec_kvlist {
+	struct spec_kv *v;
+	size_t n, cap;
+};
+
+/* ---- bases: where external images come from ---- */
+enum spec_base_kind {
+	SPEC_BASE_PULL,        /* pull: REF (registry) */
+	SPEC_BASE_ROOTFS,      /* rootfs: PATH (dir or tar[.gz|.zst]) */
+	SPEC_BASE_OCI,         /* oci: PATH (OCI layout dir or archive) */
+	SPEC_BASE_DEBOOTSTRAP, /* debootstrap: {suite, variant, mirror, include} */
+};
+
+struct spec_base {
+	char *name; /* as named in FROM lines: "debian:bookworm" */
+	enum spec_base_kind kind;
+	char *ref;  /* PULL: normalized reference (docker.io/library/ubuntu:focal) */
+	char *path; /* ROOTFS, OCI: absolute path */
+	struct {
+		char *suite, *variant, *mirror;
+		struct strv include;
+	} debootstrap;
+	bool implicit; /* not in the file: a FROM or image: naming a registry image */
+	struct spec_pos pos;
+};
+
+/* ---- images: built from Dockerfiles, in the order their FROMs imply ---- */
+struct spec_image {
+	char *name;
+	char *context;           /* absolute */
+	char *dockerfile;        /* absolute; NULL when dockerfile_inline is set */
+	char *dockerfile_inline; /* Dockerfile text given in the stack file */
+	struct spec_kvlist args;
+	char *target;
+	struct spec_kvlist labels;
+	char *service; /* set when created by a service's `build:` (name PROJECT-SERVICE) */
+	struct spec_pos pos;
+};
+
+/* ---- secrets ---- */
+struct spec_secret {
+	char *name;
+	char *file;        /* absolute; or NULL */
+	char *environment; /* variable name; or NULL */
+	struct spec_pos pos;
+};
+
+/* ---- services ---- */
+enum spec_proto { SPEC_PROTO_TCP, SPEC_PROTO_UDP };
+
+struct spec_port {       /* ranges are expanded into one entry per port */
+	char *host_ip;       /* NULL: all addresses */
+	uint16_t published;  /* 0: ephemeral host port */
+	uint16_t target;
+	enum spec_proto protocol;
+};
+
+enum spec_mount_type { SPEC_MOUNT_BIND, SPEC_MOUNT_VOLUME, SPEC_MOUNT_TMPFS };
+
+struct spec_mount {
+	enum spec_mount_type type;
+	char *source; /* BIND: absolute host path; VOLUME: volume name; TMPFS: NULL */
+	char *target; /* absolute path in the container */
+	bool read_only;
+	uint64_t tmpfs_size; /* bytes, 0 = kernel default */
+	uint32_t tmpfs_mode; /* 0 = 01777 */
+	bool create_host_path; /* short syntax: docker creates a missing dir */
+};
+
+struct spec_secret_ref {
+	char *source; /* name in top-level secrets */
+	char *target; /* absolute; short form: /run/secrets/SOURCE */
+	int64_t uid, gid; /* -1 = unset */
+	uint32_t mode;    /* default 0444 */
+};
+
+struct spec_ulimit {
+	char *name;   /* nofile, nproc, ... */
+	int resource; /* RLIMIT_* */
+	int64_t soft, hard; /* -1 = unlimited */
+};
+
+enum spec_health_kind {
+	SPEC_HEALTH_INHERIT, /* no healthcheck key: use the image's HEALTHCHECK */
+	SPEC_HEALTH_NONE,    /* test: NONE, or disable: true */
+	SPEC_HEALTH_CMD,     /* exec form: argv in test */
+	SPEC_HEALTH_SHELL,   /* CMD-SHELL or plain string: one string in test */
+	SPEC_HEALTH_TCP,     /* native: connect to port */
+	SPEC_HEALTH_HTTP,    /* native: GET path on port, expect status */
+};
+
+struct spec_health {
+	enum spec_health_kind kind;
+	struct strv test;
+	uint16_t port;
+	char *path;   /* HTTP, default "/" */
+	int status;   /* HTTP, 0 = any 2xx/3xx */
+	/* nanoseconds; Docker's defaults are filled in by the loader:
+	 * interval 30s, timeout 30s, start_period 0, start_interval 5s, retries 3 */
+	int64_t interval, timeout, start_period, start_interval;
+	int retries;
+};
+
+enum spec_restart { SPEC_RESTART_NO, SPEC_RESTART_ALWAYS, SPEC_RESTART_ON_FAILURE, SPEC_RESTART_UNLESS_STOPPED };
+
+enum spec_dep_condition {
+	SPEC_DEP_STARTED,
+	SPEC_DEP_HEALTHY,
+	SPEC_DEP_COMPLETED,
+};
+
+struct spec_depends {
+	char *service;
+	enum spec_dep_condition condition;
+	bool restart;
+	bool required;
+	struct spec_pos pos;
+};
+
+enum spec_seccomp { SPEC_SECCOMP_DEFAULT, SPEC_SECCOMP_UNCONFINED, SPEC_SECCOMP_PROFILE };
+
+enum spec_network_mode { SPEC_NET_PRIVATE, SPEC_NET_NONE, SPEC_NET_HOST };
+
+struct spec_service {
+	char *name;
+	struct spec_pos pos;
+
+	char *image; /* the image to run: a stack image, a base, or a registry ref */
+	bool has_build; /* `build:` given: image names the spec_image made for it */
+
+	struct strv command;    /* string form is split like a shell would, not run via sh -c */
+	bool command_set;
+	struct strv entrypoint;
+	bool entrypoint_set;
+	struct spec_kvlist environment; /* env_file entries first, then environment; later wins */
+	struct strv env_file;           /* absolute paths, for `stack config` */
+	char *working_dir;
+	char *user;
+	char *hostname;
+	enum spec_network_mode network_mode;
+
+	struct spec_port *ports;
+	size_t n_ports;
+	struct spec_mount *mounts; /* volumes and tmpfs, in file order */
+	size_t n_mounts;
+	struct spec_secret_ref *secrets;
+	size_t n_secrets;
+	bool read_only;
+
+	struct strv cap_add;  /* upper-case, without CAP_ prefix; "ALL" allowed */
+	struct strv cap_drop;
+
+	int64_t pids_limit;    /* 0 = unset, -1 = unlimited */
+	int64_t mem_limit;     /* bytes, 0 = unset */
+	int64_t memswap_limit; /* bytes, 0 = unset, -1 = unlimited swap */
+	uint64_t cpu_shares;   /* 0 = unset */
+	int64_t nano_cpus;     /* cpus * 1e9, 0 = unset */
+
+	bool no_new_privileges;          /* default true */
+	enum spec_seccomp seccomp;
+	char *seccomp_profile;           /* absolute path when SPEC_SECCOMP_PROFILE */
+
+	struct spec_ulimit *ulimits;
+	size_t n_ulimits;
+	bool init;                 /* default true: our init as PID 1 */
+	int stop_signal;           /* default SIGTERM */
+	int64_t stop_grace_period; /* ns, default 10s */
+
+	enum spec_restart restart;
+	int restart_max; /* on-failure:N, 0 = unlimited */
+
+	struct spec_depends *depends_on;
+	size_t n_depends_on;
+	struct spec_health health;
+	struct spec_kvlist labels;
+	struct strv profiles;
+};
+
+struct spec_stack {
+	char *name;        /* project name */
+	char *project_dir; /* absolute; relative paths in the file resolve here */
+	struct strv files; /* absolute paths of the stack files, in -f order */
+
+	struct spec_base *bases;
+	size_t n_bases;
+	struct spec_image *images;
+	size_t n_images;
+	struct spec_secret *secrets;
+	size_t n_secrets;
+	struct spec_service *services;
+	size_t n_services;
+};
+
+void spec_kvlist_set(struct spec_kvlist *l, const char *key, const char *value); /* replace or append */
+const struct spec_kv *spec_kvlist_get(const struct spec_kvlist *l, const char *key);
+void spec_kvlist_free(struct spec_kvlist *l);
+
+const struct spec_base *spec_find_base(const struct spec_stack *s, const char *name);
+const struct spec_image *spec_find_image(const struct spec_stack *s, const char *name);
+const struct spec_secret *spec_find_secret(const struct spec_stack *s, const char *name);
+const struct spec_service *spec_find_service(const struct spec_stack *s, const char *name);
+
+/* Add an implicit `pull:` base (a FROM naming a registry image). */
+struct spec_base *spec_add_implicit_base(struct spec_stack *s, const char *name, const char *ref);
+
+void spec_stack_free(struct spec_stack *s);
+
+#endif

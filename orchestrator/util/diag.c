@@ -1,0 +1,98 @@
+#include "util/diag.h"
+#include "util/mem.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DIAG_DEFAULT_LIMIT 100
+
+static struct diag overflow_sink;
+
+struct diag *diag_add(struct diag_list *dl, const char *file, int line, int col, const char *fmt, ...)
+{
+	size_t limit = dl->limit ? dl->limit : DIAG_DEFAULT_LIMIT;
+	if (dl->n >= limit) {
+		/* A file with thousands of errors helps nobody; keep the first ones.
+		 * The sink lets callers attach hints without checking. */
+		free(overflow_sink.hint);
+		overflow_sink.hint = NULL;
+		return &overflow_sink;
+	}
+	dl->v = xgrow(dl->v, &dl->cap, dl->n + 1, sizeof(*dl->v));
+	struct diag *d = &dl->v[dl->n++];
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&d->msg, fmt, ap) < 0)
+		d->msg = xstrdup("(message lost)");
+	va_end(ap);
+	d->file = xstrdup(file ? file : "<input>");
+	d->line = line;
+	d->col = col;
+	d->hint = NULL;
+	return d;
+}
+
+void diag_hint(struct diag *d, const char *fmt, ...)
+{
+	if (d == &overflow_sink)
+		return;
+	va_list ap;
+	char *h = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&h, fmt, ap) < 0)
+		h = NULL;
+	va_end(ap);
+	free(d->hint);
+	d->hint = h;
+}
+
+static int diag_cmp(const void *a, const void *b)
+{
+	const struct diag *x = a, *y = b;
+	int c = strcmp(x->file, y->file);
+	if (c)
+		return c;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return x < y ? -1 : (x > y);
+}
+
+void diag_sort(struct diag_list *dl)
+{
+	/* qsort is not stable; diag_cmp falls back to array order, which makes it so. */
+	if (dl->n > 1)
+		qsort(dl->v, dl->n, sizeof(*dl->v), diag_cmp);
+}
+
+void diag_print(const struct diag_list *dl, FILE *out)
+{
+	for (size_t i = 0; i < dl->n; i++) {
+		const struct diag *d = &dl->v[i];
+		if (d->line > 0 && d->col > 0)
+			fprintf(out, "%s:%d:%d: error: %s\n", d->file, d->line, d->col, d->msg);
+		else if (d->line > 0)
+			fprintf(out, "%s:%d: error: %s\n", d->file, d->line, d->msg);
+		else
+			fprintf(out, "%s: error: %s\n", d->file, d->msg);
+		if (d->hint)
+			fprintf(out, "  hint: %s\n", d->hint);
+	}
+	size_t limit = dl->limit ? dl->limit : DIAG_DEFAULT_LIMIT;
+	if (dl->n >= limit)
+		fprintf(out, "stack: too many errors, stopped after %zu\n", dl->n);
+}
+
+void diag_free(struct diag_list *dl)
+{
+	for (size_t i = 0; i < dl->n; i++) {
+		free(dl->v[i].file);
+		free(dl->v[i].msg);
+		free(dl->v[i].hint);
+	}
+	free(dl->v);
+	dl->v = NULL;
+	dl->n = dl->cap = 0;
+}

@@ -1,0 +1,69 @@
+#include "util/error.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+int st_error(st_error_t *err, int status, const char *fmt, ...)
+{
+	if (!err || *err)
+		return -1;
+	va_list ap;
+	char *msg = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	struct st_error *e = xzalloc(sizeof(*e));
+	e->status = status;
+	e->msg = msg ? msg : xstrdup("(error message lost: out of memory)");
+	*err = e;
+	return -1;
+}
+
+int st_error_prefix(st_error_t *err, const char *fmt, ...)
+{
+	if (!err || !*err)
+		return -1;
+	va_list ap;
+	char *ctx = NULL;
+	va_start(ap, fmt);
+	int r = vasprintf(&ctx, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -1;
+	char *msg = xasprintf("%s: %s", ctx, (*err)->msg);
+	free(ctx);
+	free((*err)->msg);
+	(*err)->msg = msg;
+	return -1;
+}
+
+void st_error_free(st_error_t *err)
+{
+	if (!err || !*err)
+		return;
+	free((*err)->msg);
+	free(*err);
+	*err = NULL;
+}
+
+char *st_error_text(const struct st_error *e)
+{
+	if (!e)
+		return xstrdup("unknown error");
+	if (e->status > 0)
+		return xasprintf("%s: %s", e->msg, strerror(e->status));
+	return xstrdup(e->msg);
+}
+
+void st_error_print(st_error_t *err, FILE *out)
+{
+	if (!err || !*err)
+		return;
+	char *t = st_error_text(*err);
+	fprintf(out, "stack: %s\n", t);
+	free(t);
+	st_error_free(err);
+}

@@ -1,0 +1,162 @@
+#include "util/fs.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FS_DEFAULT_MAX (64u << 20)
+
+int fs_read_file(const char *path, size_t max_size, char **out, size_t *len, st_error_t *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return st_error(err, errno, "open `%s`", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return st_error(err, errno, "stat `%s`", path);
+	if (S_ISDIR(st.st_mode))
+		return st_error(err, EISDIR, "read `%s`", path);
+	size_t max = max_size ? max_size : FS_DEFAULT_MAX;
+	size_t cap = 4096, n = 0;
+	_cleanup_free_ char *buf = xmalloc(cap + 1);
+	for (;;) {
+		if (n == cap) {
+			if (cap >= max)
+				return st_error(err, EFBIG, "read `%s`: larger than %zu bytes", path, max);
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return st_error(err, errno, "read `%s`", path);
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max)
+			return st_error(err, EFBIG, "read `%s`: larger than %zu bytes", path, max);
+	}
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	*out = steal_pointer(&buf);
+	return 0;
+}
+
+int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, st_error_t *err)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return st_error(err, errno, "create `%s`", tmp);
+	const char *p = data;
+	size_t left = len;
+	while (left > 0) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			unlink(tmp);
+			return st_error(err, e, "write `%s`", tmp);
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return st_error(err, e, "fsync `%s`", tmp);
+	}
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return st_error(err, e, "rename `%s` to `%s`", tmp, path);
+	}
+	return 0;
+}
+
+int fs_mkdir_p(const char *path, mode_t mode, st_error_t *err)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return st_error(err, errno, "mkdir `%s`", p);
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return st_error(err, errno, "mkdir `%s`", p);
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	int r = flag == FTW_DP ? rmdir(path) : unlink(path);
+	return r < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int fs_remove_tree(const char *path, st_error_t *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : st_error(err, errno, "stat `%s`", path);
+	if (nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+		return st_error(err, errno, "remove `%s`", path);
+	return 0;
+}
+
+char *fs_path_join_clean(const char *base, const char *path)
+{
+	_cleanup_free_ char *joined = path[0] == '/' ? xstrdup(path) : xasprintf("%s/%s", base, path);
+	size_t n = strlen(joined);
+	char *out = xmalloc(n + 2);
+	size_t o = 0;
+	const char *s = joined;
+	while (*s) {
+		while (*s == '/')
+			s++;
+		if (!*s)
+			break;
+		const char *e = strchr(s, '/');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		if (len == 1 && s[0] == '.') {
+			/* skip */
+		} else if (len == 2 && s[0] == '.' && s[1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+		} else {
+			out[o++] = '/';
+			memcpy(out + o, s, len);
+			o += len;
+		}
+		s += len;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return out;
+}
+
+char *fs_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}

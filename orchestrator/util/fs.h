@@ -1,0 +1,22 @@
+/* File helpers: whole-file reads, atomic writes, recursive mkdir/remove. */
+#ifndef STACK_UTIL_FS_H
+#define STACK_UTIL_FS_H
+
+#include "util/error.h"
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Read a whole file (NUL-terminated; *len excludes the NUL).  max_size 0 = 64 MiB. */
+int fs_read_file(const char *path, size_t max_size, char **out, size_t *len, st_error_t *err);
+/* Write via a temp file in the same directory, fsync, rename: readers see
+ * the old or the new content, never half of it. */
+int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, st_error_t *err);
+int fs_mkdir_p(const char *path, mode_t mode, st_error_t *err);
+/* rm -rf that does not cross mount points; a missing path is not an error. */
+int fs_remove_tree(const char *path, st_error_t *err);
+/* Absolute, lexically cleaned path of `path` relative to `base` (no symlink resolution). */
+char *fs_path_join_clean(const char *base, const char *path);
+char *fs_dirname(const char *path);
+
+#endif

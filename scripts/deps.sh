@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install every build, test and benchmark dependency from Debian's archive.
+# Idempotent: a second run on a set-up machine only checks.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  libyaml-dev libuv1-dev libcap-ng-dev libseccomp-dev libjansson-dev
+  libssl-dev libarchive-dev libcurl4-openssl-dev
+  # tests
+  libcmocka-dev bats valgrind python3 python3-jsonschema python3-yaml
+  busybox-static iproute2 procps util-linux
+  # images and peers for benchmarks
+  debootstrap hyperfine crun runc
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (README: "Run the tests").
+#   1. deps, release build, every ctest (cmocka units + bats CLI, real containers)
+#   2. the units and CLI suites again under ASan+UBSan
+#   3. each libFuzzer target for $FUZZ_SECONDS (default 60) from its seed corpus
+#   4. valgrind: `stack config` on the espresso example leaks nothing
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+
+[ "$(id -u)" = 0 ] || { echo "test.sh: run as root (containers, cgroups, mounts)"; exit 2; }
+scripts/deps.sh
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "build (release)"
+BUILD_DIR=build scripts/build.sh
+step "ctest (release)"
+(cd build && ctest --output-on-failure)
+
+step "build + ctest (ASan+UBSan)"
+BUILD_DIR=build-asan scripts/build.sh -DCMAKE_BUILD_TYPE=Debug -DSTACK_SANITIZE=ON
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure)
+
+step "fuzz (${FUZZ_SECONDS}s each)"
+BUILD_DIR=build-fuzz CC=clang scripts/build.sh -DCMAKE_BUILD_TYPE=Debug -DSTACK_FUZZ=ON
+for bin in build-fuzz/tests/fuzz_*; do
+  [ -x "$bin" ] || continue
+  name=$(basename "$bin")
+  corpus=tests/fuzz/corpus/${name#fuzz_}
+  work=$(mktemp -d)
+  echo "fuzz: $name (seeds: $corpus)"
+  "$bin" -max_total_time="$FUZZ_SECONDS" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 "$work" "$corpus" 2>&1 | tail -n 12
+  rm -rf "$work"
+done
+
+step "valgrind"
+if [ -f examples/espresso/stack.yaml ]; then
+  valgrind --error-exitcode=3 --leak-check=full --show-leak-kinds=definite,indirect,possible \
+    --errors-for-leak-kinds=definite,indirect,possible -q \
+    build/orchestrator/stack -f examples/espresso/stack.yaml config >/dev/null
+  echo "valgrind: stack config on examples/espresso: no leaks, no errors"
+fi
+
+# Summary from the release run, for readers of CI logs.
+(cd build && ctest 2>&1 | grep -E 'tests passed|tests failed')

@@ -1,0 +1,121 @@
+/* Units for util/: strv, diag ordering and formatting, path cleaning, errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "util/diag.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/mem.h"
+#include "util/strv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void test_strv(void **state)
+{
+	(void)state;
+	struct strv sv = {0};
+	assert_non_null(strv_argv(&sv));
+	assert_null(strv_argv(&sv)[0]);
+	strv_push(&sv, "a");
+	strv_pushf(&sv, "%s-%d", "b", 2);
+	assert_int_equal(sv.n, 2);
+	assert_string_equal(sv.v[1], "b-2");
+	assert_null(sv.v[2]);
+	assert_true(strv_contains(&sv, "a"));
+	assert_false(strv_contains(&sv, "c"));
+	strv_free(&sv);
+}
+
+static void test_path_clean(void **state)
+{
+	(void)state;
+	static const char *cases[][3] = {
+		{"/a/b", "c", "/a/b/c"},
+		{"/a/b", "./c/../d/", "/a/b/d"},
+		{"/a/b", "../../../x", "/x"},
+		{"/a", "/abs//path/.", "/abs/path"},
+		{"/", ".", "/"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *p = fs_path_join_clean(cases[i][0], cases[i][1]);
+		assert_string_equal(p, cases[i][2]);
+		free(p);
+	}
+}
+
+static void test_diag_sorted_output(void **state)
+{
+	(void)state;
+	struct diag_list dl = {0};
+	diag_add(&dl, "b.yaml", 3, 1, "third");
+	struct diag *d = diag_add(&dl, "a.yaml", 9, 2, "second");
+	diag_hint(d, "do %s", "this");
+	diag_add(&dl, "a.yaml", 1, 5, "first");
+	diag_sort(&dl);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	diag_print(&dl, f);
+	fclose(f);
+	assert_string_equal(buf, "a.yaml:1:5: error: first\n"
+				 "a.yaml:9:2: error: second\n"
+				 "  hint: do this\n"
+				 "b.yaml:3:1: error: third\n");
+	free(buf);
+	diag_free(&dl);
+}
+
+static void test_error_chain(void **state)
+{
+	(void)state;
+	st_error_t err = NULL;
+	assert_int_equal(st_error(&err, ENOENT, "open `%s`", "/x"), -1);
+	/* The first error wins: a cleanup path must not overwrite the cause. */
+	st_error(&err, EPERM, "later");
+	st_error_prefix(&err, "mount %s", "/espresso/.env");
+	char *t = st_error_text(err);
+	assert_string_equal(t, "mount /espresso/.env: open `/x`: No such file or directory");
+	free(t);
+	st_error_free(&err);
+	assert_null(err);
+}
+
+static void test_atomic_write(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/stack-util-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *sub = xasprintf("%s/x/y", dir), *file = xasprintf("%s/f", sub);
+	st_error_t err = NULL;
+	assert_int_equal(fs_mkdir_p(sub, 0755, &err), 0);
+	assert_int_equal(fs_write_file_atomic(file, "hello", 5, 0644, &err), 0);
+	char *data = NULL;
+	size_t len = 0;
+	assert_int_equal(fs_read_file(file, 0, &data, &len, &err), 0);
+	assert_int_equal(len, 5);
+	assert_string_equal(data, "hello");
+	free(data);
+	assert_int_equal(fs_read_file(sub, 0, &data, &len, &err), -1);
+	assert_int_equal(err->status, EISDIR);
+	st_error_free(&err);
+	assert_int_equal(fs_remove_tree(dir, &err), 0);
+	assert_int_equal(access(dir, F_OK), -1);
+	free(sub);
+	free(file);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strv),
+		cmocka_unit_test(test_path_clean),
+		cmocka_unit_test(test_diag_sorted_output),
+		cmocka_unit_test(test_error_chain),
+		cmocka_unit_test(test_atomic_write),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
