@@ -1,0 +1,106 @@
+/* Per-container cgroups on cgroup v1, v2 and hybrid hosts.
+ *
+ * The host layout is read from /proc/self/mountinfo: each wanted controller
+ * (memory, pids, cpu, plus cpuacct and freezer when they are v1) is taken
+ * from the v1 hierarchy it is mounted on, else from the cgroup2 mount if that
+ * lists it in cgroup.controllers.  On hybrid hosts (v1 controllers plus a
+ * cgroup2 mount with few or none) the container also gets a directory in the
+ * cgroup2 tree: it tracks every process and gives cgroup.kill.  A host where
+ * a requested limit's controller exists nowhere is an error, not a no-op.
+ *
+ * A container's cgroup is PARENT/NAME in every hierarchy, PARENT relative to
+ * the hierarchy's root (not to our own cgroup).  PARENT defaults to
+ * $STACK_CGROUP_PARENT, else "stack". */
+#ifndef STACK_RUNTIME_CGROUP_H
+#define STACK_RUNTIME_CGROUP_H
+
+#include "util/error.h"
+#include "util/strv.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* 0 means "not set" for every field. */
+struct rt_cgroup_limits {
+	int64_t memory;      /* bytes (v1 memory.limit_in_bytes, v2 memory.max) */
+	int64_t memory_swap; /* memory+swap bytes, Docker's --memory-swap; 0: same as
+	                      * memory (no swap at all), -1: unlimited swap */
+	int64_t pids;        /* pids.max; -1: unlimited */
+	uint64_t cpu_shares; /* v1 cpu.shares; v2 cpu.weight = 1 + ((s-2)*9999)/262142 */
+	int64_t cpu_quota_us;  /* cfs quota per period; e.g. cpus=1.5 -> 150000 */
+	int64_t cpu_period_us; /* 0: 100000 */
+};
+
+struct rt_cgroup_opts {
+	const char *parent;  /* NULL: $STACK_CGROUP_PARENT, else "stack" */
+	/* Tests: use this cgroup2 mount as the only hierarchy (v1 ignored). */
+	const char *v2_root;
+	/* Tests: parse this file instead of /proc/self/mountinfo. */
+	const char *mountinfo;
+};
+
+struct rt_cgroup;
+
+/* Create PARENT/NAME in every relevant hierarchy and apply `lim` (may be
+ * NULL).  On failure nothing is left behind and the error names the file
+ * and the value ("write `1073741824` to `/sys/fs/cgroup/memory/stack/x/
+ * memory.limit_in_bytes`: Invalid argument").  Limits the host cannot apply
+ * only in part (e.g. no memory.memsw.* without swap accounting) are applied
+ * as far as possible and described in rt_cgroup_warnings().  An existing
+ * cgroup of that name (left by a crash) is reused after killing its
+ * processes.  `opts` may be NULL. */
+int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim,
+		     const struct rt_cgroup_opts *opts, struct rt_cgroup **out, st_error_t *err);
+
+/* Human-readable warnings from create (never NULL; may be empty). */
+const struct strv *rt_cgroup_warnings(const struct rt_cgroup *cg);
+
+/* "PARENT/NAME", for the state file and `stack ps`. */
+const char *rt_cgroup_path(const struct rt_cgroup *cg);
+
+/* Move `pid` (all its threads) into the cgroup in every hierarchy, by
+ * writing cgroup.procs.  Call it before the child execs (e.g. while it
+ * waits on a sync pipe). */
+int rt_cgroup_add_pid(struct rt_cgroup *cg, pid_t pid, st_error_t *err);
+
+/* The cgroup2 directory's O_DIRECTORY fd (owned by cg) for clone3()'s
+ * CLONE_INTO_CGROUP, or -1 when there is no cgroup2 directory.  When
+ * rt_cgroup_has_v1() is true the child must still be added with
+ * rt_cgroup_add_pid() (adding it again to the v2 dir is harmless). */
+int rt_cgroup_v2_fd(const struct rt_cgroup *cg);
+bool rt_cgroup_has_v1(const struct rt_cgroup *cg);
+
+/* True when the kernel OOM-killed a process of this cgroup (v1
+ * memory.oom_control "oom_kill", v2 memory.events "oom_kill"). */
+bool rt_cgroup_oom_killed(struct rt_cgroup *cg);
+
+/* Current number of processes (pids.current, else a count of cgroup.procs). */
+int rt_cgroup_count_procs(struct rt_cgroup *cg, st_error_t *err);
+
+/* Send `sig` to every process: v2 cgroup.kill when sig is SIGKILL and the
+ * file exists, else a freeze (v1 freezer when available) + cgroup.procs
+ * loop until no new process appears. */
+int rt_cgroup_kill_all(struct rt_cgroup *cg, int sig, st_error_t *err);
+
+/* SIGKILL leftovers, rmdir the directory in every hierarchy (retrying EBUSY
+ * briefly), remove PARENT too when it became empty, and free cg (also on
+ * error).  cg may be NULL. */
+int rt_cgroup_destroy(struct rt_cgroup *cg, st_error_t *err);
+
+/* Free without removing anything (the cgroup outlives this process). */
+void rt_cgroup_free(struct rt_cgroup *cg);
+
+/* After a crash: find PARENT/NAME in every hierarchy, kill what runs there
+ * and remove it.  Missing everywhere is not an error. */
+int rt_cgroup_remove_by_name(const char *name, const struct rt_cgroup_opts *opts, st_error_t *err);
+
+/* Host layout, for diagnostics and `stack info`. */
+enum rt_cgroup_layout { RT_CGROUP_NONE, RT_CGROUP_V1, RT_CGROUP_HYBRID, RT_CGROUP_V2 };
+int rt_cgroup_detect_layout(const struct rt_cgroup_opts *opts, enum rt_cgroup_layout *out, st_error_t *err);
+const char *rt_cgroup_layout_name(enum rt_cgroup_layout l);
+
+/* Docker's cpu_shares -> cgroup v2 cpu.weight (runc/crun conversion). */
+uint64_t rt_cgroup_shares_to_weight(uint64_t shares);
+
+#endif

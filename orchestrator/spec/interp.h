@@ -1,0 +1,27 @@
+/* Variable interpolation as the Compose spec defines it:
+ * ${V} $V ${V:-d} ${V-d} ${V:?err} ${V?err} ${V:+alt} ${V+alt} $$ (nested
+ * defaults allowed).  Applied to values only, never to mapping keys. */
+#ifndef STACK_SPEC_INTERP_H
+#define STACK_SPEC_INTERP_H
+
+#include "spec/model.h"
+#include "spec/node.h"
+#include "util/diag.h"
+
+/* Where variables come from: the process environment wins over the .env
+ * file beside the stack file. */
+struct spec_env {
+	char **environ;              /* NULL-terminated KEY=VALUE, or NULL */
+	struct spec_kvlist dotenv;   /* from PROJECT_DIR/.env, may be empty */
+};
+
+const char *spec_env_get(const struct spec_env *env, const char *name);
+
+/* Interpolate one string.  Returns 0 and *out (malloc'd), or -1 and *errmsg
+ * (malloc'd) e.g. "required variable DB_PASS is missing a value: set it". */
+int spec_interpolate(const char *in, const struct spec_env *env, char **out, char **errmsg);
+
+/* Interpolate every scalar value of a tree in place; errors carry the node's position. */
+int spec_interpolate_tree(struct spec_node *root, const struct spec_env *env, struct diag_list *diags);
+
+#endif

@@ -1,0 +1,70 @@
+/* A YAML document as a tree of nodes that remember where they came from.
+ *
+ * libyaml's event stream is turned into this tree once; everything after
+ * (interpolation, merging of -f files, the typed model) walks it, so every
+ * later error can point at FILE:LINE:COL.  Aliases and merge keys (<<) are
+ * resolved while building the tree, within limits that stop alias bombs;
+ * duplicate keys are errors, as the YAML spec and compose say. */
+#ifndef STACK_SPEC_NODE_H
+#define STACK_SPEC_NODE_H
+
+#include "util/diag.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum spec_node_type { SPEC_NODE_SCALAR, SPEC_NODE_MAP, SPEC_NODE_SEQ };
+
+struct spec_node;
+
+struct spec_pair {
+	struct spec_node *key; /* always a SCALAR */
+	struct spec_node *value;
+};
+
+struct spec_node {
+	enum spec_node_type type;
+	const char *file; /* shared by every node of a document (struct spec_doc.file) */
+	int line, col;    /* 1-based */
+	/* SCALAR */
+	char *scalar;  /* UTF-8 text (after interpolation, once it has run) */
+	bool quoted;   /* single/double-quoted or block scalar: never null/bool/number */
+	/* MAP: pairs in file order; SEQ: items */
+	struct spec_pair *pairs;
+	size_t n_pairs, cap_pairs;
+	struct spec_node **items;
+	size_t n_items, cap_items;
+};
+
+struct spec_doc {
+	char *file;             /* the path as the user named it, for messages */
+	struct spec_node *root; /* NULL for an empty document */
+};
+
+/* Limits against hostile input; exceeding one is a diagnostic, not a crash. */
+#define SPEC_YAML_MAX_DEPTH 64
+#define SPEC_YAML_MAX_NODES 200000 /* after alias expansion */
+#define SPEC_YAML_MAX_BYTES (8u << 20)
+
+/* Parse one YAML document (a stream with several documents is an error). */
+int spec_yaml_parse(const char *file, const char *text, size_t len, struct spec_doc **out, struct diag_list *diags);
+void spec_doc_free(struct spec_doc *doc);
+void spec_node_free(struct spec_node *n);
+struct spec_node *spec_node_clone(const struct spec_node *n);
+
+const struct spec_node *spec_map_get(const struct spec_node *map, const char *key);
+struct spec_node *spec_map_get_mut(struct spec_node *map, const char *key);
+/* An unquoted ~, null, Null, NULL or empty scalar. */
+bool spec_node_is_null(const struct spec_node *n);
+/* YAML 1.1/compose booleans: true/false/yes/no/on/off (any case) when unquoted;
+ * returns false if n is not a boolean. */
+bool spec_node_bool(const struct spec_node *n, bool *out);
+const char *spec_node_type_name(const struct spec_node *n); /* "a string", "a mapping", ... */
+
+/* Merge `over` into `base` (both documents' roots) as compose merges -f files:
+ * mappings recursively; sequences per the compose spec (ports, volumes,
+ * secrets, ... appended and de-duplicated by target; command, entrypoint,
+ * healthcheck.test replaced); scalars replaced.  `over` is consumed. */
+int spec_node_merge(struct spec_node **base, struct spec_node *over, struct diag_list *diags);
+
+#endif
