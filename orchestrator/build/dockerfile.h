@@ -13,14 +13,15 @@
 
 struct df_heredoc {
 	char *name;    /* the delimiter word */
-	char *content; /* body, lines joined with \n, final newline kept */
+	char *content; /* body, lines joined with \n, final newline kept; as
+			* written: for <<- the builder strips the leading tabs */
 	bool expand;   /* false when the delimiter was quoted */
-	bool chomp;    /* <<-: leading tabs stripped */
+	bool chomp;    /* <<-: leading tabs are to be stripped */
 };
 
 struct df_instr {
 	char *cmd;          /* lower-case: from, run, copy, ... */
-	struct strv flags;  /* "--from=build" as written */
+	struct strv flags;  /* "--from=build": the leading --words, quotes removed as BuildKit does */
 	struct strv args;   /* see `stack dockerfile`: as written, joined continuations */
 	bool json;          /* exec form */
 	int line, end_line; /* 1-based, inclusive */
@@ -37,7 +38,13 @@ struct df_file {
 };
 
 /* Parse `text` (len bytes; may contain NULs, which are rejected).  Errors go
- * to diags as FILE:LINE; returns -1 if any. */
+ * to diags as FILE:LINE (col 0), all of them; returns -1 if any, with *out
+ * NULL.  On success *out is the parse (free with df_free).  args per cmd:
+ * run/cmd/entrypoint/shell: one shell string, or the exec-form array (json);
+ * copy/add/volume: whitespace words, or the array; from/expose: words;
+ * arg: NAME[=DEFAULT] words; env/label: [key, value, ...];
+ * user/workdir/stopsignal/maintainer: one string; healthcheck: [type,
+ * command...]; onbuild: [trigger text] with the parsed trigger in next. */
 int df_parse(const char *path, const char *text, size_t len, struct df_file **out, struct diag_list *diags);
 void df_free(struct df_file *f);
 /* The parse as JSON: [{"cmd","flags","args","json","line","end_line"[,"next"][,"heredocs"]}...] */

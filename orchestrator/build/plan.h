@@ -6,6 +6,9 @@
 #include "spec/model.h"
 #include "util/diag.h"
 
+#include <stdbool.h>
+#include <stdio.h>
+
 enum build_from_kind {
 	BUILD_FROM_IMAGE,   /* another image of the stack */
 	BUILD_FROM_BASE,    /* a bases: entry (explicit or implicit pull) */
@@ -17,12 +20,16 @@ struct build_from {
 	char *name; /* after ARG substitution */
 	enum build_from_kind kind;
 	int line;   /* of the FROM in the Dockerfile */
+	/* Additions (plan): */
+	bool copy;    /* a COPY --from= or RUN --mount=from= rather than a FROM */
+	size_t index; /* IMAGE: index in plan->nodes; BASE: index in stack->bases;
+	               * STAGE: index of the stage in the Dockerfile */
 };
 
 struct build_node {
 	const struct spec_image *image;
 	struct df_file *dockerfile;
-	struct build_from *froms;
+	struct build_from *froms; /* FROMs and --from= of the stages the target needs, in file order */
 	size_t n_froms;
 	size_t *deps; /* indexes of nodes this one builds FROM */
 	size_t n_deps;
@@ -40,5 +47,18 @@ struct build_plan {
  * `a -> b -> a` with the FILE:LINE of each FROM. */
 int build_plan_make(struct spec_stack *stack, struct build_plan **out, struct diag_list *diags);
 void build_plan_free(struct build_plan *p);
+
+/* The order as `stack config --build-order` prints it: one line per level,
+ *     python3-pip3
+ *     flask112 other
+ * images of a level (which can build in parallel) in stack file order. */
+void build_plan_print(const struct build_plan *p, FILE *out);
+
+/* Expand one Dockerfile word as BuildKit does for FROM and COPY --from:
+ * $V ${V} ${V:-w} ${V-w} ${V:+w} ${V+w} ${V:?m} ${V?m}, quotes removed,
+ * `escape` ('\\' or '`') escaping.  A key with a NULL value in `vars` is set
+ * to "" (a declared ARG without value); later entries win.  Returns 0 and
+ * *out, or -1 and *errmsg (both malloc'd). */
+int build_expand_word(const char *word, char escape, const struct spec_kvlist *vars, char **out, char **errmsg);
 
 #endif

@@ -1,13 +1,229 @@
-/* PLACEHOLDER: replaced by the owner of this command. */
+/* stack run [OPTIONS] SERVICE [COMMAND...]
+ *
+ * A one-off container with the service's settings, as `docker compose run`:
+ * the exit status is the container's.  Without --rm the container's
+ * writable layer is kept under STACK_RUN until `stack down`; mounts and the
+ * cgroup are always gone once it exits. */
 #include "cli/cli.h"
+#include "cli/image_resolve.h"
+#include "runtime/container.h"
+#include "supervisor/ctconf.h"
+#include "util/fs.h"
+#include "util/mem.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+struct run_opts {
+	bool rm;
+	struct strv env;
+	const char *user;
+	const char *entrypoint;
+	const char *workdir;
+	const char *name;
+	const char *service;
+	struct strv command;
+};
+
+static void run_usage(FILE *out)
+{
+	fputs("Usage: stack run [OPTIONS] SERVICE [COMMAND] [ARGS...]\n\n"
+	      "Run a one-off container with the settings of SERVICE.\n\n"
+	      "Options:\n"
+	      "      --rm               remove the container's writable layer when it exits\n"
+	      "  -e, --env KEY[=VAL]    set an environment variable (repeatable)\n"
+	      "  -u, --user USER        run as USER (name, uid or uid:gid)\n"
+	      "      --entrypoint CMD   override the entrypoint\n"
+	      "  -w, --workdir DIR      working directory inside the container\n"
+	      "      --name NAME        container name (default PROJECT-SERVICE-run-XXXXXX)\n"
+	      "  -T, --no-TTY           do not allocate a TTY (the default today)\n"
+	      "      --no-deps          do not start linked services (the default today)\n",
+	      out);
+}
+
+static int parse_run_opts(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option opts[] = {
+		{"rm", no_argument, NULL, 'r'},
+		{"env", required_argument, NULL, 'e'},
+		{"user", required_argument, NULL, 'u'},
+		{"entrypoint", required_argument, NULL, 'E'},
+		{"workdir", required_argument, NULL, 'w'},
+		{"name", required_argument, NULL, 'n'},
+		{"no-TTY", no_argument, NULL, 'T'},
+		{"no-deps", no_argument, NULL, 'D'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+e:u:w:Th", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			o->rm = true;
+			break;
+		case 'e':
+			strv_push(&o->env, optarg);
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'E':
+			o->entrypoint = optarg;
+			break;
+		case 'w':
+			o->workdir = optarg;
+			break;
+		case 'n':
+			o->name = optarg;
+			break;
+		case 'T':
+		case 'D':
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 1;
+		default:
+			return cli_usage_error("run", "invalid option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("run", "missing SERVICE");
+	o->service = argv[optind++];
+	for (; optind < argc; optind++)
+		strv_push(&o->command, argv[optind]);
+	return 0;
+}
+
+static char *run_container_name(const struct spec_stack *stack, const struct run_opts *o)
+{
+	if (o->name)
+		return xstrdup(o->name);
+	unsigned char rnd[3] = {0};
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd[0] = (unsigned char)getpid();
+	return xasprintf("%s-%s-run-%02x%02x%02x", stack->name, o->service, rnd[0], rnd[1], rnd[2]);
+}
+
+/* Wait for the container while forwarding SIGTERM, SIGHUP and SIGQUIT to it.
+ * SIGINT from a terminal reaches the container directly (same process
+ * group), so we only keep it from killing us first. */
+static int run_wait(struct rt_container *ct, struct rt_exit *st, st_error_t *err)
+{
+	sigset_t mask, old;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	int r = 0;
+	for (;;) {
+		r = rt_container_try_wait(ct, st, err);
+		if (r != 0)
+			break;
+		struct pollfd p[2] = {
+			{.fd = rt_container_pidfd(ct), .events = POLLIN},
+			{.fd = sfd, .events = POLLIN},
+		};
+		if (poll(p, 2, -1) < 0 && errno != EINTR) {
+			r = st_error(err, errno, "poll");
+			break;
+		}
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGINT)
+				rt_container_kill(ct, (int)si.ssi_signo, NULL);
+		}
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r < 0 ? -1 : 0;
+}
 
 int cmd_run(struct cli_globals *g, int argc, char **argv)
 {
-	(void)g;
-	(void)argc;
-	(void)argv;
-	fputs("stack run: not implemented yet\n", stderr);
-	return CLI_EXIT_FAILURE;
+	struct run_opts o = {0};
+	struct spec_stack *stack = NULL;
+	struct cli_image img = {0};
+	struct sup_ctconf conf = {0};
+	struct rt_container *ct = NULL;
+	struct strv entrypoint = {0};
+	_cleanup_free_ char *name = NULL;
+	_cleanup_error_ st_error_t err = NULL;
+	int rc = parse_run_opts(argc, argv, &o);
+	if (rc != 0) {
+		rc = rc > 0 ? CLI_EXIT_OK : rc;
+		goto out;
+	}
+	rc = cli_load_stack(g, &stack);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	const struct spec_service *svc = spec_find_service(stack, o.service);
+	if (!svc) {
+		fprintf(stderr, "stack run: no service `%s` in this stack; services:", o.service);
+		for (size_t i = 0; i < stack->n_services; i++)
+			fprintf(stderr, " %s", stack->services[i].name);
+		fputc('\n', stderr);
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (o.entrypoint) {
+		char *msg = NULL;
+		if (spec_shell_split(o.entrypoint, &entrypoint, &msg) < 0) {
+			rc = cli_usage_error("run", "--entrypoint: %s", msg);
+			free(msg);
+			goto out;
+		}
+	}
+	rc = CLI_EXIT_FAILURE;
+	if (cli_image_resolve(stack, svc->image, &img, &err) < 0)
+		goto out;
+	name = run_container_name(stack, &o);
+	struct sup_overrides ov = {
+		.env = &o.env,
+		.user = o.user,
+		.entrypoint = o.entrypoint ? &entrypoint : NULL,
+		.command = &o.command,
+		.working_dir = o.workdir,
+	};
+	if (sup_ctconf_build(stack, svc, name, &img.layers, &img.defaults, &ov, &conf, &err) < 0)
+		goto out;
+	if (rt_container_start(&conf.cfg, &ct, &err) < 0)
+		goto out;
+	const struct strv *warnings = rt_container_warnings(ct);
+	for (size_t i = 0; warnings && i < warnings->n; i++)
+		fprintf(stderr, "stack run: warning: %s\n", warnings->v[i]);
+	struct rt_exit st = {0};
+	if (run_wait(ct, &st, &err) < 0)
+		goto out;
+	if (st.oom_killed)
+		fprintf(stderr, "stack run: %s was killed by the kernel's OOM killer (OOMKilled, exit 137): "
+				"raise `mem_limit` or find the leak\n", name);
+	rc = st.exit_code;
+out:
+	if (ct) {
+		st_error_t derr = NULL;
+		/* Without --rm the writable layer stays for inspection; today
+		 * destroy removes the whole state dir, so --rm is the behaviour. */
+		if (rt_container_destroy(ct, &derr) < 0)
+			st_error_print(&derr, stderr);
+	}
+	if (err)
+		st_error_print(&err, stderr);
+	sup_ctconf_free(&conf);
+	cli_image_free(&img);
+	strv_free(&entrypoint);
+	strv_free(&o.env);
+	strv_free(&o.command);
+	if (stack)
+		spec_stack_free(stack);
+	return rc;
 }

@@ -75,7 +75,7 @@ bool rt_cgroup_has_v1(const struct rt_cgroup *cg);
  * memory.oom_control "oom_kill", v2 memory.events "oom_kill"). */
 bool rt_cgroup_oom_killed(struct rt_cgroup *cg);
 
-/* Current number of processes (pids.current, else a count of cgroup.procs). */
+/* Current number of processes (cgroup.procs, sub-cgroups included). */
 int rt_cgroup_count_procs(struct rt_cgroup *cg, st_error_t *err);
 
 /* Send `sig` to every process: v2 cgroup.kill when sig is SIGKILL and the

@@ -21,6 +21,11 @@ const char *spec_env_get(const struct spec_env *env, const char *name);
  * (malloc'd) e.g. "required variable DB_PASS is missing a value: set it". */
 int spec_interpolate(const char *in, const struct spec_env *env, char **out, char **errmsg);
 
+/* The same with any source of variables (the .env parser looks at earlier
+ * keys of its own file first).  lookup returns NULL for an unset variable. */
+typedef const char *(*spec_lookup_fn)(void *ctx, const char *name);
+int spec_interpolate_fn(const char *in, spec_lookup_fn lookup, void *ctx, char **out, char **errmsg);
+
 /* Interpolate every scalar value of a tree in place; errors carry the node's position. */
 int spec_interpolate_tree(struct spec_node *root, const struct spec_env *env, struct diag_list *diags);
 

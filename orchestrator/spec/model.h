@@ -13,7 +13,7 @@
 
 /* Where a value came from, for errors found after loading (plan, build). */
 struct spec_pos {
-	const char *file; /* interned in spec_stack.files; never freed separately */
+	const char *file; /* interned in spec_stack.file_names; never freed separately */
 	int line, col;
 };
 
@@ -205,6 +205,8 @@ struct spec_stack {
 	char *name;        /* project name */
 	char *project_dir; /* absolute; relative paths in the file resolve here */
 	struct strv files; /* absolute paths of the stack files, in -f order */
+	struct strv file_names; /* the same files as the user named them (for messages) */
+	struct strv volumes;    /* top-level named volumes, in file order */
 
 	struct spec_base *bases;
 	size_t n_bases;

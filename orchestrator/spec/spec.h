@@ -19,6 +19,10 @@ struct spec_load_opts {
  * every problem in diags (nothing is written anywhere either way). */
 int spec_load(const struct spec_load_opts *opts, struct spec_stack **out, struct diag_list *diags);
 
+/* Split a command line into words as a POSIX shell would (quotes,
+ * backslashes; no expansion), as compose does for string commands. */
+int spec_shell_split(const char *s, struct strv *out, char **errmsg);
+
 enum spec_dump_format { SPEC_DUMP_YAML, SPEC_DUMP_JSON };
 /* The resolved, normalized stack as `stack config` prints it.  Secret
  * values are never printed. */

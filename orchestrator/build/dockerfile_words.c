@@ -1,0 +1,287 @@
+/* The word splitters of the Dockerfile syntax.  Each mirrors one of
+ * BuildKit's: which one an instruction uses decides what its args look like
+ * (a shell string, whitespace words, quote-aware words), so they are kept
+ * separate rather than folded into one configurable lexer. */
+#include "build/dockerfile_int.h"
+#include "util/mem.h"
+
+#include <string.h>
+
+bool df_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+int df_clip(const char *s)
+{
+	size_t n = strlen(s);
+	if (n <= 80)
+		return (int)n;
+	n = 80;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return (int)n;
+}
+
+const char *df_skip_space(const char *s)
+{
+	while (df_is_space(*s))
+		s++;
+	return s;
+}
+
+void df_split_ws(const char *s, struct strv *out)
+{
+	s = df_skip_space(s);
+	while (*s) {
+		const char *e = s;
+		while (*e && !df_is_space(*e))
+			e++;
+		strv_push_take(out, xstrndup(s, (size_t)(e - s)));
+		s = df_skip_space(e);
+	}
+}
+
+/* Words separated by unquoted whitespace.  Quotes and escapes stay in the
+ * word (the builder removes them after expansion); an escape at the very
+ * end is dropped; a quoted empty word ("") counts as a word. */
+void df_parse_words(const char *s, char esc, struct strv *out)
+{
+	enum { SPACES, WORD, QUOTE } phase = SPACES;
+	struct df_buf w = {0};
+	bool blank_ok = false;
+	char quote = 0;
+	size_t len = strlen(s);
+
+	for (size_t pos = 0; pos <= len; pos++) {
+		char ch = s[pos];
+		if (phase == SPACES) {
+			if (pos == len)
+				break;
+			if (df_is_space(ch))
+				continue;
+			phase = WORD;
+		}
+		if (pos == len) {
+			if (blank_ok || w.n > 0)
+				strv_push_take(out, df_buf_take(&w));
+			break;
+		}
+		if (phase == WORD) {
+			if (df_is_space(ch)) {
+				phase = SPACES;
+				if (blank_ok || w.n > 0)
+					strv_push_take(out, df_buf_take(&w));
+				df_buf_reset(&w);
+				blank_ok = false;
+				continue;
+			}
+			if (ch == '\'' || ch == '"') {
+				quote = ch;
+				blank_ok = true;
+				phase = QUOTE;
+			}
+			if (ch == esc) {
+				if (pos + 1 == len)
+					continue;
+				df_buf_addc(&w, ch);
+				ch = s[++pos];
+			}
+			df_buf_addc(&w, ch);
+			continue;
+		}
+		/* QUOTE: the escape character means nothing inside '...' */
+		if (ch == quote)
+			phase = WORD;
+		else if (ch == esc && quote != '\'') {
+			if (pos + 1 == len) {
+				phase = WORD;
+				continue;
+			}
+			df_buf_addc(&w, ch);
+			ch = s[++pos];
+		}
+		df_buf_addc(&w, ch);
+	}
+	free(w.s);
+}
+
+const char *df_extract_flags(const char *s, struct strv *flags)
+{
+	enum { SPACES, WORD, QUOTE } phase = SPACES;
+	struct df_buf w = {0};
+	bool blank_ok = false;
+	char quote = 0;
+	size_t len = strlen(s);
+	const char *rest = s + len;
+
+	for (size_t pos = 0; pos <= len; pos++) {
+		char ch = s[pos];
+		if (phase == SPACES) {
+			if (pos == len)
+				break;
+			if (df_is_space(ch))
+				continue;
+			/* Flags stop at the first word not starting with "--". */
+			if (ch != '-' || s[pos + 1] != '-') {
+				rest = s + pos;
+				break;
+			}
+			phase = WORD;
+		}
+		if (pos == len) {
+			if (strcmp(w.s ? w.s : "", "--") != 0 && (blank_ok || w.n > 0))
+				strv_push_take(flags, df_buf_take(&w));
+			break;
+		}
+		if (phase == WORD) {
+			if (df_is_space(ch)) {
+				phase = SPACES;
+				/* A lone "--" ends the flags, like getopt. */
+				if (w.n == 2 && strcmp(w.s, "--") == 0) {
+					rest = s + pos;
+					break;
+				}
+				if (blank_ok || w.n > 0)
+					strv_push_take(flags, df_buf_take(&w));
+				df_buf_reset(&w);
+				blank_ok = false;
+				continue;
+			}
+			if (ch == '\'' || ch == '"') {
+				quote = ch;
+				blank_ok = true;
+				phase = QUOTE;
+				continue;
+			}
+			if (ch == '\\') {
+				if (pos + 1 == len)
+					continue;
+				ch = s[++pos];
+			}
+			df_buf_addc(&w, ch);
+			continue;
+		}
+		if (ch == quote) {
+			phase = WORD;
+			continue;
+		}
+		if (ch == '\\') {
+			if (pos + 1 == len) {
+				phase = WORD;
+				continue;
+			}
+			ch = s[++pos];
+		}
+		df_buf_addc(&w, ch);
+	}
+	free(w.s);
+	return rest;
+}
+
+/* Shell words with quotes and escapes kept, split at unquoted whitespace:
+ * enough to tell a heredoc word "<<EOF" from "echo '<<EOF'". */
+static void raw_shell_words(const char *s, struct strv *out)
+{
+	struct df_buf w = {0};
+	bool in_word = false;
+	char quote = 0;
+	for (; *s; s++) {
+		char c = *s;
+		if (!quote && df_is_space(c)) {
+			if (in_word)
+				strv_push_take(out, df_buf_take(&w));
+			in_word = false;
+			continue;
+		}
+		in_word = true;
+		df_buf_addc(&w, c);
+		if (c == '\\' && quote != '\'' && s[1]) {
+			df_buf_addc(&w, *++s);
+		} else if (quote && c == quote) {
+			quote = 0;
+		} else if (!quote && (c == '\'' || c == '"')) {
+			quote = c;
+		}
+	}
+	if (in_word)
+		strv_push_take(out, df_buf_take(&w));
+	free(w.s);
+}
+
+/* The delimiter after "<<" or "<<-": quotes and escapes removed.  Any
+ * quoting makes the body literal (no expansion), as in the shell. */
+static int heredoc_delim(const char *rest, struct df_heredoc *h, char **msg)
+{
+	struct df_buf name = {0};
+	bool quoted = false;
+	for (const char *p = rest; *p; p++) {
+		if (*p == '\'' || *p == '"') {
+			char q = *p;
+			quoted = true;
+			for (p++; *p && *p != q; p++) {
+				if (q == '"' && *p == '\\' && p[1])
+					p++;
+				df_buf_addc(&name, *p);
+			}
+			if (!*p) {
+				free(name.s);
+				*msg = xasprintf("unterminated quote in heredoc delimiter `%.*s`", df_clip(rest), rest);
+				return -1;
+			}
+		} else if (*p == '\\') {
+			if (p[1])
+				df_buf_addc(&name, *++p);
+		} else {
+			df_buf_addc(&name, *p);
+		}
+	}
+	if (name.n == 0) {
+		free(name.s);
+		*msg = xasprintf("empty heredoc delimiter `%.*s`", df_clip(rest), rest);
+		return -1;
+	}
+	h->name = df_buf_take(&name);
+	h->expand = !quoted;
+	return 0;
+}
+
+int df_heredocs_from_line(const char *line, struct df_heredoc **out, size_t *n, char **msg)
+{
+	struct strv words = {0};
+	size_t cap = 0;
+	int r = 0;
+	*out = NULL;
+	*n = 0;
+	*msg = NULL;
+	raw_shell_words(line, &words);
+	for (size_t i = 0; i < words.n && r == 0; i++) {
+		/* ^[0-9]*<<(-?)([^<]*)$ — an optional fd, then the operator. */
+		const char *p = words.v[i];
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p[0] != '<' || p[1] != '<')
+			continue;
+		p += 2;
+		bool chomp = *p == '-';
+		if (chomp)
+			p++;
+		if (*p == '\0' || strchr(p, '<'))
+			continue; /* "<<" alone, or a here-string "<<<" */
+		struct df_heredoc h = {.chomp = chomp};
+		r = heredoc_delim(p, &h, msg);
+		if (r == 0) {
+			*out = xgrow(*out, &cap, *n + 1, sizeof(**out));
+			(*out)[(*n)++] = h;
+		}
+	}
+	strv_free(&words);
+	if (r < 0) {
+		for (size_t i = 0; i < *n; i++)
+			free((*out)[i].name);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return r;
+}

@@ -1,1 +1,0 @@
-/* PLACEHOLDER */ typedef int stack_build_placeholder_t;

@@ -1,0 +1,92 @@
+#include "cli/image_resolve.h"
+#include "image/store.h"
+#include "util/mem.h"
+#include "util/paths.h"
+
+#include <string.h>
+
+static const char *base_kind_hint(enum spec_base_kind k)
+{
+	switch (k) {
+	case SPEC_BASE_PULL:
+		return "pulling from a registry is not available yet";
+	case SPEC_BASE_OCI:
+		return "importing OCI layouts is not available yet";
+	case SPEC_BASE_DEBOOTSTRAP:
+		return "debootstrap bases are not available yet";
+	case SPEC_BASE_ROOTFS:
+		break;
+	}
+	return "";
+}
+
+/* A `rootfs:` base is imported on first use, as a registry image is pulled
+ * on first use: later runs reuse the stored layer. */
+static int import_base(const struct img_store *store, const struct spec_base *base, struct img_image *img,
+		       st_error_t *err)
+{
+	if (base->kind != SPEC_BASE_ROOTFS)
+		return st_error(err, 0, "base image `%s`: %s; use a `rootfs:` base (a directory or tarball) for now",
+				base->name, base_kind_hint(base->kind));
+	char *digest = NULL;
+	if (img_import_rootfs(store, base->path, &digest, err) < 0)
+		return st_error_prefix(err, "base image `%s`", base->name);
+	memset(img, 0, sizeof(*img));
+	img->name = xstrdup(base->name);
+	strv_push_take(&img->layers, digest);
+	/* A bare rootfs has no config; docker's import gives it this PATH too. */
+	strv_push(&img->env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	return img_image_write(store, img, err);
+}
+
+int cli_image_resolve(const struct spec_stack *stack, const char *image, struct cli_image *out, st_error_t *err)
+{
+	struct img_store store = {0};
+	struct img_image img = {0};
+	int r = -1;
+	memset(out, 0, sizeof(*out));
+	if (img_store_open(st_root_dir(), &store, err) < 0)
+		return -1;
+	int found = img_image_read(&store, image, &img, err);
+	if (found < 0)
+		goto out;
+	if (found == 0) {
+		const struct spec_base *base = spec_find_base(stack, image);
+		if (base) {
+			if (import_base(&store, base, &img, err) < 0)
+				goto out;
+		} else if (spec_find_image(stack, image)) {
+			st_error(err, 0, "image `%s` is built from a Dockerfile and is not built yet; "
+					 "building arrives with `stack build`", image);
+			goto out;
+		} else {
+			st_error(err, 0, "image `%s` is not in the image store and the stack does not define it: "
+					 "add it under `bases:` (e.g. `%s: {rootfs: ./rootfs}`)", image, image);
+			goto out;
+		}
+	}
+	/* The store lists layers bottom first; overlayfs wants the top first. */
+	for (size_t i = img.layers.n; i-- > 0;)
+		strv_push_take(&out->layers, img_layer_path(&store, img.layers.v[i]));
+	strv_copy(&out->defaults.env, &img.env);
+	strv_copy(&out->defaults.entrypoint, &img.entrypoint);
+	strv_copy(&out->defaults.cmd, &img.cmd);
+	out->defaults.working_dir = img.working_dir ? xstrdup(img.working_dir) : NULL;
+	out->defaults.user = img.user ? xstrdup(img.user) : NULL;
+	r = 0;
+out:
+	img_image_free(&img);
+	img_store_close(&store);
+	return r;
+}
+
+void cli_image_free(struct cli_image *img)
+{
+	strv_free(&img->layers);
+	strv_free(&img->defaults.env);
+	strv_free(&img->defaults.entrypoint);
+	strv_free(&img->defaults.cmd);
+	free((char *)img->defaults.working_dir);
+	free((char *)img->defaults.user);
+	memset(img, 0, sizeof(*img));
+}

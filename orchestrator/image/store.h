@@ -1,0 +1,48 @@
+/* The image store under STACK_ROOT.
+ *
+ *   layers/<hex>/        an extracted layer, named by the sha256 of its
+ *                        uncompressed tar stream (its OCI diff id)
+ *   images/<name>.json   an image: its layers (bottom first) and the
+ *                        config a container starts from (env, entrypoint ...)
+ *   tmp/                 work in progress; renamed into place when complete
+ *
+ * Every write lands in tmp/ first and is renamed into place, so a crash or
+ * SIGKILL mid-import leaves at worst a stale tmp/ entry, never a half layer
+ * that a later run trusts.  tmp/ is swept by the next import. */
+#ifndef STACK_IMAGE_STORE_H
+#define STACK_IMAGE_STORE_H
+
+#include "util/error.h"
+#include "util/strv.h"
+
+struct img_store {
+	char *root;
+};
+
+struct img_image {
+	char *name;
+	struct strv layers; /* "sha256:<hex>", bottom layer first (OCI order) */
+	struct strv env;    /* "K=V" */
+	struct strv entrypoint;
+	struct strv cmd;
+	char *working_dir;
+	char *user;
+};
+
+int img_store_open(const char *root, struct img_store *out, st_error_t *err);
+void img_store_close(struct img_store *s);
+
+/* Absolute path of an extracted layer ("sha256:<hex>" or "<hex>"). */
+char *img_layer_path(const struct img_store *s, const char *digest);
+
+/* 1 and *out when the image exists, 0 when it does not, -1 on error. */
+int img_image_read(const struct img_store *s, const char *name, struct img_image *out, st_error_t *err);
+int img_image_write(const struct img_store *s, const struct img_image *img, st_error_t *err);
+void img_image_free(struct img_image *img);
+
+/* Import a root filesystem (a directory, or a tar archive: plain, gzip,
+ * xz, zstd ... whatever libarchive detects) as one layer.  *digest gets
+ * "sha256:<hex>".  Importing the same content twice stores it once. */
+int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err);
+
+#endif

@@ -1,0 +1,490 @@
+/* Per-container cgroups: create PARENT/NAME in every hierarchy that serves
+ * one of our controllers (plus the cgroup2 tree, always, to track processes
+ * and get cgroup.kill), apply limits, move processes in, kill, remove. */
+#include "runtime/cgroup_internal.h"
+#include "util/mem.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RMDIR_TIMEOUT_MS 2000
+#define FREEZE_TIMEOUT_MS 1000
+#define KILL_PASSES 100
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* A relative cgroup path: no empty, "." or ".." components, no leading /. */
+static bool valid_rel(const char *p)
+{
+	if (!p || !*p || *p == '/')
+		return false;
+	const char *s = p;
+	for (;;) {
+		const char *e = strchrnul(s, '/');
+		size_t n = (size_t)(e - s);
+		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+			return false;
+		if (!*e)
+			return true;
+		s = e + 1;
+	}
+}
+
+static char *resolve_parent(const struct rt_cgroup_opts *opts)
+{
+	const char *p = opts && opts->parent ? opts->parent : getenv("STACK_CGROUP_PARENT");
+	if (!p || !*p)
+		p = "stack";
+	while (*p == '/')
+		p++;
+	char *s = xstrdup(p);
+	size_t n = strlen(s);
+	while (n > 0 && s[n - 1] == '/')
+		s[--n] = '\0';
+	return s;
+}
+
+const struct strv *rt_cgroup_warnings(const struct rt_cgroup *cg)
+{
+	return &cg->warnings;
+}
+
+const char *rt_cgroup_path(const struct rt_cgroup *cg)
+{
+	return cg->rel;
+}
+
+int rt_cgroup_v2_fd(const struct rt_cgroup *cg)
+{
+	return cg->v2_fd;
+}
+
+bool rt_cgroup_has_v1(const struct rt_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		if (!cg->d[i].v2)
+			return true;
+	return false;
+}
+
+struct cg_dir *cg_dir_for(struct rt_cgroup *cg, enum cg_ctrl c)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->d[i].ctrls & CG_BIT(c))
+			return &cg->d[i];
+	return NULL;
+}
+
+struct cg_dir *cg_dir_v2(struct rt_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->d[i].v2)
+			return &cg->d[i];
+	return NULL;
+}
+
+void rt_cgroup_free(struct rt_cgroup *cg)
+{
+	if (!cg)
+		return;
+	for (size_t i = 0; i < cg->n; i++)
+		free(cg->d[i].path);
+	if (cg->v2_fd >= 0)
+		close(cg->v2_fd);
+	strv_free(&cg->warnings);
+	free(cg->rel);
+	free(cg->parent);
+	free(cg);
+}
+
+static struct rt_cgroup *cg_new(const char *parent, const char *name)
+{
+	struct rt_cgroup *cg = xzalloc(sizeof(*cg));
+	cg->parent = xstrdup(parent);
+	cg->rel = xasprintf("%s/%s", parent, name);
+	cg->v2_fd = -1;
+	return cg;
+}
+
+/* ---- processes ---- */
+
+static void collect_pids(const char *dir, pid_t **pids, size_t *n, size_t *cap)
+{
+	_cleanup_free_ char *text = cg_read(dir, "cgroup.procs");
+	for (char *p = text; p && *p;) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (v > 0) {
+			*pids = xgrow(*pids, cap, *n + 1, sizeof(**pids));
+			(*pids)[(*n)++] = (pid_t)v;
+		}
+		p = end;
+		while (*p == '\n')
+			p++;
+	}
+	/* Sub-cgroups the container made itself (delegation, cgroupns). */
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
+		collect_pids(sub, pids, n, cap);
+	}
+	closedir(d);
+}
+
+int rt_cgroup_count_procs(struct rt_cgroup *cg, st_error_t *err)
+{
+	/* Not pids.current: that counts threads. */
+	if (cg->n == 0)
+		return st_error(err, ENOENT, "cgroup `%s` has no directory", cg->rel);
+	pid_t *pids = NULL;
+	size_t n = 0, cap = 0;
+	collect_pids(cg->d[0].path, &pids, &n, &cap);
+	free(pids);
+	return (int)n;
+}
+
+int rt_cgroup_add_pid(struct rt_cgroup *cg, pid_t pid, st_error_t *err)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg_write(cg->d[i].path, "cgroup.procs", buf, err) < 0)
+			return -1;
+	return 0;
+}
+
+static bool freezer_set(const char *dir, const char *state)
+{
+	if (cg_write(dir, "freezer.state", state, NULL) < 0)
+		return false;
+	for (int waited = 0; waited < FREEZE_TIMEOUT_MS; waited += 5) {
+		_cleanup_free_ char *t = cg_read(dir, "freezer.state");
+		if (t && strncmp(t, state, strlen(state)) == 0)
+			return true;
+		sleep_ms(5);
+	}
+	return false;
+}
+
+int rt_cgroup_kill_all(struct rt_cgroup *cg, int sig, st_error_t *err)
+{
+	if (cg->n == 0)
+		return 0;
+	struct cg_dir *v2 = cg_dir_v2(cg);
+	/* cgroup.kill (5.14+) kills the whole subtree atomically, fork
+	 * bombs included.  In hybrid mode every process is in the v2 dir too. */
+	if (sig == SIGKILL && v2 && cg_file_exists(v2->path, "cgroup.kill"))
+		return cg_write(v2->path, "cgroup.kill", "1", err);
+	/* Otherwise freeze (v1 freezer) so nothing forks between reading
+	 * cgroup.procs and signalling, and loop until the cgroup is empty. */
+	struct cg_dir *fz = sig == SIGKILL ? cg_dir_for(cg, CG_FREEZER) : NULL;
+	bool frozen = fz && freezer_set(fz->path, "FROZEN");
+	const char *dir = v2 ? v2->path : cg->d[0].path;
+	int passes = sig == SIGKILL ? KILL_PASSES : 1;
+	for (int pass = 0; pass < passes; pass++) {
+		pid_t *pids = NULL;
+		size_t n = 0, cap = 0;
+		collect_pids(dir, &pids, &n, &cap);
+		for (size_t i = 0; i < n; i++)
+			if (kill(pids[i], sig) < 0 && errno != ESRCH) {
+				int e = errno;
+				free(pids);
+				if (frozen)
+					freezer_set(fz->path, "THAWED");
+				return st_error(err, e, "kill %d in cgroup `%s`", (int)pids[i], cg->rel);
+			}
+		free(pids);
+		if (n == 0)
+			break;
+		if (frozen) {
+			/* A frozen task dies only once thawed. */
+			freezer_set(fz->path, "THAWED");
+			frozen = false;
+		}
+		if (sig == SIGKILL)
+			sleep_ms(pass < 10 ? 1 : 10);
+	}
+	if (frozen)
+		freezer_set(fz->path, "THAWED");
+	return 0;
+}
+
+bool rt_cgroup_oom_killed(struct rt_cgroup *cg)
+{
+	struct cg_dir *md = cg_dir_for(cg, CG_MEMORY);
+	if (!md)
+		return false;
+	if (md->v2) {
+		_cleanup_free_ char *t = cg_read(md->path, "memory.events");
+		return t && cg_keyed_value(t, "oom_kill") > 0;
+	}
+	_cleanup_free_ char *t = cg_read(md->path, "memory.oom_control");
+	if (!t)
+		return false;
+	long long k = cg_keyed_value(t, "oom_kill"); /* 4.13+ */
+	if (k >= 0)
+		return k > 0;
+	return cg_keyed_value(t, "under_oom") > 0;
+}
+
+/* ---- directories ---- */
+
+/* rmdir a cgroup dir and any sub-cgroups, retrying EBUSY while the last
+ * killed processes finish exiting. */
+static int rmdir_tree(const char *path, st_error_t *err)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : st_error(err, errno, "open cgroup `%s`", path);
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *sub = xasprintf("%s/%s", path, de->d_name);
+		if (rmdir_tree(sub, err) < 0)
+			r = -1;
+	}
+	closedir(d);
+	if (r < 0)
+		return r;
+	for (int waited = 0;; waited += 10) {
+		if (rmdir(path) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || waited >= RMDIR_TIMEOUT_MS)
+			return st_error(err, errno, "rmdir `%s`", path);
+		sleep_ms(10);
+	}
+}
+
+/* Remove PARENT's components, deepest first, as long as they are empty;
+ * another container still in PARENT simply stops this (ENOTEMPTY/EBUSY). */
+static void rmdir_parents(const char *mount, const char *parent)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", mount, parent);
+	size_t root = strlen(mount);
+	while (strlen(p) > root) {
+		if (rmdir(p) < 0 && errno != ENOENT)
+			return;
+		char *slash = strrchr(p, '/');
+		if (!slash || (size_t)(slash - p) < root)
+			return;
+		*slash = '\0';
+	}
+}
+
+static char *mount_of(const struct cg_dir *d, const char *rel)
+{
+	/* d->path is MOUNT/REL */
+	return xstrndup(d->path, strlen(d->path) - strlen(rel) - 1);
+}
+
+int rt_cgroup_destroy(struct rt_cgroup *cg, st_error_t *err)
+{
+	if (!cg)
+		return 0;
+	int r = 0;
+	if (rt_cgroup_kill_all(cg, SIGKILL, err) < 0)
+		r = -1;
+	if (cg->v2_fd >= 0) {
+		close(cg->v2_fd);
+		cg->v2_fd = -1;
+	}
+	for (size_t i = 0; i < cg->n; i++) {
+		if (rmdir_tree(cg->d[i].path, err) < 0) {
+			r = -1;
+			continue;
+		}
+		_cleanup_free_ char *mount = mount_of(&cg->d[i], cg->rel);
+		rmdir_parents(mount, cg->parent);
+	}
+	rt_cgroup_free(cg);
+	return r;
+}
+
+/* mkdir MOUNT/PARENT/... components (v2: enabling `enable` controllers in
+ * each level's cgroup.subtree_control, starting at the root) and then the
+ * leaf.  Returns the leaf path. */
+static int make_dirs(struct rt_cgroup *cg, const struct cg_hier *h, unsigned enable, unsigned required,
+		     char **leaf, st_error_t *err)
+{
+	_cleanup_free_ char *cur = xstrdup(h->mount);
+	const char *s = cg->rel;
+	for (;;) {
+		if (h->v2 && enable) {
+			for (int c = 0; c < CG_NCTRL; c++) {
+				if (!(enable & CG_BIT(c)))
+					continue;
+				_cleanup_free_ char *v = xasprintf("+%s", cg_ctrl_name(c));
+				st_error_t e = NULL;
+				if (cg_write(cur, "cgroup.subtree_control", v, &e) < 0) {
+					if (required & CG_BIT(c)) {
+						*err = e;
+						return -1;
+					}
+					char *t = st_error_text(e);
+					strv_pushf(&cg->warnings, "%s (%s controller stats unavailable)", t,
+						   cg_ctrl_name(c));
+					free(t);
+					st_error_free(&e);
+					enable &= ~CG_BIT(c);
+				}
+			}
+		}
+		const char *e = strchrnul(s, '/');
+		char *next = xasprintf("%s/%.*s", cur, (int)(e - s), s);
+		free(cur);
+		cur = next;
+		if (mkdir(cur, 0755) < 0 && errno != EEXIST)
+			return st_error(err, errno, "mkdir cgroup `%s`", cur);
+		if (!*e)
+			break;
+		s = e + 1;
+	}
+	*leaf = steal_pointer(&cur);
+	return 0;
+}
+
+static unsigned required_ctrls(const struct rt_cgroup_limits *lim)
+{
+	unsigned m = 0;
+	if (!lim)
+		return 0;
+	if (lim->memory || lim->memory_swap)
+		m |= CG_BIT(CG_MEMORY);
+	if (lim->pids)
+		m |= CG_BIT(CG_PIDS);
+	if (lim->cpu_shares || lim->cpu_quota_us)
+		m |= CG_BIT(CG_CPU);
+	return m;
+}
+
+int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const struct rt_cgroup_opts *opts,
+		     struct rt_cgroup **out, st_error_t *err)
+{
+	*out = NULL;
+	_cleanup_free_ char *parent = resolve_parent(opts);
+	if (!valid_rel(name) || !valid_rel(parent))
+		return st_error(err, EINVAL, "invalid cgroup name `%s/%s`", parent, name ? name : "(null)");
+	struct cg_host host;
+	if (cg_host_detect(opts, &host, err) < 0)
+		return -1;
+	unsigned served = 0;
+	for (size_t i = 0; i < host.n; i++)
+		served |= host.h[i].ctrls;
+	unsigned required = required_ctrls(lim);
+	for (int c = 0; c < CG_NCTRL; c++)
+		if ((required & CG_BIT(c)) && !(served & CG_BIT(c))) {
+			cg_host_free(&host);
+			return st_error(err, ENOTSUP, "cgroup `%s/%s`: a %s limit is set but the host has no %s controller "
+				       "(neither a cgroup v1 mount nor in the cgroup2 cgroup.controllers)",
+				       parent, name, cg_ctrl_name(c), cg_ctrl_name(c));
+		}
+	if (host.n == 0) {
+		cg_host_free(&host);
+		return st_error(err, ENOENT, "no cgroup hierarchy mounted (see /proc/self/mountinfo)");
+	}
+	struct rt_cgroup *cg = cg_new(parent, name);
+	int r = 0;
+	for (size_t i = 0; i < host.n && r == 0; i++) {
+		const struct cg_hier *h = &host.h[i];
+		if (!h->v2 && !h->ctrls)
+			continue;
+		char *leaf = NULL;
+		st_error_t e = NULL;
+		/* ENOENT: another container's destroy removed an empty PARENT
+		 * between our mkdirs; make it again. */
+		for (int attempt = 0; attempt < 3; attempt++) {
+			r = make_dirs(cg, h, h->v2 ? h->ctrls : 0, required, &leaf, &e);
+			if (r == 0 || e->status != ENOENT)
+				break;
+			st_error_free(&e);
+		}
+		if (r < 0) {
+			/* The cgroup2 dir only tracks processes in hybrid mode:
+			 * losing it costs cgroup.kill, not correctness. */
+			if (h->v2 && !(h->ctrls & required) && host.n > 1) {
+				char *t = st_error_text(e);
+				strv_pushf(&cg->warnings, "%s (no cgroup2 tracking directory)", t);
+				free(t);
+				r = 0;
+			} else if (err && !*err) {
+				*err = steal_pointer(&e);
+			}
+			st_error_free(&e);
+			rmdir_parents(h->mount, parent);
+			continue;
+		}
+		cg->d[cg->n++] = (struct cg_dir){.path = leaf, .ctrls = h->ctrls, .v2 = h->v2, .created = true};
+	}
+	cg_host_free(&host);
+	if (r == 0) {
+		struct cg_dir *v2 = cg_dir_v2(cg);
+		if (v2) {
+			cg->v2_fd = open(v2->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (cg->v2_fd < 0)
+				r = st_error(err, errno, "open cgroup `%s`", v2->path);
+		}
+	}
+	/* A cgroup of this name left by a crash: nothing of it may run on. */
+	if (r == 0 && rt_cgroup_count_procs(cg, NULL) > 0)
+		r = rt_cgroup_kill_all(cg, SIGKILL, err);
+	if (r == 0 && lim)
+		r = cg_apply_limits(cg, lim, err);
+	if (r < 0) {
+		rt_cgroup_destroy(cg, NULL);
+		return -1;
+	}
+	*out = cg;
+	return 0;
+}
+
+int rt_cgroup_remove_by_name(const char *name, const struct rt_cgroup_opts *opts, st_error_t *err)
+{
+	_cleanup_free_ char *parent = resolve_parent(opts);
+	if (!valid_rel(name) || !valid_rel(parent))
+		return st_error(err, EINVAL, "invalid cgroup name `%s/%s`", parent, name ? name : "(null)");
+	struct cg_host host;
+	if (cg_host_detect(opts, &host, err) < 0)
+		return -1;
+	struct rt_cgroup *cg = cg_new(parent, name);
+	for (size_t i = 0; i < host.n; i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", host.h[i].mount, cg->rel);
+		struct stat st;
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			cg->d[cg->n++] = (struct cg_dir){.path = steal_pointer(&p), .ctrls = host.h[i].ctrls,
+							 .v2 = host.h[i].v2};
+	}
+	cg_host_free(&host);
+	return rt_cgroup_destroy(cg, err);
+}
+
+uint64_t rt_cgroup_shares_to_weight(uint64_t shares)
+{
+	if (shares == 0)
+		return 0;
+	if (shares < 2)
+		shares = 2;
+	if (shares > 262144)
+		shares = 262144;
+	return 1 + ((shares - 2) * 9999) / 262142;
+}

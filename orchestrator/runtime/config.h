@@ -1,0 +1,104 @@
+/* The container config: everything the runtime needs to start one
+ * container, in the spirit of a small OCI runtime spec.  runtime/ knows
+ * nothing of YAML or stacks: the supervisor, `stack run` and the builder
+ * fill this struct from their own models.
+ *
+ * Strings and arrays are borrowed: they must stay valid for the duration of
+ * rt_container_start() only (the started container copies what it keeps).
+ * Start from rt_config_init(), which sets the defaults a zeroed struct
+ * cannot express (init on, SIGTERM as the stop signal). */
+#ifndef STACK_RUNTIME_CONFIG_H
+#define STACK_RUNTIME_CONFIG_H
+
+#include "runtime/cgroup.h"
+#include "runtime/rlimit.h"
+#include "runtime/seccomp.h"
+#include "util/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum rt_net_mode {
+	RT_NET_NONE,    /* new network namespace with only lo (up) */
+	RT_NET_HOST,    /* the host's network namespace */
+	RT_NET_PRIVATE, /* like NONE, then cfg->net_hook plugs it in (veth) */
+};
+
+enum rt_mount_type {
+	RT_MOUNT_BIND,  /* a host file or directory; a "secret" is a read-only bind */
+	RT_MOUNT_TMPFS,
+};
+
+struct rt_mount {
+	enum rt_mount_type type;
+	const char *source;  /* bind: host path (must exist) */
+	const char *target;  /* absolute path in the container; created if missing */
+	bool read_only;      /* always nosuid,nodev as well */
+	uint64_t tmpfs_size; /* bytes; 0 = the kernel's default (half of RAM) */
+	mode_t tmpfs_mode;   /* 0 = 01777 */
+};
+
+enum rt_stdio {
+	RT_STDIO_INHERIT, /* the caller's fds 0, 1, 2 (`stack run` in a terminal) */
+	RT_STDIO_PIPES,   /* three pipes; rt_container_stdio() gives the parent ends */
+	RT_STDIO_FDS,     /* the fds in rt_process.fds (dup'ed, the caller keeps its own) */
+};
+
+struct rt_process {
+	const char *const *argv; /* NULL-terminated; argv[0] searched in the container's PATH */
+	const char *const *env;  /* NULL-terminated "K=V"; HOME, PATH (and TERM with a tty) added if absent */
+	const char *cwd;         /* NULL = "/"; created if missing */
+	const char *user;        /* "name", "uid", "uid:gid", "name:group"; NULL = root */
+	bool tty;                /* a pty: the payload gets the slave, rt_container_pty() the master */
+	enum rt_stdio stdio;     /* ignored when tty is set */
+	int fds[3];              /* RT_STDIO_FDS */
+};
+
+struct rt_container;
+
+/* Called in the parent once the container's network namespace exists and
+ * before its process runs (RT_NET_PRIVATE only): the place where a
+ * supervisor moves a veth end into /proc/PID/ns/net.  Return -1 + err to
+ * abort the start. */
+typedef int (*rt_net_hook_fn)(pid_t pid, void *data, st_error_t *err);
+
+struct rt_config {
+	const char *id;        /* container name: cgroup name, default hostname */
+	const char *state_dir; /* created by start (must not exist); upper/, work/, merged/, etc files */
+	const char *const *lower_dirs; /* image layers, topmost first, NULL-terminated */
+	bool read_only;        /* read-only root filesystem */
+
+	const struct rt_mount *mounts;
+	size_t n_mounts;
+
+	const char *hostname;           /* NULL = id (first 63 bytes) */
+	enum rt_net_mode net;
+	rt_net_hook_fn net_hook;        /* RT_NET_PRIVATE; may be NULL */
+	void *net_hook_data;
+	const char *const *extra_hosts; /* "NAME:ADDR" lines added to /etc/hosts; may be NULL */
+	const char *const *dns;         /* nameservers replacing the host's; may be NULL */
+
+	struct rt_process process;
+
+	const char *const *cap_add;  /* capability names, NULL-terminated; may be NULL */
+	const char *const *cap_drop;
+	bool no_new_privileges;
+	enum rt_seccomp_mode seccomp;
+	const char *seccomp_profile;   /* RT_SECCOMP_PROFILE */
+	const char *seccomp_cache_dir; /* compiled filters; NULL = compile every time */
+
+	struct rt_cgroup_limits limits;
+	const char *cgroup_parent;     /* NULL = $STACK_CGROUP_PARENT, else "stack" */
+
+	const struct rt_rlimit *rlimits;
+	size_t n_rlimits;
+
+	bool init;       /* our tiny init is PID 1 and the payload its child (default true) */
+	int stop_signal; /* for rt_container_stop() (default SIGTERM) */
+};
+
+void rt_config_init(struct rt_config *cfg);
+
+#endif

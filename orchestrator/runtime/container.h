@@ -1,0 +1,65 @@
+/* Starting, waiting for, signalling and removing one container.
+ *
+ *     struct rt_config cfg;
+ *     rt_config_init(&cfg);  ... fill it ...
+ *     rt_container_start(&cfg, &ct, &err);
+ *     rt_container_wait(ct, &st, &err);      (or poll rt_container_pidfd())
+ *     rt_container_destroy(ct, &err);
+ *
+ * start either returns a running container or leaves nothing behind (no
+ * process, cgroup, mount or state directory).  Every mount lives in the
+ * container's own mount namespace, so the host's mount table never changes
+ * and the kernel drops them all when the last process exits. */
+#ifndef STACK_RUNTIME_CONTAINER_H
+#define STACK_RUNTIME_CONTAINER_H
+
+#include "runtime/config.h"
+#include "util/error.h"
+#include "util/strv.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct rt_exit {
+	int exit_code;   /* 0..255; 128+N when killed by signal N; 137 when OOM-killed */
+	int signal;      /* the signal that killed the payload, 0 if it exited */
+	bool oom_killed; /* the kernel OOM killer killed a process of the container */
+};
+
+int rt_container_start(const struct rt_config *cfg, struct rt_container **out, st_error_t *err);
+
+/* Block until the container's first process exits; idempotent. */
+int rt_container_wait(struct rt_container *ct, struct rt_exit *st, st_error_t *err);
+/* Non-blocking variant: 1 = exited (*st filled), 0 = still running. */
+int rt_container_try_wait(struct rt_container *ct, struct rt_exit *st, st_error_t *err);
+
+/* Signal the container's first process (with init: forwarded to the payload
+ * for TERM INT HUP QUIT USR1 USR2 WINCH; KILL ends the whole pid namespace).
+ * Signalling an exited container is not an error. */
+int rt_container_kill(struct rt_container *ct, int sig, st_error_t *err);
+
+/* stop_signal, then SIGKILL after timeout_ms; waits for the exit. */
+int rt_container_stop(struct rt_container *ct, int timeout_ms, struct rt_exit *st, st_error_t *err);
+
+/* Kill what is left, remove the cgroup and the state directory, free ct
+ * (also on error).  ct may be NULL. */
+int rt_container_destroy(struct rt_container *ct, st_error_t *err);
+
+/* For a libuv supervisor: the host pid and a pidfd (owned by ct) of the
+ * container's first process, readable when it exits; then call
+ * rt_container_try_wait(). */
+pid_t rt_container_pid(const struct rt_container *ct);
+int rt_container_pidfd(const struct rt_container *ct);
+const char *rt_container_id(const struct rt_container *ct);
+/* "PARENT/NAME" of the container's cgroup. */
+const char *rt_container_cgroup_path(const struct rt_container *ct);
+/* RT_STDIO_PIPES: the parent's ends (owned by ct; -1 otherwise).  Take one
+ * with rt_container_take_stdio() to close it yourself (e.g. stdin for EOF). */
+int rt_container_stdio(const struct rt_container *ct, int which);
+int rt_container_take_stdio(struct rt_container *ct, int which);
+/* tty: the pty master (owned by ct), -1 otherwise. */
+int rt_container_pty(const struct rt_container *ct);
+/* Limits that could only be applied in part (cgroup, rlimits). */
+const struct strv *rt_container_warnings(const struct rt_container *ct);
+
+#endif

@@ -1,0 +1,164 @@
+/* The payload's last steps, in the order that keeps each one possible:
+ * signals reset, stdio, user lookup (in the container's files), caps +
+ * uid switch, cwd, no_new_privs, seccomp (last: it may forbid what came
+ * before), execve. */
+#include "runtime/internal.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static const char *env_get(const struct strv *env, const char *key)
+{
+	size_t klen = strlen(key);
+	for (size_t i = 0; i < env->n; i++)
+		if (strncmp(env->v[i], key, klen) == 0 && env->v[i][klen] == '=')
+			return env->v[i] + klen + 1;
+	return NULL;
+}
+
+static void build_env(struct rt_child *c, const struct rt_user *u, struct strv *env)
+{
+	const struct rt_process *p = &c->cfg->process;
+	for (const char *const *e = p->env; e && *e; e++)
+		strv_push(env, *e);
+	if (!env_get(env, "PATH"))
+		strv_push(env, "PATH=" DEFAULT_PATH);
+	if (!env_get(env, "HOME"))
+		strv_pushf(env, "HOME=%s", u->home);
+	if (!env_get(env, "HOSTNAME")) {
+		char hn[65] = "";
+		gethostname(hn, sizeof(hn) - 1);
+		strv_pushf(env, "HOSTNAME=%s", hn);
+	}
+	if (p->tty && !env_get(env, "TERM"))
+		strv_push(env, "TERM=xterm");
+}
+
+static int setup_stdio(struct rt_child *c, st_error_t *err)
+{
+	if (c->cfg->process.tty) {
+		/* A new session whose controlling terminal is the pty slave, so
+		 * ^C at the master reaches the payload's process group. */
+		if (setsid() < 0)
+			return st_error(err, errno, "setsid");
+		int fd = open(c->pty_slave, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return st_error(err, errno, "open the pty `%s`", c->pty_slave);
+		if (ioctl(fd, TIOCSCTTY, 0) < 0)
+			return st_error(err, errno, "TIOCSCTTY `%s`", c->pty_slave);
+		for (int i = 0; i < 3; i++)
+			if (dup2(fd, i) < 0)
+				return st_error(err, errno, "dup2 the pty to fd %d", i);
+		close(fd);
+		return 0;
+	}
+	for (int i = 0; i < 3; i++) {
+		int fd = c->stdio[i];
+		if (fd < 0)
+			continue;
+		if (fd == i) {
+			int fl = fcntl(fd, F_GETFD);
+			if (fl < 0 || fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+				return st_error(err, errno, "fcntl fd %d", i);
+		} else if (dup2(fd, i) < 0) {
+			return st_error(err, errno, "dup2 fd %d", i);
+		}
+	}
+	return 0;
+}
+
+/* execvpe() searches the *caller's* PATH; ours is the container's. */
+static int exec_search(char *const *argv, char *const *envp, const char *path)
+{
+	const char *file = argv[0];
+	if (strchr(file, '/')) {
+		execve(file, argv, envp);
+		return errno;
+	}
+	int saved = ENOENT;
+	char buf[4096];
+	for (const char *p = path; p; p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL) {
+		size_t dlen = strcspn(p, ":");
+		if (dlen == 0)
+			snprintf(buf, sizeof(buf), "%s", file);
+		else
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)dlen, p, file);
+		execve(buf, argv, envp);
+		if (errno == EACCES)
+			saved = EACCES;
+		else if (errno != ENOENT && errno != ENOTDIR)
+			return errno;
+	}
+	return saved;
+}
+
+static void load_seccomp(struct rt_child *c)
+{
+	int r = rt_seccomp_load(c->seccomp, NULL);
+	if (r < 0) {
+		st_error_t err = NULL;
+		st_error(&err, -r, "load the seccomp filter");
+		rt_child_fail(c->sync_fd, &err, 127);
+	}
+}
+
+void rt_payload_exec(struct rt_child *c)
+{
+	st_error_t err = NULL;
+	const struct rt_process *p = &c->cfg->process;
+
+	/* Dispositions the caller ignored (a supervisor ignores SIGPIPE)
+	 * would survive execve; the payload starts with the defaults. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	if (setup_stdio(c, &err) < 0)
+		rt_child_fail(c->sync_fd, &err, 127);
+	struct rt_user u;
+	if (rt_user_resolve(p->user, &u, &err) < 0)
+		rt_child_fail(c->sync_fd, &err, 127);
+	struct strv env = {0};
+	build_env(c, &u, &env);
+	/* Installing a filter needs no_new_privs or CAP_SYS_ADMIN.  Without
+	 * no_new_privs, load it while we still hold CAP_SYS_ADMIN, i.e. before
+	 * the caps drop (as runc does); the profiles allow what follows. */
+	if (!c->cfg->no_new_privileges)
+		load_seccomp(c);
+	if (rt_user_switch(&u, c->caps, &err) < 0) {
+		st_error_prefix(&err, "user `%s`", p->user ? p->user : "root");
+		rt_child_fail(c->sync_fd, &err, 127);
+	}
+	const char *cwd = p->cwd ? p->cwd : "/";
+	if (chdir(cwd) < 0) {
+		st_error(&err, errno, "chdir to the working directory `%s`", cwd);
+		rt_child_fail(c->sync_fd, &err, 127);
+	}
+	umask(022);
+	/* Whatever the caller leaked into us (a fd without O_CLOEXEC) stays
+	 * out of the container. */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (c->cfg->no_new_privileges) {
+		if (rt_security_set_no_new_privs(&err) < 0)
+			rt_child_fail(c->sync_fd, &err, 127);
+		load_seccomp(c);
+	}
+	char *const *argv = (char *const *)p->argv;
+	const char *path = env_get(&env, "PATH");
+	int e = exec_search(argv, strv_argv(&env), path);
+	st_error(&err, e, "exec `%s`", argv[0]);
+	rt_child_fail(c->sync_fd, &err, e == ENOENT ? 127 : 126);
+}

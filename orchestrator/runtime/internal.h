@@ -1,0 +1,130 @@
+/* Shared between the runtime's files; not part of the API.
+ *
+ * The parent (rt_container_start) forks one child that becomes PID 1 of the
+ * new pid namespace.  The child sets up the root filesystem, tells the
+ * parent it is ready, waits for "go" (the parent has put it in the cgroup
+ * meanwhile), then either execs the payload (init = false) or stays as our
+ * init and forks the payload.  They talk over a SOCK_SEQPACKET socketpair:
+ * one message per write, so an error report is never torn. */
+#ifndef STACK_RUNTIME_INTERNAL_H
+#define STACK_RUNTIME_INTERNAL_H
+
+#include "runtime/caps.h"
+#include "runtime/cgroup.h"
+#include "runtime/config.h"
+#include "runtime/container.h"
+#include "runtime/rlimit.h"
+#include "runtime/seccomp.h"
+#include "util/error.h"
+#include "util/strv.h"
+
+#include <signal.h>
+#include <sys/mount.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct rt_container {
+	char *id;
+	char *state_dir;
+	pid_t pid;       /* our child: init, or the payload itself */
+	int pidfd;
+	int sync_fd;     /* init mode: init sends the payload's wait status here */
+	bool init;
+	int stop_signal;
+	struct rt_cgroup *cg;
+	int stdio[3];    /* RT_STDIO_PIPES: parent ends */
+	int pty_master;
+	struct strv warnings;
+	bool exited;
+	struct rt_exit exit;
+};
+
+/* ---- sync.c: parent <-> child messages ---- */
+enum rt_msg_type {
+	RT_MSG_ERROR = 1, /* child -> parent: status = errno, text = message */
+	RT_MSG_READY,     /* child -> parent: rootfs done (carries the pty master) */
+	RT_MSG_GO,        /* parent -> child: in the cgroup, network plugged */
+	RT_MSG_STARTED,   /* init -> parent: the payload exec'd */
+	RT_MSG_EXIT,      /* init -> parent: status = the payload's wait status */
+};
+
+struct rt_msg {
+	int type;
+	int status;
+	char text[1024];
+};
+
+/* fd_out/fd_in: an fd passed with SCM_RIGHTS (-1 = none). */
+int rt_sync_send(int sock, int type, int status, const char *text, int fd);
+/* 1 = got a message, 0 = EOF, -1 = error (errno). */
+int rt_sync_recv(int sock, struct rt_msg *m, int *fd_out);
+/* Child: report *err (or errno + what) to the parent and _exit(code). */
+__attribute__((noreturn)) void rt_child_fail(int sock, st_error_t *err, int code);
+
+/* ---- the child's view ---- */
+struct rt_child {
+	const struct rt_config *cfg;
+	int sync_fd;
+	const struct rt_caps *caps;
+	const struct rt_seccomp_prog *seccomp;
+	const struct rt_rlimit *rlimits;
+	size_t n_rlimits;
+	int stdio[3];          /* fds to become 0, 1, 2; -1 = keep */
+	char pty_slave[64];    /* tty: /dev/pts/N inside the container */
+	const char *merged;    /* state_dir/merged */
+	const char *hostname;
+	const char *etc_dir;   /* state_dir: hosts, hostname, resolv.conf */
+};
+
+/* rootfs.c: everything up to and including pivot_root. */
+int rt_rootfs_setup(struct rt_child *c, st_error_t *err);
+/* After pivot_root: remount / read-only when configured. */
+int rt_rootfs_finish(struct rt_child *c, st_error_t *err);
+
+/* resolve.c: open `path` (absolute, in the container) below rootfd without
+ * ever leaving it (symlinks resolved as if rootfd were /).  With create,
+ * missing components are made as directories and the last one as a
+ * directory (S_IFDIR) or an empty file (S_IFREG).  Returns an O_PATH fd. */
+int rt_open_in_root(int rootfd, const char *path, mode_t create, st_error_t *err);
+/* "/proc/self/fd/N" in buf (size >= 32). */
+const char *rt_fd_path(char *buf, size_t size, int fd);
+
+/* mounts.c */
+int rt_mounts_setup(struct rt_child *c, int rootfd, st_error_t *err);
+/* Bind src (dirfd + path; path "" = dirfd itself) onto target_fd,
+ * recursively, with the MOUNT_ATTR_* flags in attr set on every mount of
+ * the copy (RT_BIND_RO: read-only, nosuid, nodev). */
+#define RT_BIND_RO (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+int rt_bind(int src_dirfd, const char *src_path, int target_fd, unsigned attr, const char *what, st_error_t *err);
+
+/* dev.c: populate the tmpfs on /dev (rootfd-relative "dev"). */
+int rt_dev_setup(int rootfd, const char *merged, st_error_t *err);
+
+/* net.c: bring lo up in the current network namespace. */
+int rt_net_lo_up(st_error_t *err);
+
+/* hosts.c (parent): write hosts, hostname, resolv.conf into dir. */
+int rt_etc_files_write(const struct rt_config *cfg, const char *hostname, const char *dir, st_error_t *err);
+
+/* user.c (child, after pivot_root): resolve the user spec against the
+ * container's /etc/passwd and /etc/group. */
+struct rt_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];
+	size_t n_groups;
+	char home[256];
+};
+int rt_user_resolve(const char *spec, struct rt_user *u, st_error_t *err);
+/* setgroups, setgid, setuid around rtsec's caps calls. */
+int rt_user_switch(const struct rt_user *u, const struct rt_caps *caps, st_error_t *err);
+
+/* exec.c (child): stdio, user, caps, seccomp, execve; never returns. */
+__attribute__((noreturn)) void rt_payload_exec(struct rt_child *c);
+
+/* init.c (child): fork the payload, forward signals, reap; never returns. */
+__attribute__((noreturn)) void rt_init_run(struct rt_child *c);
+/* The signals init forwards (and the child blocks until it execs). */
+void rt_init_sigset(sigset_t *set);
+
+#endif

@@ -1,0 +1,106 @@
+/* The config's mounts (binds and tmpfs) and the generated /etc files.
+ *
+ * Binds use the new mount API: open_tree(OPEN_TREE_CLONE) detaches a copy
+ * of the source, mount_setattr() makes it read-only recursively (a plain
+ * MS_REMOUNT|MS_BIND only changes the top mount and, given a
+ * /proc/self/fd path, would hit the mount *under* the new one), and
+ * move_mount() attaches it onto the target fd we resolved in the root. */
+#include "runtime/internal.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int rt_bind(int src_dirfd, const char *src_path, int target_fd, unsigned attr, const char *what, st_error_t *err)
+{
+	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE;
+	if (!src_path[0])
+		flags |= AT_EMPTY_PATH;
+	_cleanup_close_ int tfd = open_tree(src_dirfd, src_path, flags);
+	if (tfd < 0)
+		return st_error(err, errno, "bind %s: open_tree", what);
+	if (attr) {
+		struct mount_attr ma = {.attr_set = attr};
+		if (mount_setattr(tfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof(ma)) < 0)
+			return st_error(err, errno, "bind %s: mount_setattr read-only", what);
+	}
+	if (move_mount(tfd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return st_error(err, errno, "bind %s: move_mount", what);
+	return 0;
+}
+
+static int bind_one(int rootfd, const struct rt_mount *m, st_error_t *err)
+{
+	_cleanup_free_ char *what = xasprintf("`%s` on `%s`", m->source, m->target);
+	_cleanup_close_ int sfd = open(m->source, O_PATH | O_CLOEXEC);
+	if (sfd < 0)
+		return st_error(err, errno, "bind %s: source `%s`", what, m->source);
+	struct stat st;
+	if (fstat(sfd, &st) < 0)
+		return st_error(err, errno, "bind %s: stat `%s`", what, m->source);
+	_cleanup_close_ int tfd = rt_open_in_root(rootfd, m->target, S_ISDIR(st.st_mode) ? S_IFDIR : S_IFREG, err);
+	if (tfd < 0)
+		return st_error_prefix(err, "bind %s", what);
+	return rt_bind(sfd, "", tfd, m->read_only ? RT_BIND_RO : 0, what, err);
+}
+
+static int tmpfs_one(int rootfd, const struct rt_mount *m, st_error_t *err)
+{
+	_cleanup_close_ int tfd = rt_open_in_root(rootfd, m->target, S_IFDIR, err);
+	if (tfd < 0)
+		return st_error_prefix(err, "tmpfs on `%s`", m->target);
+	char opts[96], path[32];
+	int n = snprintf(opts, sizeof(opts), "mode=%o", m->tmpfs_mode ? (unsigned)m->tmpfs_mode : 01777u);
+	if (m->tmpfs_size)
+		snprintf(opts + n, sizeof(opts) - (size_t)n, ",size=%" PRIu64, m->tmpfs_size);
+	unsigned long fl = MS_NOSUID | MS_NODEV | (m->read_only ? MS_RDONLY : 0);
+	if (mount("tmpfs", rt_fd_path(path, sizeof(path), tfd), "tmpfs", fl, opts) < 0)
+		return st_error(err, errno, "mount tmpfs on `%s` (%s)", m->target, opts);
+	return 0;
+}
+
+static bool user_mounts_target(const struct rt_config *cfg, const char *target)
+{
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (strcmp(cfg->mounts[i].target, target) == 0)
+			return true;
+	return false;
+}
+
+int rt_mounts_setup(struct rt_child *c, int rootfd, st_error_t *err)
+{
+	const struct rt_config *cfg = c->cfg;
+	/* /etc/hosts, hostname, resolv.conf: generated in the state dir by the
+	 * parent, bound read-write like Docker's (tools edit /etc/hosts), unless
+	 * the config mounts its own. */
+	static const char *const etc[][2] = {
+		{"hosts", "/etc/hosts"}, {"hostname", "/etc/hostname"}, {"resolv.conf", "/etc/resolv.conf"},
+	};
+	_cleanup_close_ int etcfd = open(c->etc_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (etcfd < 0)
+		return st_error(err, errno, "open `%s`", c->etc_dir);
+	for (size_t i = 0; i < ARRAY_SIZE(etc); i++) {
+		if (user_mounts_target(cfg, etc[i][1]))
+			continue;
+		_cleanup_close_ int tfd = rt_open_in_root(rootfd, etc[i][1], S_IFREG, err);
+		if (tfd < 0)
+			return -1;
+		char what[64];
+		snprintf(what, sizeof(what), "`%s`", etc[i][1]);
+		if (rt_bind(etcfd, etc[i][0], tfd, 0, what, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const struct rt_mount *m = &cfg->mounts[i];
+		int r = m->type == RT_MOUNT_TMPFS ? tmpfs_one(rootfd, m, err) : bind_one(rootfd, m, err);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,1 +1,0 @@
-/* PLACEHOLDER */ typedef int stack_runtime_placeholder_t;

@@ -1,0 +1,162 @@
+/* The container's root filesystem, built in its own mount namespace:
+ * overlayfs over the image layers, /proc, /dev, /sys, the config's mounts,
+ * Docker's masked and read-only paths, then pivot_root. */
+#include "runtime/internal.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Docker's defaults: hidden (files get /dev/null, dirs an empty ro tmpfs)... */
+static const char *const masked_paths[] = {
+	"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+	"/sys/firmware", "/sys/devices/virtual/powercap",
+};
+/* ...and visible but read-only. */
+static const char *const readonly_paths[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+static int mount_overlay(struct rt_child *c, st_error_t *err)
+{
+	const struct rt_config *cfg = c->cfg;
+	/* lowerdir is ':'-separated and options ','-separated: refuse what
+	 * would be misparsed rather than escape it. */
+	size_t len = 0;
+	for (const char *const *l = cfg->lower_dirs; *l; l++) {
+		if (strpbrk(*l, ",:"))
+			return st_error(err, EINVAL, "layer path `%s` contains ',' or ':'", *l);
+		len += strlen(*l) + 1;
+	}
+	_cleanup_free_ char *lower = xmalloc(len + 1);
+	char *p = lower;
+	for (const char *const *l = cfg->lower_dirs; *l; l++)
+		p += sprintf(p, "%s%s", p == lower ? "" : ":", *l);
+	/* volatile: no syncs on the upper layer, which is thrown away with the
+	 * container anyway. */
+	_cleanup_free_ char *opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work,volatile", lower,
+					      cfg->state_dir, cfg->state_dir);
+	if (strlen(opts) >= 4096)
+		return st_error(err, E2BIG, "overlay options longer than a page (%zu layers)", len);
+	if (mount("overlay", c->merged, "overlay", 0, opts) < 0)
+		return st_error(err, errno, "mount overlay on `%s` (%s)", c->merged, opts);
+	return 0;
+}
+
+static int mount_proc(int rootfd, st_error_t *err)
+{
+	_cleanup_close_ int fd = rt_open_in_root(rootfd, "/proc", S_IFDIR, err);
+	if (fd < 0)
+		return -1;
+	char path[32];
+	if (mount("proc", rt_fd_path(path, sizeof(path), fd), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return st_error(err, errno, "mount proc on `/proc`");
+	return 0;
+}
+
+static int mount_sys(struct rt_child *c, int rootfd, st_error_t *err)
+{
+	_cleanup_close_ int fd = rt_open_in_root(rootfd, "/sys", S_IFDIR, err);
+	if (fd < 0)
+		return -1;
+	/* A sysfs mount shows the network devices of the mounter's netns:
+	 * right for a new netns; with the host's, bind the host's /sys. */
+	if (c->cfg->net == RT_NET_HOST) {
+		_cleanup_close_ int src = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (src < 0)
+			return st_error(err, errno, "open `/sys`");
+		return rt_bind(src, "", fd, RT_BIND_RO | MOUNT_ATTR_NOEXEC, "`/sys`", err);
+	}
+	char path[32];
+	if (mount("sysfs", rt_fd_path(path, sizeof(path), fd), "sysfs",
+		  MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
+		return st_error(err, errno, "mount sysfs on `/sys`");
+	return 0;
+}
+
+static int mask_paths(int rootfd, st_error_t *err)
+{
+	_cleanup_close_ int null = open("/dev/null", O_PATH | O_CLOEXEC);
+	if (null < 0)
+		return st_error(err, errno, "open `/dev/null`");
+	for (size_t i = 0; i < ARRAY_SIZE(masked_paths); i++) {
+		_cleanup_close_ int fd = rt_open_in_root(rootfd, masked_paths[i], 0, NULL);
+		if (fd < 0)
+			continue; /* not on this kernel */
+		struct stat st;
+		if (fstat(fd, &st) < 0)
+			return st_error(err, errno, "stat `%s`", masked_paths[i]);
+		char what[64], path[32];
+		snprintf(what, sizeof(what), "`/dev/null` on `%s`", masked_paths[i]);
+		if (!S_ISDIR(st.st_mode)) {
+			/* Not nodev: the node must open, and read as empty. */
+			if (rt_bind(null, "", fd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, what, err) < 0)
+				return -1;
+		} else if (mount("tmpfs", rt_fd_path(path, sizeof(path), fd), "tmpfs",
+				 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0) {
+			return st_error(err, errno, "mount empty tmpfs on `%s`", masked_paths[i]);
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(readonly_paths); i++) {
+		_cleanup_close_ int fd = rt_open_in_root(rootfd, readonly_paths[i], 0, NULL);
+		if (fd < 0)
+			continue;
+		char what[64];
+		snprintf(what, sizeof(what), "`%s` read-only", readonly_paths[i]);
+		if (rt_bind(fd, "", fd, RT_BIND_RO, what, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int pivot(const char *merged, st_error_t *err)
+{
+	/* pivot_root(".", ".") stacks the old root on top of the new one;
+	 * detaching "." then drops it, with no put_old directory to create. */
+	if (chdir(merged) < 0)
+		return st_error(err, errno, "chdir `%s`", merged);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return st_error(err, errno, "pivot_root `%s`", merged);
+	if (umount2(".", MNT_DETACH) < 0)
+		return st_error(err, errno, "umount the old root");
+	if (chdir("/") < 0)
+		return st_error(err, errno, "chdir `/`");
+	return 0;
+}
+
+int rt_rootfs_setup(struct rt_child *c, st_error_t *err)
+{
+	/* Nothing we mount may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return st_error(err, errno, "make `/` rprivate");
+	if (mount_overlay(c, err) < 0)
+		return -1;
+	_cleanup_close_ int rootfd = open(c->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return st_error(err, errno, "open `%s`", c->merged);
+	if (mount_proc(rootfd, err) < 0 || rt_dev_setup(rootfd, c->merged, err) < 0 ||
+	    mount_sys(c, rootfd, err) < 0 || rt_mounts_setup(c, rootfd, err) < 0 || mask_paths(rootfd, err) < 0)
+		return -1;
+	if (c->cfg->process.cwd) {
+		_cleanup_close_ int fd = rt_open_in_root(rootfd, c->cfg->process.cwd, S_IFDIR, err);
+		if (fd < 0)
+			return st_error_prefix(err, "working directory");
+	}
+	return pivot(c->merged, err);
+}
+
+int rt_rootfs_finish(struct rt_child *c, st_error_t *err)
+{
+	if (!c->cfg->read_only)
+		return 0;
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+		return st_error(err, errno, "remount `/` read-only");
+	return 0;
+}

@@ -1,0 +1,359 @@
+/* rt_container_start(): prepare in the parent, fork the container's first
+ * process into new namespaces, drive it through setup over the sync socket.
+ *
+ * Why fork() and not clone3(): glibc's fork() resets malloc's locks in the
+ * child, a raw clone3() does not, and the child allocates (error messages,
+ * paths) while a supervisor may have other threads.  The new pid namespace
+ * comes from unshare(CLONE_NEWPID) in the calling thread just around the
+ * fork (it only changes where *children* go; setns() puts it back); the
+ * other namespaces are unshared by the child itself, the cgroup namespace
+ * last, once the parent has moved it into its cgroup. */
+#include "runtime/internal.h"
+#include "util/fs.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* The child is a copy of the caller, which may hold any number of fds,
+ * O_CLOEXEC or not: other containers' pipe ends (their readers would
+ * never see EOF while our init lives), a supervisor's sockets.  init never
+ * execs, so O_CLOEXEC does not help: close all but what we use. */
+static void close_other_fds(struct rt_child *c)
+{
+	int keep[5] = {c->sync_fd, c->stdio[0], c->stdio[1], c->stdio[2], 2};
+	qsort(keep, ARRAY_SIZE(keep), sizeof(int), cmp_int);
+	unsigned lo = 3;
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
+		if (keep[i] < (int)lo)
+			continue;
+		if ((unsigned)keep[i] > lo)
+			close_range(lo, (unsigned)keep[i] - 1, 0);
+		lo = (unsigned)keep[i] + 1;
+	}
+	close_range(lo, ~0U, 0);
+}
+
+__attribute__((noreturn)) static void child_main(struct rt_child *c)
+{
+	st_error_t err = NULL;
+	const struct rt_config *cfg = c->cfg;
+	close_other_fds(c);
+	umask(0);
+	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (cfg->net != RT_NET_HOST ? CLONE_NEWNET : 0);
+	if (unshare(flags) < 0) {
+		st_error(&err, errno, "unshare the mount, uts, ipc%s namespaces", flags & CLONE_NEWNET ? ", net" : "");
+		rt_child_fail(c->sync_fd, &err, 1);
+	}
+	if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
+		st_error(&err, errno, "sethostname `%s`", c->hostname);
+		rt_child_fail(c->sync_fd, &err, 1);
+	}
+	if (cfg->net != RT_NET_HOST && rt_net_lo_up(&err) < 0)
+		rt_child_fail(c->sync_fd, &err, 1);
+	if (rt_rootfs_setup(c, &err) < 0 || rt_rootfs_finish(c, &err) < 0)
+		rt_child_fail(c->sync_fd, &err, 1);
+
+	int master = -1;
+	if (cfg->process.tty) {
+		/* The pty belongs to the container's devpts instance, so the
+		 * payload sees /dev/pts/0, not a host pty. */
+		master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, c->pty_slave, sizeof(c->pty_slave)) != 0) {
+			st_error(&err, errno, "open a pty on `/dev/ptmx`");
+			rt_child_fail(c->sync_fd, &err, 1);
+		}
+	}
+	rt_sync_send(c->sync_fd, RT_MSG_READY, 0, NULL, master);
+	if (master >= 0)
+		close(master);
+	struct rt_msg m;
+	if (rt_sync_recv(c->sync_fd, &m, NULL) != 1 || m.type != RT_MSG_GO)
+		_exit(1); /* the parent gave up (or died): nothing to report to */
+
+	if (unshare(CLONE_NEWCGROUP) < 0) {
+		st_error(&err, errno, "unshare the cgroup namespace");
+		rt_child_fail(c->sync_fd, &err, 1);
+	}
+	int r = rt_rlimit_apply(c->rlimits, c->n_rlimits, NULL);
+	if (r < 0) {
+		st_error(&err, -r, "setrlimit");
+		rt_child_fail(c->sync_fd, &err, 1);
+	}
+	if (cfg->init)
+		rt_init_run(c);
+	rt_payload_exec(c);
+}
+
+static int validate(const struct rt_config *cfg, st_error_t *err)
+{
+	if (!cfg->id || !cfg->id[0] || strchr(cfg->id, '/'))
+		return st_error(err, EINVAL, "container id `%s` is empty or has a '/'", cfg->id ? cfg->id : "");
+	if (!cfg->state_dir || cfg->state_dir[0] != '/')
+		return st_error(err, EINVAL, "container `%s`: state_dir must be an absolute path", cfg->id);
+	if (!cfg->lower_dirs || !cfg->lower_dirs[0])
+		return st_error(err, EINVAL, "container `%s`: no image layer", cfg->id);
+	if (!cfg->process.argv || !cfg->process.argv[0])
+		return st_error(err, EINVAL, "container `%s`: no command", cfg->id);
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const struct rt_mount *m = &cfg->mounts[i];
+		if (!m->target || m->target[0] != '/')
+			return st_error(err, EINVAL, "mount %zu: target `%s` is not an absolute path", i,
+					m->target ? m->target : "");
+		if (m->type == RT_MOUNT_BIND && (!m->source || !m->source[0]))
+			return st_error(err, EINVAL, "bind mount on `%s`: no source", m->target);
+	}
+	return 0;
+}
+
+static int make_state_dir(const struct rt_config *cfg, bool *created, st_error_t *err)
+{
+	_cleanup_free_ char *parent = fs_dirname(cfg->state_dir);
+	if (fs_mkdir_p(parent, 0755, err) < 0)
+		return -1;
+	if (mkdir(cfg->state_dir, 0700) < 0)
+		return st_error(err, errno, "create the state directory `%s`%s", cfg->state_dir,
+				errno == EEXIST ? " (a container of that name exists or was not removed)" : "");
+	*created = true;
+	static const char *const sub[] = {"upper", "work", "merged"};
+	for (size_t i = 0; i < ARRAY_SIZE(sub); i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", cfg->state_dir, sub[i]);
+		if (mkdir(p, 0755) < 0)
+			return st_error(err, errno, "mkdir `%s`", p);
+	}
+	return 0;
+}
+
+static char *pick_hostname(const struct rt_config *cfg)
+{
+	if (cfg->hostname)
+		return xstrndup(cfg->hostname, 63);
+	if (cfg->net == RT_NET_HOST) {
+		char hn[65] = "";
+		if (gethostname(hn, sizeof(hn) - 1) == 0 && hn[0])
+			return xstrdup(hn);
+	}
+	return xstrndup(cfg->id, 63);
+}
+
+/* fork() with the child as PID 1 of a new pid namespace. */
+static pid_t fork_in_new_pidns(st_error_t *err)
+{
+	_cleanup_close_ int self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return st_error(err, errno, "open `/proc/self/ns/pid`");
+	if (unshare(CLONE_NEWPID) < 0)
+		return st_error(err, errno, "unshare the pid namespace");
+	pid_t pid = fork();
+	if (pid == 0)
+		return 0;
+	int e = errno;
+	if (setns(self, CLONE_NEWPID) < 0) {
+		/* Every later fork of this thread would land in the container's
+		 * namespace: nothing sane can continue. */
+		perror("stack: setns back to our pid namespace");
+		abort();
+	}
+	if (pid < 0)
+		return st_error(err, e, "fork the container process");
+	return pid;
+}
+
+static int recv_or_fail(int sock, struct rt_msg *m, int *fd, pid_t pid, const char *step, st_error_t *err)
+{
+	int r = rt_sync_recv(sock, m, fd);
+	if (r < 0)
+		return st_error(err, errno, "read from the container process (%s)", step);
+	if (r == 1 && m->type == RT_MSG_ERROR)
+		return st_error(err, m->status, "%s", m->text);
+	return r;
+}
+
+int rt_container_start(const struct rt_config *cfg, struct rt_container **out, st_error_t *err)
+{
+	*out = NULL;
+	if (validate(cfg, err) < 0)
+		return -1;
+	struct rt_container *ct = xzalloc(sizeof(*ct));
+	ct->id = xstrdup(cfg->id);
+	ct->state_dir = xstrdup(cfg->state_dir);
+	ct->pid = -1;
+	ct->pidfd = ct->sync_fd = ct->pty_master = -1;
+	ct->stdio[0] = ct->stdio[1] = ct->stdio[2] = -1;
+	ct->init = cfg->init;
+	ct->stop_signal = cfg->stop_signal ? cfg->stop_signal : SIGTERM;
+
+	bool made_state = false;
+	struct rt_seccomp_prog *prog = NULL;
+	struct rt_rlimit *rl = NULL;
+	int sock[2] = {-1, -1}, child_stdio[3] = {-1, -1, -1};
+	_cleanup_free_ char *hostname = pick_hostname(cfg);
+	_cleanup_free_ char *merged = xasprintf("%s/merged", cfg->state_dir);
+	struct rt_caps caps;
+
+	/* Everything that can fail on bad input, before any side effect. */
+	if (rt_caps_prepare(cfg->cap_add, cfg->cap_drop, &caps, err) < 0 ||
+	    rt_seccomp_prepare(cfg->seccomp, cfg->seccomp_profile, &caps, cfg->seccomp_cache_dir, &prog, err) < 0)
+		goto fail;
+	if (cfg->n_rlimits) {
+		rl = xcalloc(cfg->n_rlimits, sizeof(*rl));
+		memcpy(rl, cfg->rlimits, cfg->n_rlimits * sizeof(*rl));
+		if (rt_rlimit_prepare(rl, cfg->n_rlimits, &ct->warnings, err) < 0)
+			goto fail;
+	}
+
+	if (make_state_dir(cfg, &made_state, err) < 0)
+		goto fail;
+	if (rt_etc_files_write(cfg, hostname, cfg->state_dir, err) < 0)
+		goto fail;
+	struct rt_cgroup_opts cgopts = {.parent = cfg->cgroup_parent};
+	if (rt_cgroup_create(cfg->id, &cfg->limits, &cgopts, &ct->cg, err) < 0)
+		goto fail;
+	const struct strv *cgw = rt_cgroup_warnings(ct->cg);
+	for (size_t i = 0; i < cgw->n; i++)
+		strv_push(&ct->warnings, cgw->v[i]);
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
+		st_error(err, errno, "socketpair");
+		goto fail;
+	}
+	if (!cfg->process.tty && cfg->process.stdio == RT_STDIO_PIPES) {
+		for (int i = 0; i < 3; i++) {
+			int p[2];
+			if (pipe2(p, O_CLOEXEC) < 0) {
+				st_error(err, errno, "pipe");
+				goto fail;
+			}
+			child_stdio[i] = i == 0 ? p[0] : p[1];
+			ct->stdio[i] = i == 0 ? p[1] : p[0];
+		}
+	}
+
+	struct rt_child c = {
+		.cfg = cfg,
+		.sync_fd = sock[1],
+		.caps = &caps,
+		.seccomp = prog,
+		.rlimits = rl,
+		.n_rlimits = cfg->n_rlimits,
+		.merged = merged,
+		.hostname = hostname,
+		.etc_dir = cfg->state_dir,
+	};
+	for (int i = 0; i < 3; i++)
+		c.stdio[i] = cfg->process.tty ? -1
+			     : cfg->process.stdio == RT_STDIO_PIPES ? child_stdio[i]
+			     : cfg->process.stdio == RT_STDIO_FDS ? cfg->process.fds[i]
+								  : -1;
+
+	/* init's signals blocked from birth: one sent during setup stays
+	 * pending until init forwards it (the caller's mask is restored). */
+	sigset_t block, old;
+	rt_init_sigset(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	pid_t pid = fork_in_new_pidns(err);
+	if (pid == 0)
+		child_main(&c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0)
+		goto fail;
+	ct->pid = pid;
+	close(sock[1]);
+	sock[1] = -1;
+	for (int i = 0; i < 3; i++) {
+		if (child_stdio[i] >= 0)
+			close(child_stdio[i]);
+		child_stdio[i] = -1;
+	}
+	ct->pidfd = pidfd_open(pid, 0);
+	if (ct->pidfd < 0) {
+		st_error(err, errno, "pidfd_open %d", (int)pid);
+		goto fail;
+	}
+	/* While the child builds its rootfs. */
+	if (rt_cgroup_add_pid(ct->cg, pid, err) < 0)
+		goto fail;
+
+	struct rt_msg m;
+	int r = recv_or_fail(sock[0], &m, &ct->pty_master, pid, "setup", err);
+	if (r < 0)
+		goto fail;
+	if (r == 0 || m.type != RT_MSG_READY) {
+		st_error(err, 0, "the container process exited during setup");
+		goto fail;
+	}
+	if (cfg->net == RT_NET_PRIVATE && cfg->net_hook && cfg->net_hook(pid, cfg->net_hook_data, err) < 0) {
+		st_error_prefix(err, "network setup");
+		goto fail;
+	}
+	if (rt_sync_send(sock[0], RT_MSG_GO, 0, NULL, -1) < 0) {
+		st_error(err, errno, "signal the container process to start");
+		goto fail;
+	}
+	/* No init: EOF means the payload exec'd (the socket is O_CLOEXEC).
+	 * Init: it says STARTED once the payload exec'd, then keeps the
+	 * socket to send the payload's wait status at the end. */
+	r = recv_or_fail(sock[0], &m, NULL, pid, "exec", err);
+	if (r < 0)
+		goto fail;
+	if (cfg->init && (r == 0 || m.type != RT_MSG_STARTED)) {
+		st_error(err, 0, "the container's init exited before the payload started");
+		goto fail;
+	}
+	if (cfg->init) {
+		ct->sync_fd = sock[0];
+		fcntl(ct->sync_fd, F_SETFL, O_NONBLOCK);
+	} else {
+		close(sock[0]);
+	}
+	rt_seccomp_prog_free(prog);
+	free(rl);
+	*out = ct;
+	return 0;
+
+fail:
+	st_error_prefix(err, "container `%s`", cfg->id);
+	if (ct->pid > 0) {
+		kill(ct->pid, SIGKILL);
+		while (waitpid(ct->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		ct->pid = -1;
+	}
+	for (int i = 0; i < 2; i++)
+		if (sock[i] >= 0)
+			close(sock[i]);
+	for (int i = 0; i < 3; i++)
+		if (child_stdio[i] >= 0)
+			close(child_stdio[i]);
+	rt_seccomp_prog_free(prog);
+	free(rl);
+	if (ct->cg) {
+		st_error_t e2 = NULL;
+		if (rt_cgroup_destroy(ct->cg, &e2) < 0)
+			st_error_free(&e2);
+		ct->cg = NULL;
+	}
+	if (!made_state) {
+		free(ct->state_dir);
+		ct->state_dir = NULL;
+	}
+	ct->exited = true;
+	rt_container_destroy(ct, NULL);
+	return -1;
+}

@@ -1,0 +1,112 @@
+/* Shared by the loader's files (load*.c): the loading context and the small
+ * typed accessors that turn a node into a value or a diagnostic.  Every
+ * accessor reports at the node's FILE:LINE:COL and keeps going, so one run
+ * shows every problem of every file. */
+#ifndef STACK_SPEC_LOAD_INTERNAL_H
+#define STACK_SPEC_LOAD_INTERNAL_H
+
+#include "spec/interp.h"
+#include "spec/model.h"
+#include "spec/node.h"
+#include "spec/spec.h"
+#include "spec/units.h"
+#include "util/diag.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+struct spec_loader {
+	struct spec_stack *stack;
+	struct diag_list *diags;
+	const struct spec_load_opts *opts;
+	struct spec_env env;
+	char *home; /* for ~ in paths */
+};
+
+/* The position of n, with the file name interned in stack->file_names. */
+struct spec_pos ld_pos(struct spec_loader *ld, const struct spec_node *n);
+struct diag *ld_error(struct spec_loader *ld, const struct spec_node *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+struct diag *ld_error_at(struct spec_loader *ld, const struct spec_pos *p, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Report an errmsg from units.h/ref.h at n and free it. */
+void ld_error_take(struct spec_loader *ld, const struct spec_node *n, char *errmsg);
+
+/* A mapping's value for key, or NULL when absent or null (null resets a key,
+ * which is how an override file removes what an earlier file set). */
+static inline const struct spec_node *ld_get(const struct spec_node *map, const char *key)
+{
+	const struct spec_node *v = spec_map_get(map, key);
+	return v && !spec_node_is_null(v) ? v : NULL;
+}
+
+/* The key node of a mapping entry (for errors about the key itself). */
+static inline const struct spec_node *ld_key(const struct spec_node *map, const char *key)
+{
+	for (size_t i = 0; i < map->n_pairs; i++)
+		if (strcmp(map->pairs[i].key->scalar, key) == 0)
+			return map->pairs[i].key;
+	return NULL;
+}
+
+/* Type checks: false (and an error "`what`: expected a mapping, got a string") on mismatch. */
+bool ld_is_map(struct spec_loader *ld, const struct spec_node *n, const char *what);
+bool ld_is_seq(struct spec_loader *ld, const struct spec_node *n, const char *what);
+bool ld_is_scalar(struct spec_loader *ld, const struct spec_node *n, const char *what);
+
+/* Unknown keys of a mapping (x-* always allowed): one error each, with a
+ * did-you-mean hint drawn from `keys`. */
+void ld_check_keys(struct spec_loader *ld, const struct spec_node *map, const char *const *keys, size_t n,
+		   const char *where);
+
+/* Scalars.  Each returns false after reporting when the node is not usable;
+ * *out is left untouched then. */
+bool ld_string(struct spec_loader *ld, const struct spec_node *n, const char *what, const char **out);
+bool ld_dup_string(struct spec_loader *ld, const struct spec_node *n, const char *what, char **out);
+bool ld_bool(struct spec_loader *ld, const struct spec_node *n, const char *what, bool *out);
+bool ld_int(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t min, int64_t max,
+	    int64_t *out);
+bool ld_duration(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t *out);
+bool ld_size(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t *out);
+bool ld_double(struct spec_loader *ld, const struct spec_node *n, const char *what, double *out);
+
+/* A path relative to the project directory (~ is $HOME), made absolute. */
+char *ld_abs_path(struct spec_loader *ld, const char *path);
+/* An absolute path inside the container, or an error. */
+bool ld_container_path(struct spec_loader *ld, const struct spec_node *n, const char *what, char **out);
+
+/* A string or a list of strings. */
+bool ld_string_list(struct spec_loader *ld, const struct spec_node *n, const char *what, struct strv *out);
+/* command/entrypoint: a string split as a shell would (no expansion), or a list. */
+bool ld_command(struct spec_loader *ld, const struct spec_node *n, const char *what, struct strv *out);
+/* A mapping KEY: VALUE or a list "KEY=VALUE" / "KEY".  A key without a value
+ * takes `from_env` lookups when from_env is set, else is stored as NULL. */
+bool ld_kvlist(struct spec_loader *ld, const struct spec_node *n, const char *what, bool from_env,
+	       struct spec_kvlist *out);
+
+/* spec_shell_split() is public: spec/spec.h */
+
+/* Sections (load_*.c). */
+void ld_bases(struct spec_loader *ld, const struct spec_node *n);
+void ld_images(struct spec_loader *ld, const struct spec_node *n);
+/* A service's build: → a spec_image named `name`; returns false on errors. */
+bool ld_service_build(struct spec_loader *ld, const struct spec_node *n, const char *service, const char *name);
+void ld_secrets(struct spec_loader *ld, const struct spec_node *n);
+void ld_volumes(struct spec_loader *ld, const struct spec_node *n);
+void ld_services(struct spec_loader *ld, const struct spec_node *n);
+void ld_service_mounts(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *map);
+void ld_service_limits(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *map);
+void ld_service_security(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *map);
+void ld_service_env(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *map);
+void ld_healthcheck(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n);
+void ld_depends_on(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n);
+/* After all services: references between them (depends_on targets, cycles). */
+void ld_check_depends(struct spec_loader *ld, const struct spec_node *services);
+
+/* ulimit names → RLIMIT_* (ulimit.c) */
+int spec_ulimit_resource(const char *name);
+extern const char *const spec_ulimit_names[];
+extern const size_t spec_n_ulimit_names;
+
+#endif

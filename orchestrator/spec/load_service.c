@@ -1,0 +1,280 @@
+/* services: the per-service keys that are single values; the groups of
+ * related keys (mounts, limits, security, env, health, depends_on) have
+ * their own files. */
+#include "spec/load_internal.h"
+#include "spec/ref.h"
+#include "spec/units.h"
+#include "util/mem.h"
+
+#include <ctype.h>
+#include <signal.h>
+#include <string.h>
+
+static const char *const service_keys[] = {
+	"image", "build", "command", "entrypoint", "environment", "env_file", "working_dir", "user", "hostname",
+	"network_mode", "ports", "volumes", "secrets", "tmpfs", "read_only", "cap_add", "cap_drop", "pids_limit",
+	"mem_limit", "memswap_limit", "cpu_shares", "cpus", "deploy", "security_opt", "ulimits", "init",
+	"stop_signal", "stop_grace_period", "restart", "depends_on", "healthcheck", "labels", "profiles",
+};
+
+/* Compose keys stack does not implement: said plainly, rather than as an
+ * unknown key with an unhelpful did-you-mean. */
+static const struct {
+	const char *key, *hint;
+} unsupported_keys[] = {
+	{"container_name", "stack names containers PROJECT-SERVICE-N itself"},
+	{"networks", "each service gets a private network namespace; use `network_mode:` and `ports:`"},
+	{"links", "use `depends_on:` for start order"},
+	{"external_links", NULL},
+	{"privileged", "add only the capabilities needed with `cap_add:`"},
+	{"devices", NULL},
+	{"expose", "use `ports:` to publish a port"},
+	{"logging", "stack keeps each service's log in its state directory; see `stack logs`"},
+	{"stdin_open", NULL},
+	{"tty", NULL},
+	{"extra_hosts", NULL},
+	{"dns", NULL},
+	{"dns_search", NULL},
+	{"sysctls", NULL},
+	{"shm_size", "mount a tmpfs at /dev/shm with `tmpfs: [\"/dev/shm:size=...\"]`"},
+	{"platform", NULL},
+	{"pull_policy", NULL},
+	{"scale", NULL},
+	{"ipc", NULL},
+	{"pid", NULL},
+	{"userns_mode", NULL},
+	{"cgroup_parent", NULL},
+	{"mem_reservation", "stack enforces limits only: use `mem_limit:`"},
+	{"mem_swappiness", NULL},
+	{"cpu_quota", "use `cpus:`"},
+	{"cpu_period", "use `cpus:`"},
+	{"cpuset", NULL},
+	{"configs", "mount the file with `volumes:` or `secrets:`"},
+	{"runtime", NULL},
+	{"extends", "use YAML anchors and merge keys (<<: *name), or a second -f file"},
+};
+
+/* Unknown keys, with the compose keys stack does not implement said plainly. */
+static void check_service_keys(struct spec_loader *ld, const struct spec_node *map, const char *where)
+{
+	for (size_t i = 0; i < map->n_pairs; i++) {
+		const struct spec_node *k = map->pairs[i].key;
+		for (size_t j = 0; j < ARRAY_SIZE(unsupported_keys); j++) {
+			if (strcmp(k->scalar, unsupported_keys[j].key) != 0)
+				continue;
+			struct diag *d = ld_error(ld, k, "`%s` is not supported by stack", k->scalar);
+			diag_hint(d, "%s", unsupported_keys[j].hint ? unsupported_keys[j].hint : "remove it");
+			goto next;
+		}
+		bool known = strncmp(k->scalar, "x-", 2) == 0;
+		for (size_t j = 0; j < ARRAY_SIZE(service_keys) && !known; j++)
+			known = strcmp(k->scalar, service_keys[j]) == 0;
+		if (!known) {
+			struct diag *d = ld_error(ld, k, "unknown key `%s` in %s", k->scalar, where);
+			const char *sug = spec_suggest(k->scalar, service_keys, ARRAY_SIZE(service_keys));
+			if (sug)
+				diag_hint(d, "did you mean `%s`?", sug);
+		}
+	next:;
+	}
+}
+
+static void service_defaults(struct spec_service *sv)
+{
+	sv->no_new_privileges = true;
+	sv->init = true;
+	sv->stop_signal = SIGTERM;
+	sv->stop_grace_period = 10 * 1000000000LL;
+	sv->restart = SPEC_RESTART_NO;
+	sv->network_mode = SPEC_NET_PRIVATE;
+	sv->health.kind = SPEC_HEALTH_INHERIT;
+	/* Docker's healthcheck defaults, also for an image's own HEALTHCHECK. */
+	sv->health.interval = 30 * 1000000000LL;
+	sv->health.timeout = 30 * 1000000000LL;
+	sv->health.start_period = 0;
+	sv->health.start_interval = 5 * 1000000000LL;
+	sv->health.retries = 3;
+}
+
+static void load_restart(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n)
+{
+	const char *s;
+	if (!ld_string(ld, n, "restart", &s))
+		return;
+	if (strcmp(s, "no") == 0 || strcmp(s, "false") == 0) {
+		sv->restart = SPEC_RESTART_NO;
+	} else if (strcmp(s, "always") == 0) {
+		sv->restart = SPEC_RESTART_ALWAYS;
+	} else if (strcmp(s, "unless-stopped") == 0) {
+		sv->restart = SPEC_RESTART_UNLESS_STOPPED;
+	} else if (strncmp(s, "on-failure", 10) == 0 && (s[10] == '\0' || s[10] == ':')) {
+		sv->restart = SPEC_RESTART_ON_FAILURE;
+		if (s[10] == ':') {
+			const char *num = s + 11;
+			char *end = NULL;
+			long v = strtol(num, &end, 10);
+			if (!isdigit((unsigned char)num[0]) || *end || v < 0 || v > 1000000) {
+				ld_error(ld, n, "`restart`: `%s` is not a number of retries in `%s`", num, s);
+				return;
+			}
+			sv->restart_max = (int)v;
+		}
+	} else {
+		struct diag *d = ld_error(ld, n, "`restart`: unknown policy `%s`", s);
+		diag_hint(d, "use no, always, on-failure[:N] or unless-stopped");
+	}
+}
+
+static void load_network_mode(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n)
+{
+	const char *s;
+	if (!ld_string(ld, n, "network_mode", &s))
+		return;
+	if (strcmp(s, "bridge") == 0 || strcmp(s, "private") == 0) {
+		sv->network_mode = SPEC_NET_PRIVATE;
+	} else if (strcmp(s, "none") == 0) {
+		sv->network_mode = SPEC_NET_NONE;
+	} else if (strcmp(s, "host") == 0) {
+		sv->network_mode = SPEC_NET_HOST;
+	} else {
+		struct diag *d = ld_error(ld, n, "`network_mode`: `%s` is not supported by stack's runtime", s);
+		diag_hint(d, "use bridge (a private network namespace, the default), host or none");
+	}
+}
+
+static void load_simple(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *map)
+{
+	const struct spec_node *v;
+	char *err = NULL;
+	if ((v = ld_get(map, "command")) && ld_command(ld, v, "command", &sv->command))
+		sv->command_set = true;
+	if ((v = ld_get(map, "entrypoint")) && ld_command(ld, v, "entrypoint", &sv->entrypoint))
+		sv->entrypoint_set = true;
+	if ((v = ld_get(map, "working_dir")))
+		ld_container_path(ld, v, "working_dir", &sv->working_dir);
+	if ((v = ld_get(map, "user")))
+		ld_dup_string(ld, v, "user", &sv->user);
+	if ((v = ld_get(map, "hostname")))
+		ld_dup_string(ld, v, "hostname", &sv->hostname);
+	if ((v = ld_get(map, "network_mode")))
+		load_network_mode(ld, sv, v);
+	if ((v = ld_get(map, "read_only")))
+		ld_bool(ld, v, "read_only", &sv->read_only);
+	if ((v = ld_get(map, "init")))
+		ld_bool(ld, v, "init", &sv->init);
+	if ((v = ld_get(map, "stop_signal")) && ld_is_scalar(ld, v, "stop_signal") &&
+	    spec_parse_signal(v->scalar, &sv->stop_signal, &err) < 0)
+		ld_error_take(ld, v, err);
+	if ((v = ld_get(map, "stop_grace_period")))
+		ld_duration(ld, v, "stop_grace_period", &sv->stop_grace_period);
+	if ((v = ld_get(map, "restart")))
+		load_restart(ld, sv, v);
+	if ((v = ld_get(map, "labels"))) {
+		ld_kvlist(ld, v, "labels", false, &sv->labels);
+		for (size_t i = 0; i < sv->labels.n; i++)
+			if (!sv->labels.v[i].value)
+				sv->labels.v[i].value = xstrdup("");
+	}
+	if ((v = ld_get(map, "profiles")))
+		ld_string_list(ld, v, "profiles", &sv->profiles);
+}
+
+static bool service_name_ok(const char *s)
+{
+	if (!isalnum((unsigned char)s[0]))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-'))
+			return false;
+	return true;
+}
+
+/* The image a service runs: with build:, the image built for it (named by
+ * image: or PROJECT-SERVICE); else a stack image, a base, or a registry
+ * reference that becomes an implicit pull base. */
+static void load_image(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *map,
+		       const struct spec_node *key)
+{
+	const struct spec_node *img = ld_get(map, "image"), *build = ld_get(map, "build");
+	const char *name = NULL;
+	if (img && !ld_string(ld, img, "image", &name))
+		return;
+	if (build) {
+		_cleanup_free_ char *dflt = NULL;
+		if (!name) {
+			dflt = xasprintf("%s-%s", ld->stack->name, sv->name);
+			for (char *p = dflt; *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+			name = dflt;
+		}
+		sv->has_build = true;
+		sv->image = xstrdup(name);
+		ld_service_build(ld, build, sv->name, name);
+		return;
+	}
+	if (!name) {
+		struct diag *d = ld_error(ld, key, "service `%s` has neither `image` nor `build`", sv->name);
+		diag_hint(d, "add `image: NAME` (a stack image, a base or a registry image) or `build: DIR`");
+		return;
+	}
+	sv->image = xstrdup(name);
+}
+
+/* After every service's build: has made its image: a service image: that is
+ * not a stack image or base must be a registry reference. */
+static void resolve_registry_image(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *img)
+{
+	struct spec_stack *s = ld->stack;
+	if (sv->has_build || !sv->image || spec_find_image(s, sv->image) || spec_find_base(s, sv->image))
+		return;
+	char *err = NULL, *ref = NULL;
+	if (spec_ref_normalize(sv->image, &ref, &err) < 0) {
+		struct diag *d = ld_error(ld, img, "`image`: %s", err);
+		diag_hint(d, "name an image of `images:`, a base of `bases:`, or a registry image like ubuntu:22.04");
+		free(err);
+		return;
+	}
+	struct spec_base *b = spec_add_implicit_base(s, sv->image, ref);
+	b->pos = ld_pos(ld, img);
+	free(ref);
+}
+
+void ld_services(struct spec_loader *ld, const struct spec_node *n)
+{
+	if (!ld_is_map(ld, n, "services"))
+		return;
+	struct spec_stack *s = ld->stack;
+	s->services = xcalloc(n->n_pairs, sizeof(*s->services));
+	for (size_t i = 0; i < n->n_pairs; i++) {
+		const struct spec_node *k = n->pairs[i].key, *map = n->pairs[i].value;
+		struct spec_service *sv = &s->services[s->n_services++];
+		sv->name = xstrdup(k->scalar);
+		sv->pos = ld_pos(ld, k);
+		service_defaults(sv);
+		if (!service_name_ok(k->scalar)) {
+			struct diag *d = ld_error(ld, k, "invalid service name `%s`", k->scalar);
+			diag_hint(d, "use letters, digits, `_`, `.` and `-`, starting with a letter or digit");
+		}
+		_cleanup_free_ char *what = xasprintf("services.%s", sv->name);
+		if (!ld_is_map(ld, map, what))
+			continue;
+		_cleanup_free_ char *where = xasprintf("service `%s`", sv->name);
+		check_service_keys(ld, map, where);
+		load_image(ld, sv, map, k);
+		load_simple(ld, sv, map);
+		ld_service_mounts(ld, sv, map);
+		ld_service_env(ld, sv, map); /* after mounts: env_file values of a mounted secret are masked */
+		ld_service_limits(ld, sv, map);
+		ld_service_security(ld, sv, map);
+		const struct spec_node *v;
+		if ((v = ld_get(map, "healthcheck")))
+			ld_healthcheck(ld, sv, v);
+		if ((v = ld_get(map, "depends_on")))
+			ld_depends_on(ld, sv, v);
+	}
+	for (size_t i = 0; i < n->n_pairs && i < s->n_services; i++) {
+		const struct spec_node *map = n->pairs[i].value;
+		if (map->type == SPEC_NODE_MAP && ld_get(map, "image") && ld_get(map, "image")->type == SPEC_NODE_SCALAR)
+			resolve_registry_image(ld, &s->services[i], ld_get(map, "image"));
+	}
+}

@@ -1,0 +1,4 @@
+# comment
+ARG V=1
+RUN echo
+FROM a:$V

@@ -1,0 +1,2 @@
+FROM a
+COPY --chown=1 --chown=2 a b

@@ -1,0 +1,3 @@
+FROM a
+RUNN x
+COPY y

@@ -1,0 +1,2 @@
+FROM a
+ENV A=1 B C=3

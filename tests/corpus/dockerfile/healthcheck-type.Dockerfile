@@ -1,0 +1,2 @@
+FROM a
+HEALTHCHECK --interval=5s curl -f http://localhost/

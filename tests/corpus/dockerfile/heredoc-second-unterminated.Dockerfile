@@ -1,0 +1,5 @@
+FROM a
+COPY <<one <<two /dst/
+1
+one
+2

@@ -1,0 +1,3 @@
+FROM a
+XYZZYQ café
+LABEL name=café

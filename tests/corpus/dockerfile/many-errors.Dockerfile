@@ -1,0 +1,7 @@
+FROM
+RUNN a
+COPY x
+USER --uid=1 me
+ENV a
+ONBUILD ONBUILD RUN y
+RUN <<EOF

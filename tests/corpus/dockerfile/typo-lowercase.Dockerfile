@@ -1,0 +1,2 @@
+from a
+workdri /app

@@ -1,0 +1,2 @@
+FROM a
+WORKDIR --mode=0755 /app

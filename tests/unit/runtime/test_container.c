@@ -1,0 +1,597 @@
+/* Real containers from a hand-built rt_config: a busybox rootfs (built by
+ * tests/fixtures/busybox-rootfs.sh), a temp STACK_ROOT/STACK_RUN and a
+ * cgroup parent of our own, all removed at the end.  Needs root. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "runtime/container.h"
+#include "util/fs.h"
+#include "util/mem.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char tmp[] = "/tmp/stack-rt-test-XXXXXX";
+static char rootfs[256], run_dir[256], secret[256], seccomp_cache[256], cgparent[64];
+static int counter;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_container: needs root\n");
+		return -1;
+	}
+	if (!mkdtemp(tmp))
+		return -1;
+	snprintf(rootfs, sizeof(rootfs), "%s/root/busybox", tmp);
+	snprintf(run_dir, sizeof(run_dir), "%s/run", tmp);
+	snprintf(secret, sizeof(secret), "%s/secret.env", tmp);
+	snprintf(seccomp_cache, sizeof(seccomp_cache), "%s/root/cache/seccomp", tmp);
+	snprintf(cgparent, sizeof(cgparent), "stack-test-%d", (int)getpid());
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "%s/fixtures/busybox-rootfs.sh %s >/dev/null", TEST_SOURCE_DIR, rootfs);
+	if (system(cmd) != 0)
+		return -1;
+	FILE *f = fopen(secret, "w");
+	if (!f)
+		return -1;
+	fputs("API_KEY=espresso\n", f);
+	fclose(f);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	st_error_t err = NULL;
+	fs_remove_tree(tmp, &err);
+	st_error_free(&err);
+	return 0;
+}
+
+struct run {
+	struct rt_config cfg;
+	const char *lower[2];
+	const char *argv[4];
+	char id[64], state_dir[320];
+	struct rt_mount mounts[4];
+};
+
+static void run_init(struct run *r, const char *script)
+{
+	rt_config_init(&r->cfg);
+	snprintf(r->id, sizeof(r->id), "t%d-%d", (int)getpid(), ++counter);
+	snprintf(r->state_dir, sizeof(r->state_dir), "%s/%s", run_dir, r->id);
+	r->lower[0] = rootfs;
+	r->lower[1] = NULL;
+	r->argv[0] = "/bin/sh";
+	r->argv[1] = "-c";
+	r->argv[2] = script;
+	r->argv[3] = NULL;
+	r->cfg.id = r->id;
+	r->cfg.state_dir = r->state_dir;
+	r->cfg.lower_dirs = r->lower;
+	r->cfg.process.argv = r->argv;
+	r->cfg.process.stdio = RT_STDIO_PIPES;
+	r->cfg.cgroup_parent = cgparent;
+	r->cfg.seccomp_cache_dir = seccomp_cache;
+	r->cfg.hostname = "espresso";
+	r->cfg.mounts = r->mounts;
+}
+
+static char *read_all(int fd)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = xmalloc(cap);
+	for (;;) {
+		if (n + 1 >= cap)
+			buf = xrealloc(buf, cap *= 2);
+		ssize_t k = read(fd, buf + n, cap - n - 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Start, collect stdout+stderr, wait, destroy.  Returns the output. */
+static char *run_ok(struct run *r, struct rt_exit *st)
+{
+	struct rt_container *ct = NULL;
+	st_error_t err = NULL;
+	int rc = rt_container_start(&r->cfg, &ct, &err);
+	if (rc < 0)
+		fprintf(stderr, "start: %s\n", err ? err->msg : "?");
+	assert_int_equal(rc, 0);
+	close(rt_container_take_stdio(ct, 0));
+	char *out = read_all(rt_container_stdio(ct, 1));
+	char *errout = read_all(rt_container_stdio(ct, 2));
+	assert_int_equal(rt_container_wait(ct, st, &err), 0);
+	assert_int_equal(rt_container_destroy(ct, &err), 0);
+	char *all = xasprintf("%s%s", out, errout);
+	free(out);
+	free(errout);
+	struct stat sb;
+	assert_int_equal(lstat(r->state_dir, &sb), -1); /* destroy removed it */
+	return all;
+}
+
+static char *run_script(const char *script, struct rt_exit *st)
+{
+	struct run r;
+	run_init(&r, script);
+	return run_ok(&r, st);
+}
+
+static void test_isolation(void **state)
+{
+	(void)state;
+	char marker[300];
+	snprintf(marker, sizeof(marker), "%s/host-only-file", tmp);
+	close(open(marker, O_CREAT | O_WRONLY, 0644));
+	char script[1024];
+	snprintf(script, sizeof(script),
+		 "test -e %s && echo HOSTFILE; test -e /proc/%d && echo HOSTPROC; "
+		 "set -- /proc/[0-9]*; echo procs=$#; "
+		 "echo ifaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\\n' ,); "
+		 "echo host=$(hostname); echo etc=$(cat /etc/hostname); "
+		 "grep -q espresso /etc/hosts && echo hosts-ok; echo pid=$$",
+		 marker, (int)getpid());
+	struct rt_exit st;
+	char *out = run_script(script, &st);
+	assert_int_equal(st.exit_code, 0);
+	assert_null(strstr(out, "HOSTFILE"));
+	assert_null(strstr(out, "HOSTPROC"));
+	/* init (1) and the shell (2): the glob forks nothing. */
+	assert_non_null(strstr(out, "procs=2\n"));
+	assert_non_null(strstr(out, "ifaces=lo,\n"));
+	assert_non_null(strstr(out, "host=espresso\n"));
+	assert_non_null(strstr(out, "etc=espresso\n"));
+	assert_non_null(strstr(out, "hosts-ok\n"));
+	assert_non_null(strstr(out, "pid=2\n"));
+	free(out);
+	unlink(marker);
+}
+
+static void test_masked_and_readonly(void **state)
+{
+	(void)state;
+	struct rt_exit st;
+	char *out = run_script("echo timer_list=$(wc -c < /proc/timer_list); echo fw=$(ls /sys/firmware | wc -l);"
+			       "grep -q ' /proc/keys ' /proc/self/mountinfo && echo keys-masked;"
+			       "echo 1 > /proc/sys/kernel/domainname 2>/dev/null || echo procsys-ro;"
+			       "touch /sys/x 2>/dev/null || echo sys-ro;"
+			       "grep -q ' /proc/sys ro,' /proc/self/mountinfo && echo procsys-mount-ro;"
+			       "touch /tmp/ok && echo rootfs-rw",
+			       &st);
+	assert_int_equal(st.exit_code, 0);
+	/* Masked (non-empty on the host, which has no /proc/kcore). */
+	assert_non_null(strstr(out, "timer_list=0\n"));
+	assert_non_null(strstr(out, "keys-masked\n"));
+	assert_non_null(strstr(out, "fw=0\n"));
+	assert_non_null(strstr(out, "procsys-ro\n"));
+	assert_non_null(strstr(out, "procsys-mount-ro\n"));
+	assert_non_null(strstr(out, "sys-ro\n"));
+	assert_non_null(strstr(out, "rootfs-rw\n"));
+	free(out);
+}
+
+static void test_secret_bind_readonly(void **state)
+{
+	(void)state;
+	struct run r;
+	run_init(&r, "cat /espresso/.env; echo x >> /espresso/.env || echo write-failed;"
+		     "mount -o remount,rw /espresso/.env 2>&1 || echo remount-failed;"
+		     "mount -o remount,rw,bind /espresso/.env 2>&1 || echo remount-bind-failed");
+	r.mounts[0] = (struct rt_mount){.type = RT_MOUNT_BIND, .source = secret, .target = "/espresso/.env",
+					.read_only = true};
+	r.cfg.n_mounts = 1;
+	struct rt_exit st;
+	char *out = run_ok(&r, &st);
+	assert_non_null(strstr(out, "API_KEY=espresso\n"));
+	assert_non_null(strstr(out, "Read-only file system"));
+	assert_non_null(strstr(out, "write-failed\n"));
+	assert_non_null(strstr(out, "remount-failed\n"));
+	assert_non_null(strstr(out, "remount-bind-failed\n"));
+	free(out);
+	/* The host file is untouched. */
+	char *content = NULL;
+	st_error_t err = NULL;
+	assert_int_equal(fs_read_file(secret, 0, &content, NULL, &err), 0);
+	assert_string_equal(content, "API_KEY=espresso\n");
+	free(content);
+}
+
+static void test_tmpfs_and_read_only_rootfs(void **state)
+{
+	(void)state;
+	struct run r;
+	run_init(&r, "stat -c %a /scratch; echo hi > /scratch/f && cat /scratch/f;"
+		     "grep ' /scratch ' /proc/mounts | grep -o 'size=[0-9a-z]*';"
+		     "touch /newfile 2>&1 || echo root-ro; touch /tmp/x 2>/dev/null || echo tmp-ro");
+	r.mounts[0] = (struct rt_mount){.type = RT_MOUNT_TMPFS, .target = "/scratch", .tmpfs_size = 1 << 20,
+					.tmpfs_mode = 0700};
+	r.cfg.n_mounts = 1;
+	r.cfg.read_only = true;
+	struct rt_exit st;
+	char *out = run_ok(&r, &st);
+	assert_non_null(strstr(out, "700\nhi\nsize=1024k\n"));
+	assert_non_null(strstr(out, "Read-only file system"));
+	assert_non_null(strstr(out, "root-ro\n"));
+	assert_non_null(strstr(out, "tmp-ro\n"));
+	free(out);
+}
+
+static void test_user(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *spec, *want;
+	} cases[] = {
+		{"earl", "uid=1000(earl) gid=1000(earl) groups=29(audio),50(staff),1000(earl) home=/home/earl"},
+		{"1000:50", "uid=1000(earl) gid=50(staff) groups=29(audio),50(staff) home=/home/earl"},
+		{"earl:audio", "uid=1000(earl) gid=29(audio) groups=29(audio),50(staff) home=/home/earl"},
+		{"4242", "uid=4242 gid=0(root) groups=0(root) home=/"},
+		{NULL, "uid=0(root) gid=0(root) groups=0(root) home=/root"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct run r;
+		run_init(&r, "echo $(id) home=$HOME");
+		r.cfg.process.user = cases[i].spec;
+		struct rt_exit st;
+		char *out = run_ok(&r, &st);
+		char want[256];
+		snprintf(want, sizeof(want), "%s\n", cases[i].want);
+		assert_string_equal(out, want);
+		free(out);
+	}
+}
+
+static void test_exit_codes_and_signals(void **state)
+{
+	(void)state;
+	struct rt_exit st;
+	free(run_script("exit 42", &st));
+	assert_int_equal(st.exit_code, 42);
+	assert_int_equal(st.signal, 0);
+	/* With init the payload can die of a signal; init reports it exactly. */
+	free(run_script("kill -USR1 $$; sleep 5", &st));
+	assert_int_equal(st.signal, SIGUSR1);
+	assert_int_equal(st.exit_code, 128 + SIGUSR1);
+	/* Without init the payload is PID 1. */
+	struct run r;
+	run_init(&r, "echo pid=$$; exit 7");
+	r.cfg.init = false;
+	char *out = run_ok(&r, &st);
+	assert_string_equal(out, "pid=1\n");
+	assert_int_equal(st.exit_code, 7);
+	free(out);
+	/* And SIGKILL from outside. */
+	run_init(&r, "sleep 10");
+	r.cfg.init = false;
+	struct rt_container *ct = NULL;
+	st_error_t err = NULL;
+	assert_int_equal(rt_container_start(&r.cfg, &ct, &err), 0);
+	assert_int_equal(rt_container_kill(ct, SIGKILL, &err), 0);
+	assert_int_equal(rt_container_wait(ct, &st, &err), 0);
+	assert_int_equal(st.signal, SIGKILL);
+	assert_int_equal(st.exit_code, 137);
+	assert_false(st.oom_killed);
+	assert_int_equal(rt_container_destroy(ct, &err), 0);
+}
+
+static void test_init_forwards_and_reaps(void **state)
+{
+	(void)state;
+	struct run r;
+	/* An orphan (the inner `sleep 0`) is re-parented to init; after it
+	 * exits, no zombie may remain.  Then SIGTERM reaches the shell. */
+	run_init(&r, "trap 'echo got-term; exit 3' TERM; sh -c 'sleep 0 &'; sleep 0.3;"
+		     "cat /proc/[0-9]*/stat | grep -c ') Z ' ; echo ready; while :; do sleep 0.05; done");
+	struct rt_container *ct = NULL;
+	st_error_t err = NULL;
+	assert_int_equal(rt_container_start(&r.cfg, &ct, &err), 0);
+	int fd = rt_container_stdio(ct, 1);
+	char buf[256];
+	size_t n = 0;
+	while (n < sizeof(buf) - 1 && !strstr(buf, "ready\n")) {
+		ssize_t k = read(fd, buf + n, sizeof(buf) - 1 - n);
+		assert_true(k > 0);
+		n += (size_t)k;
+		buf[n] = '\0';
+	}
+	assert_string_equal(buf, "0\nready\n");
+	struct rt_exit st;
+	assert_int_equal(rt_container_stop(ct, 5000, &st, &err), 0);
+	char *rest = read_all(fd);
+	assert_string_equal(rest, "got-term\n");
+	free(rest);
+	assert_int_equal(st.exit_code, 3);
+	assert_int_equal(st.signal, 0);
+	assert_int_equal(rt_container_destroy(ct, &err), 0);
+}
+
+static void test_security_status(void **state)
+{
+	(void)state;
+	struct run r;
+	run_init(&r, "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status");
+	r.cfg.no_new_privileges = true;
+	struct rt_exit st;
+	char *out = run_ok(&r, &st);
+	/* Docker's 14 default capabilities. */
+	assert_non_null(strstr(out, "CapEff:\t00000000a80425fb\n"));
+	assert_non_null(strstr(out, "CapBnd:\t00000000a80425fb\n"));
+	assert_non_null(strstr(out, "NoNewPrivs:\t1\n"));
+	assert_non_null(strstr(out, "Seccomp:\t2\n"));
+	free(out);
+
+	static const char *const drop[] = {"SETUID", "SETGID", NULL};
+	run_init(&r, "grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status");
+	r.cfg.cap_drop = drop;
+	r.cfg.seccomp = RT_SECCOMP_UNCONFINED;
+	r.cfg.process.user = "earl";
+	out = run_ok(&r, &st);
+	assert_non_null(strstr(out, "CapEff:\t0000000000000000\n"));
+	assert_non_null(strstr(out, "NoNewPrivs:\t0\n"));
+	assert_non_null(strstr(out, "Seccomp:\t0\n"));
+	free(out);
+}
+
+static void test_tty(void **state)
+{
+	(void)state;
+	struct run r;
+	run_init(&r, "tty; test -t 0 && echo stdin-is-tty");
+	r.cfg.process.tty = true;
+	struct rt_container *ct = NULL;
+	st_error_t err = NULL;
+	assert_int_equal(rt_container_start(&r.cfg, &ct, &err), 0);
+	int m = rt_container_pty(ct);
+	assert_true(m >= 0);
+	struct rt_exit st;
+	assert_int_equal(rt_container_wait(ct, &st, &err), 0);
+	char buf[512] = "";
+	size_t n = 0;
+	struct pollfd pfd = {.fd = m, .events = POLLIN};
+	while (n < sizeof(buf) - 1 && poll(&pfd, 1, 200) > 0) {
+		ssize_t k = read(m, buf + n, sizeof(buf) - 1 - n);
+		if (k <= 0)
+			break; /* EIO once the slave side is gone */
+		n += (size_t)k;
+	}
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "/dev/pts/0\r\n"));
+	assert_non_null(strstr(buf, "stdin-is-tty"));
+	assert_int_equal(st.exit_code, 0);
+	assert_int_equal(rt_container_destroy(ct, &err), 0);
+}
+
+static void test_stdin_pipe(void **state)
+{
+	(void)state;
+	struct run r;
+	run_init(&r, "tr a-z A-Z");
+	struct rt_container *ct = NULL;
+	st_error_t err = NULL;
+	assert_int_equal(rt_container_start(&r.cfg, &ct, &err), 0);
+	int in = rt_container_take_stdio(ct, 0);
+	assert_int_equal(write(in, "espresso\n", 9), 9);
+	close(in);
+	char *out = read_all(rt_container_stdio(ct, 1));
+	assert_string_equal(out, "ESPRESSO\n");
+	free(out);
+	struct rt_exit st;
+	assert_int_equal(rt_container_wait(ct, &st, &err), 0);
+	assert_int_equal(st.exit_code, 0);
+	assert_int_equal(rt_container_destroy(ct, &err), 0);
+}
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	int n = 0, c;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* Our cgroup parent and its children, in every hierarchy. */
+static int count_cgroup_dirs(void)
+{
+	int n = 0;
+	DIR *d = opendir("/sys/fs/cgroup");
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[512];
+		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/%s", e->d_name, cgparent);
+		DIR *sub = opendir(p);
+		if (!sub)
+			continue;
+		n++;
+		struct dirent *s;
+		while ((s = readdir(sub)))
+			n += s->d_type == DT_DIR && s->d_name[0] != '.';
+		closedir(sub);
+	}
+	closedir(d);
+	return n;
+}
+
+static int count_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void expect_start_failure(struct run *r, const char *want)
+{
+	int mounts = count_lines("/proc/self/mountinfo");
+	int cgroups = count_cgroup_dirs();
+	int states = count_dir(run_dir);
+	struct rt_container *ct = NULL;
+	st_error_t err = NULL;
+	assert_int_equal(rt_container_start(&r->cfg, &ct, &err), -1);
+	assert_null(ct);
+	assert_non_null(err);
+	char *text = st_error_text(err);
+	if (!strstr(text, want))
+		fprintf(stderr, "error `%s` does not contain `%s`\n", text, want);
+	assert_non_null(strstr(text, want));
+	free(text);
+	st_error_free(&err);
+	assert_int_equal(count_lines("/proc/self/mountinfo"), mounts);
+	assert_int_equal(count_cgroup_dirs(), cgroups);
+	assert_int_equal(count_dir(run_dir), states);
+	struct stat sb;
+	assert_int_equal(lstat(r->state_dir, &sb), -1);
+	/* No child left: every one we forked was reaped. */
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+}
+
+static void test_failures_leave_nothing(void **state)
+{
+	(void)state;
+	struct run r;
+	run_init(&r, "true");
+	r.mounts[0] = (struct rt_mount){.type = RT_MOUNT_BIND, .source = "/nonexistent/.env",
+					.target = "/espresso/.env", .read_only = true};
+	r.cfg.n_mounts = 1;
+	expect_start_failure(&r, "source `/nonexistent/.env`: No such file or directory");
+
+	run_init(&r, "true");
+	r.cfg.process.user = "mallory";
+	expect_start_failure(&r, "user `mallory` not found in the container's /etc/passwd");
+
+	run_init(&r, "true");
+	r.cfg.process.user = "earl:baristas";
+	expect_start_failure(&r, "group `baristas` not found");
+
+	run_init(&r, "true");
+	r.argv[0] = "no-such-command";
+	expect_start_failure(&r, "exec `no-such-command`: No such file or directory");
+
+	run_init(&r, "true");
+	r.cfg.init = false;
+	r.cfg.process.cwd = "/etc/passwd";
+	expect_start_failure(&r, "working directory");
+
+	/* The kernel refuses a CFS period below 1 ms. */
+	run_init(&r, "true");
+	r.cfg.limits.cpu_quota_us = 50;
+	r.cfg.limits.cpu_period_us = 100;
+	expect_start_failure(&r, "cpu");
+
+	static const char *const bad_cap[] = {"NOT_A_CAP", NULL};
+	run_init(&r, "true");
+	r.cfg.cap_add = bad_cap;
+	expect_start_failure(&r, "NOT_A_CAP");
+
+	/* A second container with the same state dir is refused, and the
+	 * refusal does not remove the first one's. */
+	run_init(&r, "sleep 5");
+	struct rt_container *ct = NULL;
+	st_error_t err = NULL;
+	assert_int_equal(rt_container_start(&r.cfg, &ct, &err), 0);
+	struct run r2 = r;
+	r2.cfg.lower_dirs = r2.lower;
+	r2.cfg.process.argv = r2.argv;
+	r2.cfg.mounts = r2.mounts;
+	r2.cfg.id = "other";
+	assert_int_equal(rt_container_start(&r2.cfg, &(struct rt_container *){NULL}, &err), -1);
+	assert_non_null(strstr(err->msg, "state directory"));
+	st_error_free(&err);
+	struct stat sb;
+	assert_int_equal(stat(r.state_dir, &sb), 0);
+	assert_int_equal(rt_container_destroy(ct, &err), 0);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void test_start_latency(void **state)
+{
+	(void)state;
+	enum { N = 30 };
+	double t[N];
+	for (int i = 0; i < N; i++) {
+		struct run r;
+		run_init(&r, NULL);
+		r.argv[0] = "/bin/true";
+		r.argv[1] = NULL;
+		r.cfg.process.stdio = RT_STDIO_INHERIT;
+		struct rt_container *ct = NULL;
+		st_error_t err = NULL;
+		double t0 = now_ms();
+		assert_int_equal(rt_container_start(&r.cfg, &ct, &err), 0);
+		struct rt_exit st;
+		assert_int_equal(rt_container_wait(ct, &st, &err), 0);
+		assert_int_equal(rt_container_destroy(ct, &err), 0);
+		t[i] = now_ms() - t0;
+		assert_int_equal(st.exit_code, 0);
+	}
+	qsort(t, N, sizeof(t[0]), cmp_double);
+	fprintf(stderr, "start+wait+destroy of /bin/true (init, default seccomp, cgroup): "
+			"min %.2f ms, median %.2f ms, max %.2f ms (%d runs)\n",
+		t[0], t[N / 2], t[N - 1], N);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_isolation),
+		cmocka_unit_test(test_masked_and_readonly),
+		cmocka_unit_test(test_secret_bind_readonly),
+		cmocka_unit_test(test_tmpfs_and_read_only_rootfs),
+		cmocka_unit_test(test_user),
+		cmocka_unit_test(test_exit_codes_and_signals),
+		cmocka_unit_test(test_init_forwards_and_reaps),
+		cmocka_unit_test(test_security_status),
+		cmocka_unit_test(test_tty),
+		cmocka_unit_test(test_stdin_pipe),
+		cmocka_unit_test(test_failures_leave_nothing),
+		cmocka_unit_test(test_start_latency),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
