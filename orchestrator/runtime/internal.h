@@ -29,7 +29,6 @@ struct rt_container {
 	pid_t pid;       /* our child: init, or the payload itself */
 	int pidfd;
 	int sync_fd;     /* init mode: init sends the payload's wait status here */
-	bool init;
 	int stop_signal;
 	struct rt_cgroup *cg;
 	int stdio[3];    /* RT_STDIO_PIPES: parent ends */

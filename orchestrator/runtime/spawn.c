@@ -175,7 +175,7 @@ static pid_t fork_in_new_pidns(st_error_t *err)
 	return pid;
 }
 
-static int recv_or_fail(int sock, struct rt_msg *m, int *fd, pid_t pid, const char *step, st_error_t *err)
+static int recv_or_fail(int sock, struct rt_msg *m, int *fd, const char *step, st_error_t *err)
 {
 	int r = rt_sync_recv(sock, m, fd);
 	if (r < 0)
@@ -196,7 +196,6 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	ct->pid = -1;
 	ct->pidfd = ct->sync_fd = ct->pty_master = -1;
 	ct->stdio[0] = ct->stdio[1] = ct->stdio[2] = -1;
-	ct->init = cfg->init;
 	ct->stop_signal = cfg->stop_signal ? cfg->stop_signal : SIGTERM;
 
 	bool made_state = false;
@@ -222,13 +221,6 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 		goto fail;
 	if (rt_etc_files_write(cfg, hostname, cfg->state_dir, err) < 0)
 		goto fail;
-	struct rt_cgroup_opts cgopts = {.parent = cfg->cgroup_parent};
-	if (rt_cgroup_create(cfg->id, &cfg->limits, &cgopts, &ct->cg, err) < 0)
-		goto fail;
-	const struct strv *cgw = rt_cgroup_warnings(ct->cg);
-	for (size_t i = 0; i < cgw->n; i++)
-		strv_push(&ct->warnings, cgw->v[i]);
-
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
 		st_error(err, errno, "socketpair");
 		goto fail;
@@ -286,12 +278,20 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 		st_error(err, errno, "pidfd_open %d", (int)pid);
 		goto fail;
 	}
-	/* While the child builds its rootfs. */
+	/* The cgroup is made while the child builds its rootfs (it only has
+	 * to be in it before the payload runs): v1 cgroup.procs writes cost
+	 * about a millisecond, hidden behind the mounts. */
+	struct rt_cgroup_opts cgopts = {.parent = cfg->cgroup_parent};
+	if (rt_cgroup_create(cfg->id, &cfg->limits, &cgopts, &ct->cg, err) < 0)
+		goto fail;
+	const struct strv *cgw = rt_cgroup_warnings(ct->cg);
+	for (size_t i = 0; i < cgw->n; i++)
+		strv_push(&ct->warnings, cgw->v[i]);
 	if (rt_cgroup_add_pid(ct->cg, pid, err) < 0)
 		goto fail;
 
 	struct rt_msg m;
-	int r = recv_or_fail(sock[0], &m, &ct->pty_master, pid, "setup", err);
+	int r = recv_or_fail(sock[0], &m, &ct->pty_master, "setup", err);
 	if (r < 0)
 		goto fail;
 	if (r == 0 || m.type != RT_MSG_READY) {
@@ -309,7 +309,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	/* No init: EOF means the payload exec'd (the socket is O_CLOEXEC).
 	 * Init: it says STARTED once the payload exec'd, then keeps the
 	 * socket to send the payload's wait status at the end. */
-	r = recv_or_fail(sock[0], &m, NULL, pid, "exec", err);
+	r = recv_or_fail(sock[0], &m, NULL, "exec", err);
 	if (r < 0)
 		goto fail;
 	if (cfg->init && (r == 0 || m.type != RT_MSG_STARTED)) {

@@ -97,6 +97,8 @@ int rt_user_resolve(const char *spec, struct rt_user *u, st_error_t *err)
 		*colon = '\0';
 		group = colon + 1;
 	}
+	if (!user[0] || (group && !*group))
+		return st_error(err, 0, "user `%s`: expected NAME, UID, NAME:GROUP or UID:GID", spec);
 	char uname[256] = "";
 	unsigned id;
 	bool numeric = parse_id(user, &id), found;
@@ -118,8 +120,6 @@ int rt_user_resolve(const char *spec, struct rt_user *u, st_error_t *err)
 		return st_error(err, 0, "group `%s` not found in the container's /etc/group", group);
 	if (group_numeric)
 		gid = gid_num;
-	if (group && !*group)
-		return st_error(err, 0, "user `%s`: empty group", spec);
 	u->gid = gid;
 	/* The primary group first, then the memberships. */
 	gid_t supp[ARRAY_SIZE(u->groups)];

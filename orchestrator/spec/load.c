@@ -125,16 +125,20 @@ static void load_project_name(struct spec_loader *ld, const struct spec_node *ro
 static void load_root(struct spec_loader *ld, const struct spec_node *root)
 {
 	size_t errors_before = ld->diags->n;
-	static const char *const unsupported[] = {"networks", "configs", "include", "models"};
+	static const struct {
+		const char *key, *hint;
+	} unsupported[] = {
+		{"networks", "services get a private network namespace; use `network_mode:` per service"},
+		{"configs", "mount files with a service's `volumes:`, or `secrets:` for secret ones"},
+		{"include", "pass each file with -f instead"},
+		{"models", "remove it"},
+	};
 	for (size_t i = 0; i < root->n_pairs; i++) {
 		const struct spec_node *k = root->pairs[i].key;
 		for (size_t j = 0; j < ARRAY_SIZE(unsupported); j++) {
-			if (strcmp(k->scalar, unsupported[j]) == 0) {
+			if (strcmp(k->scalar, unsupported[j].key) == 0) {
 				struct diag *d = ld_error(ld, k, "top-level `%s` is not supported by stack", k->scalar);
-				if (strcmp(k->scalar, "networks") == 0)
-					diag_hint(d, "services get a private network namespace; use `network_mode:` per service");
-				else
-					diag_hint(d, "remove it; see `secrets:` for files mounted into containers");
+				diag_hint(d, "%s", unsupported[j].hint);
 				goto next;
 			}
 		}

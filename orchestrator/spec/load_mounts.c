@@ -2,6 +2,7 @@
  * the long form the model holds. */
 #include "spec/load_internal.h"
 #include "spec/units.h"
+#include "util/fs.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -162,7 +163,7 @@ static void load_volume_short(struct spec_loader *ld, struct spec_service *sv, c
 		drop_last_mount(sv);
 		return;
 	}
-	m->target = xstrdup(parts[1]);
+	m->target = fs_path_join_clean("/", parts[1]);
 	if (np == 3) {
 		char *osave = NULL;
 		for (char *o = strtok_r(parts[2], ",", &osave); o; o = strtok_r(NULL, ",", &osave)) {
@@ -282,7 +283,7 @@ static void load_tmpfs_item(struct spec_loader *ld, struct spec_service *sv, con
 		ld_error(ld, n, "`tmpfs`: `%s` is not an absolute path in the container", path);
 		return;
 	}
-	struct spec_mount m = {.type = SPEC_MOUNT_TMPFS, .target = xstrdup(path)};
+	struct spec_mount m = {.type = SPEC_MOUNT_TMPFS, .target = fs_path_join_clean("/", path)};
 	if (colon) {
 		_cleanup_free_ char *opts = xstrdup(colon + 1);
 		char *save = NULL;
@@ -356,7 +357,7 @@ static void load_secret_refs(struct spec_loader *ld, struct spec_service *sv, co
 		r.source = xstrdup(name);
 		if (!target)
 			target = name;
-		r.target = target[0] == '/' ? xstrdup(target) : xasprintf("/run/secrets/%s", target);
+		r.target = fs_path_join_clean("/run/secrets", target); /* relative: under /run/secrets */
 		sv->secrets = xrealloc(sv->secrets, (sv->n_secrets + 1) * sizeof(*sv->secrets));
 		sv->secrets[sv->n_secrets++] = r;
 	}

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -537,6 +538,152 @@ static void test_failures_leave_nothing(void **state)
 	assert_int_equal(rt_container_destroy(ct, &err), 0);
 }
 
+
+static void test_dev_env_cwd(void **state)
+{
+	(void)state;
+	static const char *const env[] = {"COFFEE=espresso", NULL};
+	static const char *const hosts[] = {"db:10.1.2.3", NULL};
+	struct run r;
+	run_init(&r, "ls /dev | tr '\\n' ' '; echo; echo x > /dev/null && head -c 4 /dev/zero | wc -c;"
+		     "echo shm > /dev/shm/f && cat /dev/shm/f; grep -c ' /dev/mqueue ' /proc/self/mountinfo;"
+		     "echo $COFFEE $HOME $HOSTNAME; echo PATH=$PATH; pwd; grep db /etc/hosts");
+	r.cfg.process.env = env;
+	r.cfg.process.cwd = "/srv/app";
+	r.cfg.extra_hosts = hosts;
+	struct rt_exit st;
+	char *out = run_ok(&r, &st);
+	assert_int_equal(st.exit_code, 0);
+	assert_non_null(strstr(out, "core fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero \n"));
+	assert_non_null(strstr(out, "\n4\nshm\n1\n"));
+	assert_non_null(strstr(out, "espresso /root espresso\n"));
+	assert_non_null(strstr(out, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"));
+	assert_non_null(strstr(out, "/srv/app\n10.1.2.3\tdb\n"));
+	free(out);
+}
+
+/* A symlink in an upper image layer pointing "outside" must resolve inside
+ * the rootfs: the tmpfs lands in the container's /tmp, never the host's. */
+static void test_symlink_cannot_escape(void **state)
+{
+	(void)state;
+	char layer[300], link[400], name[64], script[256], hostpath[128];
+	snprintf(layer, sizeof(layer), "%s/evil-layer", tmp);
+	assert_int_equal(mkdir(layer, 0755), 0);
+	snprintf(link, sizeof(link), "%s/evil", layer);
+	/* From the host's point of view this is /tmp. */
+	assert_int_equal(symlink("../../../../../../../../tmp", link), 0);
+	snprintf(name, sizeof(name), "stack-escape-%d", (int)getpid());
+	snprintf(hostpath, sizeof(hostpath), "/tmp/%s", name);
+	snprintf(script, sizeof(script), "echo in > /evil/%s/file && cat /tmp/%s/file", name, name);
+	char target[128];
+	snprintf(target, sizeof(target), "/evil/%s", name);
+	const char *lower[] = {layer, rootfs, NULL}; /* topmost first */
+	struct run r;
+	run_init(&r, script);
+	r.cfg.lower_dirs = lower;
+	r.mounts[0] = (struct rt_mount){.type = RT_MOUNT_TMPFS, .target = target};
+	r.cfg.n_mounts = 1;
+	struct rt_exit st;
+	char *out = run_ok(&r, &st);
+	assert_string_equal(out, "in\n");
+	free(out);
+	struct stat sb;
+	assert_int_equal(lstat(hostpath, &sb), -1);
+
+	/* A dangling symlink is not followed to create directories. */
+	unlink(link);
+	char dangling[300];
+	snprintf(dangling, sizeof(dangling), "../../../../../..%s/hostdir", tmp);
+	assert_int_equal(symlink(dangling, link), 0);
+	run_init(&r, "true");
+	r.cfg.lower_dirs = lower;
+	r.mounts[0] = (struct rt_mount){.type = RT_MOUNT_TMPFS, .target = "/evil/sub"};
+	r.cfg.n_mounts = 1;
+	expect_start_failure(&r, "tmpfs on `/evil/sub`");
+	char hostdir[300];
+	snprintf(hostdir, sizeof(hostdir), "%s/hostdir", tmp);
+	assert_int_equal(lstat(hostdir, &sb), -1);
+	unlink(link);
+	rmdir(layer);
+}
+
+static int net_hook_calls;
+static int net_hook(pid_t pid, void *data, st_error_t *err)
+{
+	net_hook_calls++;
+	char a[64], b[64], p[64];
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
+	ssize_t n = readlink(p, a, sizeof(a) - 1);
+	ssize_t m = readlink("/proc/self/ns/net", b, sizeof(b) - 1);
+	if (n < 0 || m < 0)
+		return st_error(err, errno, "readlink");
+	a[n] = b[m] = '\0';
+	if (strcmp(a, b) == 0)
+		return st_error(err, 0, "the container shares our netns");
+	return data ? st_error(err, EHOSTUNREACH, "veth for `%s`", (const char *)data) : 0;
+}
+
+static void test_network_modes(void **state)
+{
+	(void)state;
+	struct run r;
+	struct rt_exit st;
+	/* host: the host's interfaces and a read-only bind of /sys. */
+	run_init(&r, "echo n=$(tail -n +3 /proc/net/dev | wc -l); touch /sys/x 2>/dev/null || echo sys-ro");
+	r.cfg.net = RT_NET_HOST;
+	char *out = run_ok(&r, &st);
+	int host_ifaces = count_lines("/proc/net/dev") - 2;
+	char want[64];
+	snprintf(want, sizeof(want), "n=%d\nsys-ro\n", host_ifaces);
+	assert_string_equal(out, want);
+	free(out);
+
+	/* private: the hook runs with the container's own netns... */
+	run_init(&r, "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '");
+	r.cfg.net = RT_NET_PRIVATE;
+	r.cfg.net_hook = net_hook;
+	net_hook_calls = 0;
+	out = run_ok(&r, &st);
+	assert_string_equal(out, "lo\n");
+	assert_int_equal(net_hook_calls, 1);
+	free(out);
+	/* ...and its failure aborts the start, leaving nothing. */
+	run_init(&r, "true");
+	r.cfg.net = RT_NET_PRIVATE;
+	r.cfg.net_hook = net_hook;
+	r.cfg.net_hook_data = (void *)"eth0";
+	expect_start_failure(&r, "network setup: veth for `eth0`");
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	struct run r;
+	struct rt_exit st;
+	static const struct rt_rlimit rl[] = {{.resource = RLIMIT_NOFILE, .soft = 512, .hard = 1024}};
+	run_init(&r, "ulimit -n; ulimit -Hn; for i in 1 2 3 4 5 6 7 8; do sleep 1 & done 2>&1 | grep -c -i fork; cat /proc/self/cgroup | grep pids");
+	r.cfg.rlimits = rl;
+	r.cfg.n_rlimits = 1;
+	r.cfg.limits.pids = 5;
+	char *out = run_ok(&r, &st);
+	/* The cgroup namespace shows the container's cgroup as its root. */
+	assert_non_null(strstr(out, "512\n1024\n"));
+	assert_non_null(strstr(out, ":pids:/\n"));
+	assert_null(strstr(out, "\n0\n")); /* some forks were refused */
+	free(out);
+
+	/* OOM: the kernel kills the payload; 137 and OOMKilled. */
+	run_init(&r, "x=a; while :; do x=$x$x; done");
+	r.cfg.limits.memory = 16 << 20;
+	r.cfg.limits.memory_swap = 16 << 20;
+	out = run_ok(&r, &st);
+	assert_true(st.oom_killed);
+	assert_int_equal(st.exit_code, 137);
+	assert_int_equal(st.signal, SIGKILL);
+	free(out);
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -591,6 +738,10 @@ int main(void)
 		cmocka_unit_test(test_tty),
 		cmocka_unit_test(test_stdin_pipe),
 		cmocka_unit_test(test_failures_leave_nothing),
+		cmocka_unit_test(test_dev_env_cwd),
+		cmocka_unit_test(test_symlink_cannot_escape),
+		cmocka_unit_test(test_network_modes),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_start_latency),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
