@@ -43,6 +43,9 @@ def main():
     ap.add_argument("--cgroups", default="?")
     ap.add_argument("--hid-v2", default="no")
     ap.add_argument("--load", default="?")
+    ap.add_argument("--invocation", default="bench/run.sh")
+    ap.add_argument("--stack-file", help="the stack file timed, shown in the page")
+    ap.add_argument("--tmp", help="the temp dir, shown as TMP")
     ap.add_argument("--checks", help="TSV: command, probe output")
     ap.add_argument("--version", action="append", default=[])
     ap.add_argument("--runs", default="?")
@@ -63,7 +66,7 @@ def main():
     w("## Container start latency\n")
     w("Time from launching the command until it returns, for a container that runs `true` in a "
       "busybox rootfs and is removed again: everything a one-off `run --rm` costs. One hyperfine "
-      f"run, all commands interleaved in the same session: {a.warmup} warm-up runs, then "
+      f"run, the commands one after another in the same session: {a.warmup} warm-up runs, then "
       f"{a.runs} timed runs each.\n")
     if stack is None:
         w(f"**stack run: {a.stack_status}.** The peers below were measured without it.\n")
@@ -114,6 +117,8 @@ def main():
 
     w("### Reproduce\n")
     w("```sh\nbench/run.sh            # as root; RUNS=, WARMUP=, STACK_BIN=, BENCH_OUT= override\n```\n")
+    w(f"This page came from `{a.invocation}`. Without `STACK_BIN`, the script first brings "
+      "`build/` up to date with `scripts/build.sh` and times `build/orchestrator/stack`.\n")
     w("It builds `bench/floor.c`, makes the rootfs with `tests/fixtures/busybox-rootfs.sh`, the "
       "four OCI bundles with `bench/mkbundle.py` and the stack file in a temp dir, runs one untimed "
       "`stack run` (imports the rootfs into the layer store, fills the seccomp BPF cache; if it "
@@ -131,10 +136,17 @@ def main():
 
     w("### What each command does\n")
     w(CONFIGS)
-    w("The stack file (paths filled in by `bench/run.sh`):\n")
-    w("```yaml\nname: stackbench\nbases:\n  busybox: {rootfs: TMP/rootfs}\nservices:\n  bench:\n"
-      "    image: busybox\n    cap_drop: [SETUID, SETGID]\n    mem_limit: 256m\n    pids_limit: 256\n"
-      "    cpu_shares: 512\n    security_opt: [no-new-privileges:true]\n    init: true\n```\n")
+    w("Differences that remain, on purpose: stack mounts an overlay over the imported layer "
+      "(the peers use a plain directory) and starts its init as PID 1, which then runs `true` "
+      "(the peers exec `true` as PID 1); the peers pay one `sh` and one `delete` exec (about 1 + "
+      "3 ms).\n")
+    if a.stack_file:
+        with open(a.stack_file) as f:
+            text = f.read()
+        if a.tmp:
+            text = text.replace(a.tmp, "TMP")
+        w("The stack file (`TMP`: the script's temp dir):\n")
+        w("```yaml\n" + text.rstrip("\n") + "\n```\n")
 
     w("### Cgroups and crun on this host\n")
     w("The host mounts cgroup v1 hierarchies (memory, pids, cpu, ...) under `/sys/fs/cgroup/` plus "
@@ -153,7 +165,7 @@ def main():
       "subtract (that correction is about as noisy as the floor is long). The peers' run+delete "
       "pair needs a `sh -c` wrapper, so their numbers include one start of dash (about 0.9 ms here, "
       "`hyperfine -N 'sh -c true'`).\n")
-    w(f"The machine was not idle: other work (builds, tests) may run beside the benchmark; the load "
+    w(f"Other work (builds, tests) may run beside the benchmark on this shared machine; the load "
       f"average when hyperfine started was {a.load}. Compare the σ and min columns before reading "
       "much into a difference of a few ms; rerun for fresh numbers.\n")
 

@@ -5,8 +5,8 @@
 # Writes docs/benchmarks.md (or $BENCH_OUT).  Needs root.
 #
 # Environment: STACK_BIN (default: build/orchestrator/stack, rebuilt with
-# scripts/build.sh first), RUNS (50),
-# WARMUP (5), BENCH_OUT (docs/benchmarks.md).
+# scripts/build.sh first), RUNS (50), WARMUP (5), BENCH_OUT
+# (docs/benchmarks.md).
 #
 # Everything it creates (temp dir, bundles, container state, cgroups) is
 # removed on exit, also on failure or ^C.
@@ -16,6 +16,10 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 # Without STACK_BIN, build/ is brought up to date first (scripts/build.sh).
 build_stack=no
 [ -n "${STACK_BIN:-}" ] || build_stack=yes
+invocation="bench/run.sh"
+[ "$build_stack" = yes ] || invocation="STACK_BIN=${STACK_BIN#"$src/"} $invocation"
+[ -z "${RUNS:-}" ] || invocation="RUNS=$RUNS $invocation"
+[ -z "${WARMUP:-}" ] || invocation="WARMUP=$WARMUP $invocation"
 STACK_BIN=${STACK_BIN:-$src/build/orchestrator/stack}
 RUNS=${RUNS:-50}
 WARMUP=${WARMUP:-5}
@@ -34,6 +38,10 @@ tmp=$(mktemp -d /tmp/stackbench.XXXXXX)
 cleanup() {
 	local rc=$?
 	set +e
+	if [ -n "$hf_pid" ]; then
+		kill -TERM "$hf_pid" 2>/dev/null
+		wait "$hf_pid" 2>/dev/null
+	fi
 	for rt in crun runc; do
 		"$rt" list -q 2>/dev/null | grep "^$tag" | while read -r id; do "$rt" delete -f "$id"; done
 	done
@@ -50,8 +58,9 @@ cleanup() {
 	rm -rf "$tmp"
 	exit "$rc"
 }
+hf_pid=""
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap '[ -z "$hf_pid" ] || kill -TERM "$hf_pid" 2>/dev/null; exit 130' INT TERM
 
 # ---- what is timed -------------------------------------------------------
 echo "bench: preparing in $tmp"
@@ -145,7 +154,16 @@ cmds=(-n floor "$tmp/floor $tmp/rootfs")
 checks=()
 if [ "$stack_status" = ok ]; then
 	cmds+=(-n "stack run" "$stack_cmd")
-	checks+=("stack run" "$STACK_BIN -f $tmp/stack/stack.yaml run --rm bench sh -c '$probe'")
+	# stack mounts no cgroupfs in the container: read its limits from the
+	# host while the probe container sleeps.
+	cat >"$tmp/check-stack.sh" <<EOF
+$STACK_BIN -f $tmp/stack/stack.yaml run --rm bench sh -c '$probe; sleep 2' &
+sleep 1
+lim() { cat /sys/fs/cgroup/\$1/$tag/*/\$2 2>/dev/null || echo '?'; }
+echo "host side: memory=\$(lim memory memory.limit_in_bytes) pids=\$(lim pids pids.max) cpu.shares=\$(lim cpu cpu.shares)"
+wait
+EOF
+	checks+=("stack run" "sh $tmp/check-stack.sh")
 fi
 for rt in crun runc; do
 	for sc in seccomp noseccomp; do
@@ -174,13 +192,19 @@ in_namespace() {
 		printf '%s\t%s\n' "${checks[i]}" "$(sh -c "${checks[i + 1]}" 2>&1 | tr '\n' ' ')" >>"$tmp/checks.txt"
 	done
 	sed 's/^/bench: check: /' "$tmp/checks.txt"
-	"${hf[@]}"
+	exec "${hf[@]}"
 }
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+# In the background and waited for: bash runs the INT/TERM trap during
+# `wait` (not while a foreground child runs), and hyperfine itself carries
+# on after a ^C that only its current command handled; so the trap stops it.
 unshare -m --propagation private bash -c "set -euo pipefail
 $(declare -p tmp v2ctl hide_v2 checks hf)
 $(declare -f in_namespace)
-in_namespace"
+in_namespace" &
+hf_pid=$!
+wait "$hf_pid"
+hf_pid=""
 
 # ---- the report ----------------------------------------------------------
 cglayout="cgroup v1 at /sys/fs/cgroup/{$(awk '$3 == "cgroup" {print $2}' /proc/mounts | xargs -n1 basename | paste -sd, -)}"
@@ -188,7 +212,8 @@ if grep -q ' cgroup2 ' /proc/mounts; then
 	cglayout="$cglayout + cgroup2 at $(awk '$3 == "cgroup2" {print $2}' /proc/mounts) (controllers: $(cat "$v2ctl" 2>/dev/null || echo none))"
 fi
 python3 "$src/bench/report.py" "$tmp/result.json" "$BENCH_OUT" \
-	--stack-status "$stack_status" \
+	--stack-status "$stack_status" --invocation "$invocation" \
+	--stack-file "$tmp/stack/stack.yaml" --tmp "$tmp" \
 	--load "$load_before" \
 	--machine "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), kernel $(uname -r), $(sed -n 's/^PRETTY_NAME="\(.*\)"$/\1/p' /etc/os-release)" \
 	--cgroups "$cglayout" \

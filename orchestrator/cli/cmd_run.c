@@ -1,9 +1,9 @@
 /* stack run [OPTIONS] SERVICE [COMMAND...]
  *
  * A one-off container with the service's settings, as `docker compose run`:
- * the exit status is the container's.  Without --rm the container's
- * writable layer is kept under STACK_RUN until `stack down`; mounts and the
- * cgroup are always gone once it exits. */
+ * the exit status is the container's.  stack keeps no stopped containers
+ * yet: the writable layer, mounts and cgroup are gone once it exits, so
+ * --rm is what always happens (the flag is accepted for compose habits). */
 #include "cli/cli.h"
 #include "cli/image_resolve.h"
 #include "runtime/container.h"
@@ -38,7 +38,7 @@ static void run_usage(FILE *out)
 	fputs("Usage: stack run [OPTIONS] SERVICE [COMMAND] [ARGS...]\n\n"
 	      "Run a one-off container with the settings of SERVICE.\n\n"
 	      "Options:\n"
-	      "      --rm               remove the container's writable layer when it exits\n"
+	      "      --rm               remove the container when it exits (always, today)\n"
 	      "  -e, --env KEY[=VAL]    set an environment variable (repeatable)\n"
 	      "  -u, --user USER        run as USER (name, uid or uid:gid)\n"
 	      "      --entrypoint CMD   override the entrypoint\n"
@@ -49,6 +49,7 @@ static void run_usage(FILE *out)
 	      out);
 }
 
+/* 0: run; CLI_EXIT_USAGE: bad command line; -1: --help was printed. */
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option opts[] = {
@@ -89,7 +90,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'h':
 			run_usage(stdout);
-			return 1;
+			return -1;
 		default:
 			return cli_usage_error("run", "invalid option");
 		}
@@ -160,7 +161,7 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	_cleanup_error_ st_error_t err = NULL;
 	int rc = parse_run_opts(argc, argv, &o);
 	if (rc != 0) {
-		rc = rc > 0 ? CLI_EXIT_OK : rc;
+		rc = rc < 0 ? CLI_EXIT_OK : rc;
 		goto out;
 	}
 	rc = cli_load_stack(g, &stack);
@@ -211,8 +212,6 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 out:
 	if (ct) {
 		st_error_t derr = NULL;
-		/* Without --rm the writable layer stays for inspection; today
-		 * destroy removes the whole state dir, so --rm is the behaviour. */
 		if (rt_container_destroy(ct, &derr) < 0)
 			st_error_print(&derr, stderr);
 	}

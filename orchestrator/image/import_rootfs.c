@@ -4,15 +4,14 @@
  * extracts into a temp dir under tmp/, and a tar writer whose bytes only go
  * through SHA-256 yields the layer's diff id.  The temp dir is renamed to
  * layers/<hex> at the end, so a layer either exists whole or not at all. */
+#include "image/archive_dl.h"
 #include "image/store.h"
 #include "util/fs.h"
 #include "util/mem.h"
+#include "util/sha256.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,7 +19,7 @@
 
 struct import {
 	struct archive *src, *disk, *hash_tar;
-	EVP_MD_CTX *md;
+	struct st_sha256 md;
 	const char *src_path;
 	size_t src_prefix; /* disk reader: strlen of the dir path, stripped from names */
 	bool from_dir;
@@ -29,15 +28,15 @@ struct import {
 static la_ssize_t hash_write(struct archive *a, void *data, const void *buf, size_t len)
 {
 	(void)a;
-	EVP_DigestUpdate(((struct import *)data)->md, buf, len);
+	st_sha256_update(&((struct import *)data)->md, buf, len);
 	return (la_ssize_t)len;
 }
 
 static int archive_fail(st_error_t *err, struct archive *a, const char *what, const char *path)
 {
-	int e = archive_errno(a);
+	int e = la.archive_errno(a);
 	return st_error(err, e > 0 ? e : 0, "%s `%s`: %s", what, path,
-			archive_error_string(a) ? archive_error_string(a) : "libarchive error");
+			la.archive_error_string(a) ? la.archive_error_string(a) : "libarchive error");
 }
 
 /* Entry names relative to the layer root, "" for the root itself. */
@@ -59,43 +58,42 @@ static int open_source(struct import *im, st_error_t *err)
 		return st_error(err, errno, "rootfs `%s`", im->src_path);
 	im->from_dir = S_ISDIR(st.st_mode);
 	if (im->from_dir) {
-		im->src = archive_read_disk_new();
-		archive_read_disk_set_standard_lookup(im->src);
+		im->src = la.archive_read_disk_new();
+		la.archive_read_disk_set_standard_lookup(im->src);
 		/* Physical walk: a symlink in the rootfs is stored as a symlink. */
-		archive_read_disk_set_symlink_physical(im->src);
-		archive_read_disk_set_behavior(im->src, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
-		if (archive_read_disk_open(im->src, im->src_path) != ARCHIVE_OK)
+		la.archive_read_disk_set_symlink_physical(im->src);
+		la.archive_read_disk_set_behavior(im->src, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
+		if (la.archive_read_disk_open(im->src, im->src_path) != ARCHIVE_OK)
 			return archive_fail(err, im->src, "open rootfs directory", im->src_path);
 		im->src_prefix = strlen(im->src_path);
 		return 0;
 	}
-	im->src = archive_read_new();
-	archive_read_support_filter_all(im->src);
-	archive_read_support_format_tar(im->src);
-	archive_read_support_format_gnutar(im->src);
-	if (archive_read_open_filename(im->src, im->src_path, 1 << 16) != ARCHIVE_OK)
+	im->src = la.archive_read_new();
+	la.archive_read_support_filter_all(im->src);
+	la.archive_read_support_format_tar(im->src);
+	la.archive_read_support_format_gnutar(im->src);
+	if (la.archive_read_open_filename(im->src, im->src_path, 1 << 16) != ARCHIVE_OK)
 		return archive_fail(err, im->src, "open rootfs archive", im->src_path);
 	return 0;
 }
 
 static int open_writers(struct import *im, st_error_t *err)
 {
-	im->disk = archive_write_disk_new();
-	archive_write_disk_set_standard_lookup(im->disk);
+	im->disk = la.archive_write_disk_new();
+	la.archive_write_disk_set_standard_lookup(im->disk);
 	/* The SECURE flags refuse "..", absolute names and writes through
 	 * symlinks: a hostile tarball cannot escape the layer directory. */
-	archive_write_disk_set_options(im->disk, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
+	la.archive_write_disk_set_options(im->disk, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
 							 ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_FFLAGS |
 							 ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 							 ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 							 ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
-	im->md = EVP_MD_CTX_new();
-	if (!im->md || EVP_DigestInit_ex(im->md, EVP_sha256(), NULL) != 1)
-		return st_error(err, 0, "sha256: cannot initialise OpenSSL digest");
-	im->hash_tar = archive_write_new();
-	archive_write_set_format_pax_restricted(im->hash_tar);
-	archive_write_set_bytes_in_last_block(im->hash_tar, 1);
-	if (archive_write_open2(im->hash_tar, im, NULL, hash_write, NULL, NULL) != ARCHIVE_OK)
+	if (st_sha256_begin(&im->md, err) < 0)
+		return -1;
+	im->hash_tar = la.archive_write_new();
+	la.archive_write_set_format_pax_restricted(im->hash_tar);
+	la.archive_write_set_bytes_in_last_block(im->hash_tar, 1);
+	if (la.archive_write_open2(im->hash_tar, im, NULL, hash_write, NULL, NULL) != ARCHIVE_OK)
 		return archive_fail(err, im->hash_tar, "hash", im->src_path);
 	return 0;
 }
@@ -104,24 +102,24 @@ static int copy_data(struct import *im, st_error_t *err)
 {
 	char buf[1 << 16];
 	for (;;) {
-		la_ssize_t n = archive_read_data(im->src, buf, sizeof(buf));
+		la_ssize_t n = la.archive_read_data(im->src, buf, sizeof(buf));
 		if (n == 0)
 			return 0;
 		if (n < 0)
 			return archive_fail(err, im->src, "read", im->src_path);
-		if (archive_write_data(im->disk, buf, (size_t)n) < 0)
+		if (la.archive_write_data(im->disk, buf, (size_t)n) < 0)
 			return archive_fail(err, im->disk, "extract", im->src_path);
-		if (archive_write_data(im->hash_tar, buf, (size_t)n) < 0)
+		if (la.archive_write_data(im->hash_tar, buf, (size_t)n) < 0)
 			return archive_fail(err, im->hash_tar, "hash", im->src_path);
 	}
 }
 
 static int copy_entries(struct import *im, st_error_t *err)
 {
-	struct archive_entry *e = archive_entry_new();
+	struct archive_entry *e = la.archive_entry_new();
 	int r = 0;
 	for (;;) {
-		int h = archive_read_next_header2(im->src, e);
+		int h = la.archive_read_next_header2(im->src, e);
 		if (h == ARCHIVE_EOF)
 			break;
 		if (h < ARCHIVE_WARN) {
@@ -129,59 +127,54 @@ static int copy_entries(struct import *im, st_error_t *err)
 			break;
 		}
 		if (im->from_dir)
-			archive_read_disk_descend(im->src);
-		_cleanup_free_ char *name = xstrdup(relative_name(im, archive_entry_pathname(e)));
+			la.archive_read_disk_descend(im->src);
+		_cleanup_free_ char *name = xstrdup(relative_name(im, la.archive_entry_pathname(e)));
 		if (!*name)
 			continue; /* the root itself: its mode is set on the layer dir */
-		archive_entry_set_pathname(e, name);
-		const char *link = archive_entry_hardlink(e);
+		la.archive_entry_set_pathname(e, name);
+		const char *link = la.archive_entry_hardlink(e);
 		if (link) {
 			_cleanup_free_ char *rel = xstrdup(relative_name(im, link));
-			archive_entry_set_hardlink(e, rel);
+			la.archive_entry_set_hardlink(e, rel);
 		}
-		if (archive_write_header(im->hash_tar, e) < ARCHIVE_WARN) {
+		if (la.archive_write_header(im->hash_tar, e) < ARCHIVE_WARN) {
 			r = archive_fail(err, im->hash_tar, "hash", name);
 			break;
 		}
-		if (archive_write_header(im->disk, e) < ARCHIVE_WARN) {
+		if (la.archive_write_header(im->disk, e) < ARCHIVE_WARN) {
 			r = archive_fail(err, im->disk, "extract", name);
 			break;
 		}
-		if (archive_entry_size(e) > 0 && copy_data(im, err) < 0) {
+		if (la.archive_entry_size(e) > 0 && copy_data(im, err) < 0) {
 			r = -1;
 			break;
 		}
-		if (archive_write_finish_entry(im->disk) < ARCHIVE_WARN) {
+		if (la.archive_write_finish_entry(im->disk) < ARCHIVE_WARN) {
 			r = archive_fail(err, im->disk, "extract", name);
 			break;
 		}
 	}
-	archive_entry_free(e);
+	la.archive_entry_free(e);
 	return r;
 }
 
 static char *finish_digest(struct import *im)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	archive_write_close(im->hash_tar);
-	EVP_DigestFinal_ex(im->md, md, &len);
-	char *hex = xmalloc(len * 2 + 1);
-	for (unsigned int i = 0; i < len; i++)
-		sprintf(hex + i * 2, "%02x", md[i]);
+	char *hex = xmalloc(ST_SHA256_HEX_LEN + 1);
+	la.archive_write_close(im->hash_tar);
+	st_sha256_end_hex(&im->md, hex);
 	return hex;
 }
 
 static void import_close(struct import *im)
 {
 	if (im->src)
-		archive_read_free(im->src);
+		la.archive_read_free(im->src);
 	if (im->disk)
-		archive_write_free(im->disk);
+		la.archive_write_free(im->disk);
 	if (im->hash_tar)
-		archive_write_free(im->hash_tar);
-	if (im->md)
-		EVP_MD_CTX_free(im->md);
+		la.archive_write_free(im->hash_tar);
+	st_sha256_abort(&im->md);
 }
 
 int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err)
@@ -198,6 +191,8 @@ int img_import_rootfs(const struct img_store *s, const char *path, char **digest
 		st_error(err, errno, "rootfs `%s`", path);
 		goto out;
 	}
+	if (img_archive_load(err) < 0)
+		goto out;
 	if (!mkdtemp(tmp)) {
 		st_error(err, errno, "mkdtemp `%s`", tmp);
 		goto out;

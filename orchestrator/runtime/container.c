@@ -118,10 +118,25 @@ int rt_container_destroy(struct rt_container *ct, st_error_t *err)
 	if (ct->pidfd >= 0)
 		close(ct->pidfd);
 	strv_free(&ct->warnings);
+	strv_free(&ct->env);
+	rt_seccomp_prog_free(ct->seccomp);
+	free(ct->rlimits);
 	free(ct->id);
 	free(ct->state_dir);
 	free(ct);
 	return ret;
+}
+
+int rt_container_remove_stale(const char *id, const char *state_dir, const char *cgroup_parent, st_error_t *err)
+{
+	struct rt_cgroup_opts opts = {.parent = cgroup_parent};
+	/* Returns once the cgroup could be removed, i.e. its last process
+	 * is gone, and with it the container's mount namespace. */
+	if (rt_cgroup_remove_by_name(id, &opts, err) < 0)
+		return st_error_prefix(err, "container `%s`", id);
+	if (fs_remove_tree(state_dir, err) < 0)
+		return st_error_prefix(err, "container `%s`", id);
+	return 0;
 }
 
 pid_t rt_container_pid(const struct rt_container *ct) { return ct->pid; }

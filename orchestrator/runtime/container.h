@@ -45,6 +45,31 @@ int rt_container_stop(struct rt_container *ct, int timeout_ms, struct rt_exit *s
  * (also on error).  ct may be NULL. */
 int rt_container_destroy(struct rt_container *ct, st_error_t *err);
 
+/* Another process in a running container (`stack exec`, exec health
+ * probes): it joins the container's namespaces and cgroup and gets the
+ * payload's capabilities, no_new_privs and seccomp filter; argv, user,
+ * cwd, stdio and tty come from `proc`, its env is the container's with
+ * proc->env on top.  It is our child, not init's: wait for it with
+ * rt_exec_wait(); it dies with the container. */
+struct rt_exec;
+int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, struct rt_exec **out,
+		      st_error_t *err);
+int rt_exec_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err);
+int rt_exec_kill(struct rt_exec *x, int sig, st_error_t *err);
+pid_t rt_exec_pid(const struct rt_exec *x);
+int rt_exec_pidfd(const struct rt_exec *x);
+int rt_exec_stdio(const struct rt_exec *x, int which); /* RT_STDIO_PIPES, owned by x */
+int rt_exec_take_stdio(struct rt_exec *x, int which);
+int rt_exec_pty(const struct rt_exec *x);
+/* SIGKILL it if still running, reap, free.  x may be NULL. */
+void rt_exec_free(struct rt_exec *x);
+
+/* After a crash of the process that started a container (its
+ * rt_container is lost): kill whatever still runs in its cgroup (the
+ * container's mounts go with its last process), remove the cgroup and the
+ * state directory.  Parts already gone are not an error. */
+int rt_container_remove_stale(const char *id, const char *state_dir, const char *cgroup_parent, st_error_t *err);
+
 /* For a libuv supervisor: the host pid and a pidfd (owned by ct) of the
  * container's first process, readable when it exits; then call
  * rt_container_try_wait(). */

@@ -28,6 +28,7 @@ static const char *env_get(const struct strv *env, const char *key)
 
 static void build_env(struct rt_child *c, const struct rt_user *u, struct strv *env)
 {
+	/* Called before init forks the payload: one copy, shared by fork. */
 	const struct rt_process *p = &c->cfg->process;
 	for (const char *const *e = p->env; e && *e; e++)
 		strv_push(env, *e);
@@ -112,6 +113,14 @@ static void load_seccomp(struct rt_child *c)
 	}
 }
 
+int rt_payload_prepare(struct rt_child *c, st_error_t *err)
+{
+	if (rt_user_resolve(c->cfg->process.user, &c->user, err) < 0)
+		return -1;
+	build_env(c, &c->user, &c->env);
+	return 0;
+}
+
 void rt_payload_exec(struct rt_child *c)
 {
 	st_error_t err = NULL;
@@ -128,17 +137,14 @@ void rt_payload_exec(struct rt_child *c)
 
 	if (setup_stdio(c, &err) < 0)
 		rt_child_fail(c->sync_fd, &err, 127);
-	struct rt_user u;
-	if (rt_user_resolve(p->user, &u, &err) < 0)
-		rt_child_fail(c->sync_fd, &err, 127);
-	struct strv env = {0};
-	build_env(c, &u, &env);
+	const struct rt_user *u = &c->user;
+	struct strv *env = &c->env;
 	/* Installing a filter needs no_new_privs or CAP_SYS_ADMIN.  Without
 	 * no_new_privs, load it while we still hold CAP_SYS_ADMIN, i.e. before
 	 * the caps drop (as runc does); the profiles allow what follows. */
 	if (!c->cfg->no_new_privileges)
 		load_seccomp(c);
-	if (rt_user_switch(&u, c->caps, &err) < 0) {
+	if (rt_user_switch(u, c->caps, &err) < 0) {
 		st_error_prefix(&err, "user `%s`", p->user ? p->user : "root");
 		rt_child_fail(c->sync_fd, &err, 127);
 	}
@@ -157,8 +163,8 @@ void rt_payload_exec(struct rt_child *c)
 		load_seccomp(c);
 	}
 	char *const *argv = (char *const *)p->argv;
-	const char *path = env_get(&env, "PATH");
-	int e = exec_search(argv, strv_argv(&env), path);
+	const char *path = env_get(env, "PATH");
+	int e = exec_search(argv, strv_argv(env), path);
 	st_error(&err, e, "exec `%s`", argv[0]);
 	rt_child_fail(c->sync_fd, &err, e == ENOENT ? 127 : 126);
 }

@@ -34,6 +34,14 @@ struct rt_container {
 	int stdio[3];    /* RT_STDIO_PIPES: parent ends */
 	int pty_master;
 	struct strv warnings;
+	/* For rt_container_exec(). */
+	struct rt_caps caps;
+	struct rt_seccomp_prog *seccomp;
+	bool no_new_privileges;
+	enum rt_net_mode net;
+	struct strv env; /* cfg->process.env */
+	struct rt_rlimit *rlimits;
+	size_t n_rlimits;
 	bool exited;
 	struct rt_exit exit;
 };
@@ -53,12 +61,22 @@ struct rt_msg {
 	char text[1024];
 };
 
-/* fd_out/fd_in: an fd passed with SCM_RIGHTS (-1 = none). */
+/* fd: passed along with SCM_RIGHTS (-1 = none). */
 int rt_sync_send(int sock, int type, int status, const char *text, int fd);
 /* 1 = got a message, 0 = EOF, -1 = error (errno). */
 int rt_sync_recv(int sock, struct rt_msg *m, int *fd_out);
 /* Child: report *err (or errno + what) to the parent and _exit(code). */
 __attribute__((noreturn)) void rt_child_fail(int sock, st_error_t *err, int code);
+
+/* user.c (child, after pivot_root): resolve the user spec against the
+ * container's /etc/passwd and /etc/group. */
+struct rt_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];
+	size_t n_groups;
+	char home[256];
+};
 
 /* ---- the child's view ---- */
 struct rt_child {
@@ -73,7 +91,12 @@ struct rt_child {
 	const char *merged;    /* state_dir/merged */
 	const char *hostname;
 	const char *etc_dir;   /* state_dir: hosts, hostname, resolv.conf */
+	struct rt_user user;   /* rt_payload_prepare() */
+	struct strv env;
 };
+
+/* spawn.c: close every fd but 0-2, sync_fd and stdio[]. */
+void rt_child_close_fds(struct rt_child *c);
 
 /* rootfs.c: everything up to and including pivot_root. */
 int rt_rootfs_setup(struct rt_child *c, st_error_t *err);
@@ -85,6 +108,8 @@ int rt_rootfs_finish(struct rt_child *c, st_error_t *err);
  * missing components are made as directories and the last one as a
  * directory (S_IFDIR) or an empty file (S_IFREG).  Returns an O_PATH fd. */
 int rt_open_in_root(int rootfd, const char *path, mode_t create, st_error_t *err);
+/* Tests: use the openat2-less walk even where openat2 exists. */
+extern bool rt_resolve_force_walk;
 /* "/proc/self/fd/N" in buf (size >= 32). */
 const char *rt_fd_path(char *buf, size_t size, int fd);
 
@@ -105,20 +130,14 @@ int rt_net_lo_up(st_error_t *err);
 /* hosts.c (parent): write hosts, hostname, resolv.conf into dir. */
 int rt_etc_files_write(const struct rt_config *cfg, const char *hostname, const char *dir, st_error_t *err);
 
-/* user.c (child, after pivot_root): resolve the user spec against the
- * container's /etc/passwd and /etc/group. */
-struct rt_user {
-	uid_t uid;
-	gid_t gid;
-	gid_t groups[64];
-	size_t n_groups;
-	char home[256];
-};
 int rt_user_resolve(const char *spec, struct rt_user *u, st_error_t *err);
 /* setgroups, setgid, setuid around rtsec's caps calls. */
 int rt_user_switch(const struct rt_user *u, const struct rt_caps *caps, st_error_t *err);
 
-/* exec.c (child): stdio, user, caps, seccomp, execve; never returns. */
+/* exec.c (child, after pivot_root): resolve the user and build the
+ * environment while the parent is still busy with the cgroup. */
+int rt_payload_prepare(struct rt_child *c, st_error_t *err);
+/* exec.c (child): stdio, user switch, caps, seccomp, execve; never returns. */
 __attribute__((noreturn)) void rt_payload_exec(struct rt_child *c);
 
 /* init.c (child): fork the payload, forward signals, reap; never returns. */

@@ -4,7 +4,8 @@
  * /etc -> /host/etc or ../../..; a mount target resolved with a plain path
  * would follow them out of the rootfs and mount over the host.  openat2()
  * with RESOLVE_IN_ROOT resolves every component as if rootfd were "/",
- * and the mount then goes onto /proc/self/fd/N, the very inode we opened. */
+ * and the mount then goes onto /proc/self/fd/N, the very inode we opened.
+ * Without openat2 (Linux < 5.6) a careful walk does the same by hand. */
 #include "runtime/internal.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -24,8 +25,100 @@ const char *rt_fd_path(char *buf, size_t size, int fd)
 	return buf;
 }
 
+bool rt_resolve_force_walk;
+
+#define WALK_MAX_DEPTH 256
+#define WALK_MAX_LINKS 40
+
+/* The careful walk for kernels without openat2 (before 5.6): one
+ * component at a time with O_NOFOLLOW, symlinks expanded by hand (an
+ * absolute target restarts at rootfd), ".." popped from our own stack of
+ * directory fds so it can never climb above rootfd. */
+static int walk_beneath(int rootfd, const char *path, int flags)
+{
+	int stack[WALK_MAX_DEPTH];
+	int depth = 0, links = 0, ret = -1, e = 0;
+	stack[0] = openat(rootfd, ".", O_PATH | O_CLOEXEC);
+	if (stack[0] < 0)
+		return -1;
+	_cleanup_free_ char *buf = xstrdup(path);
+	char *rest = buf;
+	for (;;) {
+		while (*rest == '/')
+			rest++;
+		if (!*rest)
+			break;
+		char *end = strchrnul(rest, '/');
+		char save = *end;
+		*end = '\0';
+		const char *comp = rest;
+		rest = save ? end + 1 : end;
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			if (depth > 0)
+				close(stack[depth--]);
+			continue;
+		}
+		int fd = openat(stack[depth], comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			e = errno;
+			goto out;
+		}
+		struct stat st;
+		if (fstat(fd, &st) < 0) {
+			e = errno;
+			close(fd);
+			goto out;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+			e = errno;
+			close(fd);
+			if (n < 0)
+				goto out;
+			if (++links > WALK_MAX_LINKS) {
+				e = ELOOP;
+				goto out;
+			}
+			target[n] = '\0';
+			if (target[0] == '/')
+				while (depth > 0)
+					close(stack[depth--]);
+			char *next = xasprintf("%s/%s", target, rest);
+			free(buf);
+			buf = rest = next;
+			continue;
+		}
+		if (depth + 1 >= WALK_MAX_DEPTH) {
+			close(fd);
+			e = ENAMETOOLONG;
+			goto out;
+		}
+		stack[++depth] = fd;
+	}
+	if ((flags & O_DIRECTORY)) {
+		struct stat st;
+		if (fstat(stack[depth], &st) < 0 || !S_ISDIR(st.st_mode)) {
+			e = ENOTDIR;
+			goto out;
+		}
+	}
+	ret = stack[depth];
+	depth--;
+out:
+	for (; depth >= 0; depth--)
+		close(stack[depth]);
+	if (ret < 0)
+		errno = e;
+	return ret;
+}
+
 static int open_beneath(int rootfd, const char *path, int flags)
 {
+	if (rt_resolve_force_walk)
+		return walk_beneath(rootfd, path, flags);
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
@@ -34,6 +127,8 @@ static int open_beneath(int rootfd, const char *path, int flags)
 	do
 		fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 	while (fd < 0 && errno == EAGAIN);
+	if (fd < 0 && errno == ENOSYS)
+		return walk_beneath(rootfd, path, flags);
 	return fd;
 }
 

@@ -43,8 +43,11 @@ static int mount_overlay(struct rt_child *c, st_error_t *err)
 	 * container anyway. */
 	_cleanup_free_ char *opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work,volatile", lower,
 					      cfg->state_dir, cfg->state_dir);
+	/* mount(2) takes one page of options; the new mount API's
+	 * "lowerdir+" (Linux 6.8) would lift this if images get that deep. */
 	if (strlen(opts) >= 4096)
-		return st_error(err, E2BIG, "overlay options longer than a page (%zu layers)", len);
+		return st_error(err, E2BIG, "overlay options for `%s` longer than a page (%zu bytes of layer paths)",
+				c->merged, len);
 	if (mount("overlay", c->merged, "overlay", 0, opts) < 0)
 		return st_error(err, errno, "mount overlay on `%s` (%s)", c->merged, opts);
 	return 0;

@@ -3,11 +3,14 @@
 #include "runtime/seccomp_internal.h"
 #include "util/fs.h"
 #include "util/mem.h"
+#include "util/sha256.h"
+
+#include <ctype.h>
+#include <zlib.h>
 
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -76,44 +79,48 @@ int rt_seccomp_load(const struct rt_seccomp_prog *prog, st_error_t *err)
 	return 0;
 }
 
-/* sha256 over everything the BPF depends on: the profile text, the caps
- * (conditional rules), the native arch, the kernel release (minKernel
- * includes), libseccomp's version and our format. */
-static int cache_key(const char *profile, size_t len, uint64_t caps, char hex[65], st_error_t *err)
+/* The cache file's name holds everything the BPF depends on: the profile
+ * (the built-in one by the digest of its source, taken at build time, so
+ * a warm start hashes nothing and never loads libcrypto; a file profile by
+ * the sha256 of its text), the caps (conditional rules), the native arch,
+ * the kernel release (minKernel includes), libseccomp's version and our
+ * format. */
+static char *cache_file_name(const char *dir, const char *profile_digest, uint64_t caps)
 {
 	const struct scmp_version *v = seccomp_version();
 	struct utsname u;
 	if (uname(&u) < 0)
 		memset(&u, 0, sizeof(u));
-	char meta[512];
-	int m = snprintf(meta, sizeof(meta), "%s\n%016llx\n%08x\n%s\n%u.%u.%u\n", SC_CACHE_FORMAT,
+	for (char *c = u.release; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' && *c != '_')
+			*c = '_';
+	return xasprintf("%s/%s-%.32s-%016llx-%08x-%s-%u.%u.%u.bpf", dir, SC_CACHE_FORMAT, profile_digest,
 			 (unsigned long long)caps, seccomp_arch_native(), u.release, v ? v->major : 0,
 			 v ? v->minor : 0, v ? v->micro : 0);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *md_ctx = EVP_MD_CTX_new();
-	if (!md_ctx || EVP_DigestInit_ex(md_ctx, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(md_ctx, meta, (size_t)m) != 1 || EVP_DigestUpdate(md_ctx, profile, len) != 1 ||
-	    EVP_DigestFinal_ex(md_ctx, md, &mdlen) != 1) {
-		EVP_MD_CTX_free(md_ctx);
-		return st_error(err, 0, "sha256 of the seccomp profile failed");
-	}
-	EVP_MD_CTX_free(md_ctx);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+static int text_digest(const char *text, size_t len, char hex[ST_SHA256_HEX_LEN + 1], st_error_t *err)
+{
+	struct st_sha256 h;
+	if (st_sha256_begin(&h, err) < 0)
+		return -1;
+	st_sha256_update(&h, text, len);
+	st_sha256_end_hex(&h, hex);
 	return 0;
 }
 
-static int sha256(const void *data, size_t len, unsigned char md[32])
+/* A cache entry is the BPF followed by one trailer "instruction": a magic
+ * and the CRC-32 of the program, so a damaged file (disk error, someone's
+ * editor) is recompiled instead of loaded.  Writes are atomic, so a torn
+ * entry cannot happen.  Only a file we own and nobody else can write is
+ * trusted: a planted filter would run in every container. */
+#define SC_TRAILER_MAGIC 0x53544b42u /* "STKB" */
+
+static uint32_t prog_crc(const void *insns, size_t len)
 {
-	unsigned mdlen = 0;
-	return EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) == 1 && mdlen == 32 ? 0 : -1;
+	return (uint32_t)crc32(0, insns, (uInt)len);
 }
 
-/* A cache entry is the BPF followed by its own sha256, so a damaged file
- * (disk error, someone's editor) is recompiled instead of loaded.  Only a
- * file we own and nobody else can write is trusted: a planted filter
- * would run in every container. */
 static struct rt_seccomp_prog *cache_read(const char *path)
 {
 	struct stat st;
@@ -122,19 +129,21 @@ static struct rt_seccomp_prog *cache_read(const char *path)
 	char *data = NULL;
 	size_t len = 0;
 	st_error_t e = NULL;
-	if (fs_read_file(path, BPF_MAXINSNS * sizeof(struct sock_filter) + 32, &data, &len, &e) < 0) {
+	const size_t insn = sizeof(struct sock_filter);
+	if (fs_read_file(path, (BPF_MAXINSNS + 1) * insn, &data, &len, &e) < 0) {
 		st_error_free(&e);
 		return NULL;
 	}
-	unsigned char md[32];
-	if (len <= 32 || (len - 32) % sizeof(struct sock_filter) != 0 || sha256(data, len - 32, md) < 0 ||
-	    memcmp(md, data + len - 32, 32) != 0) {
+	uint32_t trailer[2] = {0, 0};
+	if (len > insn && len % insn == 0)
+		memcpy(trailer, data + len - insn, insn);
+	if (trailer[0] != SC_TRAILER_MAGIC || trailer[1] != prog_crc(data, len - insn)) {
 		free(data);
 		return NULL;
 	}
 	struct rt_seccomp_prog *p = xzalloc(sizeof(*p));
 	p->insns = (struct sock_filter *)(void *)data;
-	p->n = (len - 32) / sizeof(struct sock_filter);
+	p->n = (len - insn) / insn;
 	p->from_cache = true;
 	p->cache_path = xstrdup(path);
 	return p;
@@ -143,13 +152,13 @@ static struct rt_seccomp_prog *cache_read(const char *path)
 static int cache_write(const char *dir, const char *path, const struct rt_seccomp_prog *p, st_error_t *err)
 {
 	size_t n = p->n * sizeof(struct sock_filter);
-	_cleanup_free_ unsigned char *buf = xmalloc(n + 32);
+	_cleanup_free_ unsigned char *buf = xmalloc(n + sizeof(struct sock_filter));
 	memcpy(buf, p->insns, n);
-	if (sha256(buf, n, buf + n) < 0)
-		return st_error(err, 0, "sha256 of the seccomp program failed");
+	uint32_t trailer[2] = {SC_TRAILER_MAGIC, prog_crc(p->insns, n)};
+	memcpy(buf + n, trailer, sizeof(trailer));
 	if (fs_mkdir_p(dir, 0700, err) < 0)
 		return -1;
-	return fs_write_file_atomic(path, buf, n + 32, 0600, err);
+	return fs_write_file_atomic(path, buf, n + sizeof(trailer), 0600, err);
 }
 
 /* seccomp_export_bpf writes to an fd; a memfd keeps it off the disk. */
@@ -200,12 +209,12 @@ int rt_seccomp_prepare(enum rt_seccomp_mode mode, const char *profile_path, cons
 	if (mode == RT_SECCOMP_UNCONFINED)
 		return 0;
 	uint64_t capmask = caps ? caps->set : rt_caps_default_mask();
-	_cleanup_free_ char *file_text = NULL;
-	const char *text;
-	size_t len;
+	_cleanup_free_ char *file_text = NULL, *cache_path = NULL;
+	const char *text = NULL;
+	size_t len = 0;
 	const char *label;
+	char digest[ST_SHA256_HEX_LEN + 1] = RT_SECCOMP_DEFAULT_DIGEST;
 	if (mode == RT_SECCOMP_DEFAULT) {
-		text = sc_default_profile_json(&len);
 		label = "(built-in default)";
 	} else if (mode == RT_SECCOMP_PROFILE) {
 		if (!profile_path)
@@ -214,21 +223,21 @@ int rt_seccomp_prepare(enum rt_seccomp_mode mode, const char *profile_path, cons
 			return st_error_prefix(err, "seccomp profile");
 		text = file_text;
 		label = profile_path;
+		if (cache_dir && text_digest(text, len, digest, err) < 0)
+			return st_error_prefix(err, "seccomp profile `%s`", profile_path);
 	} else {
 		return st_error(err, EINVAL, "seccomp: unknown mode %d", (int)mode);
 	}
-	_cleanup_free_ char *cache_path = NULL;
 	if (cache_dir) {
-		char hex[65];
-		if (cache_key(text, len, capmask, hex, err) < 0)
-			return -1;
-		cache_path = xasprintf("%s/%s.bpf", cache_dir, hex);
+		cache_path = cache_file_name(cache_dir, digest, capmask);
 		struct rt_seccomp_prog *p = cache_read(cache_path);
 		if (p) {
 			*out = p;
 			return 0;
 		}
 	}
+	if (!text)
+		text = sc_default_profile_json(&len);
 	struct rt_seccomp_prog *p = NULL;
 	if (compile_text(text, len, capmask, label, &p, err) < 0)
 		return -1;

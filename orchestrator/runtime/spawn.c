@@ -35,7 +35,7 @@ static int cmp_int(const void *a, const void *b)
  * O_CLOEXEC or not: other containers' pipe ends (their readers would
  * never see EOF while our init lives), a supervisor's sockets.  init never
  * execs, so O_CLOEXEC does not help: close all but what we use. */
-static void close_other_fds(struct rt_child *c)
+void rt_child_close_fds(struct rt_child *c)
 {
 	int keep[5] = {c->sync_fd, c->stdio[0], c->stdio[1], c->stdio[2], 2};
 	qsort(keep, ARRAY_SIZE(keep), sizeof(int), cmp_int);
@@ -54,7 +54,7 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 {
 	st_error_t err = NULL;
 	const struct rt_config *cfg = c->cfg;
-	close_other_fds(c);
+	rt_child_close_fds(c);
 	umask(0);
 	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (cfg->net != RT_NET_HOST ? CLONE_NEWNET : 0);
 	if (unshare(flags) < 0) {
@@ -70,6 +70,8 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 	if (rt_rootfs_setup(c, &err) < 0 || rt_rootfs_finish(c, &err) < 0)
 		rt_child_fail(c->sync_fd, &err, 1);
 
+	if (rt_payload_prepare(c, &err) < 0)
+		rt_child_fail(c->sync_fd, &err, 1);
 	int master = -1;
 	if (cfg->process.tty) {
 		/* The pty belongs to the container's devpts instance, so the
@@ -77,6 +79,13 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 		master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, c->pty_slave, sizeof(c->pty_slave)) != 0) {
 			st_error(&err, errno, "open a pty on `/dev/ptmx`");
+			rt_child_fail(c->sync_fd, &err, 1);
+		}
+		/* Like Docker: /dev/console is the terminal too (gettys and
+		 * init systems write there). */
+		int fd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+		if (fd < 0 || close(fd) < 0 || mount(c->pty_slave, "/dev/console", NULL, MS_BIND, NULL) < 0) {
+			st_error(&err, errno, "bind `%s` on `/dev/console`", c->pty_slave);
 			rt_child_fail(c->sync_fd, &err, 1);
 		}
 	}
@@ -322,8 +331,15 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	} else {
 		close(sock[0]);
 	}
-	rt_seccomp_prog_free(prog);
-	free(rl);
+	/* Kept for rt_container_exec(): same caps, filter and base env. */
+	ct->caps = caps;
+	ct->seccomp = prog;
+	ct->no_new_privileges = cfg->no_new_privileges;
+	ct->net = cfg->net;
+	for (const char *const *e = cfg->process.env; e && *e; e++)
+		strv_push(&ct->env, *e);
+	ct->rlimits = rl;
+	ct->n_rlimits = cfg->n_rlimits;
 	*out = ct;
 	return 0;
 

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,17 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	st_error_t err = NULL;
+	/* A failed assertion skips a test's destroy: sweep every container
+	 * we may have started, whatever happened. */
+	for (int i = 1; i <= counter; i++) {
+		char id[64], sd[320];
+		snprintf(id, sizeof(id), "t%d-%d", (int)getpid(), i);
+		snprintf(sd, sizeof(sd), "%s/%s", run_dir, id);
+		if (rt_container_remove_stale(id, sd, cgparent, &err) < 0) {
+			fprintf(stderr, "teardown: %s\n", err->msg);
+			st_error_free(&err);
+		}
+	}
 	fs_remove_tree(tmp, &err);
 	st_error_free(&err);
 	return 0;
@@ -359,7 +371,7 @@ static void test_tty(void **state)
 {
 	(void)state;
 	struct run r;
-	run_init(&r, "tty; test -t 0 && echo stdin-is-tty");
+	run_init(&r, "tty; test -t 0 && echo stdin-is-tty; echo to-console > /dev/console");
 	r.cfg.process.tty = true;
 	struct rt_container *ct = NULL;
 	st_error_t err = NULL;
@@ -380,6 +392,7 @@ static void test_tty(void **state)
 	buf[n] = '\0';
 	assert_non_null(strstr(buf, "/dev/pts/0\r\n"));
 	assert_non_null(strstr(buf, "stdin-is-tty"));
+	assert_non_null(strstr(buf, "to-console"));
 	assert_int_equal(st.exit_code, 0);
 	assert_int_equal(rt_container_destroy(ct, &err), 0);
 }
@@ -457,6 +470,7 @@ static int count_dir(const char *path)
 
 static void expect_start_failure(struct run *r, const char *want)
 {
+	int fds = count_dir("/proc/self/fd");
 	int mounts = count_lines("/proc/self/mountinfo");
 	int cgroups = count_cgroup_dirs();
 	int states = count_dir(run_dir);
@@ -474,6 +488,7 @@ static void expect_start_failure(struct run *r, const char *want)
 	assert_int_equal(count_lines("/proc/self/mountinfo"), mounts);
 	assert_int_equal(count_cgroup_dirs(), cgroups);
 	assert_int_equal(count_dir(run_dir), states);
+	assert_int_equal(count_dir("/proc/self/fd"), fds);
 	struct stat sb;
 	assert_int_equal(lstat(r->state_dir, &sb), -1);
 	/* No child left: every one we forked was reaped. */
@@ -547,10 +562,13 @@ static void test_dev_env_cwd(void **state)
 	struct run r;
 	run_init(&r, "ls /dev | tr '\\n' ' '; echo; echo x > /dev/null && head -c 4 /dev/zero | wc -c;"
 		     "echo shm > /dev/shm/f && cat /dev/shm/f; grep -c ' /dev/mqueue ' /proc/self/mountinfo;"
-		     "echo $COFFEE $HOME $HOSTNAME; echo PATH=$PATH; pwd; grep db /etc/hosts");
+		     "echo $COFFEE $HOME $HOSTNAME; echo PATH=$PATH; pwd; grep db /etc/hosts; grep -c nameserver /etc/resolv.conf;"
+		     "grep nameserver /etc/resolv.conf");
 	r.cfg.process.env = env;
 	r.cfg.process.cwd = "/srv/app";
 	r.cfg.extra_hosts = hosts;
+	static const char *const dns[] = {"192.0.2.53", NULL};
+	r.cfg.dns = dns;
 	struct rt_exit st;
 	char *out = run_ok(&r, &st);
 	assert_int_equal(st.exit_code, 0);
@@ -558,7 +576,7 @@ static void test_dev_env_cwd(void **state)
 	assert_non_null(strstr(out, "\n4\nshm\n1\n"));
 	assert_non_null(strstr(out, "espresso /root espresso\n"));
 	assert_non_null(strstr(out, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"));
-	assert_non_null(strstr(out, "/srv/app\n10.1.2.3\tdb\n"));
+	assert_non_null(strstr(out, "/srv/app\n10.1.2.3\tdb\n1\nnameserver 192.0.2.53\n"));
 	free(out);
 }
 
@@ -662,7 +680,8 @@ static void test_limits(void **state)
 	struct run r;
 	struct rt_exit st;
 	static const struct rt_rlimit rl[] = {{.resource = RLIMIT_NOFILE, .soft = 512, .hard = 1024}};
-	run_init(&r, "ulimit -n; ulimit -Hn; for i in 1 2 3 4 5 6 7 8; do sleep 1 & done 2>&1 | grep -c -i fork; cat /proc/self/cgroup | grep pids");
+	run_init(&r, "ulimit -n; ulimit -Hn; grep pids /proc/self/cgroup;"
+		     "for i in 1 2 3 4 5 6 7 8; do sleep 1 & done 2>&1 | grep -c -i fork");
 	r.cfg.rlimits = rl;
 	r.cfg.n_rlimits = 1;
 	r.cfg.limits.pids = 5;
@@ -697,11 +716,182 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* RT_STDIO_FDS: the caller's own fds (a log file) become the payload's. */
+static void test_stdio_fds_and_stop(void **state)
+{
+	(void)state;
+	char log[300];
+	snprintf(log, sizeof(log), "%s/log", tmp);
+	int fd = open(log, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	struct run r;
+	run_init(&r, "echo to-log; echo err-to-log >&2");
+	r.cfg.process.stdio = RT_STDIO_FDS;
+	r.cfg.process.fds[0] = -1;
+	r.cfg.process.fds[1] = fd;
+	r.cfg.process.fds[2] = fd;
+	struct rt_container *ct = NULL;
+	st_error_t err = NULL;
+	assert_int_equal(rt_container_start(&r.cfg, &ct, &err), 0);
+	close(fd);
+	struct rt_exit st;
+	assert_int_equal(rt_container_wait(ct, &st, &err), 0);
+	assert_int_equal(rt_container_destroy(ct, &err), 0);
+	char *content = NULL;
+	assert_int_equal(fs_read_file(log, 0, &content, NULL, &err), 0);
+	assert_string_equal(content, "to-log\nerr-to-log\n");
+	free(content);
+	unlink(log);
+
+	/* No init: PID 1 ignores SIGTERM it has no handler for, so stop
+	 * escalates to SIGKILL after the timeout. */
+	run_init(&r, "sleep 30");
+	r.cfg.init = false;
+	assert_int_equal(rt_container_start(&r.cfg, &ct, &err), 0);
+	double t0 = now_ms();
+	assert_int_equal(rt_container_stop(ct, 200, &st, &err), 0);
+	double took = now_ms() - t0;
+	assert_true(took >= 150 && took < 5000);
+	assert_int_equal(st.signal, SIGKILL);
+	assert_int_equal(rt_container_destroy(ct, &err), 0);
+}
+
+static volatile int stop_threads;
+static void *malloc_loop(void *arg)
+{
+	(void)arg;
+	while (!stop_threads) {
+		void *p[64];
+		for (int i = 0; i < 64; i++)
+			p[i] = malloc((size_t)(16 + i * 40));
+		for (int i = 0; i < 64; i++)
+			free(p[i]);
+	}
+	return NULL;
+}
+
+/* The child allocates after fork(): with other threads hammering malloc,
+ * a raw clone() child could inherit a held arena lock and hang. */
+static void test_start_with_busy_threads(void **state)
+{
+	(void)state;
+	pthread_t th[2];
+	stop_threads = 0;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, malloc_loop, NULL), 0);
+	for (int i = 0; i < 10; i++) {
+		struct rt_exit st;
+		char *out = run_script("echo ok", &st);
+		assert_string_equal(out, "ok\n");
+		free(out);
+	}
+	stop_threads = 1;
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+}
+
+/* The starting process dies without destroy: the container runs on,
+ * orphaned.  rt_container_remove_stale() finds and removes all of it. */
+static void test_remove_stale_after_crash(void **state)
+{
+	(void)state;
+	struct run r;
+	run_init(&r, "sleep 60");
+	r.cfg.process.stdio = RT_STDIO_INHERIT;
+	int mounts = count_lines("/proc/self/mountinfo");
+	int cgroups = count_cgroup_dirs();
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t starter = fork();
+	assert_true(starter >= 0);
+	if (starter == 0) {
+		close(p[0]);
+		struct rt_container *ct = NULL;
+		st_error_t err = NULL;
+		if (rt_container_start(&r.cfg, &ct, &err) < 0)
+			_exit(1);
+		pid_t pid = rt_container_pid(ct);
+		if (write(p[1], &pid, sizeof(pid)) != sizeof(pid))
+			_exit(1);
+		_exit(0); /* "crash": no wait, no destroy */
+	}
+	close(p[1]);
+	pid_t ctpid = 0;
+	assert_int_equal(read(p[0], &ctpid, sizeof(ctpid)), sizeof(ctpid));
+	close(p[0]);
+	int status;
+	assert_int_equal(waitpid(starter, &status, 0), starter);
+	assert_int_equal(status, 0);
+	/* Still running, still holding its cgroup and state dir. */
+	assert_int_equal(kill(ctpid, 0), 0);
+	assert_true(count_cgroup_dirs() > cgroups);
+	struct stat sb;
+	assert_int_equal(stat(r.state_dir, &sb), 0);
+
+	st_error_t err = NULL;
+	assert_int_equal(rt_container_remove_stale(r.id, r.state_dir, cgparent, &err), 0);
+	/* Reparented to the host's init (or a subreaper), which reaps it. */
+	for (int i = 0; i < 200 && kill(ctpid, 0) == 0; i++)
+		usleep(10000);
+	assert_int_equal(kill(ctpid, 0), -1);
+	assert_int_equal(count_cgroup_dirs(), cgroups);
+	assert_int_equal(lstat(r.state_dir, &sb), -1);
+	assert_int_equal(count_lines("/proc/self/mountinfo"), mounts);
+	/* Twice is fine: nothing left is not an error. */
+	assert_int_equal(rt_container_remove_stale(r.id, r.state_dir, cgparent, &err), 0);
+}
+
+static void test_exec_into_running_container(void **state)
+{
+	(void)state;
+	static const char *const env[] = {"COFFEE=espresso", "CUP=small", NULL};
+	struct run r;
+	run_init(&r, "echo started; sleep 30");
+	r.cfg.process.env = env;
+	struct rt_container *ct = NULL;
+	st_error_t err = NULL;
+	assert_int_equal(rt_container_start(&r.cfg, &ct, &err), 0);
+	char buf[16] = "";
+	assert_int_equal(read(rt_container_stdio(ct, 1), buf, 8), 8);
+	assert_string_equal(buf, "started\n");
+
+	static const char *const argv[] = {"sh", "-c",
+		"echo $COFFEE $CUP $HOME; id -u; hostname; grep pids /proc/self/cgroup;"
+		"test $$ -gt 1 && echo not-pid1; grep -E '^(CapEff|Seccomp):' /proc/self/status;"
+		"tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; exit 5", NULL};
+	static const char *const xenv[] = {"CUP=large", NULL};
+	struct rt_process p = {.argv = argv, .env = xenv, .user = "earl", .stdio = RT_STDIO_PIPES};
+	struct rt_exec *x = NULL;
+	int mounts = count_lines("/proc/self/mountinfo");
+	assert_int_equal(rt_container_exec(ct, &p, &x, &err), 0);
+	close(rt_exec_take_stdio(x, 0));
+	char *out = read_all(rt_exec_stdio(x, 1));
+	struct rt_exit st;
+	assert_int_equal(rt_exec_wait(x, &st, &err), 0);
+	assert_int_equal(st.exit_code, 5);
+	/* The container's env with the exec's on top, its hostname, cgroup
+	 * (namespace root), pid and net namespaces, caps and filter. */
+	assert_non_null(strstr(out, "espresso large /home/earl\n1000\nespresso\n"));
+	assert_non_null(strstr(out, ":pids:/\nnot-pid1\nCapEff:\t0000000000000000\nSeccomp:\t2\nlo\n"));
+	free(out);
+	rt_exec_free(x);
+	assert_int_equal(count_lines("/proc/self/mountinfo"), mounts);
+
+	/* An unknown user: a start error naming it, nothing running. */
+	p.user = "mallory";
+	assert_int_equal(rt_container_exec(ct, &p, &x, &err), -1);
+	assert_null(x);
+	assert_non_null(strstr(err->msg, "user `mallory` not found"));
+	st_error_free(&err);
+	assert_int_equal(rt_container_destroy(ct, &err), 0);
+}
+
 static void test_start_latency(void **state)
 {
 	(void)state;
 	enum { N = 30 };
 	double t[N];
+	int fds = count_dir("/proc/self/fd");
 	for (int i = 0; i < N; i++) {
 		struct run r;
 		run_init(&r, NULL);
@@ -718,6 +908,7 @@ static void test_start_latency(void **state)
 		t[i] = now_ms() - t0;
 		assert_int_equal(st.exit_code, 0);
 	}
+	assert_int_equal(count_dir("/proc/self/fd"), fds); /* no fd leaked */
 	qsort(t, N, sizeof(t[0]), cmp_double);
 	fprintf(stderr, "start+wait+destroy of /bin/true (init, default seccomp, cgroup): "
 			"min %.2f ms, median %.2f ms, max %.2f ms (%d runs)\n",
@@ -742,6 +933,10 @@ int main(void)
 		cmocka_unit_test(test_symlink_cannot_escape),
 		cmocka_unit_test(test_network_modes),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_stdio_fds_and_stop),
+		cmocka_unit_test(test_start_with_busy_threads),
+		cmocka_unit_test(test_remove_stale_after_crash),
+		cmocka_unit_test(test_exec_into_running_container),
 		cmocka_unit_test(test_start_latency),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,0 +1,276 @@
+/* rt_container_exec(): one more process in a running container.
+ *
+ * Same sync protocol as the first process (READY, GO, EOF on exec), but
+ * instead of creating namespaces the child joins the container's with
+ * setns() on its pidfd.  The pid namespace, as at start, is entered by the
+ * calling thread around fork() (setns(CLONE_NEWPID) only changes where
+ * children go); the mount namespace must be joined by the single-threaded
+ * child. */
+#include "runtime/internal.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct rt_exec {
+	pid_t pid;
+	int pidfd;
+	int stdio[3];
+	int pty_master;
+	bool exited;
+	struct rt_exit exit;
+};
+
+__attribute__((noreturn)) static void exec_child(struct rt_child *c, int ct_pidfd, int nsflags)
+{
+	st_error_t err = NULL;
+	if (setns(ct_pidfd, nsflags) < 0) {
+		st_error(&err, errno, "setns into the container's namespaces");
+		rt_child_fail(c->sync_fd, &err, 1);
+	}
+	rt_child_close_fds(c);
+	/* setns(CLONE_NEWNS) put us at the container's root. */
+	if (rt_payload_prepare(c, &err) < 0)
+		rt_child_fail(c->sync_fd, &err, 1);
+	int master = -1;
+	if (c->cfg->process.tty) {
+		master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, c->pty_slave, sizeof(c->pty_slave)) != 0) {
+			st_error(&err, errno, "open a pty on `/dev/ptmx`");
+			rt_child_fail(c->sync_fd, &err, 1);
+		}
+	}
+	rt_sync_send(c->sync_fd, RT_MSG_READY, 0, NULL, master);
+	if (master >= 0)
+		close(master);
+	struct rt_msg m;
+	if (rt_sync_recv(c->sync_fd, &m, NULL) != 1 || m.type != RT_MSG_GO)
+		_exit(1);
+	int r = rt_rlimit_apply(c->rlimits, c->n_rlimits, NULL);
+	if (r < 0) {
+		st_error(&err, -r, "setrlimit");
+		rt_child_fail(c->sync_fd, &err, 1);
+	}
+	rt_payload_exec(c);
+}
+
+static pid_t fork_in_pidns_of(int ct_pidfd, st_error_t *err)
+{
+	_cleanup_close_ int self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return st_error(err, errno, "open `/proc/self/ns/pid`");
+	if (setns(ct_pidfd, CLONE_NEWPID) < 0)
+		return st_error(err, errno, "setns into the container's pid namespace");
+	pid_t pid = fork();
+	if (pid == 0)
+		return 0;
+	int e = errno;
+	if (setns(self, CLONE_NEWPID) < 0) {
+		perror("stack: setns back to our pid namespace");
+		abort();
+	}
+	if (pid < 0)
+		return st_error(err, e, "fork");
+	return pid;
+}
+
+int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, struct rt_exec **out,
+		      st_error_t *err)
+{
+	*out = NULL;
+	if (ct->exited)
+		return st_error(err, ESRCH, "container `%s` is not running", ct->id);
+	if (!proc->argv || !proc->argv[0])
+		return st_error(err, EINVAL, "container `%s`: exec: no command", ct->id);
+
+	struct rt_config cfg;
+	rt_config_init(&cfg);
+	cfg.id = ct->id;
+	cfg.state_dir = ct->state_dir;
+	cfg.process = *proc;
+	cfg.no_new_privileges = ct->no_new_privileges;
+	cfg.net = ct->net;
+	cfg.init = false;
+	/* The container's environment, then the exec's on top: a later
+	 * "K=V" replaces an earlier K, as with docker exec -e. */
+	struct strv env = {0};
+	for (size_t i = 0; i < ct->env.n; i++) {
+		const char *eq = strchr(ct->env.v[i], '=');
+		size_t klen = eq ? (size_t)(eq - ct->env.v[i]) : strlen(ct->env.v[i]);
+		bool overridden = false;
+		for (const char *const *e = proc->env; e && *e && !overridden; e++)
+			overridden = strncmp(*e, ct->env.v[i], klen) == 0 && (*e)[klen] == '=';
+		if (!overridden)
+			strv_push(&env, ct->env.v[i]);
+	}
+	for (const char *const *e = proc->env; e && *e; e++)
+		strv_push(&env, *e);
+	cfg.process.env = (const char *const *)strv_argv(&env);
+
+	struct rt_exec *x = xzalloc(sizeof(*x));
+	x->pid = -1;
+	x->pidfd = x->pty_master = -1;
+	x->stdio[0] = x->stdio[1] = x->stdio[2] = -1;
+	int sock[2] = {-1, -1}, child_stdio[3] = {-1, -1, -1};
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
+		st_error(err, errno, "socketpair");
+		goto fail;
+	}
+	if (!proc->tty && proc->stdio == RT_STDIO_PIPES) {
+		for (int i = 0; i < 3; i++) {
+			int p[2];
+			if (pipe2(p, O_CLOEXEC) < 0) {
+				st_error(err, errno, "pipe");
+				goto fail;
+			}
+			child_stdio[i] = i == 0 ? p[0] : p[1];
+			x->stdio[i] = i == 0 ? p[1] : p[0];
+		}
+	}
+	struct rt_child c = {
+		.cfg = &cfg,
+		.sync_fd = sock[1],
+		.caps = &ct->caps,
+		.seccomp = ct->seccomp,
+		.rlimits = ct->rlimits,
+		.n_rlimits = ct->n_rlimits,
+	};
+	for (int i = 0; i < 3; i++)
+		c.stdio[i] = proc->tty ? -1
+			     : proc->stdio == RT_STDIO_PIPES ? child_stdio[i]
+			     : proc->stdio == RT_STDIO_FDS ? proc->fds[i]
+							   : -1;
+	int nsflags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
+		      (ct->net != RT_NET_HOST ? CLONE_NEWNET : 0);
+	pid_t pid = fork_in_pidns_of(ct->pidfd, err);
+	if (pid == 0)
+		exec_child(&c, ct->pidfd, nsflags);
+	if (pid < 0)
+		goto fail;
+	x->pid = pid;
+	close(sock[1]);
+	sock[1] = -1;
+	for (int i = 0; i < 3; i++) {
+		if (child_stdio[i] >= 0)
+			close(child_stdio[i]);
+		child_stdio[i] = -1;
+	}
+	x->pidfd = pidfd_open(pid, 0);
+	if (x->pidfd < 0) {
+		st_error(err, errno, "pidfd_open %d", (int)pid);
+		goto fail;
+	}
+	if (ct->cg && rt_cgroup_add_pid(ct->cg, pid, err) < 0)
+		goto fail;
+	struct rt_msg m;
+	int r = rt_sync_recv(sock[0], &m, &x->pty_master);
+	if (r == 1 && m.type == RT_MSG_ERROR) {
+		st_error(err, m.status, "%s", m.text);
+		goto fail;
+	}
+	if (r != 1 || m.type != RT_MSG_READY) {
+		st_error(err, r < 0 ? errno : 0, "the exec'd process exited during setup");
+		goto fail;
+	}
+	if (rt_sync_send(sock[0], RT_MSG_GO, 0, NULL, -1) < 0) {
+		st_error(err, errno, "signal the exec'd process to start");
+		goto fail;
+	}
+	r = rt_sync_recv(sock[0], &m, NULL);
+	if (r == 1 && m.type == RT_MSG_ERROR) {
+		st_error(err, m.status, "%s", m.text);
+		goto fail;
+	}
+	if (r < 0) {
+		st_error(err, errno, "read from the exec'd process");
+		goto fail;
+	}
+	close(sock[0]);
+	strv_free(&env);
+	*out = x;
+	return 0;
+
+fail:
+	st_error_prefix(err, "container `%s`: exec `%s`", ct->id, proc->argv[0]);
+	for (int i = 0; i < 2; i++)
+		if (sock[i] >= 0)
+			close(sock[i]);
+	for (int i = 0; i < 3; i++)
+		if (child_stdio[i] >= 0)
+			close(child_stdio[i]);
+	strv_free(&env);
+	rt_exec_free(x);
+	return -1;
+}
+
+int rt_exec_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err)
+{
+	if (!x->exited) {
+		int status;
+		pid_t w;
+		do
+			w = waitpid(x->pid, &status, 0);
+		while (w < 0 && errno == EINTR);
+		if (w < 0)
+			return st_error(err, errno, "waitpid %d", (int)x->pid);
+		x->exited = true;
+		if (WIFEXITED(status)) {
+			x->exit.exit_code = WEXITSTATUS(status);
+		} else {
+			x->exit.signal = WTERMSIG(status);
+			x->exit.exit_code = 128 + x->exit.signal;
+		}
+	}
+	if (st)
+		*st = x->exit;
+	return 0;
+}
+
+int rt_exec_kill(struct rt_exec *x, int sig, st_error_t *err)
+{
+	if (x->exited || x->pidfd < 0)
+		return 0;
+	if (pidfd_send_signal(x->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+		return st_error(err, errno, "exec: send signal %d", sig);
+	return 0;
+}
+
+void rt_exec_free(struct rt_exec *x)
+{
+	if (!x)
+		return;
+	if (!x->exited && x->pid > 0) {
+		rt_exec_kill(x, SIGKILL, NULL);
+		rt_exec_wait(x, NULL, NULL);
+	}
+	for (int i = 0; i < 3; i++)
+		if (x->stdio[i] >= 0)
+			close(x->stdio[i]);
+	if (x->pty_master >= 0)
+		close(x->pty_master);
+	if (x->pidfd >= 0)
+		close(x->pidfd);
+	free(x);
+}
+
+pid_t rt_exec_pid(const struct rt_exec *x) { return x->pid; }
+int rt_exec_pidfd(const struct rt_exec *x) { return x->pidfd; }
+int rt_exec_stdio(const struct rt_exec *x, int which) { return which >= 0 && which < 3 ? x->stdio[which] : -1; }
+int rt_exec_pty(const struct rt_exec *x) { return x->pty_master; }
+
+int rt_exec_take_stdio(struct rt_exec *x, int which)
+{
+	if (which < 0 || which > 2)
+		return -1;
+	int fd = x->stdio[which];
+	x->stdio[which] = -1;
+	return fd;
+}

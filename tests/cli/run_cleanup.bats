@@ -1,0 +1,232 @@
+#!/usr/bin/env bats
+# Nothing outlives `stack run`: after a success, a failure, a signal, an OOM
+# kill or a failed start, the host has no new mount, no cgroup below our
+# parent in any hierarchy, no process of the container (not even one it
+# left in the background) and no container state dir under STACK_RUN.
+# Failed starts say which step failed and on what path; exit codes are 2
+# for an invalid stack file or command line, 1 for runtime failures.
+
+bats_require_minimum_version 1.5.0
+load helpers/run_env
+
+setup_file() { run_env_setup_file; }
+teardown_file() { run_env_teardown_file; }
+setup() {
+	run_env_setup
+	# A token in every payload's command line, to look for leftovers.
+	TOKEN="stack-bats-token-$$-$BATS_TEST_NUMBER"
+	MOUNTS_BEFORE=$(wc -l </proc/self/mountinfo)
+	stack_file <<-'EOF'
+	services:
+	  s: {image: bb}
+	  oom: {image: bb, mem_limit: 32m}
+	  nobind:
+	    image: bb
+	    volumes:
+	      - {type: bind, source: /nonexistent/stack-bats-missing-src, target: /data}
+	  nouser: {image: bb, user: nosuchuser}
+	  secret:
+	    image: bb
+	    secrets: [gone]
+	secrets:
+	  gone: {file: ./no-such-secret-file}
+	EOF
+}
+teardown() { run_env_teardown; }
+
+# The payload's helper process with TOKEN in its command line.
+token_procs() {
+	pgrep -f -- "$TOKEN" || true
+}
+
+# assert_clean: everything assert_no_leftovers checks, plus the host's
+# mount count is what it was before the test and no process carries TOKEN.
+assert_clean() {
+	assert_no_leftovers
+	local after
+	after=$(wc -l </proc/self/mountinfo)
+	if [ "$after" -ne "$MOUNTS_BEFORE" ]; then
+		echo "host mount count changed: $MOUNTS_BEFORE → $after" >&2
+		cat /proc/self/mountinfo >&2
+		return 1
+	fi
+	local p
+	p=$(token_procs)
+	if [ -n "$p" ]; then
+		echo "processes left behind:" >&2
+		ps -o pid,args -p "$(echo $p | tr ' ' ,)" >&2 || true
+		return 1
+	fi
+}
+
+# A payload that leaves a process in the background (sh with TOKEN in its
+# argv, running sleep) and then exits with status $1.
+leave_bg_and_exit() {
+	echo "sh -c 'sleep 30; :' $TOKEN & exit $1"
+}
+
+@test "after a successful run (payload left a background process)" {
+	run --separate-stderr stack run --rm s sh -c "$(leave_bg_and_exit 0)"
+	[ "$status" -eq 0 ]
+	assert_clean
+}
+
+@test "after a failing run (exit 3)" {
+	run --separate-stderr stack run --rm s sh -c "$(leave_bg_and_exit 3)"
+	[ "$status" -eq 3 ]
+	assert_clean
+}
+
+@test "after a run without --rm (mounts, cgroups and processes are gone all the same)" {
+	run --separate-stderr stack run s sh -c "$(leave_bg_and_exit 0)"
+	[ "$status" -eq 0 ]
+	[ -z "$(mountinfo_ours)" ]
+	[ -z "$(run_env_cgroup_pids)" ]
+	[ -z "$(token_procs)" ]
+	[ "$(wc -l </proc/self/mountinfo)" -eq "$MOUNTS_BEFORE" ]
+}
+
+@test "after the payload dies of a signal (143)" {
+	run --separate-stderr stack run --rm s sh -c "sh -c 'sleep 30; :' $TOKEN & kill -TERM \$\$"
+	[ "$status" -eq 143 ]
+	assert_clean
+}
+
+@test "after an OOM kill (137)" {
+	run --separate-stderr stack run --rm oom sh -c "sh -c 'sleep 30; :' $TOKEN & syscall-probe memhog 200"
+	[ "$status" -eq 137 ]
+	[[ "$stderr" == *OOMKilled* ]]
+	assert_clean
+}
+
+@test "after SIGTERM to stack run while the container runs" {
+	stack_bg out err run --rm --name "cl-term-$$" s sh -c "sh -c 'sleep 30; :' $TOKEN & echo ready; while :; do sleep 0.1; done"
+	wait_for 20 grep -q ready out
+	[ -n "$(token_procs)" ] # the background process does exist while it runs
+	[ -n "$(run_env_cgroup_pids)" ]
+	kill -TERM "$BG_PID"
+	wait_exit "$BG_PID" 20
+	[ "$BG_STATUS" -eq 143 ]
+	assert_clean
+}
+
+@test "two containers at once in the same cgroup parent: both cleaned, the parent removed" {
+	stack_bg out1 err1 run --rm --name "cl-a-$$" s sh -c 'echo ready; exec sleep 30'
+	pid_a=$BG_PID
+	stack_bg out2 err2 run --rm --name "cl-b-$$" s sh -c 'echo ready; exec sleep 30'
+	pid_b=$BG_PID
+	wait_for 20 grep -q ready out1
+	wait_for 20 grep -q ready out2
+	[ -d "/sys/fs/cgroup/memory/$STACK_CGROUP_PARENT/cl-a-$$" ]
+	[ -d "/sys/fs/cgroup/memory/$STACK_CGROUP_PARENT/cl-b-$$" ]
+	kill -TERM "$pid_a"
+	wait_exit "$pid_a" 20
+	[ "$BG_STATUS" -eq 143 ]
+	# b is untouched by a's cleanup
+	[ -d "/sys/fs/cgroup/memory/$STACK_CGROUP_PARENT/cl-b-$$" ]
+	kill -0 "$pid_b"
+	kill -TERM "$pid_b"
+	wait_exit "$pid_b" 20
+	[ "$BG_STATUS" -eq 143 ]
+	assert_clean
+	for h in /sys/fs/cgroup/*/; do
+		[ ! -d "$h$STACK_CGROUP_PARENT" ] || { echo "cgroup parent left: $h$STACK_CGROUP_PARENT" >&2; false; }
+	done
+}
+
+@test "start failure: missing bind source names the step and the path, exit 1, nothing left" {
+	run --separate-stderr stack run --rm nobind echo "payload-ran-$TOKEN"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *payload-ran* ]]
+	[[ "$stderr" == *bind* ]]
+	[[ "$stderr" == */nonexistent/stack-bats-missing-src* ]]
+	[[ "$stderr" == *"No such file or directory"* ]]
+	[ ! -e /nonexistent/stack-bats-missing-src ]
+	assert_clean
+}
+
+@test "start failure: unknown user names the user, exit 1, nothing left" {
+	run --separate-stderr stack run --rm nouser echo "payload-ran-$TOKEN"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *payload-ran* ]]
+	[[ "$stderr" == *nosuchuser* ]]
+	[[ "$stderr" == */etc/passwd* ]]
+	assert_clean
+}
+
+@test "start failure: a command that does not exist names exec and the path, nothing left" {
+	run --separate-stderr stack run --rm s /no/such/command "$TOKEN"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *exec* ]]
+	[[ "$stderr" == */no/such/command* ]]
+	[[ "$stderr" == *"No such file or directory"* ]]
+	assert_clean
+}
+
+@test "start failure: a working directory that is a file names the path, nothing left" {
+	run --separate-stderr stack run --rm -w /etc/passwd s echo "payload-ran-$TOKEN"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *payload-ran* ]]
+	[[ "$stderr" == */etc/passwd* ]]
+	assert_clean
+}
+
+@test "start failure: a missing secret file names the secret and the file, exit 1, nothing left" {
+	run --separate-stderr stack run --rm secret echo "payload-ran-$TOKEN"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *payload-ran* ]]
+	[[ "$stderr" == *gone* ]]
+	[[ "$stderr" == *no-such-secret-file* ]]
+	assert_clean
+}
+
+@test "invalid stack file: exit 2, FILE:LINE:COL errors, nothing started" {
+	cat >bad.yaml <<-'EOF'
+	name: t
+	services:
+	  s: {image: bb, mem_limit: lots}
+	  t: {imag: bb}
+	EOF
+	run --separate-stderr timeout 30 "$STACK_BIN" -f bad.yaml run --rm s echo "payload-ran-$TOKEN"
+	[ "$status" -eq 2 ]
+	[[ "$output" != *payload-ran* ]]
+	[[ "$stderr" == *"bad.yaml:3:"*mem_limit* ]]
+	[[ "$stderr" == *"bad.yaml:4:"*imag* ]]
+	assert_clean
+}
+
+@test "unknown service: exit 2 and the services are listed" {
+	run --separate-stderr stack run --rm nosuch true
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *nosuch* ]]
+	[[ "$stderr" == *nouser* ]]
+	assert_clean
+}
+
+@test "usage errors exit 2: no SERVICE, unknown option" {
+	# (Exited 0 until the lead's fix in cmd_run.c, found by this test.)
+	run --separate-stderr stack run
+	[[ "$stderr" == *"missing SERVICE"* ]]
+	[ "$status" -eq 2 ]
+	run --separate-stderr stack run --no-such-option s true
+	[[ "$stderr" == *no-such-option* ]]
+	[ "$status" -eq 2 ]
+	assert_clean
+}
+
+@test "--help exits 0 and prints the usage on stdout" {
+	run --separate-stderr stack run --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Usage: stack run"* ]]
+}
+
+@test "many runs in a row leave the host's mount table and cgroups as they were" {
+	for i in 1 2 3 4 5; do
+		run --separate-stderr stack run --rm s true
+		[ "$status" -eq 0 ]
+		run --separate-stderr stack run --rm nouser true
+		[ "$status" -eq 1 ]
+	done
+	assert_clean
+	[ -z "$(ls -A "$STACK_RUN/t" 2>/dev/null | grep -v '^secrets$')" ]
+}
