@@ -197,7 +197,10 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	};
 	if (sup_ctconf_build(stack, svc, name, &img.layers, &img.defaults, &ov, &conf, &err) < 0)
 		goto out;
-	if (rt_container_start(&conf.cfg, &ct, &err) < 0)
+	int started = rt_container_start(&conf.cfg, &ct, &err);
+	if (started == RT_START_NOT_FOUND || started == RT_START_NOT_EXECUTABLE)
+		rc = -started; /* 127 / 126, as a shell and docker run report them */
+	if (started < 0)
 		goto out;
 	const struct strv *warnings = rt_container_warnings(ct);
 	for (size_t i = 0; warnings && i < warnings->n; i++)

@@ -165,6 +165,8 @@ void rt_payload_exec(struct rt_child *c)
 	char *const *argv = (char *const *)p->argv;
 	const char *path = env_get(env, "PATH");
 	int e = exec_search(argv, strv_argv(env), path);
+	/* A distinct message: the caller maps it to 127/126 as a shell does. */
 	st_error(&err, e, "exec `%s`", argv[0]);
-	rt_child_fail(c->sync_fd, &err, e == ENOENT ? 127 : 126);
+	rt_sync_send(c->sync_fd, RT_MSG_EXEC_FAILED, e, err->msg, -1);
+	_exit(e == ENOENT ? 127 : 126);
 }

@@ -53,6 +53,7 @@ enum rt_msg_type {
 	RT_MSG_GO,        /* parent -> child: in the cgroup, network plugged */
 	RT_MSG_STARTED,   /* init -> parent: the payload exec'd */
 	RT_MSG_EXIT,      /* init -> parent: status = the payload's wait status */
+	RT_MSG_EXEC_FAILED, /* child -> parent: like ERROR, from the final execve */
 };
 
 struct rt_msg {

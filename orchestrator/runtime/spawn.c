@@ -189,7 +189,7 @@ static int recv_or_fail(int sock, struct rt_msg *m, int *fd, const char *step, s
 	int r = rt_sync_recv(sock, m, fd);
 	if (r < 0)
 		return st_error(err, errno, "read from the container process (%s)", step);
-	if (r == 1 && m->type == RT_MSG_ERROR)
+	if (r == 1 && (m->type == RT_MSG_ERROR || m->type == RT_MSG_EXEC_FAILED))
 		return st_error(err, m->status, "%s", m->text);
 	return r;
 }
@@ -208,6 +208,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	ct->stop_signal = cfg->stop_signal ? cfg->stop_signal : SIGTERM;
 
 	bool made_state = false;
+	int rc = -1;
 	struct rt_seccomp_prog *prog = NULL;
 	struct rt_rlimit *rl = NULL;
 	int sock[2] = {-1, -1}, child_stdio[3] = {-1, -1, -1};
@@ -318,9 +319,13 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	/* No init: EOF means the payload exec'd (the socket is O_CLOEXEC).
 	 * Init: it says STARTED once the payload exec'd, then keeps the
 	 * socket to send the payload's wait status at the end. */
+	m.type = 0;
 	r = recv_or_fail(sock[0], &m, NULL, "exec", err);
-	if (r < 0)
+	if (r < 0) {
+		if (m.type == RT_MSG_EXEC_FAILED)
+			rc = m.status == ENOENT ? RT_START_NOT_FOUND : RT_START_NOT_EXECUTABLE;
 		goto fail;
+	}
 	if (cfg->init && (r == 0 || m.type != RT_MSG_STARTED)) {
 		st_error(err, 0, "the container's init exited before the payload started");
 		goto fail;
@@ -371,5 +376,5 @@ fail:
 	}
 	ct->exited = true;
 	rt_container_destroy(ct, NULL);
-	return -1;
+	return rc;
 }

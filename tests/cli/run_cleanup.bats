@@ -154,12 +154,20 @@ leave_bg_and_exit() {
 	assert_clean
 }
 
-@test "start failure: a command that does not exist names exec and the path, nothing left" {
+@test "start failure: a command that does not exist exits 127 (as a shell and docker run), names exec and the path, nothing left" {
 	run --separate-stderr stack run --rm s /no/such/command "$TOKEN"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 127 ]
 	[[ "$stderr" == *exec* ]]
 	[[ "$stderr" == */no/such/command* ]]
 	[[ "$stderr" == *"No such file or directory"* ]]
+	assert_clean
+}
+
+@test "start failure: a command that is not executable exits 126, nothing left" {
+	run --separate-stderr stack run --rm s /etc/passwd
+	[ "$status" -eq 126 ]
+	[[ "$stderr" == *"exec \`/etc/passwd\`"* ]]
+	[[ "$stderr" == *"Permission denied"* ]]
 	assert_clean
 }
 
