@@ -8,6 +8,7 @@
 #include "cli/image_resolve.h"
 #include "runtime/container.h"
 #include "supervisor/ctconf.h"
+#include "supervisor/stale.h"
 #include "util/fs.h"
 #include "util/mem.h"
 
@@ -159,6 +160,7 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	struct strv entrypoint = {0};
 	_cleanup_free_ char *name = NULL;
 	_cleanup_error_ st_error_t err = NULL;
+	int lock_fd = -1;
 	int rc = parse_run_opts(argc, argv, &o);
 	if (rc != 0) {
 		rc = rc < 0 ? CLI_EXIT_OK : rc;
@@ -188,6 +190,14 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	if (cli_image_resolve(stack, svc->image, &img, &err) < 0)
 		goto out;
 	name = run_container_name(stack, &o);
+	/* What an earlier `stack run` killed with SIGKILL left behind. */
+	if (sup_sweep_stale(stack, &err) < 0) {
+		_cleanup_free_ char *t = st_error_text(err);
+		fprintf(stderr, "stack run: warning: %s\n", t);
+		st_error_free(&err);
+	}
+	if (sup_lock_take(stack, name, &lock_fd, &err) < 0)
+		goto out;
 	struct sup_overrides ov = {
 		.env = &o.env,
 		.user = o.user,
@@ -197,6 +207,7 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	};
 	if (sup_ctconf_build(stack, svc, name, &img.layers, &img.defaults, &ov, &conf, &err) < 0)
 		goto out;
+	conf.cfg.die_with_parent = true;
 	int started = rt_container_start(&conf.cfg, &ct, &err);
 	if (started == RT_START_NOT_FOUND || started == RT_START_NOT_EXECUTABLE)
 		rc = -started; /* 127 / 126, as a shell and docker run report them */
@@ -220,6 +231,7 @@ out:
 	}
 	if (err)
 		st_error_print(&err, stderr);
+	sup_lock_release(stack, name, lock_fd);
 	sup_ctconf_free(&conf);
 	cli_image_free(&img);
 	strv_free(&entrypoint);

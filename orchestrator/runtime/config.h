@@ -96,6 +96,10 @@ struct rt_config {
 	size_t n_rlimits;
 
 	bool init;       /* our tiny init is PID 1 and the payload its child (default true) */
+	/* SIGKILL the container when the thread that started it dies (as
+	 * bubblewrap's --die-with-parent): a one-off `stack run` killed with
+	 * SIGKILL takes its container along instead of orphaning it. */
+	bool die_with_parent;
 	int stop_signal; /* for rt_container_stop() (default SIGTERM) */
 };
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -148,6 +149,10 @@ void rt_payload_exec(struct rt_child *c)
 		st_error_prefix(&err, "user `%s`", p->user ? p->user : "root");
 		rt_child_fail(c->sync_fd, &err, 127);
 	}
+	/* A uid change clears the parent-death signal; without init the
+	 * payload is the container's PID 1 and must keep it. */
+	if (c->cfg->die_with_parent && !c->cfg->init)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	const char *cwd = p->cwd ? p->cwd : "/";
 	if (chdir(cwd) < 0) {
 		st_error(&err, errno, "chdir to the working directory `%s`", cwd);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -55,6 +56,10 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 	st_error_t err = NULL;
 	const struct rt_config *cfg = c->cfg;
 	rt_child_close_fds(c);
+	/* Set before anything can block: if the parent is already gone, the
+	 * sync socket's EOF ends us below instead. */
+	if (cfg->die_with_parent)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	umask(0);
 	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (cfg->net != RT_NET_HOST ? CLONE_NEWNET : 0);
 	if (unshare(flags) < 0) {

@@ -110,6 +110,23 @@ leave_bg_and_exit() {
 	assert_clean
 }
 
+@test "after SIGKILL to stack run: the container dies with it, the next stack run sweeps what it left" {
+	stack_bg out err run --rm --name "cl-kill-$$" s sh -c "sh -c 'sleep 30; :' $TOKEN & echo ready; while :; do sleep 0.1; done"
+	wait_for 20 grep -q ready out
+	[ -n "$(token_procs)" ]
+	kill -KILL "$BG_PID"
+	wait_exit "$BG_PID" 20
+	# no process of the container outlives its starter (die-with-parent)
+	wait_for 20 test -z "$(token_procs)"
+	# the cgroup and the state dir are what a crash leaves: still there ...
+	[ -d "/sys/fs/cgroup/memory/$STACK_CGROUP_PARENT/cl-kill-$$" ]
+	[ -d "$STACK_RUN/t/cl-kill-$$" ]
+	# ... until the next stack run of the project sweeps them
+	run --separate-stderr stack run --rm s true
+	[ "$status" -eq 0 ]
+	assert_clean
+}
+
 @test "two containers at once in the same cgroup parent: both cleaned, the parent removed" {
 	stack_bg out1 err1 run --rm --name "cl-a-$$" s sh -c 'echo ready; exec sleep 30'
 	pid_a=$BG_PID

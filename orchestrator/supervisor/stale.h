@@ -1,0 +1,23 @@
+/* Containers whose starter died.
+ *
+ * Whoever starts a container holds an flock on STACK_RUN/PROJECT/ID.lock
+ * for as long as it looks after it.  A lock nobody holds means the starter
+ * crashed or was killed: its container's processes died with it
+ * (die_with_parent) and its mounts with them, but the cgroup and the state
+ * directory remain.  The sweep removes those; `stack run` sweeps before it
+ * starts, and `stack down` will do the same for the whole project. */
+#ifndef STACK_SUPERVISOR_STALE_H
+#define STACK_SUPERVISOR_STALE_H
+
+#include "spec/model.h"
+#include "util/error.h"
+
+/* Take the lock for container `id`; *fd holds it until sup_lock_release. */
+int sup_lock_take(const struct spec_stack *stack, const char *id, int *fd, st_error_t *err);
+void sup_lock_release(const struct spec_stack *stack, const char *id, int fd);
+
+/* Remove every container of the project whose lock nobody holds.  Returns
+ * how many were removed, or -1 (the first failure; the sweep goes on). */
+int sup_sweep_stale(const struct spec_stack *stack, st_error_t *err);
+
+#endif
