@@ -42,6 +42,16 @@ void df_split_ws(const char *s, struct strv *out)
 	}
 }
 
+/* End the word being collected: keep it if it has text or was quoted (a
+ * quoted "" is a word of its own), and start the next one. */
+static void end_word(struct df_buf *w, bool *blank_ok, struct strv *out)
+{
+	if (*blank_ok || w->n > 0)
+		strv_push_take(out, df_buf_take(w));
+	df_buf_reset(w);
+	*blank_ok = false;
+}
+
 /* Words separated by unquoted whitespace.  Quotes and escapes stay in the
  * word (the builder removes them after expansion); an escape at the very
  * end is dropped; a quoted empty word ("") counts as a word. */
@@ -63,17 +73,13 @@ void df_parse_words(const char *s, char esc, struct strv *out)
 			phase = WORD;
 		}
 		if (pos == len) {
-			if (blank_ok || w.n > 0)
-				strv_push_take(out, df_buf_take(&w));
+			end_word(&w, &blank_ok, out);
 			break;
 		}
 		if (phase == WORD) {
 			if (df_is_space(ch)) {
 				phase = SPACES;
-				if (blank_ok || w.n > 0)
-					strv_push_take(out, df_buf_take(&w));
-				df_buf_reset(&w);
-				blank_ok = false;
+				end_word(&w, &blank_ok, out);
 				continue;
 			}
 			if (ch == '\'' || ch == '"') {
@@ -130,8 +136,8 @@ const char *df_extract_flags(const char *s, struct strv *flags)
 			phase = WORD;
 		}
 		if (pos == len) {
-			if (strcmp(w.s ? w.s : "", "--") != 0 && (blank_ok || w.n > 0))
-				strv_push_take(flags, df_buf_take(&w));
+			if (strcmp(w.s ? w.s : "", "--") != 0)
+				end_word(&w, &blank_ok, flags);
 			break;
 		}
 		if (phase == WORD) {
@@ -142,10 +148,7 @@ const char *df_extract_flags(const char *s, struct strv *flags)
 					rest = s + pos;
 					break;
 				}
-				if (blank_ok || w.n > 0)
-					strv_push_take(flags, df_buf_take(&w));
-				df_buf_reset(&w);
-				blank_ok = false;
+				end_word(&w, &blank_ok, flags);
 				continue;
 			}
 			if (ch == '\'' || ch == '"') {

@@ -30,33 +30,6 @@ static void usage(FILE *out)
 	      out);
 }
 
-static int read_stdin(char **out, size_t *len, st_error_t *err)
-{
-	size_t cap = 4096, n = 0;
-	_cleanup_free_ char *buf = xmalloc(cap + 1);
-	for (;;) {
-		if (n == cap) {
-			if (cap >= DOCKERFILE_MAX)
-				return st_error(err, EFBIG, "read standard input: larger than %u bytes", DOCKERFILE_MAX);
-			cap *= 2;
-			buf = xrealloc(buf, cap + 1);
-		}
-		ssize_t r = read(STDIN_FILENO, buf + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return st_error(err, errno, "read standard input");
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = '\0';
-	*len = n;
-	*out = steal_pointer(&buf);
-	return 0;
-}
-
 int cmd_dockerfile(struct cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -83,7 +56,8 @@ int cmd_dockerfile(struct cli_globals *g, int argc, char **argv)
 	_cleanup_error_ st_error_t err = NULL;
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
-	int r = is_stdin ? read_stdin(&text, &len, &err) : fs_read_file(file, DOCKERFILE_MAX, &text, &len, &err);
+	int r = is_stdin ? fs_read_fd(STDIN_FILENO, "standard input", DOCKERFILE_MAX, &text, &len, &err)
+			 : fs_read_file(file, DOCKERFILE_MAX, &text, &len, &err);
 	if (r < 0) {
 		st_error_prefix(&err, "dockerfile");
 		st_error_print(&err, stderr);

@@ -28,25 +28,10 @@ struct dotenv {
 	bool failed;
 };
 
-static void pos_at(const struct dotenv *d, size_t off, int *line, int *col)
-{
-	int l = 1, c = 1;
-	for (size_t i = 0; i < off && i < d->len; i++) {
-		if (d->text[i] == '\n') {
-			l++;
-			c = 1;
-		} else if ((d->text[i] & 0xc0) != 0x80 && !(d->bom && i == 0)) {
-			c++; /* characters, not bytes; the BOM takes no column */
-		}
-	}
-	*line = l;
-	*col = c;
-}
-
 static struct diag *err_at(struct dotenv *d, size_t off, const char *msg)
 {
 	int line, col;
-	pos_at(d, off, &line, &col);
+	diag_text_pos(d->text, d->len, off, d->bom, &line, &col);
 	d->failed = true;
 	return diag_add(d->diags, d->file, line, col, "%s", msg);
 }
@@ -264,7 +249,7 @@ int spec_dotenv_parse(const char *file, const char *text, size_t len, const stru
 	if (memchr(text, '\0', len)) {
 		d.failed = true;
 		int line, col;
-		pos_at(&d, (size_t)((const char *)memchr(text, '\0', len) - text), &line, &col);
+		diag_text_pos(text, len, (size_t)((const char *)memchr(text, '\0', len) - text), d.bom, &line, &col);
 		struct diag *dg = diag_add(diags, file, line, col, "NUL byte in the file");
 		diag_hint(dg, "an env file is text; is this a binary file?");
 		return -1;

@@ -52,13 +52,12 @@ struct interp {
 static int fail(struct interp *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct interp *in, const char *fmt, ...)
 {
+	if (in->err) /* the first error is the one to report */
+		return -1;
 	va_list ap;
 	va_start(ap, fmt);
-	if (!in->err && vasprintf(&in->err, fmt, ap) < 0)
-		in->err = NULL;
+	in->err = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (!in->err)
-		in->err = xstrdup("invalid interpolation");
 	return -1;
 }
 

@@ -125,14 +125,7 @@ static void drop_service_image(struct spec_stack *s, const char *service)
 	for (size_t i = 0; i < s->n_images; i++) {
 		struct spec_image *im = &s->images[i];
 		if (im->service && strcmp(im->service, service) == 0) {
-			free(im->name);
-			free(im->context);
-			free(im->dockerfile);
-			free(im->dockerfile_inline);
-			spec_kvlist_free(&im->args);
-			free(im->target);
-			spec_kvlist_free(&im->labels);
-			free(im->service);
+			spec_image_free(im);
 			memmove(im, im + 1, (s->n_images - i - 1) * sizeof(*im));
 			s->n_images--;
 			return;

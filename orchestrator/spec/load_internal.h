@@ -67,8 +67,19 @@ bool ld_dup_string(struct spec_loader *ld, const struct spec_node *n, const char
 bool ld_bool(struct spec_loader *ld, const struct spec_node *n, const char *what, bool *out);
 bool ld_int(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t min, int64_t max,
 	    int64_t *out);
-bool ld_duration(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t *out);
-bool ld_size(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t *out);
+/* A scalar run through one of units.h's int64 parsers; its message is
+ * reported at the node as "`what`: MESSAGE". */
+typedef int (*spec_int64_parser)(const char *s, int64_t *out, char **errmsg);
+bool ld_parsed_int64(struct spec_loader *ld, const struct spec_node *n, const char *what, spec_int64_parser parse,
+		     int64_t *out);
+static inline bool ld_duration(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t *out)
+{
+	return ld_parsed_int64(ld, n, what, spec_parse_duration, out);
+}
+static inline bool ld_size(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t *out)
+{
+	return ld_parsed_int64(ld, n, what, spec_parse_size, out);
+}
 bool ld_double(struct spec_loader *ld, const struct spec_node *n, const char *what, double *out);
 
 /* A path relative to the project directory (~ is $HOME), made absolute. */

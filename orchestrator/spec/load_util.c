@@ -34,30 +34,24 @@ struct spec_pos ld_pos(struct spec_loader *ld, const struct spec_node *n)
 
 struct diag *ld_error(struct spec_loader *ld, const struct spec_node *n, const char *fmt, ...)
 {
-	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	struct diag *d;
+	if (n)
+		d = diag_vadd(ld->diags, n->file, n->line, n->col, fmt, ap);
+	else
+		d = diag_vadd(ld->diags, ld->stack->file_names.n ? ld->stack->file_names.v[0] : NULL, 0, 0, fmt, ap);
 	va_end(ap);
-	if (!msg)
-		abort();
-	if (!n)
-		return diag_add(ld->diags, ld->stack->file_names.n ? ld->stack->file_names.v[0] : NULL, 0, 0, "%s", msg);
-	return diag_add(ld->diags, n->file, n->line, n->col, "%s", msg);
+	return d;
 }
 
 struct diag *ld_error_at(struct spec_loader *ld, const struct spec_pos *p, const char *fmt, ...)
 {
-	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	struct diag *d = diag_vadd(ld->diags, p->file, p->line, p->col, fmt, ap);
 	va_end(ap);
-	if (!msg)
-		abort();
-	return diag_add(ld->diags, p->file, p->line, p->col, "%s", msg);
+	return d;
 }
 
 void ld_error_take(struct spec_loader *ld, const struct spec_node *n, char *errmsg)
@@ -183,29 +177,15 @@ bool ld_double(struct spec_loader *ld, const struct spec_node *n, const char *wh
 	return true;
 }
 
-bool ld_duration(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t *out)
+bool ld_parsed_int64(struct spec_loader *ld, const struct spec_node *n, const char *what, spec_int64_parser parse,
+		     int64_t *out)
 {
 	if (!ld_is_scalar(ld, n, what))
 		return false;
 	char *err = NULL;
 	int64_t v;
-	if (spec_parse_duration(n->scalar, &v, &err) < 0) {
-		ld_error(ld, n, "`%s`: %s", what, err ? err : "invalid duration");
-		free(err);
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
-bool ld_size(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t *out)
-{
-	if (!ld_is_scalar(ld, n, what))
-		return false;
-	char *err = NULL;
-	int64_t v;
-	if (spec_parse_size(n->scalar, &v, &err) < 0) {
-		ld_error(ld, n, "`%s`: %s", what, err ? err : "invalid size");
+	if (parse(n->scalar, &v, &err) < 0) {
+		ld_error(ld, n, "`%s`: %s", what, err ? err : "invalid value");
 		free(err);
 		return false;
 	}

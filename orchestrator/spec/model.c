@@ -98,7 +98,7 @@ static void base_free(struct spec_base *b)
 	strv_free(&b->debootstrap.include);
 }
 
-static void image_free(struct spec_image *im)
+void spec_image_free(struct spec_image *im)
 {
 	free(im->name);
 	free(im->context);
@@ -157,7 +157,7 @@ void spec_stack_free(struct spec_stack *s)
 		base_free(&s->bases[i]);
 	free(s->bases);
 	for (size_t i = 0; i < s->n_images; i++)
-		image_free(&s->images[i]);
+		spec_image_free(&s->images[i]);
 	free(s->images);
 	for (size_t i = 0; i < s->n_secrets; i++) {
 		free(s->secrets[i].name);

@@ -230,6 +230,8 @@ const struct spec_service *spec_find_service(const struct spec_stack *s, const c
 /* Add an implicit `pull:` base (a FROM naming a registry image). */
 struct spec_base *spec_add_implicit_base(struct spec_stack *s, const char *name, const char *ref);
 
+/* Free what one image owns (the struct itself is an element of s->images). */
+void spec_image_free(struct spec_image *im);
 void spec_stack_free(struct spec_stack *s);
 
 #endif

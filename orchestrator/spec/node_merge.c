@@ -124,15 +124,26 @@ static struct spec_node *merge_generic(struct merger *m, struct spec_node *base,
 
 /* ---- key/value lists as maps ---- */
 
-/* A list of "K=V" (or "host:ip") strings → a mapping.  NULL (and the list
- * untouched) if an item is not a string. */
-static struct spec_node *kv_list_to_map(struct spec_node *seq, bool hosts)
+/* The empty mapping a list of strings turns into, at the list's position
+ * and with its tag; NULL if an item is not a string (such a list is merged
+ * as a list, and its errors are the loader's to report). */
+static struct spec_node *map_for_string_list(const struct spec_node *seq)
 {
 	for (size_t i = 0; i < seq->n_items; i++)
 		if (seq->items[i]->type != SPEC_NODE_SCALAR)
 			return NULL;
 	struct spec_node *map = spec_node_new(SPEC_NODE_MAP, seq->file, seq->line, seq->col);
 	map->tag = seq->tag;
+	return map;
+}
+
+/* A list of "K=V" (or "host:ip") strings → a mapping.  NULL (and the list
+ * untouched) if an item is not a string. */
+static struct spec_node *kv_list_to_map(struct spec_node *seq, bool hosts)
+{
+	struct spec_node *map = map_for_string_list(seq);
+	if (!map)
+		return NULL;
 	for (size_t i = 0; i < seq->n_items; i++) {
 		struct spec_node *it = seq->items[i];
 		const char *s = it->scalar;
@@ -299,11 +310,9 @@ static struct spec_node *merge_unique(enum rule rule, struct spec_node *base, st
  * networks: [a, b] → {a: null, b: null}. */
 static struct spec_node *name_list_to_map(struct spec_node *seq, bool depends)
 {
-	for (size_t i = 0; i < seq->n_items; i++)
-		if (seq->items[i]->type != SPEC_NODE_SCALAR)
-			return seq;
-	struct spec_node *map = spec_node_new(SPEC_NODE_MAP, seq->file, seq->line, seq->col);
-	map->tag = seq->tag;
+	struct spec_node *map = map_for_string_list(seq);
+	if (!map)
+		return seq;
 	for (size_t i = 0; i < seq->n_items; i++) {
 		struct spec_node *it = seq->items[i];
 		struct spec_node *val;

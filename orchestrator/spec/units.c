@@ -2,6 +2,7 @@
  * (docker's units.RAMInBytes: binary multiples).  Both are checked for
  * overflow: a value that does not fit is an error, never a wrapped number. */
 #include "spec/units.h"
+#include "spec/units_internal.h"
 #include "util/mem.h"
 
 #include <ctype.h>
@@ -9,19 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int unit_error(char **errmsg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int unit_error(char **errmsg, const char *fmt, ...)
+int spec_units_error(char **errmsg, const char *fmt, ...)
 {
+	if (!errmsg)
+		return -1;
 	va_list ap;
-	char *m = NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&m, fmt, ap) < 0)
-		m = NULL;
+	*errmsg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (errmsg)
-		*errmsg = m ? m : xstrdup("invalid value");
-	else
-		free(m);
 	return -1;
 }
 
@@ -49,9 +45,9 @@ int spec_parse_duration(const char *s, int64_t *ns, char **errmsg)
 	uint64_t total = 0;
 
 	if (!s || !*s)
-		return unit_error(errmsg, "empty duration: %s", DURATION_HINT);
+		return spec_units_error(errmsg, "empty duration: %s", DURATION_HINT);
 	if (*p == '-')
-		return unit_error(errmsg, "invalid duration `%s`: durations cannot be negative", s);
+		return spec_units_error(errmsg, "invalid duration `%s`: durations cannot be negative", s);
 	if (*p == '+')
 		p++;
 	if (!strcmp(p, "0")) {
@@ -59,16 +55,16 @@ int spec_parse_duration(const char *s, int64_t *ns, char **errmsg)
 		return 0;
 	}
 	if (!*p)
-		return unit_error(errmsg, "invalid duration `%s`: %s", s, DURATION_HINT);
+		return spec_units_error(errmsg, "invalid duration `%s`: %s", s, DURATION_HINT);
 	while (*p) {
 		uint64_t v = 0, frac = 0, scale = 1;
 		bool digits = false;
 		if (!isdigit((unsigned char)*p) && *p != '.')
-			return unit_error(errmsg, "invalid duration `%s`: %s", s, DURATION_HINT);
+			return spec_units_error(errmsg, "invalid duration `%s`: %s", s, DURATION_HINT);
 		for (; isdigit((unsigned char)*p); p++) {
 			digits = true;
 			if (v > (UINT64_MAX - 9) / 10)
-				return unit_error(errmsg, "duration `%s` is too long", s);
+				return spec_units_error(errmsg, "duration `%s` is too long", s);
 			v = v * 10 + (uint64_t)(*p - '0');
 		}
 		if (*p == '.') {
@@ -83,22 +79,22 @@ int spec_parse_duration(const char *s, int64_t *ns, char **errmsg)
 			}
 		}
 		if (!digits)
-			return unit_error(errmsg, "invalid duration `%s`: %s", s, DURATION_HINT);
+			return spec_units_error(errmsg, "invalid duration `%s`: %s", s, DURATION_HINT);
 		const char *u = p;
 		while (*p && !isdigit((unsigned char)*p) && *p != '.')
 			p++;
 		size_t ulen = (size_t)(p - u);
 		if (ulen == 0)
-			return unit_error(errmsg, "invalid duration `%s`: missing unit; %s", s, DURATION_HINT);
+			return spec_units_error(errmsg, "invalid duration `%s`: missing unit; %s", s, DURATION_HINT);
 		uint64_t unit = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(duration_units); i++)
 			if (strlen(duration_units[i].name) == ulen && !memcmp(u, duration_units[i].name, ulen))
 				unit = duration_units[i].ns;
 		if (!unit)
-			return unit_error(errmsg, "invalid duration `%s`: unknown unit `%.*s`; %s", s, (int)ulen, u,
-					  DURATION_HINT);
+			return spec_units_error(errmsg, "invalid duration `%s`: unknown unit `%.*s`; %s", s, (int)ulen,
+						u, DURATION_HINT);
 		if (v > (uint64_t)INT64_MAX / unit)
-			return unit_error(errmsg, "duration `%s` is too long (the limit is about 292 years)", s);
+			return spec_units_error(errmsg, "duration `%s` is too long (the limit is about 292 years)", s);
 		v *= unit;
 		if (frac) {
 			/* frac/scale < 1, so this part is < unit and cannot overflow on its own. */
@@ -106,7 +102,7 @@ int spec_parse_duration(const char *s, int64_t *ns, char **errmsg)
 			v += (uint64_t)f;
 		}
 		if (v > (uint64_t)INT64_MAX - total)
-			return unit_error(errmsg, "duration `%s` is too long (the limit is about 292 years)", s);
+			return spec_units_error(errmsg, "duration `%s` is too long (the limit is about 292 years)", s);
 		total += v;
 	}
 	*ns = (int64_t)total;
@@ -123,20 +119,20 @@ int spec_parse_size(const char *s, int64_t *bytes, char **errmsg)
 	uint64_t v = 0, frac = 0, scale = 1;
 
 	if (!s || !*s)
-		return unit_error(errmsg, "empty size: %s", SIZE_HINT);
+		return spec_units_error(errmsg, "empty size: %s", SIZE_HINT);
 	if (*p == '-')
-		return unit_error(errmsg, "invalid size `%s`: sizes cannot be negative", s);
+		return spec_units_error(errmsg, "invalid size `%s`: sizes cannot be negative", s);
 	if (!isdigit((unsigned char)*p))
-		return unit_error(errmsg, "invalid size `%s`: %s", s, SIZE_HINT);
+		return spec_units_error(errmsg, "invalid size `%s`: %s", s, SIZE_HINT);
 	for (; isdigit((unsigned char)*p); p++) {
 		if (v > ((uint64_t)INT64_MAX - (uint64_t)(*p - '0')) / 10)
-			return unit_error(errmsg, "size `%s` is too large", s);
+			return spec_units_error(errmsg, "size `%s` is too large", s);
 		v = v * 10 + (uint64_t)(*p - '0');
 	}
 	if (*p == '.') {
 		p++;
 		if (!isdigit((unsigned char)*p))
-			return unit_error(errmsg, "invalid size `%s`: %s", s, SIZE_HINT);
+			return spec_units_error(errmsg, "invalid size `%s`: %s", s, SIZE_HINT);
 		for (; isdigit((unsigned char)*p); p++) {
 			if (scale < 1000000000000000000ULL) {
 				frac = frac * 10 + (uint64_t)(*p - '0');
@@ -163,14 +159,14 @@ int spec_parse_size(const char *s, int64_t *bytes, char **errmsg)
 	if (tolower((unsigned char)*p) == 'b')
 		p++;
 	if (*p)
-		return unit_error(errmsg, "invalid size `%s`: %s", s, SIZE_HINT);
+		return spec_units_error(errmsg, "invalid size `%s`: %s", s, SIZE_HINT);
 	if (v > (uint64_t)INT64_MAX / mult)
-		return unit_error(errmsg, "size `%s` is too large", s);
+		return spec_units_error(errmsg, "size `%s` is too large", s);
 	v *= mult;
 	/* frac/scale of one unit; truncated to whole bytes as docker does. */
 	uint64_t part = (uint64_t)((long double)frac * (long double)mult / (long double)scale);
 	if (part > (uint64_t)INT64_MAX - v)
-		return unit_error(errmsg, "size `%s` is too large", s);
+		return spec_units_error(errmsg, "size `%s` is too large", s);
 	*bytes = (int64_t)(v + part);
 	return 0;
 }

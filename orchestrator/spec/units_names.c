@@ -2,6 +2,7 @@
  * libcap-ng (so a new kernel capability is known as soon as libcap-ng knows
  * it), signals through glibc's sigabbrev_np. */
 #include "spec/units.h"
+#include "spec/units_internal.h"
 #include "util/mem.h"
 #include "util/strv.h"
 
@@ -25,11 +26,8 @@ static char *upper(const char *s)
 
 int spec_parse_capability(const char *s, char **out, char **errmsg)
 {
-	if (!s || !*s) {
-		if (errmsg)
-			*errmsg = xstrdup("empty capability name");
-		return -1;
-	}
+	if (!s || !*s)
+		return spec_units_error(errmsg, "empty capability name");
 	const char *name = !strncasecmp(s, "CAP_", 4) ? s + 4 : s;
 	if (!strcasecmp(name, "ALL")) {
 		*out = xstrdup("ALL");
@@ -73,19 +71,13 @@ int spec_parse_capability(const char *s, char **out, char **errmsg)
 
 int spec_parse_signal(const char *s, int *sig, char **errmsg)
 {
-	if (!s || !*s) {
-		if (errmsg)
-			*errmsg = xstrdup("empty signal name");
-		return -1;
-	}
+	if (!s || !*s)
+		return spec_units_error(errmsg, "empty signal name");
 	if (isdigit((unsigned char)*s)) {
 		char *end = NULL;
 		long v = strtol(s, &end, 10);
-		if (*end || v < 1 || v >= NSIG) {
-			if (errmsg)
-				*errmsg = xasprintf("invalid signal number `%s`: expected 1-%d", s, NSIG - 1);
-			return -1;
-		}
+		if (*end || v < 1 || v >= NSIG)
+			return spec_units_error(errmsg, "invalid signal number `%s`: expected 1-%d", s, NSIG - 1);
 		*sig = (int)v;
 		return 0;
 	}

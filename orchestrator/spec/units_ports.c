@@ -7,45 +7,29 @@
  * host port.  Ranges expand to one spec_port each and must be as long on
  * both sides. */
 #include "spec/units.h"
+#include "spec/units_internal.h"
 #include "util/mem.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static int port_error(char **errmsg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int port_error(char **errmsg, const char *fmt, ...)
-{
-	va_list ap;
-	char *m = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(&m, fmt, ap) < 0)
-		m = NULL;
-	va_end(ap);
-	if (errmsg)
-		*errmsg = m ? m : xstrdup("invalid port");
-	else
-		free(m);
-	return -1;
-}
 
 int spec_parse_port_number(const char *s, uint16_t *port, char **errmsg)
 {
 	unsigned long v = 0;
 	if (!s || !*s)
-		return port_error(errmsg, "empty port number: a port is 1-65535");
+		return spec_units_error(errmsg, "empty port number: a port is 1-65535");
 	for (const char *p = s; *p; p++) {
 		if (!isdigit((unsigned char)*p))
-			return port_error(errmsg, "invalid port `%s`: a port is a number 1-65535", s);
+			return spec_units_error(errmsg, "invalid port `%s`: a port is a number 1-65535", s);
 		v = v * 10 + (unsigned long)(*p - '0');
 		if (v > 65535)
-			return port_error(errmsg, "port `%s` is out of range: a port is 1-65535", s);
+			return spec_units_error(errmsg, "port `%s` is out of range: a port is 1-65535", s);
 	}
 	if (v == 0)
-		return port_error(errmsg, "port 0 is not valid: a port is 1-65535");
+		return spec_units_error(errmsg, "port 0 is not valid: a port is 1-65535");
 	*port = (uint16_t)v;
 	return 0;
 }
@@ -57,7 +41,7 @@ static int parse_range(const char *s, const char *what, uint16_t *lo, uint16_t *
 	_cleanup_free_ char *first = xstrndup(s, dash ? (size_t)(dash - s) : strlen(s));
 	char *e = NULL;
 	if (spec_parse_port_number(first, lo, &e) < 0) {
-		port_error(errmsg, "invalid %s: %s", what, e);
+		spec_units_error(errmsg, "invalid %s: %s", what, e);
 		free(e);
 		return -1;
 	}
@@ -66,12 +50,12 @@ static int parse_range(const char *s, const char *what, uint16_t *lo, uint16_t *
 		return 0;
 	}
 	if (spec_parse_port_number(dash + 1, hi, &e) < 0) {
-		port_error(errmsg, "invalid %s range end: %s", what, e);
+		spec_units_error(errmsg, "invalid %s range end: %s", what, e);
 		free(e);
 		return -1;
 	}
 	if (*hi < *lo)
-		return port_error(errmsg, "invalid %s range `%s`: the end is below the start", what, s);
+		return spec_units_error(errmsg, "invalid %s range `%s`: the end is below the start", what, s);
 	return 0;
 }
 
@@ -83,7 +67,7 @@ int spec_parse_ports(const char *s, struct spec_port **out, size_t *n, char **er
 	char *host = NULL, *container;
 
 	if (!*spec)
-		return port_error(errmsg, "empty port mapping: expected e.g. \"8080:80\"");
+		return spec_units_error(errmsg, "empty port mapping: expected e.g. \"8080:80\"");
 	char *slash = strrchr(spec, '/');
 	if (slash) {
 		*slash = '\0';
@@ -93,23 +77,24 @@ int spec_parse_ports(const char *s, struct spec_port **out, size_t *n, char **er
 		else if (!strcasecmp(p, "udp"))
 			proto = SPEC_PROTO_UDP;
 		else if (!strcasecmp(p, "sctp"))
-			return port_error(errmsg, "port `%s`: protocol sctp is not supported; use tcp or udp", s);
+			return spec_units_error(errmsg, "port `%s`: protocol sctp is not supported; use tcp or udp", s);
 		else
-			return port_error(errmsg, "port `%s`: unknown protocol `%s`; use tcp or udp", s, p);
+			return spec_units_error(errmsg, "port `%s`: unknown protocol `%s`; use tcp or udp", s, p);
 	}
 	char *rest = spec;
 	if (*rest == '[') {
 		char *close = strchr(rest, ']');
 		if (!close || close[1] != ':')
-			return port_error(errmsg, "port `%s`: expected [IPV6]:HOST:CONTAINER", s);
+			return spec_units_error(errmsg, "port `%s`: expected [IPV6]:HOST:CONTAINER", s);
 		ip = xstrndup(rest + 1, (size_t)(close - rest - 1));
 		struct in6_addr a6;
 		if (inet_pton(AF_INET6, ip, &a6) != 1)
-			return port_error(errmsg, "port `%s`: `%s` is not an IPv6 address", s, ip);
+			return spec_units_error(errmsg, "port `%s`: `%s` is not an IPv6 address", s, ip);
 		rest = close + 2;
 		char *colon = strrchr(rest, ':');
 		if (!colon)
-			return port_error(errmsg, "port `%s`: expected [IPV6]:HOST:CONTAINER (HOST may be empty)", s);
+			return spec_units_error(errmsg, "port `%s`: expected [IPV6]:HOST:CONTAINER (HOST may be empty)",
+						s);
 		*colon = '\0';
 		host = rest;
 		container = colon + 1;
@@ -128,18 +113,20 @@ int spec_parse_ports(const char *s, struct spec_port **out, size_t *n, char **er
 				host = c2 + 1;
 				ip = xstrdup(rest);
 				if (strchr(ip, ':'))
-					return port_error(errmsg, "port `%s`: write an IPv6 address in brackets, e.g. "
-								  "\"[::1]:8080:80\"",
-							  s);
+					return spec_units_error(errmsg,
+								"port `%s`: write an IPv6 address in brackets, "
+								"e.g. \"[::1]:8080:80\"",
+								s);
 				struct in_addr a4;
 				if (inet_pton(AF_INET, ip, &a4) != 1)
-					return port_error(errmsg, "port `%s`: `%s` is not an IPv4 address", s, ip);
+					return spec_units_error(errmsg, "port `%s`: `%s` is not an IPv4 address", s, ip);
 			}
 		}
 	}
 	if (host && !*host && !ip)
-		return port_error(errmsg, "port `%s`: the host port is empty; write \"%s\" for an ephemeral host port",
-				  s, container);
+		return spec_units_error(errmsg,
+					"port `%s`: the host port is empty; write \"%s\" for an ephemeral host port", s,
+					container);
 
 	uint16_t clo, chi, hlo = 0, hhi = 0;
 	if (parse_range(container, "container port", &clo, &chi, errmsg) < 0)
@@ -148,10 +135,10 @@ int spec_parse_ports(const char *s, struct spec_port **out, size_t *n, char **er
 		if (parse_range(host, "host port", &hlo, &hhi, errmsg) < 0)
 			return -1;
 		if (hhi - hlo != chi - clo)
-			return port_error(errmsg,
-					  "port `%s`: the host range has %d ports and the container range %d; they must "
-					  "be the same length",
-					  s, hhi - hlo + 1, chi - clo + 1);
+			return spec_units_error(errmsg,
+						"port `%s`: the host range has %d ports and the container range %d; "
+						"they must be the same length",
+						s, hhi - hlo + 1, chi - clo + 1);
 	}
 	size_t count = (size_t)(chi - clo) + 1;
 	*out = xrealloc(*out, (*n + count) * sizeof(**out));

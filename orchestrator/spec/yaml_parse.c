@@ -43,23 +43,6 @@ struct parser {
 
 /* ---- positions of libyaml errors ---- */
 
-/* Reader errors (bad UTF-8, control characters) come with a byte offset and
- * no mark; count lines and characters to get one. */
-static void offset_to_pos(const struct parser *p, size_t off, int *line, int *col)
-{
-	int l = 1, c = 1;
-	for (size_t i = 0; i < off && i < p->len; i++) {
-		if (p->text[i] == '\n') {
-			l++;
-			c = 1;
-		} else if ((p->text[i] & 0xc0) != 0x80) {
-			c++;
-		}
-	}
-	*line = l;
-	*col = c;
-}
-
 /* The byte at a libyaml mark (0-based line, column in characters), or -1. */
 static int byte_at_mark(const struct parser *p, const yaml_mark_t *m)
 {
@@ -122,7 +105,9 @@ static void report_libyaml_error(struct parser *p)
 					break;
 			}
 		}
-		offset_to_pos(p, off, &line, &col);
+		/* Reader errors (bad UTF-8, control characters) come with a byte
+		 * offset and no mark; count lines and characters to get one. */
+		diag_text_pos((const char *)p->text, p->len, off, false, &line, &col);
 		unsigned char b = off < p->len ? p->text[off] : 0;
 		if (strstr(problem, "control characters") && b == 0) {
 			d = diag_add(p->diags, p->file, line, col, "NUL byte in the file");

@@ -9,7 +9,7 @@
 
 static struct diag overflow_sink;
 
-struct diag *diag_add(struct diag_list *dl, const char *file, int line, int col, const char *fmt, ...)
+struct diag *diag_vadd(struct diag_list *dl, const char *file, int line, int col, const char *fmt, va_list ap)
 {
 	size_t limit = dl->limit ? dl->limit : DIAG_DEFAULT_LIMIT;
 	if (dl->n >= limit) {
@@ -21,15 +21,20 @@ struct diag *diag_add(struct diag_list *dl, const char *file, int line, int col,
 	}
 	dl->v = xgrow(dl->v, &dl->cap, dl->n + 1, sizeof(*dl->v));
 	struct diag *d = &dl->v[dl->n++];
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(&d->msg, fmt, ap) < 0)
-		d->msg = xstrdup("(message lost)");
-	va_end(ap);
+	d->msg = xvasprintf(fmt, ap);
 	d->file = xstrdup(file ? file : "<input>");
 	d->line = line;
 	d->col = col;
 	d->hint = NULL;
+	return d;
+}
+
+struct diag *diag_add(struct diag_list *dl, const char *file, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct diag *d = diag_vadd(dl, file, line, col, fmt, ap);
+	va_end(ap);
 	return d;
 }
 
@@ -38,13 +43,26 @@ void diag_hint(struct diag *d, const char *fmt, ...)
 	if (d == &overflow_sink)
 		return;
 	va_list ap;
-	char *h = NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&h, fmt, ap) < 0)
-		h = NULL;
+	char *h = xvasprintf(fmt, ap);
 	va_end(ap);
 	free(d->hint);
 	d->hint = h;
+}
+
+void diag_text_pos(const char *text, size_t len, size_t off, bool bom, int *line, int *col)
+{
+	int l = 1, c = 1;
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (text[i] == '\n') {
+			l++;
+			c = 1;
+		} else if ((text[i] & 0xc0) != 0x80 && !(bom && i == 0)) {
+			c++; /* a UTF-8 continuation byte is part of the character before */
+		}
+	}
+	*line = l;
+	*col = c;
 }
 
 static int diag_cmp(const void *a, const void *b)

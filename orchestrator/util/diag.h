@@ -7,6 +7,7 @@
 #ifndef STACK_UTIL_DIAG_H
 #define STACK_UTIL_DIAG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -28,7 +29,14 @@ struct diag_list {
 /* Record an error; returns the new entry so a hint can be attached. */
 struct diag *diag_add(struct diag_list *dl, const char *file, int line, int col,
 		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The same with a va_list, for loaders' own printf-like report functions. */
+struct diag *diag_vadd(struct diag_list *dl, const char *file, int line, int col, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 void diag_hint(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The 1-based line and column (in characters, not bytes) of byte `off` of a
+ * UTF-8 text, for parsers that only know an offset.  With `bom`, the
+ * byte-order mark that starts the text takes no column. */
+void diag_text_pos(const char *text, size_t len, size_t off, bool bom, int *line, int *col);
 static inline bool diag_failed(const struct diag_list *dl) { return dl->n > 0; }
 /* Sort by file, line, col (stable) so output is deterministic. */
 void diag_sort(struct diag_list *dl);

@@ -10,14 +10,12 @@ int st_error(st_error_t *err, int status, const char *fmt, ...)
 	if (!err || *err)
 		return -1;
 	va_list ap;
-	char *msg = NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	struct st_error *e = xzalloc(sizeof(*e));
 	e->status = status;
-	e->msg = msg ? msg : xstrdup("(error message lost: out of memory)");
+	e->msg = msg;
 	*err = e;
 	return -1;
 }
@@ -27,12 +25,9 @@ int st_error_prefix(st_error_t *err, const char *fmt, ...)
 	if (!err || !*err)
 		return -1;
 	va_list ap;
-	char *ctx = NULL;
 	va_start(ap, fmt);
-	int r = vasprintf(&ctx, fmt, ap);
+	char *ctx = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return -1;
 	char *msg = xasprintf("%s: %s", ctx, (*err)->msg);
 	free(ctx);
 	free((*err)->msg);

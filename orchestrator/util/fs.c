@@ -10,6 +10,37 @@
 
 #define FS_DEFAULT_MAX (64u << 20)
 
+int fs_read_fd(int fd, const char *what, size_t max_size, char **out, size_t *len, st_error_t *err)
+{
+	size_t max = max_size ? max_size : FS_DEFAULT_MAX;
+	size_t cap = 4096, n = 0;
+	_cleanup_free_ char *buf = xmalloc(cap + 1);
+	for (;;) {
+		if (n == cap) {
+			if (cap >= max)
+				return st_error(err, EFBIG, "read %s: larger than %zu bytes", what, max);
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return st_error(err, errno, "read %s", what);
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max)
+			return st_error(err, EFBIG, "read %s: larger than %zu bytes", what, max);
+	}
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	*out = steal_pointer(&buf);
+	return 0;
+}
+
 int fs_read_file(const char *path, size_t max_size, char **out, size_t *len, st_error_t *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -20,33 +51,8 @@ int fs_read_file(const char *path, size_t max_size, char **out, size_t *len, st_
 		return st_error(err, errno, "stat `%s`", path);
 	if (S_ISDIR(st.st_mode))
 		return st_error(err, EISDIR, "read `%s`", path);
-	size_t max = max_size ? max_size : FS_DEFAULT_MAX;
-	size_t cap = 4096, n = 0;
-	_cleanup_free_ char *buf = xmalloc(cap + 1);
-	for (;;) {
-		if (n == cap) {
-			if (cap >= max)
-				return st_error(err, EFBIG, "read `%s`: larger than %zu bytes", path, max);
-			cap *= 2;
-			buf = xrealloc(buf, cap + 1);
-		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return st_error(err, errno, "read `%s`", path);
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > max)
-			return st_error(err, EFBIG, "read `%s`: larger than %zu bytes", path, max);
-	}
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	*out = steal_pointer(&buf);
-	return 0;
+	_cleanup_free_ char *what = xasprintf("`%s`", path);
+	return fs_read_fd(fd, what, max_size, out, len, err);
 }
 
 int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, st_error_t *err)

@@ -9,6 +9,9 @@
 
 /* Read a whole file (NUL-terminated; *len excludes the NUL).  max_size 0 = 64 MiB. */
 int fs_read_file(const char *path, size_t max_size, char **out, size_t *len, st_error_t *err);
+/* The same from an open fd, read to its end (a pipe, standard input); errors
+ * name it as `what`, e.g. "standard input" or "`PATH`". */
+int fs_read_fd(int fd, const char *what, size_t max_size, char **out, size_t *len, st_error_t *err);
 /* Write via a temp file in the same directory, fsync, rename: readers see
  * the old or the new content, never half of it. */
 int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, st_error_t *err);

@@ -32,14 +32,19 @@ void *xgrow(void *ptr, size_t *cap, size_t need, size_t elem)
 	return ptr;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		check(NULL);
+	return s;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
 	va_start(ap, fmt);
-	int r = vasprintf(&s, fmt, ap);
+	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		check(NULL);
 	return s;
 }

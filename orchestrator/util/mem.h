@@ -6,6 +6,7 @@
 #ifndef STACK_UTIL_MEM_H
 #define STACK_UTIL_MEM_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,9 @@ void *xgrow(void *ptr, size_t *cap, size_t need, size_t elem);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* vasprintf that aborts on failure, for the printf-like functions of other
+ * modules (the caller keeps va_start/va_end). */
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 static inline void freep(void *p) { free(*(void **)p); }
 static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }

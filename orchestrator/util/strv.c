@@ -16,13 +16,9 @@ void strv_push(struct strv *sv, const char *s) { strv_push_take(sv, xstrdup(s));
 void strv_pushf(struct strv *sv, const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (!s)
-		abort();
 	strv_push_take(sv, s);
 }
 

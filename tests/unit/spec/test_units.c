@@ -19,13 +19,46 @@
 #define MIN (60 * SEC)
 #define HOUR (60 * MIN)
 
+/* The int64 parsers (durations, sizes) share a contract; these check it. */
+typedef int (*int64_parser)(const char *s, int64_t *out, char **errmsg);
+struct int64_case {
+	const char *in;
+	int64_t want;
+};
+
+/* Every input parses to its value. */
+static void expect_int64_values(int64_parser parse, const struct int64_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t v = -1;
+		char *err = NULL;
+		if (parse(cases[i].in, &v, &err) != 0)
+			fail_msg("`%s`: %s", cases[i].in, err);
+		if (v != cases[i].want)
+			fail_msg("`%s` → %lld, expected %lld", cases[i].in, (long long)v, (long long)cases[i].want);
+	}
+}
+
+/* Every input {in, words} fails with a message containing `words`, and the
+ * output is left alone. */
+static void expect_int64_errors(int64_parser parse, const char *cases[][2], size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t v = 42;
+		char *err = NULL;
+		if (parse(cases[i][0], &v, &err) != -1)
+			fail_msg("`%s` should fail, gave %lld", cases[i][0], (long long)v);
+		if (!err || !strstr(err, cases[i][1]))
+			fail_msg("`%s`: `%s` lacks `%s`", cases[i][0], err, cases[i][1]);
+		assert_int_equal(v, 42);
+		free(err);
+	}
+}
+
 static void test_duration_ok(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *in;
-		int64_t ns;
-	} cases[] = {
+	static const struct int64_case cases[] = {
 		{"0", 0},
 		{"+0", 0},
 		{"0s", 0},
@@ -50,14 +83,7 @@ static void test_duration_ok(void **state)
 		{"9223372036854775807ns", INT64_MAX},
 		{"9223372036s854775807ns", INT64_MAX},
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		int64_t v = -1;
-		char *err = NULL;
-		if (spec_parse_duration(cases[i].in, &v, &err) != 0)
-			fail_msg("`%s`: %s", cases[i].in, err);
-		if (v != cases[i].ns)
-			fail_msg("`%s` → %lld, expected %lld", cases[i].in, (long long)v, (long long)cases[i].ns);
-	}
+	expect_int64_values(spec_parse_duration, cases, ARRAY_SIZE(cases));
 }
 
 static void test_duration_errors(void **state)
@@ -83,25 +109,13 @@ static void test_duration_errors(void **state)
 		{"9223372036s854775808ns", "too long"},
 		{"99999999999999999999999h", "too long"},
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		int64_t v = 42;
-		char *err = NULL;
-		if (spec_parse_duration(cases[i][0], &v, &err) != -1)
-			fail_msg("`%s` should fail, gave %lld", cases[i][0], (long long)v);
-		if (!err || !strstr(err, cases[i][1]))
-			fail_msg("`%s`: `%s` lacks `%s`", cases[i][0], err, cases[i][1]);
-		assert_int_equal(v, 42);
-		free(err);
-	}
+	expect_int64_errors(spec_parse_duration, cases, ARRAY_SIZE(cases));
 }
 
 static void test_size_ok(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *in;
-		int64_t bytes;
-	} cases[] = {
+	static const struct int64_case cases[] = {
 		{"0", 0},
 		{"1", 1},
 		{"100b", 100},
@@ -126,14 +140,7 @@ static void test_size_ok(void **state)
 		{"8191p", 8191LL << 50},
 		{"9223372036854775807", INT64_MAX},
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		int64_t v = -1;
-		char *err = NULL;
-		if (spec_parse_size(cases[i].in, &v, &err) != 0)
-			fail_msg("`%s`: %s", cases[i].in, err);
-		if (v != cases[i].bytes)
-			fail_msg("`%s` → %lld, expected %lld", cases[i].in, (long long)v, (long long)cases[i].bytes);
-	}
+	expect_int64_values(spec_parse_size, cases, ARRAY_SIZE(cases));
 }
 
 static void test_size_errors(void **state)
@@ -158,16 +165,7 @@ static void test_size_errors(void **state)
 		{"99999999999999999999", "too large"},
 		{"8388608t", "too large"},
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		int64_t v = 42;
-		char *err = NULL;
-		if (spec_parse_size(cases[i][0], &v, &err) != -1)
-			fail_msg("`%s` should fail, gave %lld", cases[i][0], (long long)v);
-		if (!err || !strstr(err, cases[i][1]))
-			fail_msg("`%s`: `%s` lacks `%s`", cases[i][0], err, cases[i][1]);
-		assert_int_equal(v, 42);
-		free(err);
-	}
+	expect_int64_errors(spec_parse_size, cases, ARRAY_SIZE(cases));
 }
 
 static void test_port_number(void **state)
