@@ -6,6 +6,7 @@
  * --rm is what always happens (the flag is accepted for compose habits). */
 #include "cli/cli.h"
 #include "cli/image_resolve.h"
+#include "cli/run_tty.h"
 #include "runtime/container.h"
 #include "supervisor/ctconf.h"
 #include "supervisor/stale.h"
@@ -32,6 +33,7 @@ struct run_opts {
 	const char *name;
 	const char *service;
 	struct strv command;
+	int tty; /* 1: -t, 0: -T, -1: as compose, a TTY when stdin and stdout are terminals */
 };
 
 static void run_usage(FILE *out)
@@ -45,7 +47,8 @@ static void run_usage(FILE *out)
 	      "      --entrypoint CMD   override the entrypoint\n"
 	      "  -w, --workdir DIR      working directory inside the container\n"
 	      "      --name NAME        container name (default PROJECT-SERVICE-run-XXXXXX)\n"
-	      "  -T, --no-TTY           do not allocate a TTY (the default today)\n"
+	      "  -t, --tty              allocate a TTY (the default when stdin and stdout are terminals)\n"
+	      "  -T, --no-TTY           do not allocate a TTY\n"
 	      "      --no-deps          do not start linked services (the default today)\n",
 	      out);
 }
@@ -60,13 +63,15 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{"entrypoint", required_argument, NULL, 'E'},
 		{"workdir", required_argument, NULL, 'w'},
 		{"name", required_argument, NULL, 'n'},
+		{"tty", no_argument, NULL, 't'},
 		{"no-TTY", no_argument, NULL, 'T'},
 		{"no-deps", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+e:u:w:Th", opts, NULL)) != -1) {
+	o->tty = -1;
+	while ((c = getopt_long(argc, argv, "+e:u:w:tTh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			o->rm = true;
@@ -86,7 +91,12 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case 'n':
 			o->name = optarg;
 			break;
+		case 't':
+			o->tty = 1;
+			break;
 		case 'T':
+			o->tty = 0;
+			break;
 		case 'D':
 			break;
 		case 'h':
@@ -114,10 +124,12 @@ static char *run_container_name(const struct spec_stack *stack, const struct run
 	return xasprintf("%s-%s-run-%02x%02x%02x", stack->name, o->service, rnd[0], rnd[1], rnd[2]);
 }
 
-/* Wait for the container while forwarding SIGTERM, SIGHUP and SIGQUIT to it.
- * SIGINT from a terminal reaches the container directly (same process
- * group), so we only keep it from killing us first. */
-static int run_wait(struct rt_container *ct, struct rt_exit *st, st_error_t *err)
+/* Wait for the container while forwarding SIGTERM, SIGHUP and SIGQUIT to
+ * it.  Without a TTY, a terminal's SIGINT reaches the container directly
+ * (it is in our process group), so we only keep it from killing us first;
+ * with one, ^C is a byte for the container's pty and a SIGINT sent to us
+ * is forwarded like the others. */
+static int run_wait(struct rt_container *ct, struct run_tty *tty, struct rt_exit *st, st_error_t *err)
 {
 	sigset_t mask, old;
 	sigemptyset(&mask);
@@ -125,26 +137,38 @@ static int run_wait(struct rt_container *ct, struct rt_exit *st, st_error_t *err
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGQUIT);
+	sigaddset(&mask, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	bool master_open = tty != NULL;
 	int r = 0;
 	for (;;) {
 		r = rt_container_try_wait(ct, st, err);
 		if (r != 0)
 			break;
-		struct pollfd p[2] = {
+		struct pollfd p[4] = {
 			{.fd = rt_container_pidfd(ct), .events = POLLIN},
 			{.fd = sfd, .events = POLLIN},
+			{.fd = tty && tty->stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
+			{.fd = master_open ? tty->master : -1, .events = POLLIN},
 		};
-		if (poll(p, 2, -1) < 0 && errno != EINTR) {
+		if (poll(p, ARRAY_SIZE(p), -1) < 0 && errno != EINTR) {
 			r = st_error(err, errno, "poll");
 			break;
 		}
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGINT)
-				rt_container_kill(ct, (int)si.ssi_signo, NULL);
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGWINCH) {
+					if (tty)
+						run_tty_resize(tty);
+				} else if (si.ssi_signo != SIGINT || tty) {
+					rt_container_kill(ct, (int)si.ssi_signo, NULL);
+				}
+			}
 		}
+		if (tty)
+			master_open = run_tty_pump(tty, p[2].revents, p[3].revents) && master_open;
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return r < 0 ? -1 : 0;
@@ -208,6 +232,8 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	if (sup_ctconf_build(stack, svc, name, &img.layers, &img.defaults, &ov, &conf, &err) < 0)
 		goto out;
 	conf.cfg.die_with_parent = true;
+	bool want_tty = o.tty == 1 || (o.tty == -1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+	conf.cfg.process.tty = want_tty;
 	int started = rt_container_start(&conf.cfg, &ct, &err);
 	if (started == RT_START_NOT_FOUND || started == RT_START_NOT_EXECUTABLE)
 		rc = -started; /* 127 / 126, as a shell and docker run report them */
@@ -217,7 +243,13 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	for (size_t i = 0; warnings && i < warnings->n; i++)
 		fprintf(stderr, "stack run: warning: %s\n", warnings->v[i]);
 	struct rt_exit st = {0};
-	if (run_wait(ct, &st, &err) < 0)
+	struct run_tty tty;
+	if (want_tty)
+		run_tty_begin(&tty, rt_container_pty(ct));
+	int waited = run_wait(ct, want_tty ? &tty : NULL, &st, &err);
+	if (want_tty)
+		run_tty_end(&tty);
+	if (waited < 0)
 		goto out;
 	if (st.oom_killed)
 		fprintf(stderr, "stack run: %s was killed by the kernel's OOM killer (OOMKilled, exit 137): "

@@ -1,0 +1,77 @@
+#include "cli/run_tty.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static bool write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+	return true;
+}
+
+/* -1: error or closed, 0: nothing now, 1: copied. */
+static int copy_once(int from, int to)
+{
+	char buf[8192];
+	ssize_t n = read(from, buf, sizeof(buf));
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	if (n == 0)
+		return -1;
+	return write_all(to, buf, (size_t)n) ? 1 : -1;
+}
+
+void run_tty_begin(struct run_tty *t, int master)
+{
+	t->master = master;
+	t->raw = false;
+	t->stdin_open = true;
+	/* The master is read until it would block; the payload may still be
+	 * writing when we look. */
+	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &t->saved) == 0) {
+		struct termios raw = t->saved;
+		cfmakeraw(&raw);
+		t->raw = tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) == 0;
+	}
+	run_tty_resize(t);
+}
+
+void run_tty_resize(struct run_tty *t)
+{
+	struct winsize ws;
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+		ioctl(t->master, TIOCSWINSZ, &ws);
+}
+
+bool run_tty_pump(struct run_tty *t, short stdin_revents, short master_revents)
+{
+	if (t->stdin_open && (stdin_revents & (POLLIN | POLLHUP)) && copy_once(STDIN_FILENO, t->master) < 0)
+		t->stdin_open = false; /* our input ended: the payload sees no more */
+	if (master_revents & POLLIN)
+		while (copy_once(t->master, STDOUT_FILENO) > 0)
+			;
+	/* EIO/HUP on the master: every slave fd is closed. */
+	return !(master_revents & (POLLHUP | POLLERR)) || (master_revents & POLLIN);
+}
+
+void run_tty_end(struct run_tty *t)
+{
+	while (copy_once(t->master, STDOUT_FILENO) > 0)
+		;
+	if (t->raw)
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &t->saved);
+	t->raw = false;
+}
