@@ -1,6 +1,6 @@
 /* Per-container cgroups: create PARENT/NAME in every hierarchy that serves
- * one of our controllers (plus the cgroup2 tree, always, to track processes
- * and get cgroup.kill), apply limits, move processes in, kill, remove. */
+ * one of our controllers (plus the cgroup2 tree when it is needed, see
+ * skip_v2_dir()), apply limits, move processes in, kill, remove. */
 #include "runtime/cgroup_internal.h"
 #include "util/mem.h"
 
@@ -191,7 +191,7 @@ int rt_cgroup_kill_all(struct rt_cgroup *cg, int sig, st_error_t *err)
 		return 0;
 	struct cg_dir *v2 = cg_dir_v2(cg);
 	/* cgroup.kill (5.14+) kills the whole subtree atomically, fork
-	 * bombs included.  In hybrid mode every process is in the v2 dir too. */
+	 * bombs included.  When there is a v2 dir, every process is in it. */
 	if (sig == SIGKILL && v2 && cg_file_exists(v2->path, "cgroup.kill"))
 		return cg_write(v2->path, "cgroup.kill", "1", err);
 	/* Otherwise freeze (v1 freezer) so nothing forks between reading
@@ -378,6 +378,28 @@ static unsigned required_ctrls(const struct rt_cgroup_limits *lim)
 	return m;
 }
 
+/* A hybrid host's cgroup2 directory used to be made for every container,
+ * to track its processes and get cgroup.kill.  But joining it costs the
+ * start path most of its time: a process can enter a cgroup2 directory only
+ * through cgroup.procs, and every cgroup.procs write takes the kernel's
+ * global cgroup_threadgroup_rwsem for writing (an RCU grace period, 5-12 ms
+ * here), while the v1 hierarchies can be joined without it (the self-join,
+ * see cgroup.h).  The v1 hierarchies track every process just as well
+ * (count_procs, destroy, remove_by_name and OOM detection read them), and
+ * the v1 freezer makes kill-all immune to forks as cgroup.kill does.  So
+ * the directory is skipped when it would serve none of our controllers and
+ * a v1 freezer exists; otherwise (pure v2, a controller only v2 has, no v1
+ * freezer) it is made and joined as before. */
+static bool skip_v2_dir(const struct cg_host *host, const struct cg_hier *h)
+{
+	if (!h->v2 || h->ctrls)
+		return false;
+	for (size_t i = 0; i < host->n; i++)
+		if (!host->h[i].v2 && (host->h[i].ctrls & CG_BIT(CG_FREEZER)))
+			return true;
+	return false;
+}
+
 int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const struct rt_cgroup_opts *opts,
 		     struct rt_cgroup **out, st_error_t *err)
 {
@@ -407,7 +429,7 @@ int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const
 	int r = 0;
 	for (size_t i = 0; i < host.n && r == 0; i++) {
 		const struct cg_hier *h = &host.h[i];
-		if (!h->v2 && !h->ctrls)
+		if ((!h->v2 && !h->ctrls) || skip_v2_dir(&host, h))
 			continue;
 		char *leaf = NULL;
 		st_error_t e = NULL;

@@ -2,9 +2,11 @@
  *
  * The parent (rt_container_start) forks one child that becomes PID 1 of the
  * new pid namespace.  The child sets up the root filesystem, tells the
- * parent it is ready, waits for "go" (the parent has put it in the cgroup
- * meanwhile), then either execs the payload (init = false) or stays as our
- * init and forks the payload.  They talk over a SOCK_SEQPACKET socketpair:
+ * parent it is ready, waits for "go" (the parent has made the cgroup
+ * meanwhile; "go" carries the fds of its v1 `tasks` files), moves itself
+ * into the cgroup (rt_cgroup_join_self: no global kernel lock, unlike the
+ * parent writing cgroup.procs), then either execs the payload
+ * (init = false) or stays as our init and forks the payload.  They talk over a SOCK_SEQPACKET socketpair:
  * one message per write, so an error report is never torn. */
 #ifndef STACK_RUNTIME_INTERNAL_H
 #define STACK_RUNTIME_INTERNAL_H
@@ -50,10 +52,14 @@ struct rt_container {
 enum rt_msg_type {
 	RT_MSG_ERROR = 1, /* child -> parent: status = errno, text = message */
 	RT_MSG_READY,     /* child -> parent: rootfs done (carries the pty master) */
-	RT_MSG_GO,        /* parent -> child: in the cgroup, network plugged */
+	RT_MSG_GO,        /* parent -> child: network plugged; carries the cgroup
+	                   * `tasks` fds to join, status = how many */
 	RT_MSG_STARTED,   /* init -> parent: the payload exec'd */
 	RT_MSG_EXIT,      /* init -> parent: status = the payload's wait status */
 	RT_MSG_EXEC_FAILED, /* child -> parent: like ERROR, from the final execve */
+	RT_MSG_JOIN_FAILED, /* child -> parent: status = errno, text = index of
+	                     * the GO fd whose write was refused (the parent
+	                     * knows the file's name) */
 };
 
 struct rt_msg {
@@ -66,6 +72,12 @@ struct rt_msg {
 int rt_sync_send(int sock, int type, int status, const char *text, int fd);
 /* 1 = got a message, 0 = EOF, -1 = error (errno). */
 int rt_sync_recv(int sock, struct rt_msg *m, int *fd_out);
+/* The same with up to RT_SYNC_MAX_FDS fds in one message.  recv stores at
+ * most max_fds of them in fds[] (*n_fds = how many), closes any others,
+ * and fails with EPROTO when the kernel truncated the list. */
+#define RT_SYNC_MAX_FDS RT_CGROUP_JOIN_MAX
+int rt_sync_send_fds(int sock, int type, int status, const char *text, const int *fds, size_t n_fds);
+int rt_sync_recv_fds(int sock, struct rt_msg *m, int *fds, size_t max_fds, size_t *n_fds);
 /* Child: report *err (or errno + what) to the parent and _exit(code). */
 __attribute__((noreturn)) void rt_child_fail(int sock, st_error_t *err, int code);
 

@@ -7,7 +7,7 @@
  * comes from unshare(CLONE_NEWPID) in the calling thread just around the
  * fork (it only changes where *children* go; setns() puts it back); the
  * other namespaces are unshared by the child itself, the cgroup namespace
- * last, once the parent has moved it into its cgroup. */
+ * last, once it has moved itself into its cgroup. */
 #include "runtime/internal.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -98,8 +98,29 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 	if (master >= 0)
 		close(master);
 	struct rt_msg m;
-	if (rt_sync_recv(c->sync_fd, &m, NULL) != 1 || m.type != RT_MSG_GO)
+	int join[RT_SYNC_MAX_FDS];
+	size_t n_join = 0;
+	if (rt_sync_recv_fds(c->sync_fd, &m, join, ARRAY_SIZE(join), &n_join) != 1 || m.type != RT_MSG_GO)
 		_exit(1); /* the parent gave up (or died): nothing to report to */
+
+	/* Into the cgroup first, before the cgroup namespace is made (its root
+	 * is where we are) and before anything runs or forks: we are one
+	 * thread, so writing "0" to each `tasks` file moves all of us, without
+	 * the kernel's global lock (see cgroup.h). */
+	if (m.status < 0 || n_join != (size_t)m.status) {
+		for (size_t i = 0; i < n_join; i++)
+			close(join[i]);
+		st_error(&err, EPROTO, "got %zu of the %d cgroup files to join", n_join, m.status);
+		rt_child_fail(c->sync_fd, &err, 1);
+	}
+	size_t bad = 0;
+	if (rt_cgroup_join_self(join, n_join, &bad) < 0) {
+		char idx[32];
+		int e = errno;
+		snprintf(idx, sizeof(idx), "%zu", bad);
+		rt_sync_send(c->sync_fd, RT_MSG_JOIN_FAILED, e, idx, -1);
+		_exit(1);
+	}
 
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		st_error(&err, errno, "unshare the cgroup namespace");
@@ -189,13 +210,20 @@ static pid_t fork_in_new_pidns(st_error_t *err)
 	return pid;
 }
 
-static int recv_or_fail(int sock, struct rt_msg *m, int *fd, const char *step, st_error_t *err)
+/* join: the files the child was sent to join (names its JOIN_FAILED). */
+static int recv_or_fail(int sock, struct rt_msg *m, int *fd, const struct rt_cgroup_join *join, const char *step,
+			st_error_t *err)
 {
 	int r = rt_sync_recv(sock, m, fd);
 	if (r < 0)
 		return st_error(err, errno, "read from the container process (%s)", step);
 	if (r == 1 && (m->type == RT_MSG_ERROR || m->type == RT_MSG_EXEC_FAILED))
 		return st_error(err, m->status, "%s", m->text);
+	if (r == 1 && m->type == RT_MSG_JOIN_FAILED) {
+		unsigned long i = strtoul(m->text, NULL, 10);
+		const char *path = join && i < join->n ? join->path[i] : "(unknown)";
+		return st_error(err, m->status, "move the container process into its cgroup: write `0` to `%s`", path);
+	}
 	return r;
 }
 
@@ -217,6 +245,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	struct rt_seccomp_prog *prog = NULL;
 	struct rt_rlimit *rl = NULL;
 	int sock[2] = {-1, -1}, child_stdio[3] = {-1, -1, -1};
+	struct rt_cgroup_join join = {.n = 0};
 	_cleanup_free_ char *hostname = pick_hostname(cfg);
 	_cleanup_free_ char *merged = xasprintf("%s/merged", cfg->state_dir);
 	struct rt_caps caps;
@@ -294,19 +323,27 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 		goto fail;
 	}
 	/* The cgroup is made while the child builds its rootfs (it only has
-	 * to be in it before the payload runs): v1 cgroup.procs writes cost
-	 * about a millisecond, hidden behind the mounts. */
+	 * to be in it before the payload runs).  The child joins the v1
+	 * hierarchies itself on GO, through fds opened here: a cgroup.procs
+	 * write from here would take the kernel's global
+	 * cgroup_threadgroup_rwsem (5-12 ms on a busy host).  Only a cgroup2
+	 * directory, when the cgroup has one (pure v2 hosts; hybrid ones only
+	 * when it is needed, see cgroup.c), is joined from here, still under
+	 * that lock but in parallel with the rootfs setup.  clone3()'s
+	 * CLONE_INTO_CGROUP would avoid the lock there, but it needs the
+	 * cgroup before the fork (no overlap with the rootfs setup) and a raw
+	 * clone3() child does not get glibc's malloc locks reset (see above). */
 	struct rt_cgroup_opts cgopts = {.parent = cfg->cgroup_parent};
 	if (rt_cgroup_create(cfg->id, &cfg->limits, &cgopts, &ct->cg, err) < 0)
 		goto fail;
 	const struct strv *cgw = rt_cgroup_warnings(ct->cg);
 	for (size_t i = 0; i < cgw->n; i++)
 		strv_push(&ct->warnings, cgw->v[i]);
-	if (rt_cgroup_add_pid(ct->cg, pid, err) < 0)
+	if (rt_cgroup_join_open(ct->cg, &join, err) < 0 || rt_cgroup_add_pid_v2(ct->cg, pid, err) < 0)
 		goto fail;
 
 	struct rt_msg m;
-	int r = recv_or_fail(sock[0], &m, &ct->pty_master, "setup", err);
+	int r = recv_or_fail(sock[0], &m, &ct->pty_master, NULL, "setup", err);
 	if (r < 0)
 		goto fail;
 	if (r == 0 || m.type != RT_MSG_READY) {
@@ -317,7 +354,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 		st_error_prefix(err, "network setup");
 		goto fail;
 	}
-	if (rt_sync_send(sock[0], RT_MSG_GO, 0, NULL, -1) < 0) {
+	if (rt_sync_send_fds(sock[0], RT_MSG_GO, (int)join.n, NULL, join.fd, join.n) < 0) {
 		st_error(err, errno, "signal the container process to start");
 		goto fail;
 	}
@@ -325,7 +362,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	 * Init: it says STARTED once the payload exec'd, then keeps the
 	 * socket to send the payload's wait status at the end. */
 	m.type = 0;
-	r = recv_or_fail(sock[0], &m, NULL, "exec", err);
+	r = recv_or_fail(sock[0], &m, NULL, &join, "exec", err);
 	if (r < 0) {
 		if (m.type == RT_MSG_EXEC_FAILED)
 			rc = m.status == ENOENT ? RT_START_NOT_FOUND : RT_START_NOT_EXECUTABLE;
@@ -350,6 +387,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 		strv_push(&ct->env, *e);
 	ct->rlimits = rl;
 	ct->n_rlimits = cfg->n_rlimits;
+	rt_cgroup_join_close(&join);
 	*out = ct;
 	return 0;
 
@@ -361,6 +399,7 @@ fail:
 			;
 		ct->pid = -1;
 	}
+	rt_cgroup_join_close(&join);
 	for (int i = 0; i < 2; i++)
 		if (sock[i] >= 0)
 			close(sock[i]);

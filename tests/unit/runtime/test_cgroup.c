@@ -175,7 +175,8 @@ static char v2_mnt[64];
 static int teardown(void **state)
 {
 	(void)state;
-	static const char *const names[] = {"limits", "swap", "procs", "pids", "oom", "refused", "crashed", "v2"};
+	static const char *const names[] = {"limits", "swap", "procs", "pids", "oom", "refused", "crashed", "v2",
+					    "join", "v2dir"};
 	struct rt_cgroup_opts o = {.parent = parent};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		st_error_t err = NULL;
@@ -352,7 +353,7 @@ static void test_pids_limit_hybrid(void **state)
 	if (!have_v1_memory())
 		skip();
 	struct rt_cgroup_opts o = {.parent = parent};
-	pids_limit(&o); /* killed with the cgroup2 dir's cgroup.kill */
+	pids_limit(&o); /* no cgroup2 dir (v1 freezer there): the freezer path */
 }
 
 static void test_pids_limit_v1_only(void **state)
@@ -449,6 +450,132 @@ static void test_remove_by_name_after_crash(void **state)
 	assert_parent_gone();
 	/* nothing there: not an error */
 	assert_int_equal(rt_cgroup_remove_by_name("crashed", &o, &err), 0);
+}
+
+static bool have_v1_freezer_and_v2(void)
+{
+	return access(V1 "/freezer/cgroup.procs", F_OK) != 0 ? false
+	       : access(V1 "/unified/cgroup.procs", F_OK) == 0;
+}
+
+/* The parent opens the v1 `tasks` files, a single-threaded child writes
+ * "0" to them: it is then in every hierarchy's cgroup, without anyone
+ * writing its pid anywhere. */
+static void test_self_join(void **state)
+{
+	(void)state;
+	struct rt_cgroup_opts o = {.parent = parent};
+	struct rt_cgroup *cg = NULL;
+	st_error_t err = NULL;
+	assert_int_equal(rt_cgroup_create("join", NULL, &o, &cg, &err), 0);
+	struct rt_cgroup_join j;
+	assert_int_equal(rt_cgroup_join_open(cg, &j, &err), 0);
+	int v1_dirs = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(v1_ctrls); i++) {
+		char *dir = xasprintf(V1 "/%s/%s/join", v1_ctrls[i], parent);
+		if (strcmp(v1_ctrls[i], "unified") != 0 && access(dir, F_OK) == 0)
+			v1_dirs++;
+		free(dir);
+	}
+	assert_int_equal(j.n, v1_dirs);
+	int res[2];
+	assert_int_equal(pipe(res), 0);
+	struct held h = spawn_held(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		size_t bad = 99;
+		int rc = rt_cgroup_join_self(j.fd, j.n, &bad);
+		char c = rc == 0 ? 'y' : 'n';
+		if (write(res[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(res[1]);
+	char c = 0;
+	assert_int_equal(read(res[0], &c, 1), 1);
+	close(res[0]);
+	assert_int_equal(c, 'y');
+	for (size_t i = 0; i < ARRAY_SIZE(v1_ctrls); i++) {
+		char *dir = xasprintf(V1 "/%s/%s/join", v1_ctrls[i], parent);
+		if (strcmp(v1_ctrls[i], "unified") != 0 && access(dir, F_OK) == 0) {
+			if (!procs_has(dir, pid))
+				fail_msg("%d not in %s", (int)pid, dir);
+			assert_false(procs_has(dir, h.pid)); /* only the joiner */
+		}
+		free(dir);
+	}
+	assert_int_equal(rt_cgroup_count_procs(cg, &err), 1);
+	rt_cgroup_join_close(&j);
+	assert_int_equal(j.n, 0);
+	assert_int_equal(rt_cgroup_destroy(cg, &err), 0);
+	int st = wait_status(pid);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGKILL);
+	release(&h);
+	wait_status(h.pid);
+	assert_parent_gone();
+
+	/* A refused write names its index; every fd is closed anyway. */
+	int fds[2] = {open("/dev/null", O_RDONLY | O_CLOEXEC), open("/dev/null", O_RDONLY | O_CLOEXEC)};
+	assert_true(fds[0] >= 0 && fds[1] >= 0);
+	size_t bad = 99;
+	errno = 0;
+	assert_int_equal(rt_cgroup_join_self(fds, 2, &bad), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(bad, 0);
+	assert_int_equal(fcntl(fds[0], F_GETFD), -1);
+	assert_int_equal(fcntl(fds[1], F_GETFD), -1);
+}
+
+/* Hybrid host: the cgroup2 dir costs the kernel's global lock to join and
+ * serves none of our controllers, so it is made only when kill-all needs
+ * its cgroup.kill (no v1 freezer). */
+static void test_hybrid_v2_dir_only_when_needed(void **state)
+{
+	(void)state;
+	if (!have_v1_memory() || !have_v1_freezer_and_v2())
+		skip();
+	struct rt_cgroup_opts o = {.parent = parent};
+	struct rt_cgroup *cg = NULL;
+	st_error_t err = NULL;
+	char *v2dir = xasprintf(V1 "/unified/%s/v2dir", parent);
+	assert_int_equal(rt_cgroup_create("v2dir", NULL, &o, &cg, &err), 0);
+	assert_int_equal(access(v2dir, F_OK), -1);
+	assert_int_equal(rt_cgroup_v2_fd(cg), -1);
+	assert_true(rt_cgroup_has_v1(cg));
+	assert_int_equal(rt_cgroup_destroy(cg, &err), 0);
+	assert_parent_gone();
+
+	/* The same host without its v1 freezer: the v2 dir is back, the child
+	 * is added to it, and kill-all / destroy use its cgroup.kill. */
+	char mi[] = "/tmp/rtsec-mi-nofreezer-XXXXXX";
+	int fd = mkstemp(mi);
+	assert_true(fd >= 0);
+	char *text = NULL;
+	assert_int_equal(fs_read_file("/proc/self/mountinfo", 0, &text, NULL, &err), 0);
+	FILE *f = fdopen(fd, "w");
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (!(strstr(l, " - cgroup ") && strstr(l, "freezer")))
+			fprintf(f, "%s\n", l);
+	fclose(f);
+	free(text);
+	o.mountinfo = mi;
+	assert_int_equal(rt_cgroup_create("v2dir", NULL, &o, &cg, &err), 0);
+	assert_int_equal(access(v2dir, F_OK), 0);
+	assert_true(rt_cgroup_v2_fd(cg) >= 0);
+	struct held h = spawn_held(NULL);
+	assert_int_equal(rt_cgroup_add_pid_v2(cg, h.pid, &err), 0);
+	assert_true(procs_has(v2dir, h.pid));
+	assert_int_equal(rt_cgroup_destroy(cg, &err), 0);
+	int st = wait_status(h.pid);
+	assert_true(WIFSIGNALED(st));
+	close(h.go);
+	assert_int_equal(access(v2dir, F_OK), -1);
+	assert_parent_gone();
+	unlink(mi);
+	free(v2dir);
 }
 
 /* ---- cgroup v2 on a mount of our own ---- */
@@ -575,6 +702,8 @@ int main(void)
 		cmocka_unit_test(test_oom_kill),
 		cmocka_unit_test(test_refused_write_leaves_nothing),
 		cmocka_unit_test(test_remove_by_name_after_crash),
+		cmocka_unit_test(test_self_join),
+		cmocka_unit_test(test_hybrid_v2_dir_only_when_needed),
 		cmocka_unit_test(test_v2_own_mount),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

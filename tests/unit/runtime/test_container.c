@@ -888,6 +888,116 @@ static void test_exec_into_running_container(void **state)
 	assert_int_equal(rt_container_destroy(ct, &err), 0);
 }
 
+/* pids in a host-side cgroup file (cgroup.procs or tasks). */
+static bool cg_file_has(const char *path, pid_t pid, int *n_out)
+{
+	FILE *f = fopen(path, "r");
+	bool found = false;
+	int v, n = 0;
+	while (f && fscanf(f, "%d", &v) == 1) {
+		n++;
+		if (v == pid)
+			found = true;
+	}
+	if (f)
+		fclose(f);
+	if (n_out)
+		*n_out = n;
+	return found;
+}
+
+/* Removes the container's freezer cgroup after the parent opened its
+ * `tasks` file and before GO: the container process's self-join is
+ * refused, and the start error names the file. */
+static int rmdir_freezer_hook(pid_t pid, void *data, st_error_t *err)
+{
+	(void)pid;
+	(void)err;
+	if (rmdir((const char *)data) < 0)
+		fprintf(stderr, "rmdir %s: %s\n", (const char *)data, strerror(errno));
+	return 0;
+}
+
+static void test_join_failure_names_file(void **state)
+{
+	(void)state;
+	if (access("/sys/fs/cgroup/freezer/tasks", F_OK) != 0)
+		skip();
+	struct run r;
+	run_init(&r, "echo should-not-run");
+	char *dir = xasprintf("/sys/fs/cgroup/freezer/%s/%s", cgparent, r.id);
+	r.cfg.net = RT_NET_PRIVATE;
+	r.cfg.net_hook = rmdir_freezer_hook;
+	r.cfg.net_hook_data = dir;
+	char *want = xasprintf("move the container process into its cgroup: write `0` to `%s/tasks`: No such device",
+			       dir);
+	expect_start_failure(&r, want);
+	free(want);
+	free(dir);
+}
+
+/* The container process moves itself into its cgroup (v1 `tasks` fds
+ * passed with GO) before it makes the cgroup namespace and before the
+ * payload runs: from inside, the payload's first command sees the root of
+ * every hierarchy (it would see a path below it had it been moved after
+ * the namespace was made); from the host, the container's processes are
+ * in the cgroup of every hierarchy we use. */
+static void test_joined_before_payload(void **state)
+{
+	(void)state;
+	static const char *const ctrls[] = {"memory", "pids", "cpu", "cpuacct", "freezer"};
+	for (int with_init = 1; with_init >= 0; with_init--) {
+		struct run r;
+		run_init(&r, "cat /proc/self/cgroup; echo ready; exec sleep 30");
+		r.cfg.init = with_init;
+		r.cfg.limits.pids = 64;
+		struct rt_container *ct = NULL;
+		st_error_t err = NULL;
+		assert_int_equal(rt_container_start(&r.cfg, &ct, &err), 0);
+		close(rt_container_take_stdio(ct, 0));
+		char out[4096];
+		size_t n = 0;
+		while (n < sizeof(out) - 1) {
+			ssize_t k = read(rt_container_stdio(ct, 1), out + n, sizeof(out) - 1 - n);
+			if (k <= 0)
+				break;
+			n += (size_t)k;
+			out[n] = '\0';
+			if (strstr(out, "ready\n"))
+				break;
+		}
+		out[n] = '\0';
+		assert_non_null(strstr(out, "ready\n"));
+		int checked = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
+			char *dir = xasprintf("/sys/fs/cgroup/%s/%s/%s", ctrls[i], cgparent, r.id);
+			if (access(dir, F_OK) != 0) {
+				free(dir);
+				continue; /* not a v1 hierarchy on this host */
+			}
+			char *want = xasprintf(":%s:/\n", ctrls[i]);
+			if (!strstr(out, want))
+				fail_msg("payload's /proc/self/cgroup has no `%s` line:\n%s", want, out);
+			free(want);
+			char *procs = xasprintf("%s/cgroup.procs", dir);
+			int nprocs = 0;
+			if (!cg_file_has(procs, rt_container_pid(ct), &nprocs))
+				fail_msg("pid %d not in %s", (int)rt_container_pid(ct), procs);
+			/* init and the payload, or the payload alone */
+			assert_int_equal(nprocs, with_init ? 2 : 1);
+			free(procs);
+			free(dir);
+			checked++;
+		}
+		if (access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0)
+			assert_true(checked >= 3);
+		assert_int_equal(rt_container_kill(ct, SIGKILL, &err), 0);
+		struct rt_exit st;
+		assert_int_equal(rt_container_wait(ct, &st, &err), 0);
+		assert_int_equal(rt_container_destroy(ct, &err), 0);
+	}
+}
+
 static void test_start_latency(void **state)
 {
 	(void)state;
@@ -939,6 +1049,8 @@ int main(void)
 		cmocka_unit_test(test_start_with_busy_threads),
 		cmocka_unit_test(test_remove_stale_after_crash),
 		cmocka_unit_test(test_exec_into_running_container),
+		cmocka_unit_test(test_joined_before_payload),
+		cmocka_unit_test(test_join_failure_names_file),
 		cmocka_unit_test(test_start_latency),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
