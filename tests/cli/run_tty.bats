@@ -58,8 +58,11 @@ stack_cmd() {
 }
 
 @test "typed input reaches an interactive shell in the container" {
-	run bash -c "(sleep 1; printf 'echo typed-\$((40+2))\n'; sleep 0.5; printf 'exit 3\n'; sleep 1) |
-		script -qec '$(stack_cmd run --rm s sh); echo rc=\$?' /dev/null | tr -d '\r'"
+	run /usr/bin/python3 "$BATS_TEST_DIRNAME/helpers/pty_session.py" \
+		--expect '# ' --send 'echo typed-$((40+2))' \
+		--expect 'typed-42' --send 'exit 3' \
+		-- timeout --foreground -k 5 60 "$STACK_BIN" -f "$BATS_TEST_TMPDIR/stack.yaml" run --rm s sh
+	[ "$status" -eq 0 ]
 	[[ "$output" == *"typed-42"* ]]
 	[[ "$output" == *"rc=3"* ]]
 	assert_no_leftovers
