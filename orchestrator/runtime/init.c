@@ -8,6 +8,11 @@
  * also goes to the parent over the sync socket, so rt_container_wait()
  * can tell "killed by SIGTERM" from "exited 143". */
 #include "runtime/internal.h"
+#include "util/proctitle.h"
+
+#include <cap-ng.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +28,21 @@ void rt_init_sigset(sigset_t *set)
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaddset(set, forwarded[i]);
 	sigaddset(set, SIGCHLD);
+}
+
+/* Once the payload runs, init only waits and forwards signals: it keeps
+ * CAP_KILL (the payload may run as another uid) and sheds every other
+ * capability, bounding set included, and can never regain one (no new
+ * privileges).  A payload that gets hold of init gains nothing.  Best
+ * effort: init has nowhere to report a failure, and the container's own
+ * limits hold either way. */
+static void init_shed_privileges(void)
+{
+	st_proctitle_set("stack-init");
+	capng_clear(CAPNG_SELECT_BOTH);
+	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET, CAP_KILL);
+	capng_apply(CAPNG_SELECT_BOTH);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
 void rt_init_run(struct rt_child *c)
@@ -54,6 +74,7 @@ void rt_init_run(struct rt_child *c)
 		;
 	close(execp[0]);
 	rt_sync_send(c->sync_fd, RT_MSG_STARTED, (int)payload, NULL, -1);
+	init_shed_privileges();
 
 	sigset_t set;
 	rt_init_sigset(&set);

@@ -271,3 +271,21 @@ mkdir OK" ]
 	[[ "$stderr" == *no-such-profile.json* ]]
 	assert_no_leftovers
 }
+
+@test "our init (PID 1) keeps only CAP_KILL, cannot gain privileges, and shows no host command line" {
+	stack_file <<-'EOF'
+	services:
+	  s: {image: bb}
+	EOF
+	run --separate-stderr stack run --rm s sh -c 'grep -E "^(CapEff|CapPrm|CapBnd|NoNewPrivs):" /proc/1/status; tr "\0" " " </proc/1/cmdline; echo'
+	[ "$status" -eq 0 ]
+	kill_only=$(cap_mask KILL)
+	[[ "$output" == *"CapEff:	$kill_only"* ]]
+	[[ "$output" == *"CapPrm:	$kill_only"* ]]
+	[[ "$output" == *"CapBnd:	$kill_only"* ]]
+	[[ "$output" == *"NoNewPrivs:	1"* ]]
+	[[ "$output" == *"stack-init"* ]]
+	# nothing of the command line that started it on the host
+	[[ "$output" != *"$BATS_TEST_TMPDIR"* ]]
+	[[ "$output" != *"stack.yaml"* ]]
+}
