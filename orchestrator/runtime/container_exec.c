@@ -143,11 +143,7 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 		.rlimits = ct->rlimits,
 		.n_rlimits = ct->n_rlimits,
 	};
-	for (int i = 0; i < 3; i++)
-		c.stdio[i] = proc->tty ? -1
-			     : proc->stdio == RT_STDIO_PIPES ? child_stdio[i]
-			     : proc->stdio == RT_STDIO_FDS ? proc->fds[i]
-							   : -1;
+	rt_child_pick_stdio(proc, child_stdio, c.stdio);
 	int nsflags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
 		      (ct->net != RT_NET_HOST ? CLONE_NEWNET : 0);
 	pid_t pid = fork_in_pidns_of(ct->pidfd, err);
@@ -156,18 +152,8 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 	if (pid < 0)
 		goto fail;
 	x->pid = pid;
-	close(sock[1]);
-	sock[1] = -1;
-	for (int i = 0; i < 3; i++) {
-		if (child_stdio[i] >= 0)
-			close(child_stdio[i]);
-		child_stdio[i] = -1;
-	}
-	x->pidfd = pidfd_open(pid, 0);
-	if (x->pidfd < 0) {
-		st_error(err, errno, "pidfd_open %d", (int)pid);
+	if (rt_parent_after_fork(pid, &sock[1], child_stdio, &x->pidfd, err) < 0)
 		goto fail;
-	}
 	if (ct->cg && rt_cgroup_add_pid(ct->cg, pid, err) < 0)
 		goto fail;
 	struct rt_msg m;

@@ -111,6 +111,13 @@ struct rt_child {
 /* spawn.c: close every fd but 0-2, sync_fd and stdio[]. */
 void rt_child_close_fds(struct rt_child *c);
 
+/* The fds the new process gets as 0, 1, 2 (-1: keep the caller's, or the
+ * pty's when proc->tty), from the pipes made for RT_STDIO_PIPES. */
+void rt_child_pick_stdio(const struct rt_process *proc, const int pipes[3], int out[3]);
+/* Parent, right after forking a container process: close the child's
+ * ends of the sync socket and of the stdio pipes, and open a pidfd. */
+int rt_parent_after_fork(pid_t pid, int *child_sock, int child_stdio[3], int *pidfd, st_error_t *err);
+
 /* rootfs.c: everything up to and including pivot_root. */
 int rt_rootfs_setup(struct rt_child *c, st_error_t *err);
 /* After pivot_root: remount / read-only when configured. */

@@ -51,6 +51,30 @@ void rt_child_close_fds(struct rt_child *c)
 	close_range(lo, ~0U, 0);
 }
 
+void rt_child_pick_stdio(const struct rt_process *proc, const int pipes[3], int out[3])
+{
+	for (int i = 0; i < 3; i++)
+		out[i] = proc->tty			  ? -1
+			 : proc->stdio == RT_STDIO_PIPES ? pipes[i]
+			 : proc->stdio == RT_STDIO_FDS	  ? proc->fds[i]
+						  : -1;
+}
+
+int rt_parent_after_fork(pid_t pid, int *child_sock, int child_stdio[3], int *pidfd, st_error_t *err)
+{
+	close(*child_sock);
+	*child_sock = -1;
+	for (int i = 0; i < 3; i++) {
+		if (child_stdio[i] >= 0)
+			close(child_stdio[i]);
+		child_stdio[i] = -1;
+	}
+	*pidfd = pidfd_open(pid, 0);
+	if (*pidfd < 0)
+		return st_error(err, errno, "pidfd_open %d", (int)pid);
+	return 0;
+}
+
 __attribute__((noreturn)) static void child_main(struct rt_child *c)
 {
 	st_error_t err = NULL;
@@ -292,11 +316,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 		.hostname = hostname,
 		.etc_dir = cfg->state_dir,
 	};
-	for (int i = 0; i < 3; i++)
-		c.stdio[i] = cfg->process.tty ? -1
-			     : cfg->process.stdio == RT_STDIO_PIPES ? child_stdio[i]
-			     : cfg->process.stdio == RT_STDIO_FDS ? cfg->process.fds[i]
-								  : -1;
+	rt_child_pick_stdio(&cfg->process, child_stdio, c.stdio);
 
 	/* init's signals blocked from birth: one sent during setup stays
 	 * pending until init forwards it (the caller's mask is restored). */
@@ -310,18 +330,8 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	if (pid < 0)
 		goto fail;
 	ct->pid = pid;
-	close(sock[1]);
-	sock[1] = -1;
-	for (int i = 0; i < 3; i++) {
-		if (child_stdio[i] >= 0)
-			close(child_stdio[i]);
-		child_stdio[i] = -1;
-	}
-	ct->pidfd = pidfd_open(pid, 0);
-	if (ct->pidfd < 0) {
-		st_error(err, errno, "pidfd_open %d", (int)pid);
+	if (rt_parent_after_fork(pid, &sock[1], child_stdio, &ct->pidfd, err) < 0)
 		goto fail;
-	}
 	/* The cgroup is made while the child builds its rootfs (it only has
 	 * to be in it before the payload runs).  The child joins the v1
 	 * hierarchies itself on GO, through fds opened here: a cgroup.procs
