@@ -10,7 +10,10 @@
 #include "util/mem.h"
 #include "util/sha256.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,11 +180,32 @@ static void import_close(struct import *im)
 	st_sha256_abort(&im->md);
 }
 
+/* tmp/import-PID-XXXXXX: what an import killed mid-way left.  An entry
+ * whose process is gone is removed; a live one is another import at work. */
+static void sweep_dead_imports(const struct img_store *s)
+{
+	_cleanup_free_ char *tmpdir = xasprintf("%s/tmp", s->root);
+	DIR *d = opendir(tmpdir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int pid;
+		if (sscanf(e->d_name, "import-%d-", &pid) != 1 || pid <= 0)
+			continue;
+		if (kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		_cleanup_free_ char *path = xasprintf("%s/%s", tmpdir, e->d_name);
+		fs_remove_tree(path, NULL);
+	}
+	closedir(d);
+}
+
 int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err)
 {
 	_cleanup_free_ char *src = realpath(path, NULL);
 	struct import im = {.src_path = src};
-	_cleanup_free_ char *tmp = xasprintf("%s/tmp/import-XXXXXX", s->root);
+	_cleanup_free_ char *tmp = xasprintf("%s/tmp/import-%d-XXXXXX", s->root, (int)getpid());
 	_cleanup_free_ char *hex = NULL, *dst = NULL;
 	_cleanup_close_ int cwd = -1;
 	bool made_tmp = false;
@@ -193,6 +217,7 @@ int img_import_rootfs(const struct img_store *s, const char *path, char **digest
 	}
 	if (img_archive_load(err) < 0)
 		goto out;
+	sweep_dead_imports(s);
 	if (!mkdtemp(tmp)) {
 		st_error(err, errno, "mkdtemp `%s`", tmp);
 		goto out;
