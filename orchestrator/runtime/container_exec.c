@@ -62,26 +62,6 @@ __attribute__((noreturn)) static void exec_child(struct rt_child *c, int ct_pidf
 	rt_payload_exec(c);
 }
 
-static pid_t fork_in_pidns_of(int ct_pidfd, st_error_t *err)
-{
-	_cleanup_close_ int self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return st_error(err, errno, "open `/proc/self/ns/pid`");
-	if (setns(ct_pidfd, CLONE_NEWPID) < 0)
-		return st_error(err, errno, "setns into the container's pid namespace");
-	pid_t pid = fork();
-	if (pid == 0)
-		return 0;
-	int e = errno;
-	if (setns(self, CLONE_NEWPID) < 0) {
-		perror("stack: setns back to our pid namespace");
-		abort();
-	}
-	if (pid < 0)
-		return st_error(err, e, "fork");
-	return pid;
-}
-
 int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, struct rt_exec **out,
 		      st_error_t *err)
 {
@@ -146,7 +126,7 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 	rt_child_pick_stdio(proc, child_stdio, c.stdio);
 	int nsflags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
 		      (ct->net != RT_NET_HOST ? CLONE_NEWNET : 0);
-	pid_t pid = fork_in_pidns_of(ct->pidfd, err);
+	pid_t pid = rt_fork_in_pidns(ct->pidfd, err);
 	if (pid == 0)
 		exec_child(&c, ct->pidfd, nsflags);
 	if (pid < 0)

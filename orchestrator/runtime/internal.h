@@ -110,6 +110,8 @@ struct rt_child {
 
 /* spawn.c: close every fd but 0-2, sync_fd and stdio[]. */
 void rt_child_close_fds(struct rt_child *c);
+/* fork() into a new pid namespace (ns_fd < 0) or into ns_fd's. */
+pid_t rt_fork_in_pidns(int ns_fd, st_error_t *err);
 
 /* The fds the new process gets as 0, 1, 2 (-1: keep the caller's, or the
  * pty's when proc->tty), from the pipes made for RT_STDIO_PIPES. */

@@ -211,14 +211,18 @@ static char *pick_hostname(const struct rt_config *cfg)
 	return xstrndup(cfg->id, 63);
 }
 
-/* fork() with the child as PID 1 of a new pid namespace. */
-static pid_t fork_in_new_pidns(st_error_t *err)
+/* fork() with the child in another pid namespace: a new one (ns_fd < 0,
+ * the child is its PID 1) or the one ns_fd names (a pidfd will do).  The
+ * switch only decides where this thread's next child goes, and is undone
+ * right after the fork. */
+pid_t rt_fork_in_pidns(int ns_fd, st_error_t *err)
 {
 	_cleanup_close_ int self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		return st_error(err, errno, "open `/proc/self/ns/pid`");
-	if (unshare(CLONE_NEWPID) < 0)
-		return st_error(err, errno, "unshare the pid namespace");
+	if (ns_fd < 0 ? unshare(CLONE_NEWPID) : setns(ns_fd, CLONE_NEWPID))
+		return st_error(err, errno, ns_fd < 0 ? "unshare the pid namespace"
+						      : "setns into the container's pid namespace");
 	pid_t pid = fork();
 	if (pid == 0)
 		return 0;
@@ -323,7 +327,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	sigset_t block, old;
 	rt_init_sigset(&block);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	pid_t pid = fork_in_new_pidns(err);
+	pid_t pid = rt_fork_in_pidns(-1, err);
 	if (pid == 0)
 		child_main(&c);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
