@@ -263,6 +263,7 @@ out:
 	}
 	if (err)
 		st_error_print(&err, stderr);
+	sup_ctconf_remove_host_files(&conf);
 	sup_lock_release(stack, name, lock_fd);
 	sup_ctconf_free(&conf);
 	cli_image_free(&img);

@@ -13,6 +13,17 @@ char *sup_project_run_dir(const struct spec_stack *stack)
 	return xasprintf("%s/%s", st_run_dir(), stack->name);
 }
 
+char *sup_secrets_dir(const char *project_run_dir, const char *id)
+{
+	return xasprintf("%s/%s.secrets", project_run_dir, id);
+}
+
+void sup_ctconf_remove_host_files(struct sup_ctconf *c)
+{
+	if (c->secrets_dir)
+		fs_remove_tree(c->secrets_dir, NULL);
+}
+
 /* Set KEY=VALUE in a "K=V" vector, replacing an earlier KEY: later sources
  * (image, then service, then the command line) win, as in docker. */
 static void env_set(struct strv *env, const char *key, size_t klen, const char *value)
@@ -150,11 +161,13 @@ static int add_secret_mounts(const struct spec_stack *stack, const struct spec_s
 			if (!value)
 				return st_error(err, 0, "secret `%s`: environment variable %s is not set: "
 						     "export it before running the service", sec->name, sec->environment);
-			_cleanup_free_ char *run = sup_project_run_dir(stack);
-			_cleanup_free_ char *dir = xasprintf("%s/secrets", run);
-			if (fs_mkdir_p(dir, 0700, err) < 0)
-				return -1;
-			char *path = xasprintf("%s/%s", dir, sec->name);
+			if (!c->secrets_dir) {
+				_cleanup_free_ char *run = sup_project_run_dir(stack);
+				c->secrets_dir = sup_secrets_dir(run, c->id);
+				if (fs_mkdir_p(c->secrets_dir, 0700, err) < 0)
+					return -1;
+			}
+			char *path = xasprintf("%s/%s", c->secrets_dir, sec->name);
 			keep(c, path);
 			if (fs_write_file_atomic(path, value, strlen(value), 0400, err) < 0)
 				return -1;
@@ -263,6 +276,7 @@ int sup_ctconf_build(const struct spec_stack *stack, const struct spec_service *
 		cfg->stop_signal = svc->stop_signal;
 	return 0;
 fail:
+	sup_ctconf_remove_host_files(c);
 	sup_ctconf_free(c);
 	return -1;
 }
@@ -273,6 +287,7 @@ void sup_ctconf_free(struct sup_ctconf *c)
 	free(c->state_dir);
 	free(c->seccomp_cache_dir);
 	free(c->hostname);
+	free(c->secrets_dir);
 	strv_free(&c->argv);
 	strv_free(&c->env);
 	strv_free(&c->cap_add);

@@ -33,6 +33,7 @@ struct sup_ctconf {
 	struct rt_config cfg;
 	/* storage cfg points into */
 	char *id, *state_dir, *seccomp_cache_dir, *hostname;
+	char *secrets_dir; /* environment secrets written for this container, or NULL */
 	struct strv argv, env, cap_add, cap_drop, lowers, scratch;
 	struct rt_mount *mounts;
 	size_t n_mounts;
@@ -48,8 +49,13 @@ int sup_ctconf_build(const struct spec_stack *stack, const struct spec_service *
 		     const struct strv *lower_dirs, const struct sup_image_defaults *img,
 		     const struct sup_overrides *ov, struct sup_ctconf *out, st_error_t *err);
 void sup_ctconf_free(struct sup_ctconf *c);
+/* Remove what sup_ctconf_build wrote on the host for this container
+ * (environment secrets), once the container is gone. */
+void sup_ctconf_remove_host_files(struct sup_ctconf *c);
 
 /* STACK_RUN/PROJECT */
 char *sup_project_run_dir(const struct spec_stack *stack);
+/* STACK_RUN/PROJECT/ID.secrets: environment secrets of container ID. */
+char *sup_secrets_dir(const char *project_run_dir, const char *id);
 
 #endif

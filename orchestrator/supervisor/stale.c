@@ -83,6 +83,8 @@ int sup_sweep_stale(const struct spec_stack *stack, st_error_t *err)
 			st_error_free(&e2);
 			continue;
 		}
+		_cleanup_free_ char *secrets = sup_secrets_dir(run, id);
+		fs_remove_tree(secrets, NULL);
 		unlinkat(dirfd(d), e->d_name, 0);
 		removed++;
 	}

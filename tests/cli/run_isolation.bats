@@ -68,6 +68,28 @@ s3cr3t-value" ]
 	[ "$(cat "$BATS_TEST_TMPDIR/api_key.txt")" = s3cr3t-value ]
 }
 
+@test "secret from an environment variable: readable, read-only, and gone from the host afterwards" {
+	stack_file <<-'EOF'
+	secrets:
+	  token: {environment: STACK_BATS_TOKEN}
+	services:
+	  s: {image: bb, secrets: [token]}
+	EOF
+	export STACK_BATS_TOKEN=env-s3cr3t
+	in_container s sh -c 'cat /run/secrets/token; echo; echo x >>/run/secrets/token; echo "append=$?"'
+	[[ "$output" == *"env-s3cr3t"* ]]
+	[[ "$output" == *"append=1"* ]]
+	# the value was written to a file only for the container's lifetime
+	! grep -rqs env-s3cr3t "$STACK_RUN"
+	assert_no_leftovers
+	# unset: a clear error naming the variable, nothing started
+	unset STACK_BATS_TOKEN
+	run --separate-stderr stack run --rm s true
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"STACK_BATS_TOKEN is not set"* ]]
+	assert_no_leftovers
+}
+
 @test "secret: mount -o remount,rw of the secret fails and it stays read-only" {
 	secret_stack
 	in_container s sh -c '

@@ -207,7 +207,7 @@ assert_no_leftovers() {
 		bad=1
 	fi
 	if [ -d "$STACK_RUN" ]; then
-		d=$(find "$STACK_RUN" -mindepth 2 -maxdepth 2 ! -name secrets)
+		d=$(find "$STACK_RUN" -mindepth 2 -maxdepth 2)
 		if [ -n "$d" ]; then
 			echo "leftover state under $STACK_RUN:"$'\n'"$d" >&2
 			bad=1
