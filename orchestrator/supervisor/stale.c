@@ -23,21 +23,26 @@ int sup_lock_take(const struct spec_stack *stack, const char *id, int *fd, st_er
 	_cleanup_free_ char *path = lock_path(run, id);
 	_cleanup_free_ char *tmp = xasprintf("%s.%d", path, (int)getpid());
 	*fd = -1;
-	if (fs_mkdir_p(run, 0700, err) < 0)
-		return -1;
 	/* Lock first, then rename into place: a sweep never sees the file
-	 * unlocked between its creation and our flock. */
-	int lfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (lfd < 0)
-		return st_error(err, errno, "create lock `%s`", tmp);
-	if (flock(lfd, LOCK_EX | LOCK_NB) < 0 || rename(tmp, path) < 0) {
+	 * unlocked between its creation and our flock.  The run dir may vanish
+	 * meanwhile (the project's last container removing it on its way
+	 * out): then make it again. */
+	for (int attempt = 0;; attempt++) {
+		if (fs_mkdir_p(run, 0700, err) < 0)
+			return -1;
+		int lfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) == 0 && rename(tmp, path) == 0) {
+			*fd = lfd;
+			return 0;
+		}
 		int e = errno;
-		close(lfd);
-		unlink(tmp);
-		return st_error(err, e, "lock `%s`", path);
+		if (lfd >= 0) {
+			close(lfd);
+			unlink(tmp);
+		}
+		if (e != ENOENT || attempt == 2)
+			return st_error(err, e, "lock `%s`", path);
 	}
-	*fd = lfd;
-	return 0;
 }
 
 void sup_lock_release(const struct spec_stack *stack, const char *id, int fd)
@@ -48,6 +53,9 @@ void sup_lock_release(const struct spec_stack *stack, const char *id, int fd)
 	_cleanup_free_ char *path = lock_path(run, id);
 	unlink(path);
 	close(fd);
+	/* The project's run dir goes with its last container (ENOTEMPTY
+	 * while others run: fine). */
+	rmdir(run);
 }
 
 static bool is_lock_name(const char *name, size_t *id_len)
