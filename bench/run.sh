@@ -45,11 +45,8 @@ cleanup() {
 	for rt in crun runc; do
 		"$rt" list -q 2>/dev/null | grep "^$tag" | while read -r id; do "$rt" delete -f "$id"; done
 	done
-	# The mount namespace hyperfine ran in is gone with it; these are
-	# only mounts a failed preparation step left in ours.
-	grep -F " $tmp" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do
-		umount -l "$m"
-	done
+	# No mounts to undo: the only one (hide_v2's bind) and every
+	# container's are in mount namespaces that are gone by now.
 	# Cgroups named after $tag (crun's and runc's containers, stack's
 	# parent), at any depth (runc nests under its own memory cgroup), with
 	# whatever is inside, deepest first.

@@ -77,10 +77,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (strcmp(commands[i].name, name) == 0) {
 			optind++;
-			/* Commands parse their own options from a fresh getopt state. */
+			/* Commands parse their own options from a fresh getopt
+			 * state: glibc re-reads the optstring's '+' (argument
+			 * order) only when optind is 0, not 1. */
 			int sub_argc = argc - optind + 1;
 			char **sub_argv = argv + optind - 1;
-			optind = 1;
+			optind = 0;
 			rc = commands[i].fn(&g, sub_argc, sub_argv);
 			goto out;
 		}

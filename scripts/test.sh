@@ -6,7 +6,6 @@
 #   4. valgrind: `stack config` on the espresso example leaks nothing
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 
 [ "$(id -u)" = 0 ] || { echo "test.sh: run as root (containers, cgroups, mounts)"; exit 2; }
@@ -17,7 +16,7 @@ step() { printf '\n==== %s ====\n' "$*"; }
 step "build (release)"
 BUILD_DIR=build scripts/build.sh
 step "ctest (release)"
-(cd build && ctest --output-on-failure)
+(cd build && ctest --output-on-failure) | tee build/ctest-release.log
 
 step "build + ctest (ASan+UBSan)"
 BUILD_DIR=build-asan scripts/build.sh -DCMAKE_BUILD_TYPE=Debug -DSTACK_SANITIZE=ON
@@ -44,5 +43,5 @@ if [ -f examples/espresso/stack.yaml ]; then
   echo "valgrind: stack config on examples/espresso: no leaks, no errors"
 fi
 
-# Summary from the release run, for readers of CI logs.
-(cd build && ctest 2>&1 | grep -E 'tests passed|tests failed')
+# Summary from the release run, for readers of CI logs (not a second run).
+grep -E 'tests passed|tests failed' build/ctest-release.log

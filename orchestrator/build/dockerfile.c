@@ -106,7 +106,7 @@ static void read_heredocs(struct parser *p, struct df_instr *owner, const char *
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct df_heredoc *h = &docs[i];
-		struct df_buf body = {0};
+		struct strbuf body = {0};
 		bool done = false;
 		char *l;
 		while (df_lines_next(&p->lines, &l)) {
@@ -119,10 +119,10 @@ static void read_heredocs(struct parser *p, struct df_instr *owner, const char *
 				break;
 			}
 			/* Kept as written: <<- tab stripping, like expansion, is the builder's. */
-			df_buf_add(&body, l, strlen(l));
-			df_buf_addc(&body, '\n');
+			strbuf_adds(&body, l);
+			strbuf_addc(&body, '\n');
 		}
-		h->content = df_buf_take(&body);
+		h->content = strbuf_take(&body);
 		if (!done) {
 			diag_hint(diag_add(p->cx.diags, p->cx.path, start, 0,
 					   "unterminated heredoc: no line `%.*s` before the end of the file",
@@ -159,9 +159,7 @@ static void instruction(struct parser *p, const char *line, int start)
 	if (in.cmd && strcmp(in.cmd, "from") == 0) {
 		p->seen_from = true;
 	} else if (known && !p->seen_from && strcmp(in.cmd, "arg") != 0) {
-		_cleanup_free_ char *u = xstrdup(in.cmd);
-		for (char *c = u; *c; c++)
-			*c = (char)toupper((unsigned char)*c);
+		_cleanup_free_ char *u = df_upper(in.cmd);
 		diag_hint(diag_add(p->cx.diags, p->cx.path, start, 0, "%s before the first FROM", u),
 			  "a Dockerfile starts with FROM; only ARG and comments may come before it");
 		p->before_from_reported = true;
@@ -179,7 +177,7 @@ int df_parse(const char *path, const char *text, size_t len, struct df_file **ou
 {
 	struct parser p = {.cx = {.path = path ? path : "Dockerfile", .escape = '\\', .diags = diags}};
 	size_t errors_before = diags->n;
-	struct df_buf buf = {0};
+	struct strbuf buf = {0};
 	char *raw;
 
 	*out = NULL;
@@ -195,8 +193,8 @@ int df_parse(const char *path, const char *text, size_t len, struct df_file **ou
 		bool more = continues(&p, t, &n);
 		if (!more && n == 0)
 			continue;
-		df_buf_reset(&buf);
-		df_buf_add(&buf, t, n);
+		strbuf_reset(&buf);
+		strbuf_add(&buf, t, n);
 		while (more && df_lines_next(&p.lines, &raw)) {
 			/* Comments and blank lines inside a continuation are dropped;
 			 * they neither end the instruction nor join it. */
@@ -204,7 +202,7 @@ int df_parse(const char *path, const char *text, size_t len, struct df_file **ou
 				continue;
 			n = strlen(raw);
 			more = continues(&p, raw, &n);
-			df_buf_add(&buf, raw, n);
+			strbuf_add(&buf, raw, n);
 		}
 		if (!*df_skip_space(buf.s))
 			continue; /* only escape characters and blanks */
@@ -225,8 +223,7 @@ int df_parse(const char *path, const char *text, size_t len, struct df_file **ou
 	p.f->escape = p.cx.escape;
 	df_lines_free(&p.lines);
 	/* A full diag_list stops counting; treat it as failure too. */
-	size_t limit = diags->limit ? diags->limit : 100;
-	if (diags->n > errors_before || diags->n >= limit) {
+	if (diags->n > errors_before || diag_full(diags)) {
 		df_free(p.f);
 		return -1;
 	}

@@ -4,7 +4,6 @@
 #include "build/dockerfile_int.h"
 #include "util/mem.h"
 
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -47,13 +46,11 @@ static const struct {
 	{"add", add_flags},   {"healthcheck", healthcheck_flags},
 };
 
-static void list_flags(struct df_buf *b, const struct df_flag_spec *fl)
+static void list_flags(struct strbuf *b, const struct df_flag_spec *fl)
 {
 	for (size_t i = 0; fl[i].name; i++) {
-		if (i)
-			df_buf_add(b, ", ", 2);
-		df_buf_add(b, "--", 2);
-		df_buf_add(b, fl[i].name, strlen(fl[i].name));
+		strbuf_adds(b, i ? ", --" : "--");
+		strbuf_adds(b, fl[i].name);
 	}
 }
 
@@ -63,11 +60,7 @@ bool df_check_flags(struct df_ctx *cx, int lineno, const char *cmd, const struct
 	for (size_t i = 0; i < ARRAY_SIZE(tables); i++)
 		if (strcmp(tables[i].cmd, cmd) == 0)
 			table = tables[i].flags;
-	char ucmd[16];
-	size_t k = 0;
-	for (; cmd[k] && k < sizeof(ucmd) - 1; k++)
-		ucmd[k] = (char)toupper((unsigned char)cmd[k]);
-	ucmd[k] = '\0';
+	_cleanup_free_ char *ucmd = df_upper(cmd);
 
 	bool ok = true;
 	unsigned seen[MAX_FLAGS] = {0};
@@ -89,7 +82,7 @@ bool df_check_flags(struct df_ctx *cx, int lineno, const char *cmd, const struct
 			if (strlen(table[j].name) == nlen && strncmp(table[j].name, name, nlen) == 0)
 				fs = &table[j];
 		if (!fs) {
-			struct df_buf b = {0};
+			struct strbuf b = {0};
 			list_flags(&b, table);
 			diag_hint(diag_add(cx->diags, cx->path, lineno, 0, "unknown flag --%.*s for %s",
 					   shown, name, ucmd),

@@ -56,7 +56,7 @@ static const struct df_spec *spec_find(const char *cmd)
 	return NULL;
 }
 
-static char *upper(const char *s)
+char *df_upper(const char *s)
 {
 	char *u = xstrdup(s);
 	for (char *p = u; *p; p++)
@@ -106,7 +106,7 @@ static void unknown_instruction(struct df_ctx *cx, int lineno, const char *word)
 		}
 	}
 	if (best && best_d <= (strlen(best->name) <= 4 ? 1u : 2u)) {
-		_cleanup_free_ char *u = upper(best->name);
+		_cleanup_free_ char *u = df_upper(best->name);
 		diag_hint(d, "did you mean %s?", u);
 	} else {
 		diag_hint(d, "instructions are ADD, ARG, CMD, COPY, ENTRYPOINT, ENV, EXPOSE, FROM, "
@@ -337,8 +337,6 @@ static bool check_args(struct df_ctx *cx, int lineno, const char *ucmd, struct d
 	return need(cx, lineno, n >= 1, "at least one argument", ucmd, NULL);
 }
 
-static bool parse_line(struct df_ctx *cx, const char *line, int lineno, struct df_instr *in, bool *known);
-
 static bool onbuild(struct df_ctx *cx, int lineno, const char *rest, struct df_instr *in)
 {
 	if (!*rest)
@@ -346,21 +344,21 @@ static bool onbuild(struct df_ctx *cx, int lineno, const char *rest, struct df_i
 	strv_push(&in->args, rest);
 	in->next = xzalloc(sizeof(*in->next));
 	bool known = false;
-	bool ok = parse_line(cx, rest, lineno, in->next, &known);
+	bool ok = df_instr_parse(cx, rest, lineno, in->next, &known);
 	const char *t = in->next->cmd;
 	if (t && strcmp(t, "onbuild") == 0) {
 		diag_hint(diag_add(cx->diags, cx->path, lineno, 0, "chaining ONBUILD via ONBUILD ONBUILD isn't allowed"),
 			  "an ONBUILD trigger runs in the child image; it can not add a trigger for grandchildren");
 		ok = false;
 	} else if (t && (strcmp(t, "from") == 0 || strcmp(t, "maintainer") == 0)) {
-		_cleanup_free_ char *u = upper(t);
+		_cleanup_free_ char *u = df_upper(t);
 		diag_add(cx->diags, cx->path, lineno, 0, "%s isn't allowed as an ONBUILD trigger", u);
 		ok = false;
 	}
 	return ok;
 }
 
-static bool parse_line(struct df_ctx *cx, const char *line, int lineno, struct df_instr *in, bool *known)
+bool df_instr_parse(struct df_ctx *cx, const char *line, int lineno, struct df_instr *in, bool *known)
 {
 	const char *s = df_skip_space(line);
 	const char *e = s;
@@ -376,7 +374,7 @@ static bool parse_line(struct df_ctx *cx, const char *line, int lineno, struct d
 		unknown_instruction(cx, lineno, word);
 		return false;
 	}
-	_cleanup_free_ char *ucmd = upper(in->cmd);
+	_cleanup_free_ char *ucmd = df_upper(in->cmd);
 
 	const char *r = df_extract_flags(e, &in->flags);
 	_cleanup_free_ char *rest = xstrdup(df_skip_space(r));
@@ -417,11 +415,6 @@ static bool parse_line(struct df_ctx *cx, const char *line, int lineno, struct d
 	if (args_ok)
 		args_ok = check_args(cx, lineno, ucmd, in);
 	return ok && args_ok;
-}
-
-bool df_instr_parse(struct df_ctx *cx, const char *line, int lineno, struct df_instr *in, bool *known)
-{
-	return parse_line(cx, line, lineno, in, known);
 }
 
 struct df_instr *df_instr_heredoc_owner(struct df_instr *in)

@@ -9,22 +9,12 @@
 #define STACK_BUILD_DOCKERFILE_INT_H
 
 #include "build/dockerfile.h"
+#include "util/strbuf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #define DF_MAX_LINE (1u << 20) /* longest physical line accepted (BuildKit's scanner limit) */
-
-/* A growable, always NUL-terminated byte string. */
-struct df_buf {
-	char *s;
-	size_t n, cap;
-};
-void df_buf_add(struct df_buf *b, const char *s, size_t n);
-void df_buf_addc(struct df_buf *b, char c);
-void df_buf_reset(struct df_buf *b);
-/* Hand out the string (never NULL) and leave the buffer empty. */
-char *df_buf_take(struct df_buf *b);
 
 /* --- dockerfile_text.c: physical lines --- */
 struct df_lines {
@@ -75,5 +65,7 @@ bool df_instr_parse(struct df_ctx *cx, const char *line, int lineno, struct df_i
  * trigger), or NULL if it cannot have any (not RUN/COPY/ADD, or exec form). */
 struct df_instr *df_instr_heredoc_owner(struct df_instr *in);
 void df_instr_clear(struct df_instr *in);
+/* An upper-case copy, for instruction names in messages. */
+char *df_upper(const char *s);
 
 #endif

@@ -6,31 +6,6 @@
 
 #include <string.h>
 
-void df_buf_add(struct df_buf *b, const char *s, size_t n)
-{
-	b->s = xgrow(b->s, &b->cap, b->n + n + 1, 1);
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = '\0';
-}
-
-void df_buf_addc(struct df_buf *b, char c) { df_buf_add(b, &c, 1); }
-
-void df_buf_reset(struct df_buf *b)
-{
-	b->n = 0;
-	if (b->s)
-		b->s[0] = '\0';
-}
-
-char *df_buf_take(struct df_buf *b)
-{
-	char *s = b->s ? b->s : xstrdup("");
-	b->s = NULL;
-	b->n = b->cap = 0;
-	return s;
-}
-
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is invalid:
  * overlong forms, surrogates and code points past U+10FFFF included. */
 static size_t utf8_seq(const unsigned char *s, size_t left)

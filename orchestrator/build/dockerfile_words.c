@@ -44,11 +44,11 @@ void df_split_ws(const char *s, struct strv *out)
 
 /* End the word being collected: keep it if it has text or was quoted (a
  * quoted "" is a word of its own), and start the next one. */
-static void end_word(struct df_buf *w, bool *blank_ok, struct strv *out)
+static void end_word(struct strbuf *w, bool *blank_ok, struct strv *out)
 {
 	if (*blank_ok || w->n > 0)
-		strv_push_take(out, df_buf_take(w));
-	df_buf_reset(w);
+		strv_push_take(out, strbuf_take(w));
+	strbuf_reset(w);
 	*blank_ok = false;
 }
 
@@ -58,7 +58,7 @@ static void end_word(struct df_buf *w, bool *blank_ok, struct strv *out)
 void df_parse_words(const char *s, char esc, struct strv *out)
 {
 	enum { SPACES, WORD, QUOTE } phase = SPACES;
-	struct df_buf w = {0};
+	struct strbuf w = {0};
 	bool blank_ok = false;
 	char quote = 0;
 	size_t len = strlen(s);
@@ -90,10 +90,10 @@ void df_parse_words(const char *s, char esc, struct strv *out)
 			if (ch == esc) {
 				if (pos + 1 == len)
 					continue;
-				df_buf_addc(&w, ch);
+				strbuf_addc(&w, ch);
 				ch = s[++pos];
 			}
-			df_buf_addc(&w, ch);
+			strbuf_addc(&w, ch);
 			continue;
 		}
 		/* QUOTE: the escape character means nothing inside '...' */
@@ -104,10 +104,10 @@ void df_parse_words(const char *s, char esc, struct strv *out)
 				phase = WORD;
 				continue;
 			}
-			df_buf_addc(&w, ch);
+			strbuf_addc(&w, ch);
 			ch = s[++pos];
 		}
-		df_buf_addc(&w, ch);
+		strbuf_addc(&w, ch);
 	}
 	free(w.s);
 }
@@ -115,7 +115,7 @@ void df_parse_words(const char *s, char esc, struct strv *out)
 const char *df_extract_flags(const char *s, struct strv *flags)
 {
 	enum { SPACES, WORD, QUOTE } phase = SPACES;
-	struct df_buf w = {0};
+	struct strbuf w = {0};
 	bool blank_ok = false;
 	char quote = 0;
 	size_t len = strlen(s);
@@ -162,7 +162,7 @@ const char *df_extract_flags(const char *s, struct strv *flags)
 					continue;
 				ch = s[++pos];
 			}
-			df_buf_addc(&w, ch);
+			strbuf_addc(&w, ch);
 			continue;
 		}
 		if (ch == quote) {
@@ -176,7 +176,7 @@ const char *df_extract_flags(const char *s, struct strv *flags)
 			}
 			ch = s[++pos];
 		}
-		df_buf_addc(&w, ch);
+		strbuf_addc(&w, ch);
 	}
 	free(w.s);
 	return rest;
@@ -186,21 +186,21 @@ const char *df_extract_flags(const char *s, struct strv *flags)
  * enough to tell a heredoc word "<<EOF" from "echo '<<EOF'". */
 static void raw_shell_words(const char *s, struct strv *out)
 {
-	struct df_buf w = {0};
+	struct strbuf w = {0};
 	bool in_word = false;
 	char quote = 0;
 	for (; *s; s++) {
 		char c = *s;
 		if (!quote && df_is_space(c)) {
 			if (in_word)
-				strv_push_take(out, df_buf_take(&w));
+				strv_push_take(out, strbuf_take(&w));
 			in_word = false;
 			continue;
 		}
 		in_word = true;
-		df_buf_addc(&w, c);
+		strbuf_addc(&w, c);
 		if (c == '\\' && quote != '\'' && s[1]) {
-			df_buf_addc(&w, *++s);
+			strbuf_addc(&w, *++s);
 		} else if (quote && c == quote) {
 			quote = 0;
 		} else if (!quote && (c == '\'' || c == '"')) {
@@ -208,7 +208,7 @@ static void raw_shell_words(const char *s, struct strv *out)
 		}
 	}
 	if (in_word)
-		strv_push_take(out, df_buf_take(&w));
+		strv_push_take(out, strbuf_take(&w));
 	free(w.s);
 }
 
@@ -216,7 +216,7 @@ static void raw_shell_words(const char *s, struct strv *out)
  * quoting makes the body literal (no expansion), as in the shell. */
 static int heredoc_delim(const char *rest, struct df_heredoc *h, char **msg)
 {
-	struct df_buf name = {0};
+	struct strbuf name = {0};
 	bool quoted = false;
 	for (const char *p = rest; *p; p++) {
 		if (*p == '\'' || *p == '"') {
@@ -225,7 +225,7 @@ static int heredoc_delim(const char *rest, struct df_heredoc *h, char **msg)
 			for (p++; *p && *p != q; p++) {
 				if (q == '"' && *p == '\\' && p[1])
 					p++;
-				df_buf_addc(&name, *p);
+				strbuf_addc(&name, *p);
 			}
 			if (!*p) {
 				free(name.s);
@@ -234,9 +234,9 @@ static int heredoc_delim(const char *rest, struct df_heredoc *h, char **msg)
 			}
 		} else if (*p == '\\') {
 			if (p[1])
-				df_buf_addc(&name, *++p);
+				strbuf_addc(&name, *++p);
 		} else {
-			df_buf_addc(&name, *p);
+			strbuf_addc(&name, *p);
 		}
 	}
 	if (name.n == 0) {
@@ -244,7 +244,7 @@ static int heredoc_delim(const char *rest, struct df_heredoc *h, char **msg)
 		*msg = xasprintf("empty heredoc delimiter `%.*s`", df_clip(rest), rest);
 		return -1;
 	}
-	h->name = df_buf_take(&name);
+	h->name = strbuf_take(&name);
 	h->expand = !quoted;
 	return 0;
 }

@@ -56,6 +56,14 @@ const char *plan_display_path(const struct planner *pl, const char *path)
 	return path;
 }
 
+static bool has_dep(const struct build_node *n, size_t d)
+{
+	for (size_t k = 0; k < n->n_deps; k++)
+		if (n->deps[k] == d)
+			return true;
+	return false;
+}
+
 static void push_from(struct build_node *node, const struct plan_use *u)
 {
 	node->froms = xrealloc(node->froms, (node->n_froms + 1) * sizeof(*node->froms));
@@ -66,11 +74,8 @@ static void push_from(struct build_node *node, const struct plan_use *u)
 		.copy = u->copy,
 		.index = u->index,
 	};
-	if (u->kind != BUILD_FROM_IMAGE)
+	if (u->kind != BUILD_FROM_IMAGE || has_dep(node, u->index))
 		return;
-	for (size_t i = 0; i < node->n_deps; i++)
-		if (node->deps[i] == u->index)
-			return;
 	node->deps = xrealloc(node->deps, (node->n_deps + 1) * sizeof(*node->deps));
 	node->deps[node->n_deps++] = u->index;
 }
@@ -167,12 +172,7 @@ static void bfs(const struct build_plan *p, const bool *alive, size_t from, bool
 		for (size_t v = 0; v < p->n; v++) {
 			if (!alive[v] || seen[v])
 				continue;
-			bool edge = false;
-			const struct build_node *src = forward ? &p->nodes[u] : &p->nodes[v];
-			size_t dst = forward ? v : u;
-			for (size_t k = 0; k < src->n_deps && !edge; k++)
-				edge = src->deps[k] == dst;
-			if (!edge)
+			if (forward ? !has_dep(&p->nodes[u], v) : !has_dep(&p->nodes[v], u))
 				continue;
 			seen[v] = true;
 			if (parent)
@@ -180,14 +180,6 @@ static void bfs(const struct build_plan *p, const bool *alive, size_t from, bool
 			q[tail++] = v;
 		}
 	}
-}
-
-static bool has_dep(const struct build_node *n, size_t d)
-{
-	for (size_t k = 0; k < n->n_deps; k++)
-		if (n->deps[k] == d)
-			return true;
-	return false;
 }
 
 /* Report one cycle per strongly connected set of images that could not be
@@ -219,9 +211,8 @@ static void report_cycles(struct planner *pl, bool *alive)
 		if (has_dep(&p->nodes[u], u)) {
 			path[n_path++] = u;
 		} else {
-			memset(fwd, 0, p->n * sizeof(bool));
-			bfs(p, alive, u, true, fwd, parent);
-			/* Among images that close the cycle, the one nearest to u. */
+			/* Among images that close the cycle, the one nearest to u
+			 * (fwd and parent still hold the forward search from u). */
 			size_t last = u, best = SIZE_MAX;
 			for (size_t v = 0; v < p->n; v++) {
 				if (!fwd[v] || v == u || !has_dep(&p->nodes[v], u))
@@ -329,7 +320,6 @@ int build_plan_make(struct spec_stack *stack, struct build_plan **out, struct di
 	for (size_t i = 0; i < p->n; i++) {
 		struct build_node *node = &p->nodes[i];
 		node->image = &stack->images[i];
-		node->level = -1;
 		struct plan_dockerfile a = {0};
 		if (plan_analyse(&pl, i, &a) == 0) {
 			mark_reachable(&a);
@@ -341,8 +331,6 @@ int build_plan_make(struct spec_stack *stack, struct build_plan **out, struct di
 	check_services(&pl);
 
 	int r = diags->n > before ? -1 : make_levels(&pl);
-	if (diags->n > before)
-		r = -1;
 	for (size_t i = 0; i < p->n; i++)
 		free(pl.paths[i]);
 	free(pl.paths);

@@ -7,6 +7,7 @@
 #include "build/plan_internal.h"
 #include "util/fs.h"
 #include "util/mem.h"
+#include "util/strbuf.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -323,26 +324,21 @@ int plan_analyse(struct planner *pl, size_t idx, struct plan_dockerfile *a)
 	if (img->target) {
 		ssize_t t = find_stage(a, img->target, a->n_stages);
 		if (t < 0) {
-			struct strv names = {0};
-			for (size_t i = 0; i < a->n_stages; i++)
-				if (a->stages[i].name)
-					strv_push(&names, a->stages[i].name);
-			size_t n = 0;
-			for (size_t i = 0; i < names.n; i++)
-				n += strlen(names.v[i]) + 2;
-			_cleanup_free_ char *list = xzalloc(n + 1);
-			for (size_t i = 0; i < names.n; i++) {
-				if (i)
-					strcat(list, ", ");
-				strcat(list, names.v[i]);
+			struct strbuf list = {0};
+			for (size_t i = 0; i < a->n_stages; i++) {
+				if (!a->stages[i].name)
+					continue;
+				if (list.n)
+					strbuf_adds(&list, ", ");
+				strbuf_adds(&list, a->stages[i].name);
 			}
 			struct diag *d = diag_add(pl->diags, img->pos.file, img->pos.line, img->pos.col,
 						  "image `%s`: target stage `%s` is not in %s", img->name, img->target, path);
-			if (names.n)
-				diag_hint(d, "its stages are: %s", list);
+			if (list.n)
+				diag_hint(d, "its stages are: %s", list.s);
 			else
 				diag_hint(d, "the Dockerfile names no stages (FROM IMAGE AS NAME)");
-			strv_free(&names);
+			free(list.s);
 			return -1;
 		}
 		a->target = (size_t)t;

@@ -7,35 +7,10 @@
  * variable is unset. */
 #include "build/plan.h"
 #include "util/mem.h"
+#include "util/strbuf.h"
 
 #include <ctype.h>
 #include <string.h>
-
-struct sbuf {
-	char *s;
-	size_t n, cap;
-};
-
-static void sb_putc(struct sbuf *b, char c)
-{
-	b->s = xgrow(b->s, &b->cap, b->n + 2, 1);
-	b->s[b->n++] = c;
-	b->s[b->n] = '\0';
-}
-
-static void sb_puts(struct sbuf *b, const char *s)
-{
-	for (; *s; s++)
-		sb_putc(b, *s);
-}
-
-static char *sb_take(struct sbuf *b)
-{
-	char *s = b->s ? b->s : xstrdup("");
-	b->s = NULL;
-	b->n = b->cap = 0;
-	return s;
-}
 
 struct lexer {
 	const char *s;
@@ -67,9 +42,9 @@ static int fail(struct lexer *lx, char *msg)
 	return -1;
 }
 
-static int word_until(struct lexer *lx, char stop, struct sbuf *out);
+static int word_until(struct lexer *lx, char stop, struct strbuf *out);
 
-static int single_quote(struct lexer *lx, struct sbuf *out)
+static int single_quote(struct lexer *lx, struct strbuf *out)
 {
 	next(lx);
 	for (;;) {
@@ -78,13 +53,13 @@ static int single_quote(struct lexer *lx, struct sbuf *out)
 			return fail(lx, xstrdup("unexpected end of statement while looking for matching single-quote"));
 		if (c == '\'')
 			return 0;
-		sb_putc(out, c);
+		strbuf_addc(out, c);
 	}
 }
 
-static int dollar(struct lexer *lx, struct sbuf *out);
+static int dollar(struct lexer *lx, struct strbuf *out);
 
-static int double_quote(struct lexer *lx, struct sbuf *out)
+static int double_quote(struct lexer *lx, struct strbuf *out)
 {
 	next(lx);
 	for (;;) {
@@ -110,35 +85,35 @@ static int double_quote(struct lexer *lx, struct sbuf *out)
 			if (n == '"' || n == '$' || n == lx->esc)
 				c = next(lx);
 		}
-		sb_putc(out, c);
+		strbuf_addc(out, c);
 	}
 }
 
 static char *read_name(struct lexer *lx)
 {
-	struct sbuf name = {0};
+	struct strbuf name = {0};
 	char c = peek(lx);
 	if (isdigit((unsigned char)c)) {
 		while (isdigit((unsigned char)peek(lx)))
-			sb_putc(&name, next(lx));
+			strbuf_addc(&name, next(lx));
 	} else {
 		while ((c = peek(lx)) && (isalnum((unsigned char)c) || c == '_'))
-			sb_putc(&name, next(lx));
+			strbuf_addc(&name, next(lx));
 	}
 	return name.s; /* NULL when there is no name */
 }
 
-static int dollar(struct lexer *lx, struct sbuf *out)
+static int dollar(struct lexer *lx, struct strbuf *out)
 {
 	next(lx); /* $ */
 	if (peek(lx) != '{') {
 		_cleanup_free_ char *name = read_name(lx);
 		if (!name) {
-			sb_putc(out, '$'); /* a lone $ is literal */
+			strbuf_addc(out, '$'); /* a lone $ is literal */
 			return 0;
 		}
 		const char *v = lookup(lx, name);
-		sb_puts(out, v ? v : "");
+		strbuf_adds(out, v ? v : "");
 		return 0;
 	}
 	next(lx); /* { */
@@ -148,7 +123,7 @@ static int dollar(struct lexer *lx, struct sbuf *out)
 	const char *v = lookup(lx, name);
 	char c = next(lx);
 	if (c == '}') {
-		sb_puts(out, v ? v : "");
+		strbuf_adds(out, v ? v : "");
 		return 0;
 	}
 	bool colon = false;
@@ -161,24 +136,24 @@ static int dollar(struct lexer *lx, struct sbuf *out)
 			return fail(lx, xasprintf("missing `}` in `%s`", lx->s));
 		return fail(lx, xasprintf("unsupported modifier `%s%c` in substitution `%s`", colon ? ":" : "", c, lx->s));
 	}
-	struct sbuf word = {0};
+	struct strbuf word = {0};
 	if (word_until(lx, '}', &word) < 0) {
 		free(word.s);
 		return -1;
 	}
-	_cleanup_free_ char *w = sb_take(&word);
+	_cleanup_free_ char *w = strbuf_take(&word);
 	/* With a colon an empty value counts as unset, as in sh. */
 	bool set = v && (!colon || *v);
 	switch (c) {
 	case '-':
-		sb_puts(out, set ? v : w);
+		strbuf_adds(out, set ? v : w);
 		return 0;
 	case '+':
-		sb_puts(out, set ? w : "");
+		strbuf_adds(out, set ? w : "");
 		return 0;
 	default: /* '?' */
 		if (set) {
-			sb_puts(out, v);
+			strbuf_adds(out, v);
 			return 0;
 		}
 		return fail(lx, *w ? xasprintf("%s: %s", name, w) : xasprintf("%s: is not allowed to be unset", name));
@@ -186,7 +161,7 @@ static int dollar(struct lexer *lx, struct sbuf *out)
 }
 
 /* Expand until `stop` (consumed) or the end of input when stop is NUL. */
-static int word_until(struct lexer *lx, char stop, struct sbuf *out)
+static int word_until(struct lexer *lx, char stop, struct strbuf *out)
 {
 	for (;;) {
 		char c = peek(lx);
@@ -213,7 +188,7 @@ static int word_until(struct lexer *lx, char stop, struct sbuf *out)
 				if (!c)
 					return 0;
 			}
-			sb_putc(out, c);
+			strbuf_addc(out, c);
 		}
 		if (r < 0)
 			return -1;
@@ -223,7 +198,7 @@ static int word_until(struct lexer *lx, char stop, struct sbuf *out)
 int build_expand_word(const char *word, char escape, const struct spec_kvlist *vars, char **out, char **errmsg)
 {
 	struct lexer lx = {.s = word, .esc = escape ? escape : '\\', .vars = vars};
-	struct sbuf b = {0};
+	struct strbuf b = {0};
 	*out = NULL;
 	*errmsg = NULL;
 	if (word_until(&lx, '\0', &b) < 0) {
@@ -231,6 +206,6 @@ int build_expand_word(const char *word, char escape, const struct spec_kvlist *v
 		*errmsg = lx.err;
 		return -1;
 	}
-	*out = sb_take(&b);
+	*out = strbuf_take(&b);
 	return 0;
 }

@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 struct run_opts {
-	bool rm;
 	struct strv env;
 	const char *user;
 	const char *entrypoint;
@@ -73,9 +72,6 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 	o->tty = -1;
 	while ((c = getopt_long(argc, argv, "+e:u:w:tTh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r':
-			o->rm = true;
-			break;
 		case 'e':
 			strv_push(&o->env, optarg);
 			break;
@@ -97,7 +93,8 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case 'T':
 			o->tty = 0;
 			break;
-		case 'D':
+		case 'r': /* --rm: what always happens (see the top of this file) */
+		case 'D': /* --no-deps: linked services are never started yet */
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -140,6 +137,12 @@ static int run_wait(struct rt_container *ct, struct run_tty *tty, struct rt_exit
 	sigaddset(&mask, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0) {
+		/* Blocked and never read, SIGTERM would be lost: do not wait so. */
+		int e = errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return st_error(err, e, "signalfd for forwarding signals to the container");
+	}
 	bool master_open = tty != NULL;
 	int r = 0;
 	for (;;) {
@@ -149,8 +152,8 @@ static int run_wait(struct rt_container *ct, struct run_tty *tty, struct rt_exit
 		struct pollfd p[4] = {
 			{.fd = rt_container_pidfd(ct), .events = POLLIN},
 			{.fd = sfd, .events = POLLIN},
-			{.fd = tty && tty->stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
-			{.fd = master_open ? tty->master : -1, .events = POLLIN},
+			{.fd = tty && run_tty_wants_stdin(tty) ? STDIN_FILENO : -1, .events = POLLIN},
+			{.fd = master_open ? tty->master : -1, .events = master_open ? run_tty_master_events(tty) : 0},
 		};
 		if (poll(p, ARRAY_SIZE(p), -1) < 0 && errno != EINTR) {
 			r = st_error(err, errno, "poll");

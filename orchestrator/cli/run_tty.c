@@ -38,6 +38,7 @@ void run_tty_begin(struct run_tty *t, int master)
 	t->master = master;
 	t->raw = false;
 	t->stdin_open = true;
+	t->pending_off = t->pending_len = 0;
 	/* The master is read until it would block; the payload may still be
 	 * writing when we look. */
 	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
@@ -56,10 +57,42 @@ void run_tty_resize(struct run_tty *t)
 		ioctl(t->master, TIOCSWINSZ, &ws);
 }
 
+bool run_tty_wants_stdin(const struct run_tty *t) { return t->stdin_open && t->pending_len == 0; }
+
+short run_tty_master_events(const struct run_tty *t) { return POLLIN | (t->pending_len ? POLLOUT : 0); }
+
+/* Write what the non-blocking master takes; the rest waits for POLLOUT
+ * (blocking on it instead would stop the payload's output, and ^C). */
+static void flush_input(struct run_tty *t)
+{
+	while (t->pending_len > 0) {
+		ssize_t w = write(t->master, t->pending + t->pending_off, t->pending_len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN) {
+				t->stdin_open = false; /* the payload's side is gone */
+				t->pending_len = 0;
+			}
+			return;
+		}
+		t->pending_off += (size_t)w;
+		t->pending_len -= (size_t)w;
+	}
+}
+
 bool run_tty_pump(struct run_tty *t, short stdin_revents, short master_revents)
 {
-	if (t->stdin_open && (stdin_revents & (POLLIN | POLLHUP)) && copy_once(STDIN_FILENO, t->master) < 0)
-		t->stdin_open = false; /* our input ended: the payload sees no more */
+	if (run_tty_wants_stdin(t) && (stdin_revents & (POLLIN | POLLHUP))) {
+		ssize_t n = read(STDIN_FILENO, t->pending, sizeof(t->pending));
+		if (n > 0) {
+			t->pending_off = 0;
+			t->pending_len = (size_t)n;
+		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			t->stdin_open = false; /* our input ended: the payload sees no more */
+		}
+	}
+	flush_input(t);
 	if (master_revents & POLLIN)
 		while (copy_once(t->master, STDOUT_FILENO) > 0)
 			;

@@ -5,6 +5,7 @@
 #define STACK_CLI_RUN_TTY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <termios.h>
 
 struct run_tty {
@@ -12,10 +13,17 @@ struct run_tty {
 	bool raw; /* our stdin was put in raw mode and must be restored */
 	bool stdin_open;
 	struct termios saved;
+	/* Input read from stdin that the pty did not take yet (the payload
+	 * is not reading): stdin is not read again until it is written. */
+	char pending[8192];
+	size_t pending_off, pending_len;
 };
 
 /* Take over the terminal (if stdin is one) for the pty master. */
 void run_tty_begin(struct run_tty *t, int master);
+/* What to poll for: stdin is read only while no input is pending. */
+bool run_tty_wants_stdin(const struct run_tty *t);
+short run_tty_master_events(const struct run_tty *t);
 /* Copy what is ready; false once the master is closed (the payload's side is gone). */
 bool run_tty_pump(struct run_tty *t, short stdin_revents, short master_revents);
 /* Copy our window size to the pty (on start and on SIGWINCH). */

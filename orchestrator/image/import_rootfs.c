@@ -204,7 +204,7 @@ static void sweep_dead_imports(const struct img_store *s)
 int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err)
 {
 	_cleanup_free_ char *src = realpath(path, NULL);
-	struct import im = {.src_path = src};
+	struct import im = {.src_path = src}; /* opened and closed between the chdirs */
 	_cleanup_free_ char *tmp = xasprintf("%s/tmp/import-%d-XXXXXX", s->root, (int)getpid());
 	_cleanup_free_ char *hex = NULL, *dst = NULL;
 	_cleanup_close_ int cwd = -1;
@@ -239,8 +239,8 @@ int img_import_rootfs(const struct img_store *s, const char *path, char **digest
 	r = open_source(&im, err) < 0 || open_writers(&im, err) < 0 ? -1 : copy_entries(&im, err);
 	if (r == 0)
 		hex = finish_digest(&im);
+	/* Before going back: freeing the disk reader changes directory too. */
 	import_close(&im);
-	im = (struct import){0};
 	if (fchdir(cwd) < 0 && r == 0)
 		r = st_error(err, errno, "fchdir back to the working directory");
 	if (r < 0)
@@ -259,7 +259,6 @@ int img_import_rootfs(const struct img_store *s, const char *path, char **digest
 	*digest = xasprintf("sha256:%s", hex);
 	r = 0;
 out:
-	import_close(&im);
 	if (made_tmp)
 		fs_remove_tree(tmp, NULL);
 	if (r < 0)

@@ -6,9 +6,10 @@
  *                        config a container starts from (env, entrypoint ...)
  *   tmp/                 work in progress; renamed into place when complete
  *
- * Every write lands in tmp/ first and is renamed into place, so a crash or
+ * A layer is extracted in tmp/ and renamed into place, so a crash or
  * SIGKILL mid-import leaves at worst a stale tmp/ entry, never a half layer
- * that a later run trusts.  tmp/ is swept by the next import. */
+ * that a later run trusts; tmp/ is swept by the next import.  Image files
+ * are replaced atomically (util/fs.h fs_write_file_atomic). */
 #ifndef STACK_IMAGE_STORE_H
 #define STACK_IMAGE_STORE_H
 

@@ -40,8 +40,10 @@ int sup_lock_take(const struct spec_stack *stack, const char *id, int *fd, st_er
 			close(lfd);
 			unlink(tmp);
 		}
-		if (e != ENOENT || attempt == 2)
+		if (e != ENOENT || attempt == 2) {
+			rmdir(run); /* if we made it and nothing else is in it */
 			return st_error(err, e, "lock `%s`", path);
+		}
 	}
 }
 

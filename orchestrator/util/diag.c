@@ -9,10 +9,11 @@
 
 static struct diag overflow_sink;
 
+bool diag_full(const struct diag_list *dl) { return dl->n >= (dl->limit ? dl->limit : DIAG_DEFAULT_LIMIT); }
+
 struct diag *diag_vadd(struct diag_list *dl, const char *file, int line, int col, const char *fmt, va_list ap)
 {
-	size_t limit = dl->limit ? dl->limit : DIAG_DEFAULT_LIMIT;
-	if (dl->n >= limit) {
+	if (diag_full(dl)) {
 		/* A file with thousands of errors helps nobody; keep the first ones.
 		 * The sink lets callers attach hints without checking. */
 		free(overflow_sink.hint);
@@ -98,8 +99,7 @@ void diag_print(const struct diag_list *dl, FILE *out)
 		if (d->hint)
 			fprintf(out, "  hint: %s\n", d->hint);
 	}
-	size_t limit = dl->limit ? dl->limit : DIAG_DEFAULT_LIMIT;
-	if (dl->n >= limit)
+	if (diag_full(dl))
 		fprintf(out, "stack: too many errors, stopped after %zu\n", dl->n);
 }
 

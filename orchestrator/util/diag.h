@@ -38,6 +38,8 @@ void diag_hint(struct diag *d, const char *fmt, ...) __attribute__((format(print
  * byte-order mark that starts the text takes no column. */
 void diag_text_pos(const char *text, size_t len, size_t off, bool bom, int *line, int *col);
 static inline bool diag_failed(const struct diag_list *dl) { return dl->n > 0; }
+/* The list reached its limit: later errors were not recorded. */
+bool diag_full(const struct diag_list *dl);
 /* Sort by file, line, col (stable) so output is deterministic. */
 void diag_sort(struct diag_list *dl);
 void diag_print(const struct diag_list *dl, FILE *out);

@@ -76,10 +76,16 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 		p += w;
 		left -= (size_t)w;
 	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
+	if (fsync(fd) < 0) {
 		int e = errno;
+		close(fd);
 		unlink(tmp);
 		return st_error(err, e, "fsync `%s`", tmp);
+	}
+	if (close(fd) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return st_error(err, e, "close `%s`", tmp);
 	}
 	if (rename(tmp, path) < 0) {
 		int e = errno;
@@ -91,6 +97,12 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 
 int fs_mkdir_p(const char *path, mode_t mode, st_error_t *err)
 {
+	/* Mostly the directory or its parent is there already (every `stack
+	 * run` makes sure of the store and run dirs): one syscall then. */
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return st_error(err, errno, "mkdir `%s`", path);
 	_cleanup_free_ char *p = xstrdup(path);
 	for (char *s = p + 1; *s; s++) {
 		if (*s != '/')

@@ -39,9 +39,10 @@ stack_cmd() {
 }
 
 @test "-T in a terminal: no TTY" {
-	run in_terminal "$(stack_cmd run --rm -T s sh -c 'tty; echo end')"
+	run in_terminal "$(stack_cmd run --rm -T s sh -c 'tty; exit 6'); echo rc=\$?"
 	[[ "$output" == *"not a tty"* ]]
-	[[ "$output" == *"end"* ]]
+	[[ "$output" == *"rc=6"* ]]
+	assert_no_leftovers
 }
 
 @test "piped: no TTY, output and status pass through" {
@@ -65,5 +66,14 @@ stack_cmd() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"typed-42"* ]]
 	[[ "$output" == *"rc=3"* ]]
+	assert_no_leftovers
+}
+
+@test "-t with more input than the pty holds: none of it is lost" {
+	# 300 KB arrive before the payload reads any: the pty fills, and the
+	# rest must wait in stack, not be dropped.
+	run --separate-stderr bash -c "seq 1 50000 | $(stack_cmd run --rm -t s sh -c 'stty -echo; sleep 2; head -n 3000 | tail -n 1')"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"3000"* ]]
 	assert_no_leftovers
 }

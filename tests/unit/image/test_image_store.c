@@ -230,8 +230,13 @@ static void test_truncated_archive_leaves_no_layer(void **state)
 	char *path = xasprintf("%s/cut.tar.gz", f->dir);
 	char *digest = NULL;
 	st_error_t err = NULL;
+	_cleanup_free_ char *cwd_before = getcwd(NULL, 0);
 	assert_int_equal(img_import_rootfs(&f->store, path, &digest, &err), -1);
 	st_error_free(&err);
+	/* The import extracts from inside its temp dir; a failure returns too. */
+	_cleanup_free_ char *cwd_after = getcwd(NULL, 0);
+	assert_non_null(cwd_after);
+	assert_string_equal(cwd_after, cwd_before);
 	char *layers = xasprintf("%s/layers", f->root), *tmp = xasprintf("%s/tmp", f->root);
 	assert_int_equal(count_entries(layers), 0);
 	assert_int_equal(count_entries(tmp), 0);

@@ -1,4 +1,4 @@
-/* Units for util/: strv, diag ordering and formatting, path cleaning, errors. */
+/* Units for util/: strv, strbuf, diag ordering and formatting, path cleaning, errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +8,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/mem.h"
+#include "util/strbuf.h"
 #include "util/strv.h"
 
 #include <errno.h>
@@ -28,6 +29,27 @@ static void test_strv(void **state)
 	assert_true(strv_contains(&sv, "a"));
 	assert_false(strv_contains(&sv, "c"));
 	strv_free(&sv);
+}
+
+static void test_strbuf(void **state)
+{
+	(void)state;
+	struct strbuf b = {0};
+	_cleanup_free_ char *empty = strbuf_take(&b); /* never NULL, even unused */
+	assert_string_equal(empty, "");
+	strbuf_addc(&b, 'a');
+	strbuf_adds(&b, "bc");
+	strbuf_add(&b, "d\0e", 3); /* bytes, NUL included */
+	assert_int_equal(b.n, 6);
+	assert_memory_equal(b.s, "abcd\0e", 7); /* and the terminating NUL */
+	strbuf_reset(&b);
+	assert_int_equal(b.n, 0);
+	assert_string_equal(b.s, "");
+	strbuf_adds(&b, "xyz");
+	_cleanup_free_ char *s = strbuf_take(&b);
+	assert_string_equal(s, "xyz");
+	assert_null(b.s);
+	assert_int_equal(b.n, 0);
 }
 
 static void test_path_clean(void **state)
@@ -92,7 +114,14 @@ static void test_atomic_write(void **state)
 	char *sub = xasprintf("%s/x/y", dir), *file = xasprintf("%s/f", sub);
 	st_error_t err = NULL;
 	assert_int_equal(fs_mkdir_p(sub, 0755, &err), 0);
+	assert_int_equal(fs_mkdir_p(sub, 0755, &err), 0); /* there already: fine */
 	assert_int_equal(fs_write_file_atomic(file, "hello", 5, 0644, &err), 0);
+	/* under a file: the error names the step and the path */
+	_cleanup_free_ char *under_file = xasprintf("%s/z/w", file);
+	assert_int_equal(fs_mkdir_p(under_file, 0755, &err), -1);
+	assert_int_equal(err->status, ENOTDIR);
+	assert_non_null(strstr(err->msg, file));
+	st_error_free(&err);
 	char *data = NULL;
 	size_t len = 0;
 	assert_int_equal(fs_read_file(file, 0, &data, &len, &err), 0);
@@ -112,6 +141,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strv),
+		cmocka_unit_test(test_strbuf),
 		cmocka_unit_test(test_path_clean),
 		cmocka_unit_test(test_diag_sorted_output),
 		cmocka_unit_test(test_error_chain),
