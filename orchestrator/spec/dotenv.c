@@ -14,6 +14,7 @@
 #include "spec/dotenv.h"
 #include "util/mem.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,12 +29,17 @@ struct dotenv {
 	bool failed;
 };
 
-static struct diag *err_at(struct dotenv *d, size_t off, const char *msg)
+static struct diag *err_at(struct dotenv *d, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static struct diag *err_at(struct dotenv *d, size_t off, const char *fmt, ...)
 {
 	int line, col;
 	diag_text_pos(d->text, d->len, off, d->bom, &line, &col);
 	d->failed = true;
-	return diag_add(d->diags, d->file, line, col, "%s", msg);
+	va_list ap;
+	va_start(ap, fmt);
+	struct diag *dg = diag_vadd(d->diags, d->file, line, col, fmt, ap);
+	va_end(ap);
+	return dg;
 }
 
 static bool at_eol(const struct dotenv *d, size_t i)
@@ -74,7 +80,7 @@ static char *interpolate(struct dotenv *d, const char *raw, size_t off)
 {
 	char *out = NULL, *err = NULL;
 	if (spec_interpolate_fn(raw, lookup, d, &out, &err) < 0) {
-		err_at(d, off, err);
+		err_at(d, off, "%s", err);
 		free(err);
 		return NULL;
 	}
@@ -200,15 +206,13 @@ static size_t parse_line(struct dotenv *d, size_t i)
 	for (size_t j = 0; key[j]; j++) {
 		if (j == 0 ? key_start(key[j]) : key_char(key[j]))
 			continue;
-		char *msg;
+		struct diag *dg;
 		if (j == 0 && key[j] >= '0' && key[j] <= '9')
-			msg = xasprintf("variable name `%s` starts with a digit", key);
+			dg = err_at(d, i + j, "variable name `%s` starts with a digit", key);
 		else if ((unsigned char)key[j] >= 0x80)
-			msg = xasprintf("non-ASCII character in variable name `%s`", key);
+			dg = err_at(d, i + j, "non-ASCII character in variable name `%s`", key);
 		else
-			msg = xasprintf("invalid character `%c` in variable name `%s`", key[j], key);
-		struct diag *dg = err_at(d, i + j, msg);
-		free(msg);
+			dg = err_at(d, i + j, "invalid character `%c` in variable name `%s`", key[j], key);
 		diag_hint(dg, "lines are KEY=VALUE; a name is letters, digits, `_`, `.` and `-`");
 		return next_line(d, i);
 	}
@@ -246,11 +250,9 @@ int spec_dotenv_parse(const char *file, const char *text, size_t len, const stru
 		d.bom = true;
 		i = 3;
 	}
-	if (memchr(text, '\0', len)) {
-		d.failed = true;
-		int line, col;
-		diag_text_pos(text, len, (size_t)((const char *)memchr(text, '\0', len) - text), d.bom, &line, &col);
-		struct diag *dg = diag_add(diags, file, line, col, "NUL byte in the file");
+	const char *nul = memchr(text, '\0', len);
+	if (nul) {
+		struct diag *dg = err_at(&d, (size_t)(nul - text), "NUL byte in the file");
 		diag_hint(dg, "an env file is text; is this a binary file?");
 		return -1;
 	}

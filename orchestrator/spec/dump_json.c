@@ -80,8 +80,6 @@ static void set_kv(json_t *o, const char *k, const struct spec_kvlist *l)
 	json_object_set_new(o, k, m);
 }
 
-static char *mode_text(uint32_t mode) { return xasprintf("0%o", mode); }
-
 static json_t *base_json(const struct spec_base *b)
 {
 	json_t *o = json_object();
@@ -147,11 +145,8 @@ static json_t *mount_json(const struct spec_mount *m)
 		json_t *t = json_object();
 		if (m->tmpfs_size)
 			json_object_set_new(t, "size", json_integer((json_int_t)m->tmpfs_size));
-		if (m->tmpfs_mode) {
-			char *mode = mode_text(m->tmpfs_mode);
-			json_object_set_new(t, "mode", json_string(mode));
-			free(mode);
-		}
+		if (m->tmpfs_mode)
+			json_object_set_new(t, "mode", json_sprintf("0%o", m->tmpfs_mode));
 		json_object_set_new(o, "tmpfs", t);
 	}
 	return o;
@@ -166,9 +161,7 @@ static json_t *secret_ref_json(const struct spec_secret_ref *r)
 		json_object_set_new(o, "uid", json_integer(r->uid));
 	if (r->gid >= 0)
 		json_object_set_new(o, "gid", json_integer(r->gid));
-	char *mode = mode_text(r->mode);
-	json_object_set_new(o, "mode", json_string(mode));
-	free(mode);
+	json_object_set_new(o, "mode", json_sprintf("0%o", r->mode));
 	return o;
 }
 

@@ -6,6 +6,7 @@
  * value, nested or not. */
 #include "spec/interp.h"
 #include "util/mem.h"
+#include "util/strbuf.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -27,19 +28,6 @@ const char *spec_env_get(const struct spec_env *env, const char *name)
 		if (!strcmp(env->dotenv.v[i].key, name))
 			return env->dotenv.v[i].value; /* NULL: KEY alone, i.e. unset */
 	return NULL;
-}
-
-struct buf {
-	char *s;
-	size_t n, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	b->s = xgrow(b->s, &b->cap, b->n + n + 1, 1);
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = '\0';
 }
 
 struct interp {
@@ -96,9 +84,9 @@ static const char *word_end(const char *p, const char *end)
 	return NULL;
 }
 
-static int expand(struct interp *in, const char *s, const char *end, struct buf *out, int nesting);
+static int expand(struct interp *in, const char *s, const char *end, struct strbuf *out, int nesting);
 
-static int expand_braced(struct interp *in, const char *dollar, const char *end, struct buf *out, const char **next,
+static int expand_braced(struct interp *in, const char *dollar, const char *end, struct strbuf *out, const char **next,
 			 int nesting)
 {
 	const char *p = dollar + 2, *name = p;
@@ -119,7 +107,7 @@ static int expand_braced(struct interp *in, const char *dollar, const char *end,
 	const char *value = in->lookup(in->ctx, var);
 	if (*p == '}') {
 		if (value)
-			buf_add(out, value, strlen(value));
+			strbuf_adds(out, value);
 		*next = p + 1;
 		return 0;
 	}
@@ -140,7 +128,7 @@ static int expand_braced(struct interp *in, const char *dollar, const char *end,
 	switch (*op) {
 	case '-':
 		if (set)
-			buf_add(out, value, strlen(value));
+			strbuf_adds(out, value);
 		else
 			return expand(in, w, wend, out, nesting + 1);
 		return 0;
@@ -150,10 +138,10 @@ static int expand_braced(struct interp *in, const char *dollar, const char *end,
 		return 0;
 	default: /* '?' */
 		if (set) {
-			buf_add(out, value, strlen(value));
+			strbuf_adds(out, value);
 			return 0;
 		}
-		struct buf msg = {0};
+		struct strbuf msg = {0};
 		if (expand(in, w, wend, &msg, nesting + 1) < 0) {
 			free(msg.s);
 			return -1;
@@ -168,22 +156,21 @@ static int expand_braced(struct interp *in, const char *dollar, const char *end,
 	}
 }
 
-static int expand(struct interp *in, const char *s, const char *end, struct buf *out, int nesting)
+static int expand(struct interp *in, const char *s, const char *end, struct strbuf *out, int nesting)
 {
 	if (nesting > INTERP_MAX_NESTING)
 		return fail(in, "interpolation nested deeper than %d levels at character %zu", INTERP_MAX_NESTING,
 			    pos_of(in, s));
 	const char *p = s;
-	buf_add(out, "", 0);
 	while (p < end) {
 		const char *d = memchr(p, '$', (size_t)(end - p));
 		if (!d) {
-			buf_add(out, p, (size_t)(end - p));
+			strbuf_add(out, p, (size_t)(end - p));
 			break;
 		}
-		buf_add(out, p, (size_t)(d - p));
+		strbuf_add(out, p, (size_t)(d - p));
 		if (d + 1 < end && d[1] == '$') {
-			buf_add(out, "$", 1);
+			strbuf_add(out, "$", 1);
 			p = d + 2;
 		} else if (d + 1 < end && d[1] == '{') {
 			if (expand_braced(in, d, end, out, &p, nesting) < 0)
@@ -195,7 +182,7 @@ static int expand(struct interp *in, const char *s, const char *end, struct buf 
 			_cleanup_free_ char *var = xstrndup(d + 1, (size_t)(q - d - 1));
 			const char *value = in->lookup(in->ctx, var);
 			if (value)
-				buf_add(out, value, strlen(value));
+				strbuf_adds(out, value);
 			p = q;
 		} else {
 			return fail(in, "`$` at character %zu is not followed by a variable name: write `$$` for a literal `$`",
@@ -208,7 +195,7 @@ static int expand(struct interp *in, const char *s, const char *end, struct buf 
 int spec_interpolate_fn(const char *s, spec_lookup_fn lookup, void *ctx, char **out, char **errmsg)
 {
 	struct interp in = {.whole = s, .lookup = lookup, .ctx = ctx};
-	struct buf b = {0};
+	struct strbuf b = {0};
 	*out = NULL;
 	if (errmsg)
 		*errmsg = NULL;
@@ -220,7 +207,7 @@ int spec_interpolate_fn(const char *s, spec_lookup_fn lookup, void *ctx, char **
 			free(in.err);
 		return -1;
 	}
-	*out = b.s ? b.s : xstrdup("");
+	*out = strbuf_take(&b);
 	return 0;
 }
 

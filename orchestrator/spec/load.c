@@ -25,28 +25,10 @@ static const char *const top_keys[] = {"name", "version", "bases", "images", "se
 /* Read one stack file (or stdin) within the parser's size limit. */
 static int read_stack_file(const char *name, const char *path, char **text, size_t *len, struct diag_list *diags)
 {
-	if (strcmp(path, "-") == 0) {
-		size_t cap = 4096, n = 0;
-		_cleanup_free_ char *buf = xmalloc(cap + 1);
-		size_t r;
-		while ((r = fread(buf + n, 1, cap - n, stdin)) > 0) {
-			n += r;
-			if (n > SPEC_YAML_MAX_BYTES) {
-				diag_add(diags, name, 0, 0, "stack file is larger than %u bytes", SPEC_YAML_MAX_BYTES);
-				return -1;
-			}
-			if (n == cap) {
-				cap *= 2;
-				buf = xrealloc(buf, cap + 1);
-			}
-		}
-		buf[n] = '\0';
-		*len = n;
-		*text = steal_pointer(&buf);
-		return 0;
-	}
 	_cleanup_error_ st_error_t err = NULL;
-	if (fs_read_file(path, SPEC_YAML_MAX_BYTES, text, len, &err) < 0) {
+	int r = strcmp(path, "-") == 0 ? fs_read_fd(STDIN_FILENO, "standard input", SPEC_YAML_MAX_BYTES, text, len, &err)
+				       : fs_read_file(path, SPEC_YAML_MAX_BYTES, text, len, &err);
+	if (r < 0) {
 		if (err->status == EFBIG)
 			diag_add(diags, name, 0, 0, "stack file is larger than %u bytes", SPEC_YAML_MAX_BYTES);
 		else
@@ -63,14 +45,16 @@ static void load_dotenv(struct spec_loader *ld, const char *first_name)
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	_cleanup_error_ st_error_t err = NULL;
-	if (access(path, F_OK) < 0)
+	int r = fs_read_file(path, 0, &text, &len, &err);
+	if (r < 0 && err->status == ENOENT)
 		return;
 	_cleanup_free_ char *dir = fs_dirname(first_name);
 	_cleanup_free_ char *name = strcmp(dir, ".") == 0 || strcmp(first_name, "<stdin>") == 0
 					    ? xstrdup(".env")
 					    : xasprintf("%s/.env", dir);
-	if (fs_read_file(path, 0, &text, &len, &err) < 0) {
-		diag_add(ld->diags, name, 0, 0, "cannot read .env file: %s", strerror(err->status));
+	if (r < 0) {
+		struct diag *d = diag_add(ld->diags, name, 0, 0, "cannot read .env file: %s", strerror(err->status));
+		diag_hint(d, "it holds variables for interpolation; make it a readable file, or remove it");
 		return;
 	}
 	/* .env may use the process environment but not itself via the (empty yet) dotenv. */
@@ -168,7 +152,7 @@ static void load_root(struct spec_loader *ld, const struct spec_node *root)
 		ld_secrets(ld, v);
 	if ((v = ld_get(root, "services"))) {
 		ld_services(ld, v);
-		ld_check_depends(ld, v);
+		ld_check_depends(ld);
 	}
 	/* Not worth saying when the cause is already reported (e.g. `servics:`). */
 	const struct spec_node *sv = ld_get(root, "services"), *im = ld_get(root, "images");

@@ -167,12 +167,7 @@ static void apply_profiles(struct spec_loader *ld)
 			continue;
 		}
 		drop_service_image(s, s->services[i].name);
-		/* Free through a one-service stack view: same code as spec_stack_free. */
-		struct spec_stack *tmp = xzalloc(sizeof(*tmp));
-		tmp->services = xmalloc(sizeof(*tmp->services));
-		tmp->services[0] = s->services[i];
-		tmp->n_services = 1;
-		spec_stack_free(tmp);
+		spec_service_free(&s->services[i]);
 	}
 	s->n_services = o;
 	/* A registry image only a left-out service named is not needed. */
@@ -192,9 +187,8 @@ static void apply_profiles(struct spec_loader *ld)
 	s->n_bases = ob;
 }
 
-void ld_check_depends(struct spec_loader *ld, const struct spec_node *services)
+void ld_check_depends(struct spec_loader *ld)
 {
-	(void)services;
 	struct spec_stack *s = ld->stack;
 	const char **names = xcalloc(s->n_services, sizeof(*names));
 	for (size_t i = 0; i < s->n_services; i++)

@@ -61,9 +61,7 @@ static void load_env_file(struct spec_loader *ld, struct spec_service *sv, const
 		bool secret = is_secret_file(ld, sv, abs);
 		for (size_t i = 0; i < vals.n; i++) {
 			const char *value = vals.v[i].value ? vals.v[i].value : spec_env_get(&ld->env, vals.v[i].key);
-			spec_kvlist_set(&sv->environment, vals.v[i].key, value);
-			if (secret)
-				((struct spec_kv *)spec_kvlist_get(&sv->environment, vals.v[i].key))->secret = true;
+			spec_kvlist_set(&sv->environment, vals.v[i].key, value)->secret = secret;
 		}
 	}
 	spec_kvlist_free(&vals);

@@ -86,7 +86,7 @@ static void load_timings(struct spec_loader *ld, struct spec_health *h, const st
 		if (!v || !ld_duration(ld, v, what, &ns))
 			continue;
 		/* Docker refuses periods under 1ms; start_period may be 0. */
-		if (i != 2 && ns < NS_PER_MS) {
+		if (fields[i] != &h->start_period && ns < NS_PER_MS) {
 			ld_error(ld, v, "`%s` must be at least 1ms, got `%s`", what, v->scalar);
 			continue;
 		}

@@ -5,7 +5,6 @@
 #include "util/fs.h"
 #include "util/mem.h"
 
-#include <ctype.h>
 #include <string.h>
 
 static const char *const build_keys[] = {"context", "dockerfile", "dockerfile_inline", "args", "target", "labels"};
@@ -39,12 +38,8 @@ static void load_build_map(struct spec_loader *ld, struct spec_image *im, const 
 		ld_kvlist(ld, v, "args", true, &im->args);
 	if ((v = ld_get(n, "target")))
 		ld_dup_string(ld, v, "target", &im->target);
-	if ((v = ld_get(n, "labels"))) {
-		ld_kvlist(ld, v, "labels", false, &im->labels);
-		for (size_t i = 0; i < im->labels.n; i++)
-			if (!im->labels.v[i].value)
-				im->labels.v[i].value = xstrdup("");
-	}
+	if ((v = ld_get(n, "labels")))
+		ld_labels(ld, v, &im->labels);
 }
 
 static struct spec_image *new_image(struct spec_stack *s, const char *name)
@@ -99,11 +94,10 @@ void ld_images(struct spec_loader *ld, const struct spec_node *n)
 	}
 }
 
-bool ld_service_build(struct spec_loader *ld, const struct spec_node *n, const char *service, const char *name)
+void ld_service_build(struct spec_loader *ld, const struct spec_node *n, const char *service, const char *name)
 {
-	size_t before = ld->diags->n;
 	if (!image_name_ok(ld, n, name))
-		return false;
+		return;
 	struct spec_image *im = new_image(ld->stack, name);
 	im->pos = ld_pos(ld, n);
 	im->service = xstrdup(service);
@@ -114,7 +108,6 @@ bool ld_service_build(struct spec_loader *ld, const struct spec_node *n, const c
 		_cleanup_free_ char *where = xasprintf("the build of service `%s`", service);
 		load_build_map(ld, im, n, where);
 	}
-	return ld->diags->n == before;
 }
 
 static const char *const secret_keys[] = {"file", "environment"};
@@ -151,26 +144,13 @@ void ld_secrets(struct spec_loader *ld, const struct spec_node *n)
 	}
 }
 
-static bool volume_name_ok(const char *s)
-{
-	if (!isalnum((unsigned char)s[0]))
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-'))
-			return false;
-	return true;
-}
-
 void ld_volumes(struct spec_loader *ld, const struct spec_node *n)
 {
 	if (!ld_is_map(ld, n, "volumes"))
 		return;
 	for (size_t i = 0; i < n->n_pairs; i++) {
 		const struct spec_node *k = n->pairs[i].key, *v = n->pairs[i].value;
-		if (!volume_name_ok(k->scalar)) {
-			struct diag *d = ld_error(ld, k, "invalid volume name `%s`", k->scalar);
-			diag_hint(d, "use letters, digits, `_`, `.` and `-`, starting with a letter or digit");
-		}
+		ld_check_name(ld, k, "volume");
 		/* Named volumes are directories the stack manages; no driver options. */
 		if (!spec_node_is_null(v) && ld_is_map(ld, v, "volumes.NAME"))
 			ld_check_keys(ld, v, NULL, 0, "a volume (stack's volumes take no options)");

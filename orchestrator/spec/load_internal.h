@@ -96,13 +96,19 @@ bool ld_command(struct spec_loader *ld, const struct spec_node *n, const char *w
 bool ld_kvlist(struct spec_loader *ld, const struct spec_node *n, const char *what, bool from_env,
 	       struct spec_kvlist *out);
 
+/* labels: as ld_kvlist, a key without a value is the empty string. */
+bool ld_labels(struct spec_loader *ld, const struct spec_node *n, struct spec_kvlist *out);
+/* A service or volume name (the mapping key): letters, digits, `_`, `.`, `-`,
+ * starting with a letter or digit; else an error "invalid KIND name". */
+void ld_check_name(struct spec_loader *ld, const struct spec_node *key, const char *kind);
+
 /* spec_shell_split() is public: spec/spec.h */
 
 /* Sections (load_*.c). */
 void ld_bases(struct spec_loader *ld, const struct spec_node *n);
 void ld_images(struct spec_loader *ld, const struct spec_node *n);
-/* A service's build: → a spec_image named `name`; returns false on errors. */
-bool ld_service_build(struct spec_loader *ld, const struct spec_node *n, const char *service, const char *name);
+/* A service's build: → a spec_image named `name`. */
+void ld_service_build(struct spec_loader *ld, const struct spec_node *n, const char *service, const char *name);
 void ld_secrets(struct spec_loader *ld, const struct spec_node *n);
 void ld_volumes(struct spec_loader *ld, const struct spec_node *n);
 void ld_services(struct spec_loader *ld, const struct spec_node *n);
@@ -113,7 +119,7 @@ void ld_service_env(struct spec_loader *ld, struct spec_service *sv, const struc
 void ld_healthcheck(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n);
 void ld_depends_on(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n);
 /* After all services: references between them (depends_on targets, cycles). */
-void ld_check_depends(struct spec_loader *ld, const struct spec_node *services);
+void ld_check_depends(struct spec_loader *ld);
 
 /* ulimit names → RLIMIT_* (ulimit.c) */
 int spec_ulimit_resource(const char *name);

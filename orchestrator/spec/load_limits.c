@@ -105,7 +105,7 @@ static void load_deploy(struct spec_loader *ld, struct spec_service *sv, const s
 		int64_t mem;
 		const struct spec_node *sk = ld_get(map, "mem_limit");
 		if (ld_size(ld, v, "deploy.resources.limits.memory", &mem)) {
-			check_agree(ld, v, "memory", sk, "mem_limit", !sk || mem == sv->mem_limit);
+			check_agree(ld, v, "memory", sk, "mem_limit", mem == sv->mem_limit);
 			sv->mem_limit = mem;
 		}
 	}
@@ -113,7 +113,7 @@ static void load_deploy(struct spec_loader *ld, struct spec_service *sv, const s
 		int64_t pids;
 		const struct spec_node *sk = ld_get(map, "pids_limit");
 		if (ld_int(ld, v, "deploy.resources.limits.pids", -1, INT64_MAX, &pids)) {
-			check_agree(ld, v, "pids", sk, "pids_limit", !sk || pids == sv->pids_limit);
+			check_agree(ld, v, "pids", sk, "pids_limit", pids == sv->pids_limit);
 			sv->pids_limit = pids;
 		}
 	}
@@ -122,7 +122,7 @@ static void load_deploy(struct spec_loader *ld, struct spec_service *sv, const s
 		const struct spec_node *sk = ld_get(map, "cpus");
 		if (ld_double(ld, v, "deploy.resources.limits.cpus", &cpus)) {
 			int64_t nano = cpus_to_nano(cpus);
-			check_agree(ld, v, "cpus", sk, "cpus", !sk || nano == sv->nano_cpus);
+			check_agree(ld, v, "cpus", sk, "cpus", nano == sv->nano_cpus);
 			sv->nano_cpus = nano;
 		}
 	}

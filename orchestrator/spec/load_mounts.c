@@ -17,21 +17,27 @@ static const char *const vol_opt_keys[] = {"nocopy", "subpath"};
 static const char *const secret_ref_keys[] = {"source", "target", "uid", "gid", "mode"};
 
 /* File modes are octal however YAML typed them: 0440, 440, 0o440. */
-static bool parse_mode(struct spec_loader *ld, const struct spec_node *n, const char *what, uint32_t *out)
+static bool octal_mode(const char *s, uint32_t *out)
 {
-	if (!ld_is_scalar(ld, n, what))
-		return false;
-	const char *s = n->scalar;
 	if (s[0] == '0' && (s[1] == 'o' || s[1] == 'O'))
 		s += 2;
 	char *end = NULL;
 	errno = 0;
 	unsigned long v = strtoul(s, &end, 8);
-	if (!s[0] || *end || errno || v > 07777) {
+	if (!s[0] || *end || errno || v > 07777)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static bool parse_mode(struct spec_loader *ld, const struct spec_node *n, const char *what, uint32_t *out)
+{
+	if (!ld_is_scalar(ld, n, what))
+		return false;
+	if (!octal_mode(n->scalar, out)) {
 		ld_error(ld, n, "`%s`: expected an octal file mode like 0440, got `%s`", what, n->scalar);
 		return false;
 	}
-	*out = (uint32_t)v;
 	return true;
 }
 
@@ -101,13 +107,6 @@ static struct spec_mount *add_mount(struct spec_service *sv)
 	return m;
 }
 
-static void drop_last_mount(struct spec_service *sv)
-{
-	struct spec_mount *m = &sv->mounts[--sv->n_mounts];
-	free(m->source);
-	free(m->target);
-}
-
 static bool is_host_path(const char *s) { return s[0] == '.' || s[0] == '/' || s[0] == '~'; }
 
 static bool check_volume(struct spec_loader *ld, const struct spec_node *n, const char *name)
@@ -145,23 +144,21 @@ static void load_volume_short(struct spec_loader *ld, struct spec_service *sv, c
 			diag_hint(d, "e.g. ./data:/var/lib/data:ro or a named volume data:/var/lib/data");
 		return;
 	}
+	bool bind = is_host_path(parts[0]);
+	if (!bind && !check_volume(ld, n, parts[0]))
+		return;
+	if (parts[1][0] != '/') {
+		ld_error(ld, n, "`volumes`: target `%s` is not an absolute path in the container", parts[1]);
+		return;
+	}
 	struct spec_mount *m = add_mount(sv);
-	if (is_host_path(parts[0])) {
+	if (bind) {
 		m->type = SPEC_MOUNT_BIND;
 		m->source = ld_abs_path(ld, parts[0]);
 		m->create_host_path = true; /* what docker does for the short syntax */
 	} else {
 		m->type = SPEC_MOUNT_VOLUME;
 		m->source = xstrdup(parts[0]);
-		if (!check_volume(ld, n, parts[0])) {
-			drop_last_mount(sv);
-			return;
-		}
-	}
-	if (parts[1][0] != '/') {
-		ld_error(ld, n, "`volumes`: target `%s` is not an absolute path in the container", parts[1]);
-		drop_last_mount(sv);
-		return;
 	}
 	m->target = fs_path_join_clean("/", parts[1]);
 	if (np == 3) {
@@ -296,12 +293,8 @@ static void load_tmpfs_item(struct spec_loader *ld, struct spec_service *sv, con
 				else
 					m.tmpfs_size = (uint64_t)size;
 			} else if (strncmp(o, "mode=", 5) == 0) {
-				char *end = NULL;
-				unsigned long mode = strtoul(o + 5, &end, 8);
-				if (!o[5] || *end || mode > 07777)
+				if (!octal_mode(o + 5, &m.tmpfs_mode))
 					ld_error(ld, n, "`tmpfs`: bad mode `%s` (octal, e.g. 1777)", o + 5);
-				else
-					m.tmpfs_mode = (uint32_t)mode;
 			} else if (strcmp(o, "ro") == 0) {
 				m.read_only = true;
 			} else if (strcmp(o, "rw") != 0) {
@@ -373,7 +366,8 @@ static void check_duplicate_targets(struct spec_loader *ld, struct spec_service 
 			const char *b = j < sv->n_mounts ? sv->mounts[j].target : sv->secrets[j - sv->n_mounts].target;
 			if (strcmp(a, b) == 0) {
 				const struct spec_node *at = ld_key(map, i < sv->n_mounts ? "volumes" : "secrets");
-				ld_error(ld, at ? at : map, "service `%s` mounts two things at `%s`", sv->name, a);
+				struct diag *d = ld_error(ld, at ? at : map, "service `%s` mounts two things at `%s`", sv->name, a);
+				diag_hint(d, "give each volume, tmpfs and secret its own target path");
 				break;
 			}
 		}

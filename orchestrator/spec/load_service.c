@@ -169,24 +169,10 @@ static void load_simple(struct spec_loader *ld, struct spec_service *sv, const s
 		ld_duration(ld, v, "stop_grace_period", &sv->stop_grace_period);
 	if ((v = ld_get(map, "restart")))
 		load_restart(ld, sv, v);
-	if ((v = ld_get(map, "labels"))) {
-		ld_kvlist(ld, v, "labels", false, &sv->labels);
-		for (size_t i = 0; i < sv->labels.n; i++)
-			if (!sv->labels.v[i].value)
-				sv->labels.v[i].value = xstrdup("");
-	}
+	if ((v = ld_get(map, "labels")))
+		ld_labels(ld, v, &sv->labels);
 	if ((v = ld_get(map, "profiles")))
 		ld_string_list(ld, v, "profiles", &sv->profiles);
-}
-
-static bool service_name_ok(const char *s)
-{
-	if (!isalnum((unsigned char)s[0]))
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-'))
-			return false;
-	return true;
 }
 
 /* The image a service runs: with build:, the image built for it (named by
@@ -251,10 +237,7 @@ void ld_services(struct spec_loader *ld, const struct spec_node *n)
 		sv->name = xstrdup(k->scalar);
 		sv->pos = ld_pos(ld, k);
 		service_defaults(sv);
-		if (!service_name_ok(k->scalar)) {
-			struct diag *d = ld_error(ld, k, "invalid service name `%s`", k->scalar);
-			diag_hint(d, "use letters, digits, `_`, `.` and `-`, starting with a letter or digit");
-		}
+		ld_check_name(ld, k, "service");
 		_cleanup_free_ char *what = xasprintf("services.%s", sv->name);
 		if (!ld_is_map(ld, map, what))
 			continue;

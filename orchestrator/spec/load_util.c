@@ -4,6 +4,7 @@
 #include "util/fs.h"
 #include "util/mem.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -301,10 +302,10 @@ bool ld_command(struct spec_loader *ld, const struct spec_node *n, const char *w
 	return ld_string_list(ld, n, what, out);
 }
 
-static void kv_put(struct spec_loader *ld, struct spec_kvlist *out, const char *key, const char *value,
-		   bool has_value, bool from_env)
+/* A key without a value takes the environment's when from_env is set. */
+static void kv_put(struct spec_loader *ld, struct spec_kvlist *out, const char *key, const char *value, bool from_env)
 {
-	if (!has_value && from_env)
+	if (!value && from_env)
 		value = spec_env_get(&ld->env, key);
 	spec_kvlist_set(out, key, value);
 }
@@ -318,13 +319,13 @@ bool ld_kvlist(struct spec_loader *ld, const struct spec_node *n, const char *wh
 			const struct spec_node *v = n->pairs[i].value;
 			const char *key = n->pairs[i].key->scalar;
 			if (spec_node_is_null(v)) {
-				kv_put(ld, out, key, NULL, false, from_env);
+				kv_put(ld, out, key, NULL, from_env);
 			} else if (v->type != SPEC_NODE_SCALAR) {
 				ld_error(ld, v, "`%s.%s`: expected a string, number or boolean, got %s", what, key,
 					 spec_node_type_name(v));
 				ok = false;
 			} else {
-				kv_put(ld, out, key, v->scalar, true, from_env);
+				kv_put(ld, out, key, v->scalar, from_env);
 			}
 		}
 		return ok;
@@ -346,7 +347,28 @@ bool ld_kvlist(struct spec_loader *ld, const struct spec_node *n, const char *wh
 			ok = false;
 			continue;
 		}
-		kv_put(ld, out, key, eq ? eq + 1 : NULL, eq != NULL, from_env);
+		kv_put(ld, out, key, eq ? eq + 1 : NULL, from_env);
 	}
 	return ok;
+}
+
+bool ld_labels(struct spec_loader *ld, const struct spec_node *n, struct spec_kvlist *out)
+{
+	bool ok = ld_kvlist(ld, n, "labels", false, out);
+	for (size_t i = 0; i < out->n; i++)
+		if (!out->v[i].value)
+			out->v[i].value = xstrdup("");
+	return ok;
+}
+
+void ld_check_name(struct spec_loader *ld, const struct spec_node *key, const char *kind)
+{
+	const char *s = key->scalar;
+	bool ok = isalnum((unsigned char)s[0]);
+	for (const char *p = s; *p && ok; p++)
+		ok = isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-';
+	if (!ok) {
+		struct diag *d = ld_error(ld, key, "invalid %s name `%s`", kind, s);
+		diag_hint(d, "use letters, digits, `_`, `.` and `-`, starting with a letter or digit");
+	}
 }

@@ -5,21 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-void spec_kvlist_set(struct spec_kvlist *l, const char *key, const char *value)
+struct spec_kv *spec_kvlist_set(struct spec_kvlist *l, const char *key, const char *value)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		if (strcmp(l->v[i].key, key) == 0) {
-			free(l->v[i].value);
-			l->v[i].value = xstrdup(value);
-			l->v[i].secret = false;
-			return;
-		}
+	struct spec_kv *kv = NULL;
+	for (size_t i = 0; i < l->n && !kv; i++)
+		if (strcmp(l->v[i].key, key) == 0)
+			kv = &l->v[i];
+	if (kv) {
+		free(kv->value);
+	} else {
+		l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
+		kv = &l->v[l->n++];
+		kv->key = xstrdup(key);
 	}
-	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
-	l->v[l->n].key = xstrdup(key);
-	l->v[l->n].value = xstrdup(value);
-	l->v[l->n].secret = false;
-	l->n++;
+	kv->value = xstrdup(value);
+	kv->secret = false;
+	return kv;
 }
 
 const struct spec_kv *spec_kvlist_get(const struct spec_kvlist *l, const char *key)
@@ -110,7 +111,7 @@ void spec_image_free(struct spec_image *im)
 	free(im->service);
 }
 
-static void service_free(struct spec_service *sv)
+void spec_service_free(struct spec_service *sv)
 {
 	free(sv->name);
 	free(sv->image);
@@ -166,7 +167,7 @@ void spec_stack_free(struct spec_stack *s)
 	}
 	free(s->secrets);
 	for (size_t i = 0; i < s->n_services; i++)
-		service_free(&s->services[i]);
+		spec_service_free(&s->services[i]);
 	free(s->services);
 	free(s->name);
 	free(s->project_dir);

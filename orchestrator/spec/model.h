@@ -218,7 +218,8 @@ struct spec_stack {
 	size_t n_services;
 };
 
-void spec_kvlist_set(struct spec_kvlist *l, const char *key, const char *value); /* replace or append */
+/* Replace or append; returns the entry (its `secret` flag cleared). */
+struct spec_kv *spec_kvlist_set(struct spec_kvlist *l, const char *key, const char *value);
 const struct spec_kv *spec_kvlist_get(const struct spec_kvlist *l, const char *key);
 void spec_kvlist_free(struct spec_kvlist *l);
 
@@ -232,6 +233,8 @@ struct spec_base *spec_add_implicit_base(struct spec_stack *s, const char *name,
 
 /* Free what one image owns (the struct itself is an element of s->images). */
 void spec_image_free(struct spec_image *im);
+/* Free what one service owns (the struct itself is an element of s->services). */
+void spec_service_free(struct spec_service *sv);
 void spec_stack_free(struct spec_stack *s);
 
 #endif

@@ -16,12 +16,12 @@
 /* libcap-ng numbers capabilities densely from 0; 64 is past any kernel's. */
 #define MAX_CAP_NUMBER 64
 
-static char *upper(const char *s)
+/* Upper-cases s in place; takes and returns ownership. */
+static char *upcase(char *s)
 {
-	char *u = xstrdup(s);
-	for (char *p = u; *p; p++)
+	for (char *p = s; *p; p++)
 		*p = (char)toupper((unsigned char)*p);
-	return u;
+	return s;
 }
 
 int spec_parse_capability(const char *s, char **out, char **errmsg)
@@ -40,7 +40,7 @@ int spec_parse_capability(const char *s, char **out, char **errmsg)
 		if (!isalpha((unsigned char)*p) && *p != '_')
 			plain = false;
 	if (plain && capng_name_to_capability(name) >= 0) {
-		*out = upper(name);
+		*out = upcase(xstrdup(name));
 		return 0;
 	}
 	if (!errmsg)
@@ -49,9 +49,9 @@ int spec_parse_capability(const char *s, char **out, char **errmsg)
 	for (int c = 0; c < MAX_CAP_NUMBER; c++) {
 		const char *n = capng_capability_to_name((unsigned int)c);
 		if (n && strcmp(n, "unknown"))
-			strv_push_take(&names, upper(n));
+			strv_push_take(&names, upcase(xstrdup(n)));
 	}
-	_cleanup_free_ char *want = upper(name);
+	_cleanup_free_ char *want = upcase(xstrdup(name));
 	const char *guess = spec_suggest(want, (const char *const *)strv_argv(&names), names.n);
 	size_t len = 0;
 	for (size_t i = 0; i < names.n; i++)
@@ -121,9 +121,7 @@ bad:
 			names[n] = buf[n];
 			n++;
 		}
-		_cleanup_free_ char *want = xasprintf("SIG%s", name);
-		for (char *p = want; *p; p++)
-			*p = (char)toupper((unsigned char)*p);
+		_cleanup_free_ char *want = upcase(xasprintf("SIG%s", name));
 		const char *guess = spec_suggest(want, names, n);
 		if (guess)
 			*errmsg = xasprintf("unknown signal `%s` (did you mean %s?)", s, guess);

@@ -10,6 +10,7 @@
 #include "spec/units.h"
 #include "util/mem.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,7 @@ static int byte_at_mark(const struct parser *p, const yaml_mark_t *m)
 	return i < p->len ? p->text[i] : -1;
 }
 
-static const char *hint_for(const struct parser *p, const char *problem, int byte)
+static const char *hint_for(const char *problem, int byte)
 {
 	if (byte == '\t' || strstr(problem, "tab"))
 		return "YAML forbids tabs for indentation; use spaces";
@@ -137,7 +138,7 @@ static void report_libyaml_error(struct parser *p)
 		d = diag_add(p->diags, p->file, line, col, "%s (%s)", problem, yp->context);
 	else
 		d = diag_add(p->diags, p->file, line, col, "%s", problem);
-	const char *h = hint_for(p, problem, byte);
+	const char *h = hint_for(problem, byte);
 	if (h)
 		diag_hint(d, "%s", h);
 }
@@ -151,11 +152,17 @@ static int next_event(struct parser *p, yaml_event_t *ev)
 	return 0;
 }
 
-static struct diag *error_at(struct parser *p, const yaml_mark_t *m, bool fatal, const char *msg)
+static struct diag *error_at(struct parser *p, const yaml_mark_t *m, bool fatal, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static struct diag *error_at(struct parser *p, const yaml_mark_t *m, bool fatal, const char *fmt, ...)
 {
 	p->failed = true;
 	p->fatal |= fatal;
-	return diag_add(p->diags, p->file, (int)m->line + 1, (int)m->column + 1, "%s", msg);
+	va_list ap;
+	va_start(ap, fmt);
+	struct diag *d = diag_vadd(p->diags, p->file, (int)m->line + 1, (int)m->column + 1, fmt, ap);
+	va_end(ap);
+	return d;
 }
 
 /* ---- limits ---- */
@@ -163,16 +170,13 @@ static struct diag *error_at(struct parser *p, const yaml_mark_t *m, bool fatal,
 static bool charge(struct parser *p, const yaml_mark_t *m, size_t nodes, size_t bytes)
 {
 	if (p->nodes + nodes > SPEC_YAML_MAX_NODES) {
-		char *msg = xasprintf("the document expands to more than %d nodes", SPEC_YAML_MAX_NODES);
-		struct diag *d = error_at(p, m, true, msg);
-		free(msg);
+		struct diag *d = error_at(p, m, true, "the document expands to more than %d nodes", SPEC_YAML_MAX_NODES);
 		diag_hint(d, "aliases (*name) are copied where they are used; a chain of aliases of aliases grows exponentially");
 		return false;
 	}
 	if (p->bytes + bytes > SPEC_YAML_MAX_EXPANDED_BYTES) {
-		char *msg = xasprintf("the document's strings expand to more than %u MiB", SPEC_YAML_MAX_EXPANDED_BYTES >> 20);
-		struct diag *d = error_at(p, m, true, msg);
-		free(msg);
+		struct diag *d = error_at(p, m, true, "the document's strings expand to more than %u MiB",
+					  SPEC_YAML_MAX_EXPANDED_BYTES >> 20);
 		diag_hint(d, "aliases (*name) are copied where they are used; avoid aliasing large strings many times");
 		return false;
 	}
@@ -185,9 +189,7 @@ static bool check_depth(struct parser *p, const yaml_mark_t *m, int level)
 {
 	if (level <= SPEC_YAML_MAX_DEPTH)
 		return true;
-	char *msg = xasprintf("nesting is deeper than %d levels", SPEC_YAML_MAX_DEPTH);
-	error_at(p, m, true, msg);
-	free(msg);
+	error_at(p, m, true, "nesting is deeper than %d levels", SPEC_YAML_MAX_DEPTH);
 	return false;
 }
 
@@ -229,12 +231,9 @@ static bool apply_tag(struct parser *p, struct spec_node *n, const char *tag, co
 		if ((n->type == SPEC_NODE_MAP && !strcmp(t, "map")) || (n->type == SPEC_NODE_SEQ && !strcmp(t, "seq")))
 			return true;
 	}
-	char *shown = tag_display(tag);
-	char *msg = xasprintf("unsupported tag `%s`", shown);
-	struct diag *d = error_at(p, m, false, msg);
+	_cleanup_free_ char *shown = tag_display(tag);
+	struct diag *d = error_at(p, m, false, "unsupported tag `%s`", shown);
 	diag_hint(d, "stack understands !!str, !!int, !!float, !!bool, !!null, !!map, !!seq, !reset and !override");
-	free(msg);
-	free(shown);
 	return false;
 }
 
@@ -509,9 +508,7 @@ static struct spec_node *parse_node(struct parser *p, yaml_event_t *ev, int dept
 		const char *name = (const char *)ev->data.alias.anchor;
 		const struct anchor *a = anchor_find(p, name);
 		if (!a) {
-			char *msg = xasprintf("unknown alias `*%s`", name);
-			struct diag *d = error_at(p, &m, false, msg);
-			free(msg);
+			struct diag *d = error_at(p, &m, false, "unknown alias `*%s`", name);
 			/* A suggestion costs a scan of the anchors: only for files of a sane size. */
 			size_t n_names = p->n_anchors <= 1000 ? p->n_anchors : 0;
 			const char **names = xcalloc(n_names, sizeof(*names));

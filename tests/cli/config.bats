@@ -115,6 +115,27 @@ PY
 	[ "$output" = "one" ]
 }
 
+@test "a stack file on stdin over the size limit is refused, not read on" {
+	cd "$BATS_TEST_TMPDIR"
+	run "${CLEAN[@]}" "$STACK_BIN" -p piped -f - config < <(head -c 9000000 /dev/zero | tr '\0' '#')
+	[ "$status" -eq 2 ]
+	[ "$output" = "<stdin>: error: stack file is larger than 8388608 bytes" ]
+}
+
+@test "a .env that cannot be read is an error naming it, with a hint" {
+	mkdir -p "$BATS_TEST_TMPDIR/e/.env"
+	cd "$BATS_TEST_TMPDIR/e"
+	printf 'services:\n  one: {image: busybox}\n' >stack.yaml
+	run "${CLEAN[@]}" "$STACK_BIN" config --services
+	[ "$status" -eq 2 ]
+	[[ "$output" == *".env: error: cannot read .env file: Is a directory"* ]]
+	[[ "$output" == *"hint: it holds variables for interpolation"* ]]
+	rmdir .env
+	run "${CLEAN[@]}" "$STACK_BIN" config --services
+	[ "$status" -eq 0 ]
+	[ "$output" = "one" ]
+}
+
 @test "project name: -p, then name:, then the directory, normalized" {
 	mkdir -p "$BATS_TEST_TMPDIR/My_Proj.Dir"
 	cd "$BATS_TEST_TMPDIR/My_Proj.Dir"
