@@ -195,10 +195,20 @@ int rt_cgroup_kill_all(struct rt_cgroup *cg, int sig, st_error_t *err)
 	if (sig == SIGKILL && v2 && cg_file_exists(v2->path, "cgroup.kill"))
 		return cg_write(v2->path, "cgroup.kill", "1", err);
 	/* Otherwise freeze (v1 freezer) so nothing forks between reading
-	 * cgroup.procs and signalling, and loop until the cgroup is empty. */
-	struct cg_dir *fz = sig == SIGKILL ? cg_dir_for(cg, CG_FREEZER) : NULL;
-	bool frozen = fz && freezer_set(fz->path, "FROZEN");
+	 * cgroup.procs and signalling, and loop until the cgroup is empty.
+	 * An empty cgroup (every destroy after the container's init exited)
+	 * has nothing that could fork: no freeze/thaw round trip then. */
 	const char *dir = v2 ? v2->path : cg->d[0].path;
+	struct cg_dir *fz = sig == SIGKILL ? cg_dir_for(cg, CG_FREEZER) : NULL;
+	if (fz) {
+		pid_t *pids = NULL;
+		size_t n = 0, cap = 0;
+		collect_pids(dir, &pids, &n, &cap);
+		free(pids);
+		if (n == 0)
+			return 0;
+	}
+	bool frozen = fz && freezer_set(fz->path, "FROZEN");
 	int passes = sig == SIGKILL ? KILL_PASSES : 1;
 	for (int pass = 0; pass < passes; pass++) {
 		pid_t *pids = NULL;
@@ -400,15 +410,24 @@ static bool skip_v2_dir(const struct cg_host *host, const struct cg_hier *h)
 	return false;
 }
 
+/* PARENT (from opts or the environment), checked with NAME, and the
+ * host's hierarchies where PARENT/NAME lives. */
+static int locate(const char *name, const struct rt_cgroup_opts *opts, char **parent, struct cg_host *host,
+		  st_error_t *err)
+{
+	*parent = resolve_parent(opts);
+	if (!valid_rel(name) || !valid_rel(*parent))
+		return st_error(err, EINVAL, "invalid cgroup name `%s/%s`", *parent, name ? name : "(null)");
+	return cg_host_detect(opts, host, err);
+}
+
 int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const struct rt_cgroup_opts *opts,
 		     struct rt_cgroup **out, st_error_t *err)
 {
 	*out = NULL;
-	_cleanup_free_ char *parent = resolve_parent(opts);
-	if (!valid_rel(name) || !valid_rel(parent))
-		return st_error(err, EINVAL, "invalid cgroup name `%s/%s`", parent, name ? name : "(null)");
+	_cleanup_free_ char *parent = NULL;
 	struct cg_host host;
-	if (cg_host_detect(opts, &host, err) < 0)
+	if (locate(name, opts, &parent, &host, err) < 0)
 		return -1;
 	unsigned served = 0;
 	for (size_t i = 0; i < host.n; i++)
@@ -482,11 +501,9 @@ int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const
 
 int rt_cgroup_remove_by_name(const char *name, const struct rt_cgroup_opts *opts, st_error_t *err)
 {
-	_cleanup_free_ char *parent = resolve_parent(opts);
-	if (!valid_rel(name) || !valid_rel(parent))
-		return st_error(err, EINVAL, "invalid cgroup name `%s/%s`", parent, name ? name : "(null)");
+	_cleanup_free_ char *parent = NULL;
 	struct cg_host host;
-	if (cg_host_detect(opts, &host, err) < 0)
+	if (locate(name, opts, &parent, &host, err) < 0)
 		return -1;
 	struct rt_cgroup *cg = cg_new(parent, name);
 	for (size_t i = 0; i < host.n; i++) {

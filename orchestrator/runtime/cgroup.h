@@ -65,17 +65,17 @@ const char *rt_cgroup_path(const struct rt_cgroup *cg);
  * writing cgroup.procs.  Call it before the child execs (e.g. while it
  * waits on a sync pipe).  Each write takes the kernel's global
  * cgroup_threadgroup_rwsem for writing, which waits for an RCU grace
- * period (5-12 ms on a busy host): the container start path uses the
- * self-join below instead. */
+ * period (5-12 ms on a busy host): rt_container_start() and
+ * rt_container_exec() use the self-join below instead. */
 int rt_cgroup_add_pid(struct rt_cgroup *cg, pid_t pid, st_error_t *err);
 
 /* Joining without that lock.  The kernel skips cgroup_threadgroup_rwsem
  * when a single thread moves itself: "0" written to a v1 hierarchy's
  * `tasks` file by the thread itself (0.05 ms for five hierarchies, against
  * ~11 ms for cgroup.procs writes from the parent).  So the parent opens
- * those files (rt_cgroup_join_open) and passes the fds to the container's
- * first process, still single-threaded and before it runs anything else,
- * which calls rt_cgroup_join_self().  A cgroup2 directory has no such
+ * those files (rt_cgroup_join_open) and passes the fds to the new process
+ * (the container's first, or an exec'd one), still single-threaded and
+ * before it runs anything else, which calls rt_cgroup_join_self().  A cgroup2 directory has no such
  * path (cgroup.procs always takes the lock, cgroup.threads needs threaded
  * mode): the parent adds the child there with rt_cgroup_add_pid_v2(). */
 #define RT_CGROUP_JOIN_MAX 8

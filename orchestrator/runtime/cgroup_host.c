@@ -6,6 +6,7 @@
 #include "util/mem.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,7 +67,7 @@ static void read_v2_controllers(struct cg_host *host)
 	host->v2_avail = text ? parse_ctrls(text, " \n") : 0;
 }
 
-int cg_host_detect(const struct rt_cgroup_opts *opts, struct cg_host *host, st_error_t *err)
+static int host_parse(const struct rt_cgroup_opts *opts, struct cg_host *host, st_error_t *err)
 {
 	memset(host, 0, sizeof(*host));
 	host->v2 = -1;
@@ -120,6 +121,33 @@ int cg_host_detect(const struct rt_cgroup_opts *opts, struct cg_host *host, st_e
 		host->h[host->v2].ctrls = host->v2_avail & ~v1_taken & ~CG_BIT(CG_FREEZER) & ~CG_BIT(CG_CPUACCT);
 	}
 	return 0;
+}
+
+/* The host's layout does not change under a running process, and reading
+ * mountinfo (hundreds of lines on a busy host) plus the cgroup2 root's
+ * cgroup.controllers is not free: the real host is read once per process
+ * and handed out as copies.  Test layouts (opts) are read every time. */
+static pthread_mutex_t host_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cg_host host_cache;
+static bool host_cached;
+
+int cg_host_detect(const struct rt_cgroup_opts *opts, struct cg_host *host, st_error_t *err)
+{
+	if (opts && (opts->v2_root || opts->mountinfo))
+		return host_parse(opts, host, err);
+	int r = 0;
+	pthread_mutex_lock(&host_lock);
+	if (!host_cached) {
+		r = host_parse(NULL, &host_cache, err);
+		host_cached = r == 0;
+	}
+	if (r == 0) {
+		*host = host_cache;
+		for (size_t i = 0; i < host->n; i++)
+			host->h[i].mount = xstrdup(host_cache.h[i].mount);
+	}
+	pthread_mutex_unlock(&host_lock);
+	return r;
 }
 
 void cg_host_free(struct cg_host *host)

@@ -26,6 +26,7 @@ struct cg_host {
 	unsigned v2_avail; /* controllers listed in the v2 root's cgroup.controllers */
 };
 
+/* A copy (cg_host_free() it); the real host is read once per process. */
 int cg_host_detect(const struct rt_cgroup_opts *opts, struct cg_host *host, st_error_t *err);
 void cg_host_free(struct cg_host *host);
 const char *cg_ctrl_name(enum cg_ctrl c);

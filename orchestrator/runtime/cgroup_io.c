@@ -2,6 +2,7 @@
  * with the file and the value, because that is what a user needs to see
  * ("write `1073741824` to `.../memory.limit_in_bytes`: Invalid argument"). */
 #include "runtime/cgroup_internal.h"
+#include "util/fs.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -32,27 +33,10 @@ char *cg_read(const char *dir, const char *file)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char *text = NULL;
+	if (fd < 0 || fs_read_fd(fd, path, 0, &text, NULL, NULL) < 0)
 		return NULL;
-	size_t cap = 4096, n = 0;
-	_cleanup_free_ char *buf = xmalloc(cap + 1);
-	for (;;) {
-		if (n == cap) {
-			cap *= 2;
-			buf = xrealloc(buf, cap + 1);
-		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = '\0';
-	return steal_pointer(&buf);
+	return text;
 }
 
 bool cg_file_exists(const char *dir, const char *file)

@@ -1,5 +1,5 @@
 /* Joining a container's cgroup without the kernel's global lock (see
- * cgroup.h): the parent opens the v1 `tasks` files, the container's first
+ * cgroup.h): the parent opens the v1 `tasks` files, the new container
  * process writes "0" to them itself.
  *
  * Why `tasks` and "0": cgroup_procs_write_start() takes

@@ -10,6 +10,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+void rt_exit_from_status(struct rt_exit *x, int status)
+{
+	if (WIFEXITED(status)) {
+		x->exit_code = WEXITSTATUS(status);
+		x->signal = 0;
+	} else {
+		x->signal = WTERMSIG(status);
+		x->exit_code = 128 + x->signal;
+	}
+}
+
 static void record_exit(struct rt_container *ct, int status)
 {
 	/* With init, its own status is 128+N for a payload killed by N; the
@@ -23,13 +34,7 @@ static void record_exit(struct rt_container *ct, int status)
 		ct->sync_fd = -1;
 	}
 	struct rt_exit *x = &ct->exit;
-	if (WIFEXITED(status)) {
-		x->exit_code = WEXITSTATUS(status);
-		x->signal = 0;
-	} else {
-		x->signal = WTERMSIG(status);
-		x->exit_code = 128 + x->signal;
-	}
+	rt_exit_from_status(x, status);
 	x->oom_killed = ct->cg && rt_cgroup_oom_killed(ct->cg);
 	if (x->oom_killed)
 		x->exit_code = 137;

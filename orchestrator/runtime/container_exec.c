@@ -1,8 +1,8 @@
 /* rt_container_exec(): one more process in a running container.
  *
- * Same sync protocol as the first process (READY, GO, EOF on exec), but
- * instead of creating namespaces the child joins the container's with
- * setns() on its pidfd.  The pid namespace, as at start, is entered by the
+ * Same sync protocol as the first process (READY, GO with the cgroup files
+ * to join, EOF on exec), but instead of creating namespaces the child joins
+ * the container's with setns() on its pidfd.  The pid namespace, as at start, is entered by the
  * calling thread around fork() (setns(CLONE_NEWPID) only changes where
  * children go); the mount namespace must be joined by the single-threaded
  * child. */
@@ -10,13 +10,11 @@
 #include "util/mem.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,25 +38,15 @@ __attribute__((noreturn)) static void exec_child(struct rt_child *c, int ct_pidf
 	/* setns(CLONE_NEWNS) put us at the container's root. */
 	if (rt_payload_prepare(c, &err) < 0)
 		rt_child_fail(c->sync_fd, &err, 1);
-	int master = -1;
-	if (c->cfg->process.tty) {
-		master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, c->pty_slave, sizeof(c->pty_slave)) != 0) {
-			st_error(&err, errno, "open a pty on `/dev/ptmx`");
-			rt_child_fail(c->sync_fd, &err, 1);
-		}
-	}
+	int master = rt_child_open_pty(c);
 	rt_sync_send(c->sync_fd, RT_MSG_READY, 0, NULL, master);
 	if (master >= 0)
 		close(master);
-	struct rt_msg m;
-	if (rt_sync_recv(c->sync_fd, &m, NULL) != 1 || m.type != RT_MSG_GO)
-		_exit(1);
-	int r = rt_rlimit_apply(c->rlimits, c->n_rlimits, NULL);
-	if (r < 0) {
-		st_error(&err, -r, "setrlimit");
+	/* Into the container's cgroup as its first process does: by itself,
+	 * still one thread, without the kernel's global lock. */
+	rt_child_await_go(c);
+	if (rt_rlimit_apply(c->rlimits, c->n_rlimits, &err) < 0)
 		rt_child_fail(c->sync_fd, &err, 1);
-	}
 	rt_payload_exec(c);
 }
 
@@ -100,21 +88,9 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 	x->pidfd = x->pty_master = -1;
 	x->stdio[0] = x->stdio[1] = x->stdio[2] = -1;
 	int sock[2] = {-1, -1}, child_stdio[3] = {-1, -1, -1};
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
-		st_error(err, errno, "socketpair");
+	struct rt_cgroup_join join = {.n = 0};
+	if (rt_parent_open_channels(proc, sock, child_stdio, x->stdio, err) < 0)
 		goto fail;
-	}
-	if (!proc->tty && proc->stdio == RT_STDIO_PIPES) {
-		for (int i = 0; i < 3; i++) {
-			int p[2];
-			if (pipe2(p, O_CLOEXEC) < 0) {
-				st_error(err, errno, "pipe");
-				goto fail;
-			}
-			child_stdio[i] = i == 0 ? p[0] : p[1];
-			x->stdio[i] = i == 0 ? p[1] : p[0];
-		}
-	}
 	struct rt_child c = {
 		.cfg = &cfg,
 		.sync_fd = sock[1],
@@ -134,31 +110,28 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 	x->pid = pid;
 	if (rt_parent_after_fork(pid, &sock[1], child_stdio, &x->pidfd, err) < 0)
 		goto fail;
-	if (ct->cg && rt_cgroup_add_pid(ct->cg, pid, err) < 0)
+	if (ct->cg && (rt_cgroup_join_open(ct->cg, &join, err) < 0 || rt_cgroup_add_pid_v2(ct->cg, pid, err) < 0))
 		goto fail;
 	struct rt_msg m;
-	int r = rt_sync_recv(sock[0], &m, &x->pty_master);
-	if (r == 1 && m.type == RT_MSG_ERROR) {
-		st_error(err, m.status, "%s", m.text);
+	int r = rt_parent_recv(sock[0], &m, &x->pty_master, NULL, "setup", err);
+	if (r < 0)
+		goto fail;
+	if (r == 0 || m.type != RT_MSG_READY) {
+		st_error(err, 0, "the exec'd process exited during setup");
 		goto fail;
 	}
-	if (r != 1 || m.type != RT_MSG_READY) {
-		st_error(err, r < 0 ? errno : 0, "the exec'd process exited during setup");
-		goto fail;
-	}
-	if (rt_sync_send(sock[0], RT_MSG_GO, 0, NULL, -1) < 0) {
+	if (rt_sync_send_fds(sock[0], RT_MSG_GO, (int)join.n, NULL, join.fd, join.n) < 0) {
 		st_error(err, errno, "signal the exec'd process to start");
 		goto fail;
 	}
-	r = rt_sync_recv(sock[0], &m, NULL);
-	if (r == 1 && m.type == RT_MSG_ERROR) {
-		st_error(err, m.status, "%s", m.text);
+	r = rt_parent_recv(sock[0], &m, NULL, &join, "exec", err);
+	/* A command that cannot be exec'd is not an error here: the process
+	 * exits 127/126, as a shell's would, for rt_exec_wait(). */
+	if (r < 0 && m.type == RT_MSG_EXEC_FAILED)
+		st_error_free(err);
+	else if (r < 0)
 		goto fail;
-	}
-	if (r < 0) {
-		st_error(err, errno, "read from the exec'd process");
-		goto fail;
-	}
+	rt_cgroup_join_close(&join);
 	close(sock[0]);
 	strv_free(&env);
 	*out = x;
@@ -166,12 +139,8 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 
 fail:
 	st_error_prefix(err, "container `%s`: exec `%s`", ct->id, proc->argv[0]);
-	for (int i = 0; i < 2; i++)
-		if (sock[i] >= 0)
-			close(sock[i]);
-	for (int i = 0; i < 3; i++)
-		if (child_stdio[i] >= 0)
-			close(child_stdio[i]);
+	rt_cgroup_join_close(&join);
+	rt_parent_close_channels(sock, child_stdio);
 	strv_free(&env);
 	rt_exec_free(x);
 	return -1;
@@ -188,12 +157,7 @@ int rt_exec_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err)
 		if (w < 0)
 			return st_error(err, errno, "waitpid %d", (int)x->pid);
 		x->exited = true;
-		if (WIFEXITED(status)) {
-			x->exit.exit_code = WEXITSTATUS(status);
-		} else {
-			x->exit.signal = WTERMSIG(status);
-			x->exit.exit_code = 128 + x->exit.signal;
-		}
+		rt_exit_from_status(&x->exit, status);
 	}
 	if (st)
 		*st = x->exit;

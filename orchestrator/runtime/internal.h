@@ -48,6 +48,9 @@ struct rt_container {
 	struct rt_exit exit;
 };
 
+/* container.c: a wait status as exit code (128+N for signal N) and signal. */
+void rt_exit_from_status(struct rt_exit *x, int status);
+
 /* ---- sync.c: parent <-> child messages ---- */
 enum rt_msg_type {
 	RT_MSG_ERROR = 1, /* child -> parent: status = errno, text = message */
@@ -116,6 +119,26 @@ pid_t rt_fork_in_pidns(int ns_fd, st_error_t *err);
 /* The fds the new process gets as 0, 1, 2 (-1: keep the caller's, or the
  * pty's when proc->tty), from the pipes made for RT_STDIO_PIPES. */
 void rt_child_pick_stdio(const struct rt_process *proc, const int pipes[3], int out[3]);
+/* Parent, before forking a container process: the sync socket and, for
+ * RT_STDIO_PIPES without a tty, three pipes (the child's ends in
+ * child_stdio[], ours in parent_stdio[]).  Everything starts as -1; on
+ * failure the caller closes what was opened (rt_parent_close_channels()
+ * for the first two, its own parent_stdio[]). */
+int rt_parent_open_channels(const struct rt_process *proc, int sock[2], int child_stdio[3], int parent_stdio[3],
+			    st_error_t *err);
+void rt_parent_close_channels(int sock[2], int child_stdio[3]);
+/* Parent: read the child's next message.  ERROR, EXEC_FAILED and
+ * JOIN_FAILED become -1 with the child's message (join names the file a
+ * JOIN_FAILED refers to; m->type tells which); else 1, or 0 on EOF. */
+int rt_parent_recv(int sock, struct rt_msg *m, int *fd, const struct rt_cgroup_join *join, const char *step,
+		   st_error_t *err);
+/* Child, tty mode: open a pty on the container's /dev/ptmx (its name in
+ * c->pty_slave) and return the master; -1 without a tty. */
+int rt_child_open_pty(struct rt_child *c);
+/* Child, after READY: wait for GO and join the cgroup through the `tasks`
+ * fds it carries (see cgroup.h).  Exits when the parent gave up; reports
+ * a refused join as JOIN_FAILED. */
+void rt_child_await_go(struct rt_child *c);
 /* Parent, right after forking a container process: close the child's
  * ends of the sync socket and of the stdio pipes, and open a pidfd. */
 int rt_parent_after_fork(pid_t pid, int *child_sock, int child_stdio[3], int *pidfd, st_error_t *err);

@@ -34,8 +34,8 @@ const char *rt_rlimit_name(int resource);
 int rt_rlimit_prepare(struct rt_rlimit *list, size_t n, struct strv *warnings, st_error_t *err);
 
 /* Child: setrlimit() each entry; if the kernel still refuses a raise (EPERM),
- * clamp to the current hard limit and retry.  No allocation; err may be
- * NULL; returns 0 or -errno. */
+ * clamp to the current hard limit and retry.  Allocates only for the
+ * error (naming the limit; err may be NULL); returns 0 or -errno. */
 int rt_rlimit_apply(const struct rt_rlimit *list, size_t n, st_error_t *err);
 
 #endif

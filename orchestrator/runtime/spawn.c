@@ -60,6 +60,33 @@ void rt_child_pick_stdio(const struct rt_process *proc, const int pipes[3], int 
 						  : -1;
 }
 
+int rt_parent_open_channels(const struct rt_process *proc, int sock[2], int child_stdio[3], int parent_stdio[3],
+			    st_error_t *err)
+{
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0)
+		return st_error(err, errno, "socketpair");
+	if (proc->tty || proc->stdio != RT_STDIO_PIPES)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return st_error(err, errno, "pipe");
+		child_stdio[i] = i == 0 ? p[0] : p[1];
+		parent_stdio[i] = i == 0 ? p[1] : p[0];
+	}
+	return 0;
+}
+
+void rt_parent_close_channels(int sock[2], int child_stdio[3])
+{
+	for (int i = 0; i < 2; i++)
+		if (sock[i] >= 0)
+			close(sock[i]);
+	for (int i = 0; i < 3; i++)
+		if (child_stdio[i] >= 0)
+			close(child_stdio[i]);
+}
+
 int rt_parent_after_fork(pid_t pid, int *child_sock, int child_stdio[3], int *pidfd, st_error_t *err)
 {
 	close(*child_sock);
@@ -73,6 +100,47 @@ int rt_parent_after_fork(pid_t pid, int *child_sock, int child_stdio[3], int *pi
 	if (*pidfd < 0)
 		return st_error(err, errno, "pidfd_open %d", (int)pid);
 	return 0;
+}
+
+int rt_child_open_pty(struct rt_child *c)
+{
+	if (!c->cfg->process.tty)
+		return -1;
+	/* The pty belongs to the container's devpts instance, so the payload
+	 * sees /dev/pts/N, not a host pty. */
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, c->pty_slave, sizeof(c->pty_slave)) != 0) {
+		st_error_t err = NULL;
+		st_error(&err, errno, "open a pty on `/dev/ptmx`");
+		rt_child_fail(c->sync_fd, &err, 1);
+	}
+	return master;
+}
+
+void rt_child_await_go(struct rt_child *c)
+{
+	st_error_t err = NULL;
+	struct rt_msg m;
+	int join[RT_SYNC_MAX_FDS];
+	size_t n_join = 0;
+	if (rt_sync_recv_fds(c->sync_fd, &m, join, ARRAY_SIZE(join), &n_join) != 1 || m.type != RT_MSG_GO)
+		_exit(1); /* the parent gave up (or died): nothing to report to */
+	/* We are one thread, so writing "0" to each `tasks` file moves all of
+	 * us, without the kernel's global lock (see cgroup.h). */
+	if (m.status < 0 || n_join != (size_t)m.status) {
+		for (size_t i = 0; i < n_join; i++)
+			close(join[i]);
+		st_error(&err, EPROTO, "got %zu of the %d cgroup files to join", n_join, m.status);
+		rt_child_fail(c->sync_fd, &err, 1);
+	}
+	size_t bad = 0;
+	if (rt_cgroup_join_self(join, n_join, &bad) < 0) {
+		char idx[32];
+		int e = errno;
+		snprintf(idx, sizeof(idx), "%zu", bad);
+		rt_sync_send(c->sync_fd, RT_MSG_JOIN_FAILED, e, idx, -1);
+		_exit(1);
+	}
 }
 
 __attribute__((noreturn)) static void child_main(struct rt_child *c)
@@ -101,15 +169,8 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 
 	if (rt_payload_prepare(c, &err) < 0)
 		rt_child_fail(c->sync_fd, &err, 1);
-	int master = -1;
-	if (cfg->process.tty) {
-		/* The pty belongs to the container's devpts instance, so the
-		 * payload sees /dev/pts/0, not a host pty. */
-		master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, c->pty_slave, sizeof(c->pty_slave)) != 0) {
-			st_error(&err, errno, "open a pty on `/dev/ptmx`");
-			rt_child_fail(c->sync_fd, &err, 1);
-		}
+	int master = rt_child_open_pty(c);
+	if (master >= 0) {
 		/* Like Docker: /dev/console is the terminal too (gettys and
 		 * init systems write there). */
 		int fd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
@@ -121,40 +182,16 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 	rt_sync_send(c->sync_fd, RT_MSG_READY, 0, NULL, master);
 	if (master >= 0)
 		close(master);
-	struct rt_msg m;
-	int join[RT_SYNC_MAX_FDS];
-	size_t n_join = 0;
-	if (rt_sync_recv_fds(c->sync_fd, &m, join, ARRAY_SIZE(join), &n_join) != 1 || m.type != RT_MSG_GO)
-		_exit(1); /* the parent gave up (or died): nothing to report to */
-
 	/* Into the cgroup first, before the cgroup namespace is made (its root
-	 * is where we are) and before anything runs or forks: we are one
-	 * thread, so writing "0" to each `tasks` file moves all of us, without
-	 * the kernel's global lock (see cgroup.h). */
-	if (m.status < 0 || n_join != (size_t)m.status) {
-		for (size_t i = 0; i < n_join; i++)
-			close(join[i]);
-		st_error(&err, EPROTO, "got %zu of the %d cgroup files to join", n_join, m.status);
-		rt_child_fail(c->sync_fd, &err, 1);
-	}
-	size_t bad = 0;
-	if (rt_cgroup_join_self(join, n_join, &bad) < 0) {
-		char idx[32];
-		int e = errno;
-		snprintf(idx, sizeof(idx), "%zu", bad);
-		rt_sync_send(c->sync_fd, RT_MSG_JOIN_FAILED, e, idx, -1);
-		_exit(1);
-	}
+	 * is where we are) and before anything runs or forks. */
+	rt_child_await_go(c);
 
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		st_error(&err, errno, "unshare the cgroup namespace");
 		rt_child_fail(c->sync_fd, &err, 1);
 	}
-	int r = rt_rlimit_apply(c->rlimits, c->n_rlimits, NULL);
-	if (r < 0) {
-		st_error(&err, -r, "setrlimit");
+	if (rt_rlimit_apply(c->rlimits, c->n_rlimits, &err) < 0)
 		rt_child_fail(c->sync_fd, &err, 1);
-	}
 	if (cfg->init)
 		rt_init_run(c);
 	rt_payload_exec(c);
@@ -238,9 +275,8 @@ pid_t rt_fork_in_pidns(int ns_fd, st_error_t *err)
 	return pid;
 }
 
-/* join: the files the child was sent to join (names its JOIN_FAILED). */
-static int recv_or_fail(int sock, struct rt_msg *m, int *fd, const struct rt_cgroup_join *join, const char *step,
-			st_error_t *err)
+int rt_parent_recv(int sock, struct rt_msg *m, int *fd, const struct rt_cgroup_join *join, const char *step,
+		   st_error_t *err)
 {
 	int r = rt_sync_recv(sock, m, fd);
 	if (r < 0)
@@ -293,21 +329,8 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 		goto fail;
 	if (rt_etc_files_write(cfg, hostname, cfg->state_dir, err) < 0)
 		goto fail;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
-		st_error(err, errno, "socketpair");
+	if (rt_parent_open_channels(&cfg->process, sock, child_stdio, ct->stdio, err) < 0)
 		goto fail;
-	}
-	if (!cfg->process.tty && cfg->process.stdio == RT_STDIO_PIPES) {
-		for (int i = 0; i < 3; i++) {
-			int p[2];
-			if (pipe2(p, O_CLOEXEC) < 0) {
-				st_error(err, errno, "pipe");
-				goto fail;
-			}
-			child_stdio[i] = i == 0 ? p[0] : p[1];
-			ct->stdio[i] = i == 0 ? p[1] : p[0];
-		}
-	}
 
 	struct rt_child c = {
 		.cfg = cfg,
@@ -357,7 +380,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 		goto fail;
 
 	struct rt_msg m;
-	int r = recv_or_fail(sock[0], &m, &ct->pty_master, NULL, "setup", err);
+	int r = rt_parent_recv(sock[0], &m, &ct->pty_master, NULL, "setup", err);
 	if (r < 0)
 		goto fail;
 	if (r == 0 || m.type != RT_MSG_READY) {
@@ -376,7 +399,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	 * Init: it says STARTED once the payload exec'd, then keeps the
 	 * socket to send the payload's wait status at the end. */
 	m.type = 0;
-	r = recv_or_fail(sock[0], &m, NULL, &join, "exec", err);
+	r = rt_parent_recv(sock[0], &m, NULL, &join, "exec", err);
 	if (r < 0) {
 		if (m.type == RT_MSG_EXEC_FAILED)
 			rc = m.status == ENOENT ? RT_START_NOT_FOUND : RT_START_NOT_EXECUTABLE;
@@ -414,12 +437,7 @@ fail:
 		ct->pid = -1;
 	}
 	rt_cgroup_join_close(&join);
-	for (int i = 0; i < 2; i++)
-		if (sock[i] >= 0)
-			close(sock[i]);
-	for (int i = 0; i < 3; i++)
-		if (child_stdio[i] >= 0)
-			close(child_stdio[i]);
+	rt_parent_close_channels(sock, child_stdio);
 	rt_seccomp_prog_free(prog);
 	free(rl);
 	if (ct->cg) {

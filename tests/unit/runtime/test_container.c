@@ -25,6 +25,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* strstr() that shows the text when the needle is missing (a bare
+ * assert_non_null() would only say "0x0 is NULL"). */
+#define assert_contains(text, needle)                                              \
+	do {                                                                           \
+		const char *text_ = (text), *needle_ = (needle);                           \
+		if (!text_ || !strstr(text_, needle_))                                     \
+			fail_msg("`%s` not found in:\n%s", needle_, text_ ? text_ : "(null)"); \
+	} while (0)
+
 static char tmp[] = "/tmp/stack-rt-test-XXXXXX";
 static char rootfs[256], run_dir[256], secret[256], seccomp_cache[256], cgparent[64];
 static int counter;
@@ -172,12 +181,12 @@ static void test_isolation(void **state)
 	assert_null(strstr(out, "HOSTFILE"));
 	assert_null(strstr(out, "HOSTPROC"));
 	/* init (1) and the shell (2): the glob forks nothing. */
-	assert_non_null(strstr(out, "procs=2\n"));
-	assert_non_null(strstr(out, "ifaces=lo,\n"));
-	assert_non_null(strstr(out, "host=espresso\n"));
-	assert_non_null(strstr(out, "etc=espresso\n"));
-	assert_non_null(strstr(out, "hosts-ok\n"));
-	assert_non_null(strstr(out, "pid=2\n"));
+	assert_contains(out, "procs=2\n");
+	assert_contains(out, "ifaces=lo,\n");
+	assert_contains(out, "host=espresso\n");
+	assert_contains(out, "etc=espresso\n");
+	assert_contains(out, "hosts-ok\n");
+	assert_contains(out, "pid=2\n");
 	free(out);
 	unlink(marker);
 }
@@ -195,13 +204,13 @@ static void test_masked_and_readonly(void **state)
 			       &st);
 	assert_int_equal(st.exit_code, 0);
 	/* Masked (non-empty on the host, which has no /proc/kcore). */
-	assert_non_null(strstr(out, "timer_list=0\n"));
-	assert_non_null(strstr(out, "keys-masked\n"));
-	assert_non_null(strstr(out, "fw=0\n"));
-	assert_non_null(strstr(out, "procsys-ro\n"));
-	assert_non_null(strstr(out, "procsys-mount-ro\n"));
-	assert_non_null(strstr(out, "sys-ro\n"));
-	assert_non_null(strstr(out, "rootfs-rw\n"));
+	assert_contains(out, "timer_list=0\n");
+	assert_contains(out, "keys-masked\n");
+	assert_contains(out, "fw=0\n");
+	assert_contains(out, "procsys-ro\n");
+	assert_contains(out, "procsys-mount-ro\n");
+	assert_contains(out, "sys-ro\n");
+	assert_contains(out, "rootfs-rw\n");
 	free(out);
 }
 
@@ -217,11 +226,11 @@ static void test_secret_bind_readonly(void **state)
 	r.cfg.n_mounts = 1;
 	struct rt_exit st;
 	char *out = run_ok(&r, &st);
-	assert_non_null(strstr(out, "API_KEY=espresso\n"));
-	assert_non_null(strstr(out, "Read-only file system"));
-	assert_non_null(strstr(out, "write-failed\n"));
-	assert_non_null(strstr(out, "remount-failed\n"));
-	assert_non_null(strstr(out, "remount-bind-failed\n"));
+	assert_contains(out, "API_KEY=espresso\n");
+	assert_contains(out, "Read-only file system");
+	assert_contains(out, "write-failed\n");
+	assert_contains(out, "remount-failed\n");
+	assert_contains(out, "remount-bind-failed\n");
 	free(out);
 	/* The host file is untouched. */
 	char *content = NULL;
@@ -244,10 +253,10 @@ static void test_tmpfs_and_read_only_rootfs(void **state)
 	r.cfg.read_only = true;
 	struct rt_exit st;
 	char *out = run_ok(&r, &st);
-	assert_non_null(strstr(out, "700\nhi\nsize=1024k\n"));
-	assert_non_null(strstr(out, "Read-only file system"));
-	assert_non_null(strstr(out, "root-ro\n"));
-	assert_non_null(strstr(out, "tmp-ro\n"));
+	assert_contains(out, "700\nhi\nsize=1024k\n");
+	assert_contains(out, "Read-only file system");
+	assert_contains(out, "root-ro\n");
+	assert_contains(out, "tmp-ro\n");
 	free(out);
 }
 
@@ -349,10 +358,10 @@ static void test_security_status(void **state)
 	struct rt_exit st;
 	char *out = run_ok(&r, &st);
 	/* Docker's 14 default capabilities. */
-	assert_non_null(strstr(out, "CapEff:\t00000000a80425fb\n"));
-	assert_non_null(strstr(out, "CapBnd:\t00000000a80425fb\n"));
-	assert_non_null(strstr(out, "NoNewPrivs:\t1\n"));
-	assert_non_null(strstr(out, "Seccomp:\t2\n"));
+	assert_contains(out, "CapEff:\t00000000a80425fb\n");
+	assert_contains(out, "CapBnd:\t00000000a80425fb\n");
+	assert_contains(out, "NoNewPrivs:\t1\n");
+	assert_contains(out, "Seccomp:\t2\n");
 	free(out);
 
 	static const char *const drop[] = {"SETUID", "SETGID", NULL};
@@ -361,9 +370,9 @@ static void test_security_status(void **state)
 	r.cfg.seccomp = RT_SECCOMP_UNCONFINED;
 	r.cfg.process.user = "earl";
 	out = run_ok(&r, &st);
-	assert_non_null(strstr(out, "CapEff:\t0000000000000000\n"));
-	assert_non_null(strstr(out, "NoNewPrivs:\t0\n"));
-	assert_non_null(strstr(out, "Seccomp:\t0\n"));
+	assert_contains(out, "CapEff:\t0000000000000000\n");
+	assert_contains(out, "NoNewPrivs:\t0\n");
+	assert_contains(out, "Seccomp:\t0\n");
 	free(out);
 }
 
@@ -390,9 +399,9 @@ static void test_tty(void **state)
 		n += (size_t)k;
 	}
 	buf[n] = '\0';
-	assert_non_null(strstr(buf, "/dev/pts/0\r\n"));
-	assert_non_null(strstr(buf, "stdin-is-tty"));
-	assert_non_null(strstr(buf, "to-console"));
+	assert_contains(buf, "/dev/pts/0\r\n");
+	assert_contains(buf, "stdin-is-tty");
+	assert_contains(buf, "to-console");
 	assert_int_equal(st.exit_code, 0);
 	assert_int_equal(rt_container_destroy(ct, &err), 0);
 }
@@ -484,7 +493,7 @@ static void expect_start_failure(struct run *r, const char *want)
 	char *text = st_error_text(err);
 	if (!strstr(text, want))
 		fprintf(stderr, "error `%s` does not contain `%s`\n", text, want);
-	assert_non_null(strstr(text, want));
+	assert_contains(text, want);
 	free(text);
 	st_error_free(&err);
 	assert_int_equal(count_lines("/proc/self/mountinfo"), mounts);
@@ -548,7 +557,7 @@ static void test_failures_leave_nothing(void **state)
 	r2.cfg.mounts = r2.mounts;
 	r2.cfg.id = "other";
 	assert_int_equal(rt_container_start(&r2.cfg, &(struct rt_container *){NULL}, &err), -1);
-	assert_non_null(strstr(err->msg, "state directory"));
+	assert_contains(err->msg, "state directory");
 	st_error_free(&err);
 	struct stat sb;
 	assert_int_equal(stat(r.state_dir, &sb), 0);
@@ -574,11 +583,11 @@ static void test_dev_env_cwd(void **state)
 	struct rt_exit st;
 	char *out = run_ok(&r, &st);
 	assert_int_equal(st.exit_code, 0);
-	assert_non_null(strstr(out, "core fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero \n"));
-	assert_non_null(strstr(out, "\n4\nshm\n1\n"));
-	assert_non_null(strstr(out, "espresso /root espresso\n"));
-	assert_non_null(strstr(out, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"));
-	assert_non_null(strstr(out, "/srv/app\n10.1.2.3\tdb\n1\nnameserver 192.0.2.53\n"));
+	assert_contains(out, "core fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero \n");
+	assert_contains(out, "\n4\nshm\n1\n");
+	assert_contains(out, "espresso /root espresso\n");
+	assert_contains(out, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n");
+	assert_contains(out, "/srv/app\n10.1.2.3\tdb\n1\nnameserver 192.0.2.53\n");
 	free(out);
 }
 
@@ -689,8 +698,8 @@ static void test_limits(void **state)
 	r.cfg.limits.pids = 5;
 	char *out = run_ok(&r, &st);
 	/* The cgroup namespace shows the container's cgroup as its root. */
-	assert_non_null(strstr(out, "512\n1024\n"));
-	assert_non_null(strstr(out, ":pids:/\n"));
+	assert_contains(out, "512\n1024\n");
+	assert_contains(out, ":pids:/\n");
 	assert_null(strstr(out, "\n0\n")); /* some forks were refused */
 	free(out);
 
@@ -859,6 +868,7 @@ static void test_exec_into_running_container(void **state)
 
 	static const char *const argv[] = {"sh", "-c",
 		"echo $COFFEE $CUP $HOME; id -u; hostname; grep pids /proc/self/cgroup;"
+		"grep -v ':/$' /proc/self/cgroup || echo in-every-cgroup;"
 		"test $$ -gt 1 && echo not-pid1; grep -E '^(CapEff|Seccomp):' /proc/self/status;"
 		"tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; exit 5", NULL};
 	static const char *const xenv[] = {"CUP=large", NULL};
@@ -871,10 +881,11 @@ static void test_exec_into_running_container(void **state)
 	struct rt_exit st;
 	assert_int_equal(rt_exec_wait(x, &st, &err), 0);
 	assert_int_equal(st.exit_code, 5);
-	/* The container's env with the exec's on top, its hostname, cgroup
-	 * (namespace root), pid and net namespaces, caps and filter. */
-	assert_non_null(strstr(out, "espresso large /home/earl\n1000\nespresso\n"));
-	assert_non_null(strstr(out, ":pids:/\nnot-pid1\nCapEff:\t0000000000000000\nSeccomp:\t2\nlo\n"));
+	/* The container's env with the exec's on top, its hostname, cgroups
+	 * (namespace root in every hierarchy: it joined them all), pid and net
+	 * namespaces, caps and filter. */
+	assert_contains(out, "espresso large /home/earl\n1000\nespresso\n");
+	assert_contains(out, ":pids:/\nin-every-cgroup\nnot-pid1\nCapEff:\t0000000000000000\nSeccomp:\t2\nlo\n");
 	free(out);
 	rt_exec_free(x);
 	assert_int_equal(count_lines("/proc/self/mountinfo"), mounts);
@@ -883,7 +894,7 @@ static void test_exec_into_running_container(void **state)
 	p.user = "mallory";
 	assert_int_equal(rt_container_exec(ct, &p, &x, &err), -1);
 	assert_null(x);
-	assert_non_null(strstr(err->msg, "user `mallory` not found"));
+	assert_contains(err->msg, "user `mallory` not found");
 	st_error_free(&err);
 	assert_int_equal(rt_container_destroy(ct, &err), 0);
 }
@@ -967,7 +978,7 @@ static void test_joined_before_payload(void **state)
 				break;
 		}
 		out[n] = '\0';
-		assert_non_null(strstr(out, "ready\n"));
+		assert_contains(out, "ready\n");
 		int checked = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
 			char *dir = xasprintf("/sys/fs/cgroup/%s/%s/%s", ctrls[i], cgparent, r.id);
