@@ -1,29 +1,23 @@
 #!/usr/bin/env bats
-# `stack run --rm` on a busybox rootfs: what the runtime enforces, seen from
-# inside the container, and that nothing is left behind afterwards.
-# Needs root (namespaces, overlayfs, cgroups).
+# `stack run --rm` of one service that combines a user, a hostname, dropped
+# capabilities, limits, no-new-privileges and a secret: what the runtime
+# enforces, seen from inside the container, and that nothing is left behind
+# afterwards.  Needs root (namespaces, overlayfs, cgroups).
 
-setup_file() {
-	export ROOTFS="$BATS_FILE_TMPDIR/busybox"
-	"$STACK_SRC/tests/fixtures/busybox-rootfs.sh" "$ROOTFS" >/dev/null
-}
+bats_require_minimum_version 1.5.0
+load helpers/run_env
 
+setup_file() { run_env_setup_file; }
+teardown_file() { run_env_teardown_file; }
 setup() {
-	[ "$(id -u)" = 0 ] || skip "needs root"
-	export STACK_ROOT="$BATS_TEST_TMPDIR/root" STACK_RUN="$BATS_TEST_TMPDIR/run"
-	export STACK_CGROUP_PARENT="stack-bats-$$-$BATS_TEST_NUMBER"
-	D="$BATS_TEST_TMPDIR/proj"
-	mkdir -p "$D"
-	printf 'API_KEY=espresso\n' >"$D/.env"
-	cat >"$D/stack.yaml" <<-YAML
-	name: rt
-	bases:
-	  busybox: {rootfs: $ROOTFS}
+	run_env_setup
+	printf 'API_KEY=espresso\n' >.env
+	stack_file rt <<-'EOF'
 	secrets:
 	  espresso_env: {file: ./.env}
 	services:
 	  espresso:
-	    image: busybox
+	    image: bb
 	    hostname: espresso
 	    user: earl
 	    cap_drop: [SETUID, SETGID]
@@ -32,32 +26,26 @@ setup() {
 	    security_opt: ["no-new-privileges:true"]
 	    secrets: [{source: espresso_env, target: /espresso/.env}]
 	    command: ["sh", "-c", "exit 0"]
-	YAML
-	MOUNTS_BEFORE=$(wc -l </proc/self/mountinfo)
+	EOF
 }
+teardown() { run_env_teardown; }
 
-# Nothing of the container may outlive `run --rm`.
-assert_nothing_left() {
-	[ "$(wc -l </proc/self/mountinfo)" -eq "$MOUNTS_BEFORE" ]
-	! ls -d /sys/fs/cgroup/*/"$STACK_CGROUP_PARENT" 2>/dev/null
-	! find "$STACK_RUN" -name upper 2>/dev/null | grep -q .
-}
-
+# srun CMD...: `stack run --rm espresso CMD...`
 srun() {
-	run "$STACK_BIN" -f "$D/stack.yaml" run --rm espresso "$@"
+	run --separate-stderr stack run --rm espresso "$@"
 }
 
 @test "the exit code of the command is stack run's" {
 	srun sh -c 'echo out; exit 3'
 	[ "$status" -eq 3 ]
 	[ "$output" = out ]
-	assert_nothing_left
+	assert_no_leftovers
 }
 
 @test "a command killed by a signal exits 128+N" {
 	srun sh -c 'kill -TERM $$; sleep 5'
 	[ "$status" -eq 143 ]
-	assert_nothing_left
+	assert_no_leftovers
 }
 
 @test "user, hostname and the security settings are visible inside" {
@@ -68,20 +56,20 @@ srun() {
 	[ "${lines[2]}" = "CapEff:	0000000000000000" ]
 	[ "${lines[3]}" = "NoNewPrivs:	1" ]
 	[ "${lines[4]}" = "Seccomp:	2" ]
-	assert_nothing_left
+	assert_no_leftovers
 }
 
 @test "the secret is readable and cannot be written or remounted" {
 	# As root (-u 0), so that a refusal is the read-only mount's, not the
 	# file's permissions; CAP_SYS_ADMIN is not in the default set.
-	run "$STACK_BIN" -f "$D/stack.yaml" run --rm -u 0 espresso sh -c 'cat /espresso/.env; echo x >>/espresso/.env; mount -o remount,rw /espresso/.env || echo remount-refused; grep -c " /espresso/.env ro," /proc/self/mountinfo'
+	run --separate-stderr stack run --rm -u 0 espresso sh -c 'cat /espresso/.env; echo x >>/espresso/.env; mount -o remount,rw /espresso/.env || echo remount-refused; grep -c " /espresso/.env ro," /proc/self/mountinfo'
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "API_KEY=espresso" ]
-	[[ "$output" == *"Read-only file system"* ]]
+	[[ "$stderr" == *"Read-only file system"* ]]
 	[[ "$output" == *remount-refused* ]]
 	[ "${lines[-1]}" = 1 ]
-	[ "$(cat "$D/.env")" = "API_KEY=espresso" ]
-	assert_nothing_left
+	[ "$(cat .env)" = "API_KEY=espresso" ]
+	assert_no_leftovers
 }
 
 @test "only the container's processes and lo are visible" {
@@ -90,21 +78,21 @@ srun() {
 	[ "${lines[0]}" = 2 ]
 	[ "${lines[1]}" = lo ]
 	[ "${#lines[@]}" -eq 2 ]
-	assert_nothing_left
+	assert_no_leftovers
 }
 
 @test "an unknown user fails the start with its name and leaves nothing" {
-	sed -i 's/user: earl/user: mallory/' "$D/stack.yaml"
+	sed -i 's/user: earl/user: mallory/' stack.yaml
 	srun true
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"user \`mallory\` not found in the container's /etc/passwd"* ]]
-	assert_nothing_left
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"user \`mallory\` not found in the container's /etc/passwd"* ]]
+	assert_no_leftovers
 }
 
 @test "a missing secret file is named in the error and leaves nothing" {
-	rm "$D/.env"
+	rm .env
 	srun true
-	[ "$status" -ne 0 ]
-	[[ "$output" == *".env"* ]]
-	assert_nothing_left
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"/.env"* ]]
+	assert_no_leftovers
 }

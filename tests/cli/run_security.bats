@@ -22,43 +22,36 @@ status_of() {
 	fi
 }
 
+# assert_caps MASK: the effective, permitted and bounding sets in the
+# /proc/self/status text of status_of are all MASK.
+assert_caps() {
+	local set
+	for set in CapEff CapPrm CapBnd; do
+		[ "$(status_field $set)" = "$1" ] ||
+			{ echo "$set is $(status_field $set), want $1" >&2; return 1; }
+	done
+}
+
 @test "default: root has exactly Docker's 14 capabilities (effective, permitted, bounding), none inheritable or ambient" {
-	stack_file <<-'EOF'
-	services:
-	  s: {image: bb}
-	EOF
+	one_service
 	status_of s
 	want=$(cap_mask $DOCKER_DEFAULT_CAPS)
 	[ "$want" = 00000000a80425fb ] # Docker's documented default mask
-	[ "$(status_field CapEff)" = "$want" ]
-	[ "$(status_field CapPrm)" = "$want" ]
-	[ "$(status_field CapBnd)" = "$want" ]
+	assert_caps "$want"
 	[ "$(status_field CapInh)" = 0000000000000000 ]
 	[ "$(status_field CapAmb)" = 0000000000000000 ]
 }
 
 @test "seed 1: cap_drop CHOWN DAC_OVERRIDE SETUID SETGID SYS_PTRACE as root" {
-	stack_file <<-'EOF'
-	services:
-	  s:
-	    image: bb
-	    cap_drop: [CHOWN, DAC_OVERRIDE, SETUID, SETGID, SYS_PTRACE]
-	EOF
+	one_service '{image: bb, cap_drop: [CHOWN, DAC_OVERRIDE, SETUID, SETGID, SYS_PTRACE]}'
 	status_of s
 	want=$(cap_mask $(docker_caps_minus CHOWN DAC_OVERRIDE SETUID SETGID SYS_PTRACE))
 	[ "$want" = 00000000a8042538 ]
-	[ "$(status_field CapEff)" = "$want" ]
-	[ "$(status_field CapPrm)" = "$want" ]
-	[ "$(status_field CapBnd)" = "$want" ]
+	assert_caps "$want"
 }
 
 @test "seed 1: the dropped capabilities are really gone (chown and setuid fail for root)" {
-	stack_file <<-'EOF'
-	services:
-	  s:
-	    image: bb
-	    cap_drop: [CHOWN, DAC_OVERRIDE, SETUID, SETGID, SYS_PTRACE]
-	EOF
+	one_service '{image: bb, cap_drop: [CHOWN, DAC_OVERRIDE, SETUID, SETGID, SYS_PTRACE]}'
 	run --separate-stderr stack run --rm s sh -c 'touch /tmp/f; chown 1000 /tmp/f; echo chown=$?; su earl -s /bin/sh -c "echo became earl"; echo su=$?'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"chown=1"* ]]
@@ -67,51 +60,29 @@ status_of() {
 }
 
 @test "seed 2: cap_drop SETUID SETGID as root" {
-	stack_file <<-'EOF'
-	services:
-	  s:
-	    image: bb
-	    cap_drop: [SETUID, SETGID]
-	EOF
+	one_service '{image: bb, cap_drop: [SETUID, SETGID]}'
 	status_of s
 	want=$(cap_mask $(docker_caps_minus SETUID SETGID))
 	[ "$want" = 00000000a804253b ]
-	[ "$(status_field CapEff)" = "$want" ]
-	[ "$(status_field CapBnd)" = "$want" ]
+	assert_caps "$want"
 }
 
 @test "cap_drop ALL + cap_add NET_BIND_SERVICE leaves only NET_BIND_SERVICE" {
-	stack_file <<-'EOF'
-	services:
-	  s:
-	    image: bb
-	    cap_drop: [ALL]
-	    cap_add: [NET_BIND_SERVICE]
-	EOF
+	one_service '{image: bb, cap_drop: [ALL], cap_add: [NET_BIND_SERVICE]}'
 	status_of s
 	want=$(cap_mask NET_BIND_SERVICE)
 	[ "$want" = 0000000000000400 ]
-	[ "$(status_field CapEff)" = "$want" ]
-	[ "$(status_field CapPrm)" = "$want" ]
-	[ "$(status_field CapBnd)" = "$want" ]
+	assert_caps "$want"
 }
 
 @test "cap_add beyond the defaults (SYS_PTRACE with CAP_ prefix) is granted" {
-	stack_file <<-'EOF'
-	services:
-	  s:
-	    image: bb
-	    cap_add: [CAP_SYS_PTRACE]
-	EOF
+	one_service '{image: bb, cap_add: [CAP_SYS_PTRACE]}'
 	status_of s
 	[ "$(status_field CapEff)" = "$(cap_mask $DOCKER_DEFAULT_CAPS SYS_PTRACE)" ]
 }
 
 @test "a non-root user (user: earl) has no effective or permitted capabilities" {
-	stack_file <<-'EOF'
-	services:
-	  s: {image: bb, user: earl}
-	EOF
+	one_service '{image: bb, user: earl}'
 	status_of s
 	[ "$(status_field Uid | head -1)" = 1000 ]
 	[ "$(status_field CapEff)" = 0000000000000000 ]
@@ -120,79 +91,51 @@ status_of() {
 }
 
 @test "-u 1000 on the command line also runs without capabilities" {
-	stack_file <<-'EOF'
-	services:
-	  s: {image: bb}
-	EOF
+	one_service
 	status_of -u 1000 s
 	[ "$(status_field CapEff)" = 0000000000000000 ]
 }
 
 @test "no-new-privileges is on by default" {
-	stack_file <<-'EOF'
-	services:
-	  s: {image: bb}
-	EOF
+	one_service
 	status_of s
 	[ "$(status_field NoNewPrivs)" = 1 ]
 }
 
 @test "security_opt no-new-privileges:false turns it off" {
-	stack_file <<-'EOF'
-	services:
-	  s:
-	    image: bb
-	    security_opt: ["no-new-privileges:false"]
-	EOF
+	one_service '{image: bb, security_opt: ["no-new-privileges:false"]}'
 	status_of s
 	[ "$(status_field NoNewPrivs)" = 0 ]
 }
 
 @test "seccomp filter is on by default (mode 2)" {
-	stack_file <<-'EOF'
-	services:
-	  s: {image: bb}
-	EOF
+	one_service
 	status_of s
 	[ "$(status_field Seccomp)" = 2 ]
 }
 
 @test "security_opt seccomp=unconfined runs without a filter (mode 0)" {
-	stack_file <<-'EOF'
-	services:
-	  s:
-	    image: bb
-	    security_opt: [seccomp=unconfined]
-	EOF
+	one_service '{image: bb, security_opt: [seccomp=unconfined]}'
 	status_of s
 	[ "$(status_field Seccomp)" = 0 ]
 }
 
 @test "root in the container cannot unshare a mount namespace (busybox unshare -m)" {
-	stack_file <<-'EOF'
-	services:
-	  s: {image: bb}
-	EOF
+	one_service
 	run --separate-stderr stack run --rm s unshare -m true
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"Operation not permitted"* ]]
 }
 
 @test "root in the container cannot mount a tmpfs (busybox mount)" {
-	stack_file <<-'EOF'
-	services:
-	  s: {image: bb}
-	EOF
+	one_service
 	run --separate-stderr stack run --rm s mount -t tmpfs x /mnt
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"Operation not permitted"* || "$stderr" == *"permission denied"* ]]
 }
 
 @test "syscalls blocked for root by default: unshare, mount, keyctl, add_key fail with EPERM" {
-	stack_file <<-'EOF'
-	services:
-	  s: {image: bb}
-	EOF
+	one_service
 	run --separate-stderr stack run --rm s sh -c '
 		for op in unshare-mnt unshare-user keyctl add_key; do echo "$op $(syscall-probe $op)"; done
 		echo "mount $(syscall-probe mount-tmpfs /mnt)"
@@ -207,12 +150,7 @@ sethostname EPERM" ]
 }
 
 @test "the probe is not trivially failing: keyctl and mkdir work with seccomp=unconfined" {
-	stack_file <<-'EOF'
-	services:
-	  s:
-	    image: bb
-	    security_opt: [seccomp=unconfined]
-	EOF
+	one_service '{image: bb, security_opt: [seccomp=unconfined]}'
 	run --separate-stderr stack run --rm s sh -c 'echo "keyctl $(syscall-probe keyctl)"; echo "mkdir $(syscall-probe mkdir /tmp/d)"'
 	[ "$status" -eq 0 ]
 	[ "$output" = "keyctl OK
@@ -220,12 +158,7 @@ mkdir OK" ]
 }
 
 @test "a Docker-format seccomp profile with errnoRet blocks mkdir with that errno, and only mkdir" {
-	stack_file <<-EOF
-	services:
-	  s:
-	    image: bb
-	    security_opt: ["seccomp=$RUN_FIX/seccomp-block-mkdir.json"]
-	EOF
+	one_service "{image: bb, security_opt: [\"seccomp=$RUN_FIX/seccomp-block-mkdir.json\"]}"
 	run --separate-stderr stack run --rm s sh -c '
 		echo "mkdir $(syscall-probe mkdir /tmp/d)"
 		mkdir /tmp/e; echo "busybox-mkdir=$?"
@@ -243,12 +176,7 @@ mkdir OK" ]
 }
 
 @test "a seccomp profile with an unknown action is a clear error and nothing runs" {
-	stack_file <<-EOF
-	services:
-	  s:
-	    image: bb
-	    security_opt: ["seccomp=$RUN_FIX/seccomp-unknown-action.json"]
-	EOF
+	one_service "{image: bb, security_opt: [\"seccomp=$RUN_FIX/seccomp-unknown-action.json\"]}"
 	run --separate-stderr stack run --rm s echo payload-ran
 	[ "$status" -ne 0 ]
 	[ "$status" -lt 126 ]
@@ -259,12 +187,7 @@ mkdir OK" ]
 }
 
 @test "a missing seccomp profile names the path and fails before starting" {
-	stack_file <<-EOF
-	services:
-	  s:
-	    image: bb
-	    security_opt: ["seccomp=$BATS_TEST_TMPDIR/no-such-profile.json"]
-	EOF
+	one_service "{image: bb, security_opt: [\"seccomp=$BATS_TEST_TMPDIR/no-such-profile.json\"]}"
 	run --separate-stderr stack run --rm s echo payload-ran
 	[ "$status" -ne 0 ]
 	[[ "$output" != *payload-ran* ]]
@@ -273,10 +196,7 @@ mkdir OK" ]
 }
 
 @test "our init (PID 1) keeps only CAP_KILL, cannot gain privileges, and shows no host command line" {
-	stack_file <<-'EOF'
-	services:
-	  s: {image: bb}
-	EOF
+	one_service
 	run --separate-stderr stack run --rm s sh -c 'grep -E "^(CapEff|CapPrm|CapBnd|NoNewPrivs):" /proc/1/status; tr "\0" " " </proc/1/cmdline; echo'
 	[ "$status" -eq 0 ]
 	kill_only=$(cap_mask KILL)

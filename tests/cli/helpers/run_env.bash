@@ -132,6 +132,14 @@ stack_file() {
 	} >"$BATS_TEST_TMPDIR/stack.yaml"
 }
 
+# one_service [MAPPING]: ./stack.yaml (project "t") with the one service `s`,
+# MAPPING in YAML flow style (default {image: bb}), e.g.
+#     one_service '{image: bb, user: earl}'
+one_service() {
+	local spec=${1:-'{image: bb}'}
+	printf 'services:\n  s: %s\n' "$spec" | stack_file
+}
+
 # stack ARGS...: the binary on ./stack.yaml, bounded in time so a hung
 # container fails the test (exit 124) instead of hanging the suite.
 stack() {
