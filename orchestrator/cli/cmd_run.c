@@ -8,6 +8,7 @@
 #include "cli/image_resolve.h"
 #include "cli/run_tty.h"
 #include "runtime/container.h"
+#include "spec/names.h"
 #include "supervisor/ctconf.h"
 #include "supervisor/stale.h"
 #include "util/fs.h"
@@ -102,6 +103,12 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		default:
 			return cli_usage_error("run", "invalid option");
 		}
+	}
+	/* The name becomes STACK_RUN/PROJECT/NAME.lock and a state dir: check it
+	 * before anything on disk is touched. */
+	if (o->name && !spec_name_valid(o->name)) {
+		_cleanup_free_ char *shown = spec_name_printable(o->name);
+		return cli_usage_error("run", "--name: invalid container name `%s`: %s", shown, SPEC_NAME_HINT);
 	}
 	if (optind >= argc)
 		return cli_usage_error("run", "missing SERVICE");

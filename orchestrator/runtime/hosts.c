@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,8 +115,37 @@ static char *hosts_file(const struct rt_config *cfg, const char *hostname)
 	return join_lines(&out);
 }
 
+/* One word of a generated line: no space that would start another field,
+ * no line break or other control byte that would start another line. */
+static bool one_word(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= ' ' || *p == 0x7f || *p == '#')
+			return false;
+	return true;
+}
+
+/* The spec loader checks these; a config from elsewhere must not add lines
+ * to the container's /etc/hosts or resolv.conf either. */
+static int check_etc_values(const struct rt_config *cfg, const char *hostname, st_error_t *err)
+{
+	if (!one_word(hostname))
+		return st_error(err, EINVAL, "hostname is empty or has a space, `#` or control character");
+	for (const char *const *d = cfg->dns; d && *d; d++)
+		if (!one_word(*d))
+			return st_error(err, EINVAL, "a dns server has a space, `#` or control character");
+	for (const char *const *h = cfg->extra_hosts; h && *h; h++)
+		if (!one_word(*h))
+			return st_error(err, EINVAL, "an extra host has a space, `#` or control character");
+	return 0;
+}
+
 int rt_etc_files_write(const struct rt_config *cfg, const char *hostname, const char *dir, st_error_t *err)
 {
+	if (check_etc_values(cfg, hostname, err) < 0)
+		return -1;
 	_cleanup_free_ char *hosts = hosts_file(cfg, hostname);
 	_cleanup_free_ char *resolv = resolv_conf(cfg);
 	_cleanup_free_ char *hn = xasprintf("%s\n", hostname);

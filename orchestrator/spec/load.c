@@ -8,6 +8,7 @@
 #include "spec/dotenv.h"
 #include "spec/load_internal.h"
 #include "spec/lookup.h"
+#include "spec/names.h"
 #include "spec/node.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -62,14 +63,18 @@ static void load_dotenv(struct spec_loader *ld, const char *first_name)
 	spec_dotenv_parse(name, text, len, &penv, &ld->env.dotenv, ld->diags);
 }
 
+#define PROJECT_NAME_HINT                                                                                             \
+	"use lower-case letters, digits, `-` and `_`, starting with a letter or digit, at most 63 characters"
+
 static void load_project_name(struct spec_loader *ld, const struct spec_node *root)
 {
 	const char *flag = ld->opts->project_name;
 	if (flag) {
 		if (!spec_project_name_valid(flag)) {
+			_cleanup_free_ char *shown = spec_name_printable(flag);
 			struct diag *d = diag_add(ld->diags, "stack", 0, 0, "invalid project name `%s` given with -p",
-						  flag);
-			diag_hint(d, "use lower-case letters, digits, `-` and `_`, starting with a letter or digit");
+						  shown);
+			diag_hint(d, PROJECT_NAME_HINT);
 			return;
 		}
 		ld->stack->name = xstrdup(flag);
@@ -81,12 +86,14 @@ static void load_project_name(struct spec_loader *ld, const struct spec_node *ro
 		if (!ld_string(ld, n, "name", &s))
 			return;
 		if (!spec_project_name_valid(s)) {
-			struct diag *d = ld_error(ld, n, "invalid project name `%s`", s);
+			_cleanup_free_ char *shown = spec_name_printable(s);
+			struct diag *d = ld_error(ld, n, "invalid project name `%s`", shown);
 			_cleanup_free_ char *norm = spec_project_name_normalize(s);
 			if (norm[0])
-				diag_hint(d, "use lower-case letters, digits, `-` and `_`, e.g. `%s`", norm);
+				diag_hint(d, "use lower-case letters, digits, `-` and `_`, at most %d characters, e.g. `%.*s`",
+					  SPEC_NAME_MAX, SPEC_NAME_MAX, norm);
 			else
-				diag_hint(d, "use lower-case letters, digits, `-` and `_`, starting with a letter or digit");
+				diag_hint(d, PROJECT_NAME_HINT);
 			return;
 		}
 		ld->stack->name = xstrdup(s);
@@ -96,9 +103,10 @@ static void load_project_name(struct spec_loader *ld, const struct spec_node *ro
 	const char *base = strrchr(dir, '/');
 	base = base && base[1] ? base + 1 : dir;
 	char *norm = spec_project_name_normalize(base);
-	if (!norm[0]) {
+	if (!spec_project_name_valid(norm)) {
+		_cleanup_free_ char *shown = spec_name_printable(base);
 		struct diag *d = diag_add(ld->diags, "stack", 0, 0,
-					  "cannot make a project name from the directory name `%s`", base);
+					  "cannot make a project name from the directory name `%s`", shown);
 		diag_hint(d, "set `name:` in the stack file or pass -p NAME");
 		free(norm);
 		return;

@@ -120,6 +120,8 @@ void ld_secrets(struct spec_loader *ld, const struct spec_node *n)
 	s->secrets = xcalloc(n->n_pairs, sizeof(*s->secrets));
 	for (size_t i = 0; i < n->n_pairs; i++) {
 		const struct spec_node *k = n->pairs[i].key, *v = n->pairs[i].value;
+		/* The name of an environment secret is the file it is written to. */
+		ld_check_name(ld, k, "secret");
 		struct spec_secret *sec = &s->secrets[s->n_secrets++];
 		sec->name = xstrdup(k->scalar);
 		sec->pos = ld_pos(ld, k);

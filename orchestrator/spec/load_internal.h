@@ -98,8 +98,8 @@ bool ld_kvlist(struct spec_loader *ld, const struct spec_node *n, const char *wh
 
 /* labels: as ld_kvlist, a key without a value is the empty string. */
 bool ld_labels(struct spec_loader *ld, const struct spec_node *n, struct spec_kvlist *out);
-/* A service or volume name (the mapping key): letters, digits, `_`, `.`, `-`,
- * starting with a letter or digit; else an error "invalid KIND name". */
+/* A service, volume or secret name (the mapping key) as spec_name_valid()
+ * wants it; else an error "invalid KIND name" with the rule as the hint. */
 void ld_check_name(struct spec_loader *ld, const struct spec_node *key, const char *kind);
 
 /* spec_shell_split() is public: spec/spec.h */

@@ -3,11 +3,77 @@
 #include "spec/load_internal.h"
 #include "util/mem.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+/* The ranges are the kernel's and Docker's, checked here so that a value
+ * that would fail at run (or silently mean "no limit") is refused with the
+ * range in the message, at the line that set it. */
+
+/* PID_MAX_LIMIT on 64-bit: the most a pids cgroup takes. */
+#define PIDS_MAX 4194304
+/* Docker refuses a memory limit below 6 MiB: the container's init and the
+ * runtime's own pages do not fit in less. */
+#define MEM_MIN (6LL << 20)
+/* Docker's smallest CPU limit: 1% of one CPU (1 ms of a 100 ms period). */
+#define CPUS_MIN 0.01
 
 /* cpus ≥ 0 (checked by ld_double); rounding by hand keeps libm out of the module. */
 static int64_t cpus_to_nano(double cpus) { return (int64_t)(cpus * 1e9 + 0.5); }
+
+/* The host's CPUs, the most a CPU limit can mean (Docker's rule). */
+static long host_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? n : 1;
+}
+
+/* cpus: 0 for no limit, else from 0.01 to the host's CPU count. */
+static bool cpus_value(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t *nano)
+{
+	double d;
+	if (!ld_double(ld, n, what, &d))
+		return false;
+	long max = host_cpus();
+	if (d != 0 && (d < CPUS_MIN || d > (double)max)) {
+		struct diag *dg = ld_error(ld, n, "`%s`: %s is out of range: expected 0.01 to %ld (this host's CPUs)",
+					   what, n->scalar, max);
+		diag_hint(dg, "give a share of the host's CPUs from 0.01 to %ld, or 0 for no limit", max);
+		return false;
+	}
+	*nano = cpus_to_nano(d);
+	return true;
+}
+
+/* pids_limit: -1 or 0 for no limit (as compose), else 1..PIDS_MAX. */
+static bool pids_value(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t *out)
+{
+	size_t before = ld->diags->n;
+	if (ld_int(ld, n, what, -1, PIDS_MAX, out))
+		return true;
+	if (ld->diags->n > before)
+		diag_hint(&ld->diags->v[ld->diags->n - 1], "-1 or 0 mean no limit; the kernel takes at most %d", PIDS_MAX);
+	return false;
+}
+
+/* A memory size: 0 for no limit, else at least MEM_MIN. */
+static bool memory_value(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t *out)
+{
+	int64_t v;
+	if (!ld_size(ld, n, what, &v))
+		return false;
+	if (v != 0 && v < MEM_MIN) {
+		struct diag *d = ld_error(ld, n, "`%s`: %s is below the minimum of 6m (6 MiB)", what, n->scalar);
+		diag_hint(d, "a container needs at least 6m; write e.g. 64m, 1g, or 0 for no limit");
+		return false;
+	}
+	*out = v;
+	return true;
+}
 
 static const char *const deploy_keys[] = {"resources"};
 static const char *const resources_keys[] = {"limits", "reservations"};
@@ -22,6 +88,36 @@ static bool ulimit_value(struct spec_loader *ld, const struct spec_node *n, cons
 		return true;
 	}
 	return ld_int(ld, n, what, -1, INT64_MAX, out);
+}
+
+/* The kernel's ceiling for open files (fs.nr_open): setrlimit refuses more,
+ * "unlimited" included. */
+static int64_t nr_open(void)
+{
+	int64_t v = 0;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+	if (f) {
+		if (fscanf(f, "%" SCNd64, &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v > 0 ? v : 1048576; /* the kernel's default */
+}
+
+static bool nofile_ok(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t soft, int64_t hard)
+{
+	int64_t max = nr_open();
+	if (soft >= 0 && hard >= 0 && hard <= max)
+		return true;
+	struct diag *d;
+	if (soft < 0 || hard < 0)
+		d = ld_error(ld, n, "`%s`: unlimited is out of range: expected 0 to %lld (fs.nr_open)", what,
+			     (long long)max);
+	else
+		d = ld_error(ld, n, "`%s`: %lld is out of range: expected 0 to %lld (fs.nr_open)", what,
+			     (long long)hard, (long long)max);
+	diag_hint(d, "the kernel allows at most %lld open files per process; give a number up to that", (long long)max);
+	return false;
 }
 
 static void load_ulimits(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n)
@@ -61,6 +157,8 @@ static void load_ulimits(struct spec_loader *ld, struct spec_service *sv, const 
 				continue;
 			hard = soft;
 		}
+		if (res == RLIMIT_NOFILE && !nofile_ok(ld, v, what, soft, hard))
+			continue;
 		struct spec_ulimit *u = &sv->ulimits[sv->n_ulimits++];
 		u->name = xstrdup(k->scalar);
 		u->resource = res;
@@ -104,7 +202,7 @@ static void load_deploy(struct spec_loader *ld, struct spec_service *sv, const s
 	if ((v = ld_get(lim, "memory"))) {
 		int64_t mem;
 		const struct spec_node *sk = ld_get(map, "mem_limit");
-		if (ld_size(ld, v, "deploy.resources.limits.memory", &mem)) {
+		if (memory_value(ld, v, "deploy.resources.limits.memory", &mem)) {
 			check_agree(ld, v, "memory", sk, "mem_limit", mem == sv->mem_limit);
 			sv->mem_limit = mem;
 		}
@@ -112,16 +210,15 @@ static void load_deploy(struct spec_loader *ld, struct spec_service *sv, const s
 	if ((v = ld_get(lim, "pids"))) {
 		int64_t pids;
 		const struct spec_node *sk = ld_get(map, "pids_limit");
-		if (ld_int(ld, v, "deploy.resources.limits.pids", -1, INT64_MAX, &pids)) {
+		if (pids_value(ld, v, "deploy.resources.limits.pids", &pids)) {
 			check_agree(ld, v, "pids", sk, "pids_limit", pids == sv->pids_limit);
 			sv->pids_limit = pids;
 		}
 	}
 	if ((v = ld_get(lim, "cpus"))) {
-		double cpus;
+		int64_t nano;
 		const struct spec_node *sk = ld_get(map, "cpus");
-		if (ld_double(ld, v, "deploy.resources.limits.cpus", &cpus)) {
-			int64_t nano = cpus_to_nano(cpus);
+		if (cpus_value(ld, v, "deploy.resources.limits.cpus", &nano)) {
 			check_agree(ld, v, "cpus", sk, "cpus", nano == sv->nano_cpus);
 			sv->nano_cpus = nano;
 		}
@@ -132,21 +229,21 @@ void ld_service_limits(struct spec_loader *ld, struct spec_service *sv, const st
 {
 	const struct spec_node *v;
 	int64_t i64;
-	double d;
 	if ((v = ld_get(map, "pids_limit")))
-		ld_int(ld, v, "pids_limit", -1, INT64_MAX, &sv->pids_limit);
-	if ((v = ld_get(map, "mem_limit")) && ld_size(ld, v, "mem_limit", &i64))
-		sv->mem_limit = i64;
+		pids_value(ld, v, "pids_limit", &sv->pids_limit);
+	if ((v = ld_get(map, "mem_limit")))
+		memory_value(ld, v, "mem_limit", &sv->mem_limit);
+	/* The kernel's range for cpu.shares (v1) as Docker checks it. */
 	if ((v = ld_get(map, "cpu_shares")) && ld_int(ld, v, "cpu_shares", 2, 262144, &i64))
 		sv->cpu_shares = (uint64_t)i64;
-	if ((v = ld_get(map, "cpus")) && ld_double(ld, v, "cpus", &d))
-		sv->nano_cpus = cpus_to_nano(d);
+	if ((v = ld_get(map, "cpus")))
+		cpus_value(ld, v, "cpus", &sv->nano_cpus);
 	if ((v = ld_get(map, "deploy")))
 		load_deploy(ld, sv, map, v);
 	if ((v = ld_get(map, "memswap_limit"))) {
 		if (v->type == SPEC_NODE_SCALAR && strcmp(v->scalar, "-1") == 0)
 			sv->memswap_limit = -1;
-		else if (ld_size(ld, v, "memswap_limit", &i64))
+		else if (memory_value(ld, v, "memswap_limit", &i64))
 			sv->memswap_limit = i64;
 		if (sv->memswap_limit && !sv->mem_limit) {
 			struct diag *dg = ld_error(ld, v, "`memswap_limit` needs `mem_limit`");

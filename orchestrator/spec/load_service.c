@@ -2,6 +2,7 @@
  * related keys (mounts, limits, security, env, health, depends_on) have
  * their own files. */
 #include "spec/load_internal.h"
+#include "spec/names.h"
 #include "spec/ref.h"
 #include "spec/units.h"
 #include "util/mem.h"
@@ -154,8 +155,13 @@ static void load_simple(struct spec_loader *ld, struct spec_service *sv, const s
 		ld_container_path(ld, v, "working_dir", &sv->working_dir);
 	if ((v = ld_get(map, "user")))
 		ld_dup_string(ld, v, "user", &sv->user);
-	if ((v = ld_get(map, "hostname")))
-		ld_dup_string(ld, v, "hostname", &sv->hostname);
+	if ((v = ld_get(map, "hostname")) && ld_dup_string(ld, v, "hostname", &sv->hostname) &&
+	    !spec_hostname_valid(sv->hostname)) {
+		/* It becomes a line of the container's /etc/hosts and /etc/hostname. */
+		_cleanup_free_ char *shown = spec_name_printable(v->scalar);
+		struct diag *d = ld_error(ld, v, "`hostname`: `%s` is not a valid host name", shown);
+		diag_hint(d, "%s", SPEC_HOSTNAME_HINT);
+	}
 	if ((v = ld_get(map, "network_mode")))
 		load_network_mode(ld, sv, v);
 	if ((v = ld_get(map, "read_only")))

@@ -1,5 +1,6 @@
 /* The loader's typed accessors: node → value, or a FILE:LINE:COL error. */
 #include "spec/load_internal.h"
+#include "spec/names.h"
 #include "spec/units.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -363,12 +364,9 @@ bool ld_labels(struct spec_loader *ld, const struct spec_node *n, struct spec_kv
 
 void ld_check_name(struct spec_loader *ld, const struct spec_node *key, const char *kind)
 {
-	const char *s = key->scalar;
-	bool ok = isalnum((unsigned char)s[0]);
-	for (const char *p = s; *p && ok; p++)
-		ok = isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-';
-	if (!ok) {
-		struct diag *d = ld_error(ld, key, "invalid %s name `%s`", kind, s);
-		diag_hint(d, "use letters, digits, `_`, `.` and `-`, starting with a letter or digit");
-	}
+	if (spec_name_valid(key->scalar))
+		return;
+	_cleanup_free_ char *shown = spec_name_printable(key->scalar);
+	struct diag *d = ld_error(ld, key, "invalid %s name `%s`", kind, shown);
+	diag_hint(d, "%s", SPEC_NAME_HINT);
 }

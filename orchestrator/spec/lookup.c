@@ -1,5 +1,6 @@
 /* Finding the stack files and naming the project, as docker compose does. */
 #include "spec/lookup.h"
+#include "spec/names.h"
 #include "util/fs.h"
 #include "util/mem.h"
 
@@ -80,5 +81,5 @@ bool spec_project_name_valid(const char *name)
 	for (const char *p = name; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
 			return false;
-	return true;
+	return strlen(name) <= SPEC_NAME_MAX;
 }

@@ -20,7 +20,8 @@ int spec_lookup_files(const struct strv *files, const char *workdir, struct strv
 /* Compose's normalization of a directory name: lower-case, only [a-z0-9_-],
  * leading '_' and '-' removed.  May return "" (caller reports). */
 char *spec_project_name_normalize(const char *raw);
-/* A name given by -p or name: must already be normal. */
+/* A name given by -p or name: must already be normal, and at most
+ * SPEC_NAME_MAX (spec/names.h) bytes: it names STACK_RUN/PROJECT. */
 bool spec_project_name_valid(const char *name);
 
 #endif

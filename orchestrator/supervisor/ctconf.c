@@ -1,4 +1,5 @@
 #include "supervisor/ctconf.h"
+#include "spec/names.h"
 #include "util/fs.h"
 #include "util/mem.h"
 #include "util/paths.h"
@@ -128,6 +129,9 @@ static int add_service_mounts(const struct spec_stack *stack, const struct spec_
 				return st_error_prefix(err, "service `%s`: volume `%s`", svc->name, sm->target);
 		}
 		if (sm->type == SPEC_MOUNT_VOLUME) {
+			if (!spec_name_valid(sm->source))
+				return st_error(err, EINVAL, "service `%s`: invalid volume name `%s`", svc->name,
+						sm->source);
 			source = keep(c, xasprintf("%s/volumes/%s_%s", st_root_dir(), stack->name, sm->source));
 			if (fs_mkdir_p(source, 0755, err) < 0)
 				return st_error_prefix(err, "service `%s`: named volume `%s`", svc->name, sm->source);
@@ -167,6 +171,10 @@ static int add_secret_mounts(const struct spec_stack *stack, const struct spec_s
 				if (fs_mkdir_p(c->secrets_dir, 0700, err) < 0)
 					return -1;
 			}
+			/* The loader refuses such names; a model built by other code must
+			 * not write outside the secrets dir either. */
+			if (!spec_name_valid(sec->name))
+				return st_error(err, EINVAL, "secret `%s`: invalid name", sec->name);
 			char *path = xasprintf("%s/%s", c->secrets_dir, sec->name);
 			keep(c, path);
 			if (fs_write_file_atomic(path, value, strlen(value), 0400, err) < 0)

@@ -23,6 +23,10 @@ int sup_lock_take(const struct spec_stack *stack, const char *id, int *fd, st_er
 	_cleanup_free_ char *path = lock_path(run, id);
 	_cleanup_free_ char *tmp = xasprintf("%s.%d", path, (int)getpid());
 	*fd = -1;
+	/* The id is one path component of the run dir: the CLI checks it, and
+	 * this is the last place before a file is created and renamed by it. */
+	if (!id[0] || id[0] == '.' || strchr(id, '/'))
+		return st_error(err, EINVAL, "container name `%s` is not a single file name", id);
 	/* Lock first, then rename into place: a sweep never sees the file
 	 * unlocked between its creation and our flock.  The run dir may vanish
 	 * meanwhile (the project's last container removing it on its way

@@ -59,6 +59,8 @@ SCHEMA_CANNOT = {
         "memswap_limit below mem_limit: compares two values",
     "tests/corpus/stack/deploy-disagree.yaml":
         "deploy.resources.limits disagreeing with mem_limit/pids_limit/cpus: compares two values",
+    "tests/corpus/stack/mem-limit-units.yaml":
+        "a memory limit below 6m written with a unit (1k): comparing needs the unit's arithmetic",
     "tests/corpus/stack/duplicate-mount.yaml":
         "two mounts at one target: compares items of ports/volumes/tmpfs/secrets",
 }
@@ -162,6 +164,46 @@ images:
     (False, "dockerfile and dockerfile_inline", "images: {app: {dockerfile: D, dockerfile_inline: FROM scratch}}"),
     (False, "ulimit name", "services: {web: {image: nginx, ulimits: {nofiles: 1}}}"),
     (False, "port out of range", "services: {web: {image: nginx, ports: [\"1:65536\"]}}"),
+    # Names that become paths and values that become lines of generated files.
+    (False, "secret name with ../", "secrets: {\"../../x\": {environment: V}}\nservices: {web: {image: nginx}}"),
+    (False, "secret name with /", "secrets: {\"a/b\": {environment: V}}\nservices: {web: {image: nginx}}"),
+    (False, "secret name with a leading dot", "secrets: {.x: {environment: V}}\nservices: {web: {image: nginx}}"),
+    (False, "secret name with a newline", "secrets: {\"a\\nb\": {environment: V}}\nservices: {web: {image: nginx}}"),
+    (True, "secret name of 63 characters", "secrets: {%s: {environment: V}}\nservices: {web: {image: nginx}}" % ("s" * 63)),
+    (False, "secret name of 64 characters", "secrets: {%s: {environment: V}}\nservices: {web: {image: nginx}}" % ("s" * 64)),
+    (False, "service name of 64 characters", "services: {%s: {image: nginx}}" % ("w" * 64)),
+    (False, "volume name with a leading dash", "volumes: {-v: }\nservices: {web: {image: nginx}}"),
+    (False, "project name of 64 characters", "name: %s\nservices: {web: {image: nginx}}" % ("p" * 64)),
+    (True, "project name of 63 characters", "name: %s\nservices: {web: {image: nginx}}" % ("p" * 63)),
+    (False, "hostname with a newline", "services: {web: {image: nginx, hostname: \"a\\n6.6.6.6 bank\"}}"),
+    (False, "hostname with a space", "services: {web: {image: nginx, hostname: \"a b\"}}"),
+    (False, "hostname label ending in -", "services: {web: {image: nginx, hostname: a-.b}}"),
+    (False, "hostname of 65 characters", "services: {web: {image: nginx, hostname: %s}}" % ".".join(["a" * 32, "b" * 32])),
+    (True, "hostname of 64 characters", "services: {web: {image: nginx, hostname: %s}}" % ".".join(["a" * 31, "b" * 32])),
+    (False, "hostname label of 64 characters", "services: {web: {image: nginx, hostname: %s}}" % ("a" * 64)),
+    (True, "hostname label of 63 characters", "services: {web: {image: nginx, hostname: %s}}" % ("a" * 63)),
+    # Limits: both ends of each range (the upper end of cpus is the host's CPU count: tests/cli/config_hostile.bats).
+    (True, "cpus 0.01 and 0", "services: {a: {image: x, cpus: 0.01}, b: {image: x, cpus: 0}, c: {image: x, cpus: \"0.01\"}}"),
+    (False, "cpus 0.009", "services: {web: {image: nginx, cpus: 0.009}}"),
+    (False, "cpus 0.000001 as a string", "services: {web: {image: nginx, cpus: \"0.000001\"}}"),
+    (False, "deploy cpus 0.001", "services: {web: {image: nginx, deploy: {resources: {limits: {cpus: 0.001}}}}}"),
+    (True, "pids_limit -1, 0, 1 and 4194304",
+     "services: {a: {image: x, pids_limit: -1}, b: {image: x, pids_limit: 0}, c: {image: x, pids_limit: 1}, "
+     "d: {image: x, pids_limit: 4194304}, e: {image: x, pids_limit: \"4194304\"}}"),
+    (False, "pids_limit 4194305", "services: {web: {image: nginx, pids_limit: 4194305}}"),
+    (False, "pids_limit 4194305 as a string", "services: {web: {image: nginx, pids_limit: \"4194305\"}}"),
+    (False, "pids_limit 9223372036854775807", "services: {web: {image: nginx, pids_limit: 9223372036854775807}}"),
+    (False, "pids_limit -2", "services: {web: {image: nginx, pids_limit: -2}}"),
+    (False, "deploy pids 4194305", "services: {web: {image: nginx, deploy: {resources: {limits: {pids: 4194305}}}}}"),
+    (True, "mem_limit 6291456 and 0", "services: {a: {image: x, mem_limit: 6291456}, b: {image: x, mem_limit: 0}}"),
+    (False, "mem_limit 1", "services: {web: {image: nginx, mem_limit: 1}}"),
+    (False, "mem_limit 6291455", "services: {web: {image: nginx, mem_limit: 6291455}}"),
+    (False, "deploy memory 1", "services: {web: {image: nginx, deploy: {resources: {limits: {memory: 1}}}}}"),
+    (False, "memswap_limit 1", "services: {web: {image: nginx, mem_limit: 0, memswap_limit: 1}}"),
+    (True, "cpu_shares 2 and 262144", "services: {a: {image: x, cpu_shares: 2}, b: {image: x, cpu_shares: 262144}}"),
+    (False, "cpu_shares 262145", "services: {web: {image: nginx, cpu_shares: 262145}}"),
+    (True, "port 1 and 65535", "services: {web: {image: nginx, ports: [\"1:65535\"]}}"),
+    (False, "port 0", "services: {web: {image: nginx, ports: [\"0:80\"]}}"),
     (False, "depends_on condition", "services: {a: {image: x}, web: {image: nginx, depends_on: {a: {condition: up}}}}"),
 ]
 
