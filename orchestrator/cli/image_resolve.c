@@ -21,22 +21,38 @@ static const char *base_kind_hint(enum spec_base_kind k)
 }
 
 /* A `rootfs:` base is imported on first use, as a registry image is pulled
- * on first use: later runs reuse the stored layer. */
-static int import_base(const struct img_store *store, const struct spec_base *base, struct img_image *img,
-		       st_error_t *err)
+ * on first use: later runs reuse the stored layer.  The store entry is named
+ * by the source (img_rootfs_key), never by the base's name: another
+ * project's `debian` is another entry, and a changed rootfs a new one. */
+static int import_base(const struct img_store *store, const struct spec_base *base, const char *key,
+		       struct img_image *img, st_error_t *err)
 {
-	if (base->kind != SPEC_BASE_ROOTFS)
-		return st_error(err, 0, "base image `%s`: %s; use a `rootfs:` base (a directory or tarball) for now",
-				base->name, base_kind_hint(base->kind));
 	char *digest = NULL;
 	if (img_import_rootfs(store, base->path, &digest, err) < 0)
 		return st_error_prefix(err, "base image `%s`", base->name);
 	memset(img, 0, sizeof(*img));
-	img->name = xstrdup(base->name);
+	img->name = xstrdup(key);
+	img->source = xstrdup(base->path);
 	strv_push_take(&img->layers, digest);
 	/* A bare rootfs has no config; docker's import gives it this PATH too. */
 	strv_push(&img->env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	return img_image_write(store, img, err);
+}
+
+/* A base of the stack: its store entry, imported now if need be. */
+static int resolve_base(const struct img_store *store, const struct spec_base *base, struct img_image *img,
+			st_error_t *err)
+{
+	if (base->kind != SPEC_BASE_ROOTFS)
+		return st_error(err, 0, "base image `%s`: %s; use a `rootfs:` base (a directory or tarball) for now",
+				base->name, base_kind_hint(base->kind));
+	_cleanup_free_ char *key = img_rootfs_key(base->path, err);
+	if (!key)
+		return st_error_prefix(err, "base image `%s`", base->name);
+	int found = img_image_read(store, key, img, err);
+	if (found < 0)
+		return -1;
+	return found ? 0 : import_base(store, base, key, img, err);
 }
 
 int cli_image_resolve(const struct spec_stack *stack, const char *image, struct cli_image *out, st_error_t *err)
@@ -47,21 +63,21 @@ int cli_image_resolve(const struct spec_stack *stack, const char *image, struct 
 	memset(out, 0, sizeof(*out));
 	if (img_store_open(st_root_dir(), &store, err) < 0)
 		return -1;
-	int found = img_image_read(&store, image, &img, err);
-	if (found < 0)
-		goto out;
-	if (found == 0) {
-		const struct spec_base *base = spec_find_base(stack, image);
-		if (base) {
-			if (import_base(&store, base, &img, err) < 0)
-				goto out;
-		} else if (spec_find_image(stack, image)) {
-			st_error(err, 0, "image `%s` is built from a Dockerfile and is not built yet; "
-					 "building arrives with `stack build`", image);
+	const struct spec_base *base = spec_find_base(stack, image);
+	if (base) {
+		if (resolve_base(&store, base, &img, err) < 0)
 			goto out;
-		} else {
-			st_error(err, 0, "image `%s` is not in the image store and the stack does not define it: "
-					 "add it under `bases:` (e.g. `%s: {rootfs: ./rootfs}`)", image, image);
+	} else {
+		int found = img_image_read(&store, image, &img, err);
+		if (found < 0)
+			goto out;
+		if (found == 0) {
+			if (spec_find_image(stack, image))
+				st_error(err, 0, "image `%s` is built from a Dockerfile and is not built yet; "
+						 "building arrives with `stack build`", image);
+			else
+				st_error(err, 0, "image `%s` is not in the image store and the stack does not define it: "
+						 "add it under `bases:` (e.g. `%s: {rootfs: ./rootfs}`)", image, image);
 			goto out;
 		}
 	}

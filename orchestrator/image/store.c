@@ -2,10 +2,14 @@
 #include "util/fs.h"
 #include "util/mem.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int img_store_open(const char *root, struct img_store *out, st_error_t *err)
 {
@@ -49,6 +53,76 @@ static char *image_file(const struct img_store *s, const char *name)
 	return path;
 }
 
+/* FNV-1a: a change detector for stamps, not an identity (the key's DEV and
+ * INODE are that), so a fast non-cryptographic hash is enough and keeps
+ * libcrypto off the start path. */
+static void fnv_mix(uint64_t *h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++) {
+		*h ^= p[i];
+		*h *= 0x100000001b3ULL;
+	}
+}
+
+static void stamp_stat(uint64_t *h, const struct stat *st)
+{
+	int64_t v[] = {(int64_t)st->st_ino,	    (int64_t)st->st_size,	  (int64_t)st->st_mode,
+		       (int64_t)st->st_mtim.tv_sec, (int64_t)st->st_mtim.tv_nsec, (int64_t)st->st_ctim.tv_sec,
+		       (int64_t)st->st_ctim.tv_nsec};
+	fnv_mix(h, v, sizeof(v));
+}
+
+/* The stamps of a directory's entries (names and lstat), in readdir order:
+ * a reorder without a change is taken as a change (a harmless re-import). */
+static int stamp_entries(uint64_t *h, int dfd, int depth)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -1;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		struct stat st;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* gone meanwhile: the parent's stamp changed too */
+		fnv_mix(h, e->d_name, strlen(e->d_name) + 1);
+		stamp_stat(h, &st);
+		if (depth > 0 && S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				stamp_entries(h, sub, depth - 1);
+				close(sub);
+			}
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+char *img_rootfs_key(const char *path, st_error_t *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		st_error(err, errno, "rootfs `%s`", path);
+		return NULL;
+	}
+	uint64_t h = 0xcbf29ce484222325ULL;
+	stamp_stat(&h, &st);
+	if (S_ISDIR(st.st_mode) && stamp_entries(&h, fd, 1) < 0) {
+		st_error(err, errno, "rootfs `%s`", path);
+		return NULL;
+	}
+	return xasprintf("rootfs@%" PRIx64 "-%" PRIx64 "-%016" PRIx64, (uint64_t)st.st_dev, (uint64_t)st.st_ino, h);
+}
+
 static void json_to_strv(json_t *arr, struct strv *out)
 {
 	size_t i;
@@ -85,6 +159,7 @@ int img_image_read(const struct img_store *s, const char *name, struct img_image
 	}
 	memset(out, 0, sizeof(*out));
 	out->name = xstrdup(name);
+	out->source = json_dup_string(root, "source");
 	json_to_strv(json_object_get(root, "layers"), &out->layers);
 	json_t *cfg = json_object_get(root, "config");
 	json_to_strv(json_object_get(cfg, "Env"), &out->env);
@@ -108,6 +183,8 @@ int img_image_write(const struct img_store *s, const struct img_image *img, st_e
 				img->working_dir ? img->working_dir : "", "User", img->user ? img->user : "");
 	json_t *root = json_pack("{s:s, s:o, s:o}", "name", img->name, "layers", strv_to_json(&img->layers),
 				 "config", cfg);
+	if (img->source)
+		json_object_set_new(root, "source", json_string(img->source));
 	char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
 	_cleanup_free_ char *path = image_file(s, img->name);
@@ -119,6 +196,7 @@ int img_image_write(const struct img_store *s, const struct img_image *img, st_e
 void img_image_free(struct img_image *img)
 {
 	free(img->name);
+	free(img->source);
 	strv_free(&img->layers);
 	strv_free(&img->env);
 	strv_free(&img->entrypoint);

@@ -3,7 +3,10 @@
  *   layers/<hex>/        an extracted layer, named by the sha256 of its
  *                        uncompressed tar stream (its OCI diff id)
  *   images/<name>.json   an image: its layers (bottom first) and the
- *                        config a container starts from (env, entrypoint ...)
+ *                        config a container starts from (env, entrypoint ...);
+ *                        an imported rootfs is named by its source
+ *                        (img_rootfs_key), not by the stack's base name, so
+ *                        two projects' `debian` bases never share an entry
  *   tmp/                 work in progress; renamed into place when complete
  *
  * A layer is extracted in tmp/ and renamed into place, so a crash or
@@ -22,6 +25,7 @@ struct img_store {
 
 struct img_image {
 	char *name;
+	char *source; /* what it was made from (the rootfs path), or NULL */
 	struct strv layers; /* "sha256:<hex>", bottom layer first (OCI order) */
 	struct strv env;    /* "K=V" */
 	struct strv entrypoint;
@@ -40,6 +44,22 @@ char *img_layer_path(const struct img_store *s, const char *digest);
 int img_image_read(const struct img_store *s, const char *name, struct img_image *out, st_error_t *err);
 int img_image_write(const struct img_store *s, const struct img_image *img, st_error_t *err);
 void img_image_free(struct img_image *img);
+
+/* The store name of the rootfs at `path` (a directory or an archive):
+ * "rootfs@DEV-INODE-STAMP" (an `@` without a digest: no image or registry
+ * reference can be spelled so), where DEV and INODE name the source itself (two
+ * different sources never share a key, whatever the stack calls them) and
+ * STAMP is a hash of what changes when the source does, so a changed source
+ * is imported again:
+ *   - an archive: its size, mtime and ctime;
+ *   - a directory: the mtime and ctime of the directory and of each of its
+ *     entries (lstat, not followed).  That notices files added, removed or
+ *     renamed at the top or one level down (/etc/passwd replaced by an
+ *     editor, a package unpacked into /usr), and any chmod/chown/touch of
+ *     those; a file rewritten in place deeper down is not noticed: `touch`
+ *     the rootfs directory to import it again.
+ * Stamps are cheap (no content is read): this runs on every `stack run`. */
+char *img_rootfs_key(const char *path, st_error_t *err);
 
 /* Import a root filesystem (a directory, or a tar archive: plain, gzip,
  * xz, zstd ... whatever libarchive detects) as one layer.  *digest gets

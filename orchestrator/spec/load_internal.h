@@ -67,6 +67,9 @@ bool ld_dup_string(struct spec_loader *ld, const struct spec_node *n, const char
 bool ld_bool(struct spec_loader *ld, const struct spec_node *n, const char *what, bool *out);
 bool ld_int(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t min, int64_t max,
 	    int64_t *out);
+/* ld_int, with `hint` (what the range means) attached to its error. */
+bool ld_int_hint(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t min, int64_t max,
+		 const char *hint, int64_t *out);
 /* A scalar run through one of units.h's int64 parsers; its message is
  * reported at the node as "`what`: MESSAGE". */
 typedef int (*spec_int64_parser)(const char *s, int64_t *out, char **errmsg);

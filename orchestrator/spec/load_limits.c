@@ -52,12 +52,7 @@ static bool cpus_value(struct spec_loader *ld, const struct spec_node *n, const 
 /* pids_limit: -1 or 0 for no limit (as compose), else 1..PIDS_MAX. */
 static bool pids_value(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t *out)
 {
-	size_t before = ld->diags->n;
-	if (ld_int(ld, n, what, -1, PIDS_MAX, out))
-		return true;
-	if (ld->diags->n > before)
-		diag_hint(&ld->diags->v[ld->diags->n - 1], "-1 or 0 mean no limit; the kernel takes at most %d", PIDS_MAX);
-	return false;
+	return ld_int_hint(ld, n, what, -1, PIDS_MAX, "-1 or 0 mean no limit; the kernel takes at most 4194304", out);
 }
 
 /* A memory size: 0 for no limit, else at least MEM_MIN. */
@@ -234,7 +229,8 @@ void ld_service_limits(struct spec_loader *ld, struct spec_service *sv, const st
 	if ((v = ld_get(map, "mem_limit")))
 		memory_value(ld, v, "mem_limit", &sv->mem_limit);
 	/* The kernel's range for cpu.shares (v1) as Docker checks it. */
-	if ((v = ld_get(map, "cpu_shares")) && ld_int(ld, v, "cpu_shares", 2, 262144, &i64))
+	if ((v = ld_get(map, "cpu_shares")) &&
+	    ld_int_hint(ld, v, "cpu_shares", 2, 262144, "a relative weight: 1024 is one CPU's share", &i64))
 		sv->cpu_shares = (uint64_t)i64;
 	if ((v = ld_get(map, "cpus")))
 		cpus_value(ld, v, "cpus", &sv->nano_cpus);

@@ -164,6 +164,17 @@ bool ld_int(struct spec_loader *ld, const struct spec_node *n, const char *what,
 	return true;
 }
 
+bool ld_int_hint(struct spec_loader *ld, const struct spec_node *n, const char *what, int64_t min, int64_t max,
+		 const char *hint, int64_t *out)
+{
+	size_t before = ld->diags->n;
+	if (ld_int(ld, n, what, min, max, out))
+		return true;
+	if (ld->diags->n > before) /* not when the list is full */
+		diag_hint(&ld->diags->v[ld->diags->n - 1], "%s", hint);
+	return false;
+}
+
 bool ld_double(struct spec_loader *ld, const struct spec_node *n, const char *what, double *out)
 {
 	if (!ld_is_scalar(ld, n, what))
