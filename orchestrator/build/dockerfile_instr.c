@@ -4,9 +4,11 @@
  * at `stack dockerfile` / plan time with a line number rather than half-way
  * through a build. */
 #include "build/dockerfile_int.h"
+#include "spec/units.h"
 #include "util/mem.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -64,42 +66,15 @@ char *df_upper(const char *s)
 	return u;
 }
 
-/* Optimal-string-alignment distance (a transposition costs 1, so FORM is
- * one edit from FROM), on lower-cased ASCII, capped at short inputs. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t n = strlen(a), m = strlen(b);
-	if (n > 32 || m > 32)
-		return 99;
-	size_t d[33][33];
-	for (size_t i = 0; i <= n; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= m; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= n; i++) {
-		for (size_t j = 1; j <= m; j++) {
-			size_t cost = tolower((unsigned char)a[i - 1]) != b[j - 1];
-			size_t v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (d[i - 1][j - 1] + cost < v)
-				v = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == b[j - 2] &&
-			    tolower((unsigned char)a[i - 2]) == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	}
-	return d[n][m];
-}
-
 static void unknown_instruction(struct df_ctx *cx, int lineno, const char *word)
 {
 	struct diag *d = diag_add(cx->diags, cx->path, lineno, 0, "unknown instruction: %.*s", df_clip(word), word);
 	const struct df_spec *best = NULL;
-	size_t best_d = 99;
+	size_t best_d = SIZE_MAX;
 	for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
-		size_t dist = edit_distance(word, specs[i].name);
+		/* The loader's distance (a transposition costs 1: FORM is one edit
+		 * from FROM), with a threshold by the instruction's length. */
+		size_t dist = spec_edit_distance(word, specs[i].name);
 		if (dist < best_d) {
 			best_d = dist;
 			best = &specs[i];

@@ -117,34 +117,14 @@ static void load_project_name(struct spec_loader *ld, const struct spec_node *ro
 static void load_root(struct spec_loader *ld, const struct spec_node *root)
 {
 	size_t errors_before = ld->diags->n;
-	static const struct {
-		const char *key, *hint;
-	} unsupported[] = {
+	static const struct ld_unsupported_key unsupported[] = {
 		{"networks", "services get a private network namespace; use `network_mode:` per service"},
 		{"configs", "mount files with a service's `volumes:`, or `secrets:` for secret ones"},
 		{"include", "pass each file with -f instead"},
 		{"models", "remove it"},
 	};
-	for (size_t i = 0; i < root->n_pairs; i++) {
-		const struct spec_node *k = root->pairs[i].key;
-		for (size_t j = 0; j < ARRAY_SIZE(unsupported); j++) {
-			if (strcmp(k->scalar, unsupported[j].key) == 0) {
-				struct diag *d = ld_error(ld, k, "top-level `%s` is not supported by stack", k->scalar);
-				diag_hint(d, "%s", unsupported[j].hint);
-				goto next;
-			}
-		}
-		bool known = false;
-		for (size_t j = 0; j < ARRAY_SIZE(top_keys) && !known; j++)
-			known = strcmp(k->scalar, top_keys[j]) == 0;
-		if (!known && strncmp(k->scalar, "x-", 2) != 0) {
-			struct diag *d = ld_error(ld, k, "unknown top-level key `%s`", k->scalar);
-			const char *s = spec_suggest(k->scalar, top_keys, ARRAY_SIZE(top_keys));
-			if (s)
-				diag_hint(d, "did you mean `%s`?", s);
-		}
-	next:;
-	}
+	ld_check_keys_unsupported(ld, root, top_keys, ARRAY_SIZE(top_keys), unsupported, ARRAY_SIZE(unsupported),
+				  "the top level of the stack file");
 	const struct spec_node *v = spec_map_get(root, "version");
 	if (v && v->type != SPEC_NODE_SCALAR)
 		ld_is_scalar(ld, v, "version");

@@ -59,6 +59,14 @@ bool ld_is_scalar(struct spec_loader *ld, const struct spec_node *n, const char 
  * did-you-mean hint drawn from `keys`. */
 void ld_check_keys(struct spec_loader *ld, const struct spec_node *map, const char *const *keys, size_t n,
 		   const char *where);
+/* The same, and the compose keys stack does not implement said plainly
+ * ("`KEY` is not supported by stack", with the hint, or "remove it" when it
+ * is NULL) rather than as unknown keys with an unhelpful did-you-mean. */
+struct ld_unsupported_key {
+	const char *key, *hint;
+};
+void ld_check_keys_unsupported(struct spec_loader *ld, const struct spec_node *map, const char *const *keys, size_t n,
+				const struct ld_unsupported_key *unsupported, size_t n_unsupported, const char *where);
 
 /* Scalars.  Each returns false after reporting when the node is not usable;
  * *out is left untouched then. */

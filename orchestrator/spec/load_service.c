@@ -20,9 +20,7 @@ static const char *const service_keys[] = {
 
 /* Compose keys stack does not implement: said plainly, rather than as an
  * unknown key with an unhelpful did-you-mean. */
-static const struct {
-	const char *key, *hint;
-} unsupported_keys[] = {
+static const struct ld_unsupported_key unsupported_keys[] = {
 	{"container_name", "stack names containers PROJECT-SERVICE-N itself"},
 	{"networks", "each service gets a private network namespace; use `network_mode:` and `ports:`"},
 	{"links", "use `depends_on:` for start order"},
@@ -54,31 +52,6 @@ static const struct {
 	{"runtime", NULL},
 	{"extends", "use YAML anchors and merge keys (<<: *name), or a second -f file"},
 };
-
-/* Unknown keys, with the compose keys stack does not implement said plainly. */
-static void check_service_keys(struct spec_loader *ld, const struct spec_node *map, const char *where)
-{
-	for (size_t i = 0; i < map->n_pairs; i++) {
-		const struct spec_node *k = map->pairs[i].key;
-		for (size_t j = 0; j < ARRAY_SIZE(unsupported_keys); j++) {
-			if (strcmp(k->scalar, unsupported_keys[j].key) != 0)
-				continue;
-			struct diag *d = ld_error(ld, k, "`%s` is not supported by stack", k->scalar);
-			diag_hint(d, "%s", unsupported_keys[j].hint ? unsupported_keys[j].hint : "remove it");
-			goto next;
-		}
-		bool known = strncmp(k->scalar, "x-", 2) == 0;
-		for (size_t j = 0; j < ARRAY_SIZE(service_keys) && !known; j++)
-			known = strcmp(k->scalar, service_keys[j]) == 0;
-		if (!known) {
-			struct diag *d = ld_error(ld, k, "unknown key `%s` in %s", k->scalar, where);
-			const char *sug = spec_suggest(k->scalar, service_keys, ARRAY_SIZE(service_keys));
-			if (sug)
-				diag_hint(d, "did you mean `%s`?", sug);
-		}
-	next:;
-	}
-}
 
 static void service_defaults(struct spec_service *sv)
 {
@@ -248,7 +221,8 @@ void ld_services(struct spec_loader *ld, const struct spec_node *n)
 		if (!ld_is_map(ld, map, what))
 			continue;
 		_cleanup_free_ char *where = xasprintf("service `%s`", sv->name);
-		check_service_keys(ld, map, where);
+		ld_check_keys_unsupported(ld, map, service_keys, ARRAY_SIZE(service_keys), unsupported_keys,
+					  ARRAY_SIZE(unsupported_keys), where);
 		load_image(ld, sv, map, k);
 		load_simple(ld, sv, map);
 		ld_service_mounts(ld, sv, map);

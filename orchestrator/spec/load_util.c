@@ -86,8 +86,8 @@ bool ld_is_scalar(struct spec_loader *ld, const struct spec_node *n, const char 
 	return is_type(ld, n, SPEC_NODE_SCALAR, "a string", what);
 }
 
-void ld_check_keys(struct spec_loader *ld, const struct spec_node *map, const char *const *keys, size_t n,
-		   const char *where)
+void ld_check_keys_unsupported(struct spec_loader *ld, const struct spec_node *map, const char *const *keys, size_t n,
+				const struct ld_unsupported_key *unsupported, size_t n_unsupported, const char *where)
 {
 	for (size_t i = 0; i < map->n_pairs; i++) {
 		const struct spec_node *k = map->pairs[i].key;
@@ -98,11 +98,26 @@ void ld_check_keys(struct spec_loader *ld, const struct spec_node *map, const ch
 			known = strcmp(k->scalar, keys[j]) == 0;
 		if (known)
 			continue;
+		const struct ld_unsupported_key *u = NULL;
+		for (size_t j = 0; j < n_unsupported && !u; j++)
+			if (strcmp(k->scalar, unsupported[j].key) == 0)
+				u = &unsupported[j];
+		if (u) {
+			struct diag *d = ld_error(ld, k, "`%s` is not supported by stack", k->scalar);
+			diag_hint(d, "%s", u->hint ? u->hint : "remove it");
+			continue;
+		}
 		struct diag *d = ld_error(ld, k, "unknown key `%s` in %s", k->scalar, where);
 		const char *s = n ? spec_suggest(k->scalar, keys, n) : NULL;
 		if (s)
 			diag_hint(d, "did you mean `%s`?", s);
 	}
+}
+
+void ld_check_keys(struct spec_loader *ld, const struct spec_node *map, const char *const *keys, size_t n,
+		   const char *where)
+{
+	ld_check_keys_unsupported(ld, map, keys, n, NULL, 0, where);
 }
 
 bool ld_string(struct spec_loader *ld, const struct spec_node *n, const char *what, const char **out)

@@ -7,6 +7,7 @@
 #include "util/mem.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,14 @@ static size_t osa_distance(const char *a, size_t la, const char *b, size_t lb)
 		cur = t;
 	}
 	return prev[lb];
+}
+
+size_t spec_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > SUGGEST_MAX_LEN || lb > SUGGEST_MAX_LEN)
+		return SIZE_MAX;
+	return osa_distance(a, la, b, lb);
 }
 
 const char *spec_suggest(const char *word, const char *const *candidates, size_t n)

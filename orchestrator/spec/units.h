@@ -24,5 +24,9 @@ int spec_parse_capability(const char *s, char **out, char **errmsg);
 int spec_parse_signal(const char *s, int *sig, char **errmsg);
 /* "did you mean" helper: the candidate closest to `word` (edit distance), or NULL. */
 const char *spec_suggest(const char *word, const char *const *candidates, size_t n);
+/* The distance spec_suggest uses (optimal string alignment: Levenshtein
+ * plus adjacent transpositions, case-insensitive), for callers with their
+ * own threshold; SIZE_MAX for words over 64 bytes. */
+size_t spec_edit_distance(const char *a, const char *b);
 
 #endif

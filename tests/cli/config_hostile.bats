@@ -150,6 +150,11 @@ services: {$n63: {image: bb, secrets: [$n63], volumes: [\"$n63:/data\"]}}"
 	accepted 'services: {s: {image: bb, mem_limit: 0}}'
 	accepted 'services: {s: {image: bb, mem_limit: 6291456}}'
 	accepted 'services: {s: {image: bb, mem_limit: 6m, memswap_limit: -1}}'
+	# the minimum is enough to run a container
+	one_service '{image: bb, mem_limit: 6m}'
+	run --separate-stderr stack run -T s echo ran
+	[ "$status" -eq 0 ] && [ "$output" = ran ] || { echo "exit $status: $stderr" >&2; return 1; }
+	assert_no_leftovers
 }
 
 @test "nofile above fs.nr_open and cpu_shares outside 2..262144 are refused with the range; the ends are accepted" {
