@@ -52,12 +52,14 @@ void img_image_free(struct img_image *img);
  * STAMP is a hash of what changes when the source does, so a changed source
  * is imported again:
  *   - an archive: its size, mtime and ctime;
- *   - a directory: the mtime and ctime of the directory and of each of its
- *     entries (lstat, not followed).  That notices files added, removed or
- *     renamed at the top or one level down (/etc/passwd replaced by an
- *     editor, a package unpacked into /usr), and any chmod/chown/touch of
- *     those; a file rewritten in place deeper down is not noticed: `touch`
- *     the rootfs directory to import it again.
+ *   - a directory: the size, mode, mtime and ctime of the directory and of
+ *     each of its entries (lstat, not followed).  That notices an entry of
+ *     the top added, removed, renamed, rewritten or touched, and a file
+ *     added, removed or renamed one level down (which changes its
+ *     directory's mtime: /etc/passwd replaced by an editor or by
+ *     `cp`+`mv`, a package unpacked into /usr).  A file rewritten in place
+ *     below the top (`echo >> etc/passwd`) is not noticed: `touch` the
+ *     rootfs directory to import it again.
  * Stamps are cheap (no content is read): this runs on every `stack run`. */
 char *img_rootfs_key(const char *path, st_error_t *err);
 

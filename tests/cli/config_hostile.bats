@@ -222,7 +222,7 @@ marker_of() {
 	[ "$(marker_of p1)" = p1 ]
 	[ "$(marker_of p2)" = p2 ]
 	[ "$(marker_of p1)" = p1 ]
-	# a file one level down rewritten in place, and a file added at the top
+	# a file at the top rewritten in place, and a file added one level down
 	echo p1-changed >p1/rootfs/marker
 	[ "$(marker_of p1)" = p1-changed ]
 	echo p2-etc >p2/rootfs/etc/motd

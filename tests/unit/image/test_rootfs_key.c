@@ -1,7 +1,8 @@
 /* img_rootfs_key: a rootfs's store name is its source's identity plus a
  * stamp.  Two sources with the same content are two keys; a change the
- * stamp covers (an archive rewritten; an entry of the directory or of one
- * of its subdirectories added, removed, rewritten or touched) is a new key;
+ * stamp covers (an archive rewritten; an entry of the directory's top
+ * added, removed, rewritten or touched; a file one level down added,
+ * removed or replaced) is a new key;
  * nothing changed is the same key. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -84,17 +85,18 @@ static void test_same_content_other_source(void **state)
 static void test_changes_noticed(void **state)
 {
 	(void)state;
-	after("a", true, "echo new >a/marker");          /* added at the top */
-	after("a", true, "echo z >>a/etc/passwd");       /* rewritten in place, one level down */
-	after("a", true, "touch a/etc/passwd");          /* touched */
-	after("a", true, "chmod 600 a/etc/passwd");      /* attributes */
-	after("a", true, "rm a/etc/passwd");             /* removed */
-	after("a", true, "mkdir a/usr/share");           /* added one level down */
-	after("a", true, "touch a");                     /* the documented way to force a re-import */
-	after("a.tar", true, "tar -C b -cf a.tar .");    /* archive rewritten */
+	after("a", true, "echo new >a/marker");                     /* added at the top */
+	after("a", true, "echo z >>a/marker");                      /* rewritten in place at the top */
+	after("a", true, "chmod 600 a/marker");                     /* attributes */
+	after("a", true, "cp a/etc/passwd a/p && mv a/p a/etc/passwd"); /* replaced one level down */
+	after("a", true, "rm a/etc/passwd");                        /* removed one level down */
+	after("a", true, "mkdir a/usr/share");                      /* added one level down */
+	after("a", true, "touch a/etc");                            /* a top entry touched */
+	after("a", true, "touch a");                                /* the documented way to force a re-import */
+	after("a.tar", true, "tar -C b -cf a.tar .");               /* archive rewritten */
 	after("a.tar", true, "touch a.tar");
 	after("a", false, "cat a/usr/lib/deep/f >/dev/null; echo w >b/new");
-	/* The documented limit: a file rewritten in place two levels down is not seen. */
+	/* The documented limit: a file rewritten in place below the top is not seen. */
 	after("a", false, "echo q >>a/usr/lib/deep/f");
 }
 
