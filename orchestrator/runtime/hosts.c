@@ -4,6 +4,7 @@
 #include "util/fs.h"
 #include "util/mem.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -127,18 +128,28 @@ static bool one_word(const char *s)
 	return true;
 }
 
-/* The spec loader checks these; a config from elsewhere must not add lines
- * to the container's /etc/hosts or resolv.conf either. */
+/* An IPv4 or IPv6 address, as inet_pton reads it. */
+static bool is_ip(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* The spec loader checks what it takes; a config from elsewhere must not
+ * add lines to the container's /etc/hosts or resolv.conf either. */
 static int check_etc_values(const struct rt_config *cfg, const char *hostname, st_error_t *err)
 {
 	if (!one_word(hostname))
 		return st_error(err, EINVAL, "hostname is empty or has a space, `#` or control character");
 	for (const char *const *d = cfg->dns; d && *d; d++)
-		if (!one_word(*d))
-			return st_error(err, EINVAL, "a dns server has a space, `#` or control character");
-	for (const char *const *h = cfg->extra_hosts; h && *h; h++)
-		if (!one_word(*h))
-			return st_error(err, EINVAL, "an extra host has a space, `#` or control character");
+		if (!is_ip(*d))
+			return st_error(err, EINVAL, "a dns server is not an IP address");
+	for (const char *const *h = cfg->extra_hosts; h && *h; h++) {
+		const char *colon = strchr(*h, ':');
+		_cleanup_free_ char *name = colon ? xstrndup(*h, (size_t)(colon - *h)) : NULL;
+		if (!colon || !one_word(name) || !is_ip(colon + 1))
+			return st_error(err, EINVAL, "an extra host is not NAME:IP-ADDRESS");
+	}
 	return 0;
 }
 

@@ -48,9 +48,16 @@ static void test_hostile_values(void **state)
 	cfg.dns = bad_dns;
 	refused(&cfg, "web");
 	cfg.dns = NULL;
-	const char *bad_hosts[] = {"x:1.2.3.4\n6.6.6.6 bank", NULL};
-	cfg.extra_hosts = bad_hosts;
+	const char *bad_dns2[] = {"example.com", NULL};
+	cfg.dns = bad_dns2;
 	refused(&cfg, "web");
+	cfg.dns = NULL;
+	static const char *bad_hosts[] = {"x:1.2.3.4\n6.6.6.6 bank", "x 6.6.6.6:1.2.3.4", "x:not-an-ip", "no-colon", ":1.2.3.4"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad_hosts); i++) {
+		const char *one[] = {bad_hosts[i], NULL};
+		cfg.extra_hosts = one;
+		refused(&cfg, "web");
+	}
 }
 
 static void test_good_values(void **state)
@@ -60,7 +67,7 @@ static void test_good_values(void **state)
 	rt_config_init(&cfg);
 	cfg.net = RT_NET_PRIVATE;
 	const char *dns[] = {"192.0.2.53", NULL};
-	const char *hosts[] = {"db:192.0.2.7", NULL};
+	const char *hosts[] = {"db:192.0.2.7", "v6:2001:db8::1", NULL};
 	cfg.dns = dns;
 	cfg.extra_hosts = hosts;
 	_cleanup_free_ char *dir = tmpdir();
@@ -71,6 +78,7 @@ static void test_good_values(void **state)
 	assert_int_equal(fs_read_file(path, 1 << 16, &text, NULL, &err), 0);
 	assert_non_null(strstr(text, "127.0.0.1\tlocalhost web-1\n"));
 	assert_non_null(strstr(text, "192.0.2.7\tdb\n"));
+	assert_non_null(strstr(text, "2001:db8::1\tv6\n"));
 	assert_int_equal(fs_remove_tree(dir, &err), 0);
 }
 
