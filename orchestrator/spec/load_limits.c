@@ -16,8 +16,8 @@
 
 /* PID_MAX_LIMIT on 64-bit: the most a pids cgroup takes. */
 #define PIDS_MAX 4194304
-/* Docker refuses a memory limit below 6 MiB: the container's init and the
- * runtime's own pages do not fit in less. */
+/* Docker's minimum memory limit, 6 MiB: far below it a container cannot
+ * even start (`mem_limit: 1` failed at run with "init exited"). */
 #define MEM_MIN (6LL << 20)
 /* Docker's smallest CPU limit: 1% of one CPU (1 ms of a 100 ms period). */
 #define CPUS_MIN 0.01

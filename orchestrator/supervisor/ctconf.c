@@ -165,16 +165,16 @@ static int add_secret_mounts(const struct spec_stack *stack, const struct spec_s
 			if (!value)
 				return st_error(err, 0, "secret `%s`: environment variable %s is not set: "
 						     "export it before running the service", sec->name, sec->environment);
+			/* The loader refuses such names; a model built by other code must
+			 * not write outside the secrets dir either. */
+			if (!spec_name_valid(sec->name))
+				return st_error(err, EINVAL, "secret `%s`: invalid name", sec->name);
 			if (!c->secrets_dir) {
 				_cleanup_free_ char *run = sup_project_run_dir(stack);
 				c->secrets_dir = sup_secrets_dir(run, c->id);
 				if (fs_mkdir_p(c->secrets_dir, 0700, err) < 0)
 					return -1;
 			}
-			/* The loader refuses such names; a model built by other code must
-			 * not write outside the secrets dir either. */
-			if (!spec_name_valid(sec->name))
-				return st_error(err, EINVAL, "secret `%s`: invalid name", sec->name);
 			char *path = xasprintf("%s/%s", c->secrets_dir, sec->name);
 			keep(c, path);
 			if (fs_write_file_atomic(path, value, strlen(value), 0400, err) < 0)

@@ -86,6 +86,7 @@ static void test_secret_and_volume_names(void **state)
 	assert_int_equal(err->status, EINVAL);
 	st_error_free(&err);
 	assert_false(exists_in_top("x"));
+	assert_false(exists_in_top("a/run/p/p-s-1.secrets")); /* not even the secrets dir */
 
 	struct spec_mount m = {.type = SPEC_MOUNT_VOLUME, .source = (char *)"../../../v", .target = (char *)"/data"};
 	struct spec_service svc2 = {.name = (char *)"s", .mounts = &m, .n_mounts = 1};
