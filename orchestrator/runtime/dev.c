@@ -242,11 +242,11 @@ int rt_dev_setup(struct rt_child *c, int rootfd, st_error_t *err)
 		      err) < 0)
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
-		char what[32], host[32];
-		snprintf(what, sizeof(what), "/dev/%s", devices[i].name);
-		snprintf(host, sizeof(host), "/dev/%s", devices[i].name);
-		if (make_node(devfd, devices[i].name, S_IFCHR | 0666, makedev(devices[i].major, devices[i].minor), host,
-			      what, err) < 0)
+		/* The same path on the host is the node to bind if mknod fails. */
+		char path[32];
+		snprintf(path, sizeof(path), "/dev/%s", devices[i].name);
+		if (make_node(devfd, devices[i].name, S_IFCHR | 0666, makedev(devices[i].major, devices[i].minor), path,
+			      path, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++)

@@ -372,9 +372,9 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	 * that lock but in parallel with the rootfs setup.  clone3()'s
 	 * CLONE_INTO_CGROUP would avoid the lock there, but it needs the
 	 * cgroup before the fork (no overlap with the rootfs setup) and a raw
-	 * clone3() child does not get glibc's malloc locks reset (see above). */
-	/* The device allow-list is always on: a failure to install it fails
-	 * the start. */
+	 * clone3() child does not get glibc's malloc locks reset (see above).
+	 * The device allow-list is always on, and a failure to install it
+	 * fails the start: the payload and init run only after the join. */
 	struct rt_cgroup_opts cgopts = {
 		.parent = cfg->cgroup_parent, .devices = devplan.rules, .n_devices = devplan.n_rules,
 	};
