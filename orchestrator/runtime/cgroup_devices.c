@@ -19,6 +19,7 @@
 #include "util/mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -76,16 +77,25 @@ static int apply_v1(const char *dir, const struct rt_device_rule *rules, size_t 
 {
 	/* "a" denies everything and empties the exception list the new
 	 * cgroup inherited from its parent; each allow then adds one
-	 * exception (the kernel takes one rule per write). */
+	 * exception.  The kernel parses one rule per write(), so one open
+	 * of devices.allow takes them all. */
 	if (cg_write(dir, "devices.deny", "a", err) < 0)
 		return -1;
+	_cleanup_free_ char *path = xasprintf("%s/devices.allow", dir);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return st_error(err, errno, "open `%s`", path);
 	for (size_t i = 0; i < n; i++) {
 		if (!rules[i].access)
 			continue;
 		char text[64];
 		rule_text(&rules[i], text, sizeof(text));
-		if (cg_write(dir, "devices.allow", text, err) < 0)
-			return -1;
+		ssize_t w;
+		do
+			w = write(fd, text, strlen(text));
+		while (w < 0 && errno == EINTR);
+		if (w != (ssize_t)strlen(text))
+			return st_error(err, w < 0 ? errno : EIO, "write `%s` to `%s`", text, path);
 	}
 	return 0;
 }
