@@ -79,8 +79,8 @@ int rt_dev_prepare(const struct rt_config *cfg, struct rt_dev_plan *plan, st_err
 		const struct rt_device *d = &cfg->devices[i];
 		const char *src = d->source ? d->source : "", *tgt = d->target ? d->target : "";
 		if (!valid_target(tgt))
-			return st_error(err, EINVAL, "device `%s`: the container path `%s` is not a path below /dev "
-				       "(nor in /dev/pts, /dev/shm or /dev/mqueue)", src, tgt);
+			return st_error(err, EINVAL, "device `%s`: the container path `%s` must be below /dev and "
+				       "outside /dev/pts, /dev/shm and /dev/mqueue", src, tgt);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(cfg->devices[j].target, tgt) == 0)
 				return st_error(err, EEXIST, "device `%s`: `%s` is the target of `%s` already", src,
@@ -89,9 +89,10 @@ int rt_dev_prepare(const struct rt_config *cfg, struct rt_dev_plan *plan, st_err
 			return st_error(err, EINVAL, "device `%s`: invalid permissions %#x", src, d->access);
 		/* stat(), not lstat(): /dev/disk/by-id/... are symlinks. */
 		struct stat st;
-		if (src[0] != '/' || stat(src, &st) < 0)
-			return st_error(err, src[0] != '/' ? EINVAL : errno, "device `%s`%s", src,
-					src[0] != '/' ? ": not an absolute host path" : "");
+		if (src[0] != '/')
+			return st_error(err, EINVAL, "device `%s`: not an absolute host path", src);
+		if (stat(src, &st) < 0)
+			return st_error(err, errno, "host device `%s` (for `%s` in the container)", src, tgt);
 		if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
 			return st_error(err, ENODEV, "device `%s` is not a character or block device on this host: "
 				       "`devices:` passes device nodes through, use `volumes:` for files and "
