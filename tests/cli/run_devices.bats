@@ -209,3 +209,14 @@ expect() {
 	fi
 	assert_no_leftovers
 }
+
+@test "devices: a second -f file merges them by container path, HOST:PERMS included" {
+	printf 'name: t\nbases:\n  bb: {rootfs: %s}\nservices:\n  s:\n    image: bb\n    devices: ["/dev/full:rw", "/dev/zero:/dev/z", {source: /dev/random}]\n' \
+		"$ROOTFS" >"$BATS_TEST_TMPDIR/stack.yaml"
+	printf 'services:\n  s:\n    devices: ["/dev/null:rw", "/dev/urandom:/dev/z:r", "/dev/random:r"]\n' \
+		>"$BATS_TEST_TMPDIR/over.yaml"
+	run --separate-stderr "$STACK_BIN" -f "$BATS_TEST_TMPDIR/stack.yaml" -f "$BATS_TEST_TMPDIR/over.yaml" config --format json
+	[ "$status" -eq 0 ]
+	run jq -c '.services.s.devices' <<<"$output"
+	[ "$output" = '["/dev/full:/dev/full:rw","/dev/urandom:/dev/z:r","/dev/random:/dev/random:r","/dev/null:/dev/null:rw"]' ]
+}
