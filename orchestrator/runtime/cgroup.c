@@ -398,11 +398,12 @@ static unsigned required_ctrls(const struct rt_cgroup_limits *lim)
  * (count_procs, destroy, remove_by_name and OOM detection read them), and
  * the v1 freezer makes kill-all immune to forks as cgroup.kill does.  So
  * the directory is skipped when it would serve none of our controllers and
- * a v1 freezer exists; otherwise (pure v2, a controller only v2 has, no v1
+ * a v1 freezer exists; otherwise (pure v2, a controller only v2 has, a
+ * device allow-list with no v1 devices controller to hold it, no v1
  * freezer) it is made and joined as before. */
-static bool skip_v2_dir(const struct cg_host *host, const struct cg_hier *h)
+static bool skip_v2_dir(const struct cg_host *host, const struct cg_hier *h, bool bpf_devices)
 {
-	if (!h->v2 || h->ctrls)
+	if (!h->v2 || h->ctrls || bpf_devices)
 		return false;
 	for (size_t i = 0; i < host->n; i++)
 		if (!host->h[i].v2 && (host->h[i].ctrls & CG_BIT(CG_FREEZER)))
@@ -433,6 +434,16 @@ int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const
 	for (size_t i = 0; i < host.n; i++)
 		served |= host.h[i].ctrls;
 	unsigned required = required_ctrls(lim);
+	/* A device allow-list goes to the v1 devices controller when there is
+	 * one, else to a BPF program on the cgroup2 directory. */
+	bool want_devices = opts && opts->devices;
+	bool bpf_devices = want_devices && !(served & CG_BIT(CG_DEVICES));
+	if (bpf_devices && host.v2 < 0) {
+		cg_host_free(&host);
+		return st_error(err, ENOTSUP, "cgroup `%s/%s`: cannot restrict devices: the host has neither the v1 "
+			       "devices controller nor a cgroup2 mount for a BPF device program (see /proc/self/mountinfo)",
+			       parent, name);
+	}
 	for (int c = 0; c < CG_NCTRL; c++)
 		if ((required & CG_BIT(c)) && !(served & CG_BIT(c))) {
 			cg_host_free(&host);
@@ -448,7 +459,9 @@ int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const
 	int r = 0;
 	for (size_t i = 0; i < host.n && r == 0; i++) {
 		const struct cg_hier *h = &host.h[i];
-		if ((!h->v2 && !h->ctrls) || skip_v2_dir(&host, h))
+		/* The devices hierarchy only holds an allow-list. */
+		unsigned ctrls = want_devices ? h->ctrls : h->ctrls & ~CG_BIT(CG_DEVICES);
+		if ((!h->v2 && !ctrls) || skip_v2_dir(&host, h, bpf_devices))
 			continue;
 		char *leaf = NULL;
 		st_error_t e = NULL;
@@ -463,7 +476,7 @@ int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const
 		if (r < 0) {
 			/* The cgroup2 dir only tracks processes in hybrid mode:
 			 * losing it costs cgroup.kill, not correctness. */
-			if (h->v2 && !(h->ctrls & required) && host.n > 1) {
+			if (h->v2 && !(h->ctrls & required) && !bpf_devices && host.n > 1) {
 				char *t = st_error_text(e);
 				strv_pushf(&cg->warnings, "%s (no cgroup2 tracking directory)", t);
 				free(t);
@@ -475,7 +488,7 @@ int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const
 			rmdir_parents(h->mount, parent);
 			continue;
 		}
-		cg->d[cg->n++] = (struct cg_dir){.path = leaf, .ctrls = h->ctrls, .v2 = h->v2, .created = true};
+		cg->d[cg->n++] = (struct cg_dir){.path = leaf, .ctrls = ctrls, .v2 = h->v2, .created = true};
 	}
 	cg_host_free(&host);
 	if (r == 0) {
@@ -491,6 +504,8 @@ int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const
 		r = rt_cgroup_kill_all(cg, SIGKILL, err);
 	if (r == 0 && lim)
 		r = cg_apply_limits(cg, lim, err);
+	if (r == 0 && want_devices)
+		r = cg_apply_devices(cg, opts->devices, opts->n_devices, err);
 	if (r < 0) {
 		rt_cgroup_destroy(cg, NULL);
 		return -1;

@@ -1,13 +1,14 @@
 /* Per-container cgroups on cgroup v1, v2 and hybrid hosts.
  *
  * The host layout is read from /proc/self/mountinfo: each wanted controller
- * (memory, pids, cpu, plus cpuacct and freezer when they are v1) is taken
+ * (memory, pids, cpu, plus cpuacct, freezer and devices when they are v1) is taken
  * from the v1 hierarchy it is mounted on, else from the cgroup2 mount if that
  * lists it in cgroup.controllers.  On hybrid hosts (v1 controllers plus a
  * cgroup2 mount with few or none) the container gets a directory in the
  * cgroup2 tree only when it needs something from it: a controller of ours
- * served there, or cgroup.kill because there is no v1 freezer (see
- * rt_cgroup_create() in cgroup.c for why).  A host where
+ * served there, a device allow-list without a v1 devices controller, or
+ * cgroup.kill because there is no v1 freezer (see rt_cgroup_create() in
+ * cgroup.c for why).  A host where
  * a requested limit's controller exists nowhere is an error, not a no-op.
  *
  * A container's cgroup is PARENT/NAME in every hierarchy, PARENT relative to
@@ -34,8 +35,35 @@ struct rt_cgroup_limits {
 	int64_t cpu_period_us; /* 0: 100000 */
 };
 
+/* One rule of a device allow-list, as a line of v1 `devices.allow`
+ * ("c 1:3 rwm"): which devices it matches and what it allows on them.
+ * The bits are those of the kernel's BPF_DEVCG_ACC_*. */
+#define RT_DEV_MKNOD 1u
+#define RT_DEV_READ 2u
+#define RT_DEV_WRITE 4u
+#define RT_DEV_RWM (RT_DEV_MKNOD | RT_DEV_READ | RT_DEV_WRITE)
+struct rt_device_rule {
+	char type;             /* 'c', 'b', or 'a' for both */
+	int64_t major, minor;  /* -1: any */
+	unsigned access;       /* RT_DEV_* */
+};
+
+/* Docker's default allow-list (cgroup_devices.c has the list and why). */
+extern const struct rt_device_rule rt_device_rules_default[];
+extern const size_t rt_n_device_rules_default;
+
 struct rt_cgroup_opts {
 	const char *parent;  /* NULL: $STACK_CGROUP_PARENT, else "stack" */
+	/* When set, the processes of the cgroup may open and mknod only the
+	 * devices these rules allow (n_devices may be 0: none at all), as
+	 * Docker's device cgroup does: the v1 devices controller when the
+	 * host mounts it (hybrid hosts included), else a
+	 * BPF_PROG_TYPE_CGROUP_DEVICE program on the cgroup2 directory.
+	 * A host with neither, or a kernel that refuses the program, fails
+	 * rt_cgroup_create(): this is a security boundary, not a limit to
+	 * apply as far as possible.  NULL: no device restriction of ours. */
+	const struct rt_device_rule *devices;
+	size_t n_devices;
 	/* Tests: use this cgroup2 mount as the only hierarchy (v1 ignored). */
 	const char *v2_root;
 	/* Tests: parse this file instead of /proc/self/mountinfo. */

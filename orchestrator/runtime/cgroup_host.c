@@ -12,7 +12,7 @@
 
 static const char *const ctrl_names[CG_NCTRL] = {
 	[CG_MEMORY] = "memory", [CG_PIDS] = "pids", [CG_CPU] = "cpu",
-	[CG_CPUACCT] = "cpuacct", [CG_FREEZER] = "freezer",
+	[CG_CPUACCT] = "cpuacct", [CG_FREEZER] = "freezer", [CG_DEVICES] = "devices",
 };
 
 const char *cg_ctrl_name(enum cg_ctrl c)
@@ -74,7 +74,7 @@ static int host_parse(const struct rt_cgroup_opts *opts, struct cg_host *host, s
 	if (opts && opts->v2_root) {
 		host->v2 = add_hier(host, opts->v2_root, 0, true);
 		read_v2_controllers(host);
-		host->h[host->v2].ctrls = host->v2_avail & ~CG_BIT(CG_FREEZER);
+		host->h[host->v2].ctrls = host->v2_avail & ~CG_BIT(CG_FREEZER) & ~CG_BIT(CG_DEVICES);
 		return 0;
 	}
 	const char *path = opts && opts->mountinfo ? opts->mountinfo : "/proc/self/mountinfo";
@@ -117,8 +117,10 @@ static int host_parse(const struct rt_cgroup_opts *opts, struct cg_host *host, s
 	if (host->v2 >= 0) {
 		read_v2_controllers(host);
 		/* v2 serves what no v1 hierarchy has; v2 has no freezer
-		 * controller (cgroup.freeze is core) and no cpuacct. */
-		host->h[host->v2].ctrls = host->v2_avail & ~v1_taken & ~CG_BIT(CG_FREEZER) & ~CG_BIT(CG_CPUACCT);
+		 * controller (cgroup.freeze is core), no cpuacct and no
+		 * devices (a BPF program instead). */
+		host->h[host->v2].ctrls =
+			host->v2_avail & ~v1_taken & ~CG_BIT(CG_FREEZER) & ~CG_BIT(CG_CPUACCT) & ~CG_BIT(CG_DEVICES);
 	}
 	return 0;
 }

@@ -8,8 +8,9 @@
 
 #include <stdbool.h>
 
-/* The controllers we place containers in. */
-enum cg_ctrl { CG_MEMORY, CG_PIDS, CG_CPU, CG_CPUACCT, CG_FREEZER, CG_NCTRL };
+/* The controllers we place containers in.  CG_DEVICES is v1 only (cgroup2
+ * has no devices controller: a BPF program does that job there). */
+enum cg_ctrl { CG_MEMORY, CG_PIDS, CG_CPU, CG_CPUACCT, CG_FREEZER, CG_DEVICES, CG_NCTRL };
 #define CG_BIT(c) (1u << (c))
 
 struct cg_hier {
@@ -61,5 +62,10 @@ struct cg_dir *cg_dir_v2(struct rt_cgroup *cg);
 
 /* Apply limits to the created directories (cgroup_limits.c). */
 int cg_apply_limits(struct rt_cgroup *cg, const struct rt_cgroup_limits *lim, st_error_t *err);
+
+/* Install the device allow-list (cgroup_devices.c): the v1 devices
+ * directory when the cgroup has one, else a BPF program on the cgroup2
+ * directory (cg->v2_fd). */
+int cg_apply_devices(struct rt_cgroup *cg, const struct rt_device_rule *rules, size_t n, st_error_t *err);
 
 #endif

@@ -35,9 +35,20 @@ struct rt_mount {
 	enum rt_mount_type type;
 	const char *source;  /* bind: host path (must exist) */
 	const char *target;  /* absolute path in the container; created if missing */
-	bool read_only;      /* always nosuid,nodev as well */
+	bool read_only;      /* read-only and nosuid; every bind is nodev */
 	uint64_t tmpfs_size; /* bytes; 0 = the kernel's default (half of RAM) */
 	mode_t tmpfs_mode;   /* 0 = 01777 */
+};
+
+/* A host device made available in the container (compose's `devices:`):
+ * its node is made in the container's /dev with the host node's type,
+ * numbers, mode and owner, and the device allow-list gets a rule for it.
+ * Every container's allow-list is Docker's default (see cgroup.h) plus
+ * these. */
+struct rt_device {
+	const char *source; /* host path of a character or block device (symlinks followed) */
+	const char *target; /* absolute path below /dev in the container (not in /dev/pts, shm, mqueue) */
+	unsigned access;    /* RT_DEV_READ | RT_DEV_WRITE | RT_DEV_MKNOD; 0 = all three */
 };
 
 enum rt_stdio {
@@ -72,6 +83,9 @@ struct rt_config {
 
 	const struct rt_mount *mounts;
 	size_t n_mounts;
+
+	const struct rt_device *devices;
+	size_t n_devices;
 
 	const char *hostname;           /* NULL = id (first 63 bytes) */
 	enum rt_net_mode net;

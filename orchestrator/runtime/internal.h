@@ -94,6 +94,27 @@ struct rt_user {
 	char home[256];
 };
 
+/* dev.c (parent, before the fork): cfg->devices checked against the host
+ * (each source must be a device node), as the nodes to make in the
+ * container's /dev and the device allow-list for its cgroup: Docker's
+ * default rules plus one per device. */
+struct rt_dev_node {
+	const char *target; /* "/dev/...", borrowed from the config */
+	const char *source;
+	mode_t mode;        /* S_IFCHR or S_IFBLK, and the host node's permission bits */
+	dev_t rdev;
+	uid_t uid;
+	gid_t gid;
+};
+struct rt_dev_plan {
+	struct rt_dev_node *nodes;
+	size_t n_nodes;
+	struct rt_device_rule *rules;
+	size_t n_rules;
+};
+int rt_dev_prepare(const struct rt_config *cfg, struct rt_dev_plan *plan, st_error_t *err);
+void rt_dev_plan_free(struct rt_dev_plan *plan);
+
 /* ---- the child's view ---- */
 struct rt_child {
 	const struct rt_config *cfg;
@@ -107,6 +128,7 @@ struct rt_child {
 	const char *merged;    /* state_dir/merged */
 	const char *hostname;
 	const char *etc_dir;   /* state_dir: hosts, hostname, resolv.conf */
+	const struct rt_dev_plan *dev; /* passed-through devices; may be NULL */
 	struct rt_user user;   /* rt_payload_prepare() */
 	struct strv env;
 };
@@ -166,8 +188,9 @@ int rt_mounts_setup(struct rt_child *c, int rootfd, st_error_t *err);
 #define RT_BIND_RO (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
 int rt_bind(int src_dirfd, const char *src_path, int target_fd, unsigned attr, const char *what, st_error_t *err);
 
-/* dev.c: populate the tmpfs on /dev (rootfd-relative "dev"). */
-int rt_dev_setup(int rootfd, const char *merged, st_error_t *err);
+/* dev.c (child): a tmpfs on the root's /dev (resolved in the root) with
+ * the usual nodes, links and file systems, and c->dev's devices. */
+int rt_dev_setup(struct rt_child *c, int rootfd, st_error_t *err);
 
 /* net.c: bring lo up in the current network namespace. */
 int rt_net_lo_up(st_error_t *err);

@@ -47,7 +47,9 @@ static int bind_one(int rootfd, const struct rt_mount *m, st_error_t *err)
 	_cleanup_close_ int tfd = rt_open_in_root(rootfd, m->target, S_ISDIR(st.st_mode) ? S_IFDIR : S_IFREG, err);
 	if (tfd < 0)
 		return st_error_prefix(err, "bind %s", what);
-	return rt_bind(sfd, "", tfd, m->read_only ? RT_BIND_RO : 0, what, err);
+	/* nodev always: a host directory's device nodes (or nodes the
+	 * container makes in a volume) must not open in the container. */
+	return rt_bind(sfd, "", tfd, m->read_only ? RT_BIND_RO : MOUNT_ATTR_NODEV, what, err);
 }
 
 static int tmpfs_one(int rootfd, const struct rt_mount *m, st_error_t *err)

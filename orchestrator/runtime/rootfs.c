@@ -48,7 +48,9 @@ static int mount_overlay(struct rt_child *c, st_error_t *err)
 	if (strlen(opts) >= 4096)
 		return st_error(err, E2BIG, "overlay options for `%s` longer than a page (%zu bytes of layer paths)",
 				c->merged, len);
-	if (mount("overlay", c->merged, "overlay", 0, opts) < 0)
+	/* nodev: a device node in an image (or made in the container) never
+	 * opens; the container's devices live on the /dev tmpfs. */
+	if (mount("overlay", c->merged, "overlay", MS_NODEV, opts) < 0)
 		return st_error(err, errno, "mount overlay on `%s` (%s)", c->merged, opts);
 	return 0;
 }
@@ -144,7 +146,7 @@ int rt_rootfs_setup(struct rt_child *c, st_error_t *err)
 	_cleanup_close_ int rootfd = open(c->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return st_error(err, errno, "open `%s`", c->merged);
-	if (mount_proc(rootfd, err) < 0 || rt_dev_setup(rootfd, c->merged, err) < 0 ||
+	if (mount_proc(rootfd, err) < 0 || rt_dev_setup(c, rootfd, err) < 0 ||
 	    mount_sys(c, rootfd, err) < 0 || rt_mounts_setup(c, rootfd, err) < 0 || mask_paths(rootfd, err) < 0)
 		return -1;
 	if (c->cfg->process.cwd) {
@@ -159,7 +161,8 @@ int rt_rootfs_finish(struct rt_child *c, st_error_t *err)
 {
 	if (!c->cfg->read_only)
 		return 0;
-	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+	/* A bind remount sets the mount's flags to exactly these: keep nodev. */
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV, NULL) < 0)
 		return st_error(err, errno, "remount `/` read-only");
 	return 0;
 }

@@ -308,6 +308,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	int rc = -1;
 	struct rt_seccomp_prog *prog = NULL;
 	struct rt_rlimit *rl = NULL;
+	struct rt_dev_plan devplan = {0};
 	int sock[2] = {-1, -1}, child_stdio[3] = {-1, -1, -1};
 	struct rt_cgroup_join join = {.n = 0};
 	_cleanup_free_ char *hostname = pick_hostname(cfg);
@@ -316,7 +317,8 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 
 	/* Everything that can fail on bad input, before any side effect. */
 	if (rt_caps_prepare(cfg->cap_add, cfg->cap_drop, &caps, err) < 0 ||
-	    rt_seccomp_prepare(cfg->seccomp, cfg->seccomp_profile, &caps, cfg->seccomp_cache_dir, &prog, err) < 0)
+	    rt_seccomp_prepare(cfg->seccomp, cfg->seccomp_profile, &caps, cfg->seccomp_cache_dir, &prog, err) < 0 ||
+	    rt_dev_prepare(cfg, &devplan, err) < 0)
 		goto fail;
 	if (cfg->n_rlimits) {
 		rl = xcalloc(cfg->n_rlimits, sizeof(*rl));
@@ -342,6 +344,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 		.merged = merged,
 		.hostname = hostname,
 		.etc_dir = cfg->state_dir,
+		.dev = &devplan,
 	};
 	rt_child_pick_stdio(&cfg->process, child_stdio, c.stdio);
 
@@ -369,8 +372,12 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	 * that lock but in parallel with the rootfs setup.  clone3()'s
 	 * CLONE_INTO_CGROUP would avoid the lock there, but it needs the
 	 * cgroup before the fork (no overlap with the rootfs setup) and a raw
-	 * clone3() child does not get glibc's malloc locks reset (see above). */
-	struct rt_cgroup_opts cgopts = {.parent = cfg->cgroup_parent};
+	 * clone3() child does not get glibc's malloc locks reset (see above).
+	 * The device allow-list is always on, and a failure to install it
+	 * fails the start: the payload and init run only after the join. */
+	struct rt_cgroup_opts cgopts = {
+		.parent = cfg->cgroup_parent, .devices = devplan.rules, .n_devices = devplan.n_rules,
+	};
 	if (rt_cgroup_create(cfg->id, &cfg->limits, &cgopts, &ct->cg, err) < 0)
 		goto fail;
 	const struct strv *cgw = rt_cgroup_warnings(ct->cg);
@@ -425,6 +432,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	ct->rlimits = rl;
 	ct->n_rlimits = cfg->n_rlimits;
 	rt_cgroup_join_close(&join);
+	rt_dev_plan_free(&devplan);
 	*out = ct;
 	return 0;
 
@@ -440,6 +448,7 @@ fail:
 	rt_parent_close_channels(sock, child_stdio);
 	rt_seccomp_prog_free(prog);
 	free(rl);
+	rt_dev_plan_free(&devplan);
 	if (ct->cg) {
 		st_error_t e2 = NULL;
 		if (rt_cgroup_destroy(ct->cg, &e2) < 0)

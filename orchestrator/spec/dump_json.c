@@ -260,6 +260,14 @@ static void service_run_keys(json_t *o, const struct spec_service *sv)
 			json_array_append_new(a, secret_ref_json(&sv->secrets[i]));
 		json_object_set_new(o, "secrets", a);
 	}
+	if (sv->n_devices) {
+		/* The short form with every field, which loads back the same. */
+		json_t *a = json_array();
+		for (size_t i = 0; i < sv->n_devices; i++)
+			json_array_append_new(a, json_sprintf("%s:%s:%s", sv->devices[i].source, sv->devices[i].target,
+							      sv->devices[i].permissions));
+		json_object_set_new(o, "devices", a);
+	}
 	json_object_set_new(o, "read_only", json_boolean(sv->read_only));
 }
 

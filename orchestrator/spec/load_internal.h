@@ -126,6 +126,7 @@ void ld_services(struct spec_loader *ld, const struct spec_node *n);
 void ld_service_mounts(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *map);
 void ld_service_limits(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *map);
 void ld_service_security(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *map);
+void ld_service_devices(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *map);
 void ld_service_env(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *map);
 void ld_healthcheck(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n);
 void ld_depends_on(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n);

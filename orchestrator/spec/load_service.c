@@ -16,6 +16,7 @@ static const char *const service_keys[] = {
 	"network_mode", "ports", "volumes", "secrets", "tmpfs", "read_only", "cap_add", "cap_drop", "pids_limit",
 	"mem_limit", "memswap_limit", "cpu_shares", "cpus", "deploy", "security_opt", "ulimits", "init",
 	"stop_signal", "stop_grace_period", "restart", "depends_on", "healthcheck", "labels", "profiles",
+	"devices",
 };
 
 /* Compose keys stack does not implement: said plainly, rather than as an
@@ -26,7 +27,6 @@ static const struct ld_unsupported_key unsupported_keys[] = {
 	{"links", "use `depends_on:` for start order"},
 	{"external_links", NULL},
 	{"privileged", "add only the capabilities needed with `cap_add:`"},
-	{"devices", NULL},
 	{"expose", "use `ports:` to publish a port"},
 	{"logging", "stack keeps each service's log in its state directory; see `stack logs`"},
 	{"stdin_open", NULL},
@@ -229,6 +229,7 @@ void ld_services(struct spec_loader *ld, const struct spec_node *n)
 		ld_service_env(ld, sv, map); /* after mounts: env_file values of a mounted secret are masked */
 		ld_service_limits(ld, sv, map);
 		ld_service_security(ld, sv, map);
+		ld_service_devices(ld, sv, map);
 		const struct spec_node *v;
 		if ((v = ld_get(map, "healthcheck")))
 			ld_healthcheck(ld, sv, v);

@@ -135,6 +135,12 @@ void spec_service_free(struct spec_service *sv)
 		free(sv->secrets[i].target);
 	}
 	free(sv->secrets);
+	for (size_t i = 0; i < sv->n_devices; i++) {
+		free(sv->devices[i].source);
+		free(sv->devices[i].target);
+		free(sv->devices[i].permissions);
+	}
+	free(sv->devices);
 	strv_free(&sv->cap_add);
 	strv_free(&sv->cap_drop);
 	free(sv->seccomp_profile);

@@ -99,6 +99,13 @@ struct spec_secret_ref {
 	uint32_t mode;    /* default 0444 */
 };
 
+/* devices: a host device passed through, compose's HOST:CONTAINER[:PERMS]. */
+struct spec_device {
+	char *source;      /* absolute host path; that it is a device node is checked at run time */
+	char *target;      /* absolute path below /dev in the container */
+	char *permissions; /* cgroup permissions: some of r, w, m in that order; default "rwm" */
+};
+
 struct spec_ulimit {
 	char *name;   /* nofile, nproc, ... */
 	int resource; /* RLIMIT_* */
@@ -170,6 +177,8 @@ struct spec_service {
 	size_t n_mounts;
 	struct spec_secret_ref *secrets;
 	size_t n_secrets;
+	struct spec_device *devices;
+	size_t n_devices;
 	bool read_only;
 
 	struct strv cap_add;  /* upper-case, without CAP_ prefix; "ALL" allowed */

@@ -6,7 +6,7 @@
  *   - command, entrypoint, healthcheck.test: replaced, not appended;
  *   - environment, labels, extra_hosts, build.args, sysctls, ...: merged as
  *     maps by key, whichever of the list ("K=V") or map form each file uses;
- *   - ports (by full value), volumes/devices (by container path),
+ *   - ports (by full value), volumes and devices (by container path),
  *     secrets/configs (by target), cap_add, dns, profiles, ... (by value):
  *     an entry of the later file replaces an equal one, others are appended;
  *   - depends_on / networks: list and map forms mix;
@@ -30,6 +30,7 @@ enum rule {
 	RULE_BY_VALUE,   /* unique entries */
 	RULE_PORTS,      /* unique by the whole mapping */
 	RULE_VOLUMES,    /* unique by container path */
+	RULE_DEVICES,    /* unique by container path (HOST[:CONTAINER][:PERMS]) */
 	RULE_SECRETS,    /* unique by target (/run/secrets/NAME by default) */
 	RULE_CONFIGS,    /* unique by target (/NAME by default) */
 	RULE_ENV_FILE,   /* unique by path */
@@ -63,7 +64,7 @@ static const struct {
 	{"secrets.*.labels", RULE_KV},
 	{"services.*.ports", RULE_PORTS},
 	{"services.*.volumes", RULE_VOLUMES},
-	{"services.*.devices", RULE_VOLUMES},
+	{"services.*.devices", RULE_DEVICES},
 	{"services.*.secrets", RULE_SECRETS},
 	{"services.*.configs", RULE_CONFIGS},
 	{"services.*.env_file", RULE_ENV_FILE},
@@ -219,6 +220,18 @@ static char *entry_key(enum rule rule, const struct spec_node *n)
 			const char *e = strchr(c + 1, ':');
 			return xstrndup(c + 1, e ? (size_t)(e - c - 1) : strlen(c + 1));
 		}
+		case RULE_DEVICES: {
+			/* HOST alone is also the container path; HOST:PERMS
+			 * (all of r, w, m) too, as docker's --device reads it. */
+			const char *c = strchr(s, ':');
+			if (!c)
+				return xstrdup(s);
+			const char *e = strchr(c + 1, ':');
+			size_t len = e ? (size_t)(e - c - 1) : strlen(c + 1);
+			if (!e && len > 0 && strspn(c + 1, "rwm") == len)
+				return xstrndup(s, (size_t)(c - s));
+			return xstrndup(c + 1, len);
+		}
 		case RULE_SECRETS:
 			return xasprintf("/run/secrets/%s", s);
 		case RULE_CONFIGS:
@@ -233,6 +246,8 @@ static char *entry_key(enum rule rule, const struct spec_node *n)
 	switch (rule) {
 	case RULE_VOLUMES:
 		return target ? xstrdup(target) : NULL;
+	case RULE_DEVICES:
+		return target ? xstrdup(target) : source ? xstrdup(source) : NULL;
 	case RULE_SECRETS:
 		if (target)
 			return target[0] == '/' ? xstrdup(target) : xasprintf("/run/secrets/%s", target);
@@ -436,6 +451,7 @@ static struct spec_node *merge(struct merger *m, struct spec_node *base, struct 
 	case RULE_BY_VALUE:
 	case RULE_PORTS:
 	case RULE_VOLUMES:
+	case RULE_DEVICES:
 	case RULE_SECRETS:
 	case RULE_CONFIGS:
 	case RULE_ENV_FILE:

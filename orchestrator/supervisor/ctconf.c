@@ -192,6 +192,22 @@ static int add_secret_mounts(const struct spec_stack *stack, const struct spec_s
 	return 0;
 }
 
+/* devices: the runtime checks each host path is a device node when the
+ * container starts (the machine it runs on decides, not the file). */
+static void add_devices(const struct spec_service *svc, struct sup_ctconf *c)
+{
+	if (!svc->n_devices)
+		return;
+	c->devices = xcalloc(svc->n_devices, sizeof(*c->devices));
+	for (size_t i = 0; i < svc->n_devices; i++) {
+		const struct spec_device *sd = &svc->devices[i];
+		unsigned access = 0;
+		for (const char *p = sd->permissions; p && *p; p++)
+			access |= *p == 'r' ? RT_DEV_READ : *p == 'w' ? RT_DEV_WRITE : *p == 'm' ? RT_DEV_MKNOD : 0;
+		c->devices[i] = (struct rt_device){.source = sd->source, .target = sd->target, .access = access};
+	}
+}
+
 static void set_limits(const struct spec_service *svc, struct rt_cgroup_limits *lim)
 {
 	lim->memory = svc->mem_limit;
@@ -259,6 +275,9 @@ int sup_ctconf_build(const struct spec_stack *stack, const struct spec_service *
 	cfg->read_only = svc->read_only;
 	cfg->mounts = c->mounts;
 	cfg->n_mounts = c->n_mounts;
+	add_devices(svc, c);
+	cfg->devices = c->devices;
+	cfg->n_devices = svc->n_devices;
 	cfg->hostname = c->hostname;
 	cfg->net = net_mode(svc->network_mode);
 	cfg->process.argv = (const char *const *)strv_argv(&c->argv);
@@ -303,6 +322,7 @@ void sup_ctconf_free(struct sup_ctconf *c)
 	strv_free(&c->lowers);
 	strv_free(&c->scratch);
 	free(c->mounts);
+	free(c->devices);
 	free(c->rlimits);
 	memset(c, 0, sizeof(*c));
 }

@@ -37,6 +37,7 @@ struct sup_ctconf {
 	struct strv argv, env, cap_add, cap_drop, lowers, scratch;
 	struct rt_mount *mounts;
 	size_t n_mounts;
+	struct rt_device *devices;
 	struct rt_rlimit *rlimits;
 };
 
