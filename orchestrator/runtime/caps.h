@@ -31,7 +31,8 @@ uint64_t rt_caps_default_mask(void);
 /* "NET_ADMIN", "CAP_NET_ADMIN", "net_admin" -> CAP_NET_ADMIN; -1 if unknown.
  * "ALL" is not a capability here (returns -1). */
 int rt_caps_from_name(const char *name);
-/* CAP_NET_ADMIN -> "NET_ADMIN" (static storage); NULL if unknown. */
+/* CAP_NET_ADMIN -> "NET_ADMIN" (read-only static storage, filled once:
+ * safe from any thread); NULL if unknown. */
 const char *rt_caps_to_name(int cap);
 
 /* Compute the set from Docker's defaults and NULL-terminated add/drop lists
