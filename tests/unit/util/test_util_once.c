@@ -1,12 +1,13 @@
-/* First use of the dlopen()ed libraries from many threads at once: every
- * thread gets a working library (util/dl.h), and libcrypto's digests agree
- * with the known value. */
+/* util/ from many threads at once: the first use of the dlopen()ed
+ * libraries gives every thread a working library (util/dl.h) and digests
+ * that agree with the known value; diagnostics past a list's limit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
 #include "../race.h"
+#include "util/diag.h"
 #include "util/dl.h"
 #include "util/mem.h"
 #include "util/sha256.h"
@@ -118,12 +119,42 @@ static void test_dl_missing_library_and_symbol(void **state)
 	assert_null(atomic_load(&bad_sym.handle)); /* not loaded: a later call tries again */
 }
 
+/* Loaders on many threads, each past its list's limit: the entries that
+ * are not recorded go to a sink no other thread writes. */
+struct diag_slot {
+	size_t n;
+	bool full;
+};
+
+static void overflow_diags(void *p)
+{
+	struct diag_slot *s = p;
+	struct diag_list dl = {.limit = 2};
+	for (int i = 0; i < 50; i++)
+		diag_hint(diag_add(&dl, "f", i + 1, 1, "error %d", i), "hint %d", i);
+	s->n = dl.n;
+	s->full = diag_full(&dl);
+	diag_free(&dl);
+}
+
+static void test_diag_overflow_from_many_threads(void **state)
+{
+	(void)state;
+	struct diag_slot slots[RACE_THREADS] = {0};
+	assert_int_equal(race_run(slots, sizeof(slots[0]), overflow_diags), 0);
+	for (size_t i = 0; i < RACE_THREADS; i++) {
+		assert_int_equal(slots[i].n, 2);
+		assert_true(slots[i].full);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sha256_first_use_from_many_threads),
 		cmocka_unit_test(test_dl_load_from_many_threads),
 		cmocka_unit_test(test_dl_missing_library_and_symbol),
+		cmocka_unit_test(test_diag_overflow_from_many_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
