@@ -237,11 +237,14 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	conf.cfg.die_with_parent = true;
 	bool want_tty = o.tty == 1 || (o.tty == -1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
 	conf.cfg.process.tty = want_tty;
-	int started = rt_container_start(&conf.cfg, &ct, &err);
-	if (started == RT_START_NOT_FOUND || started == RT_START_NOT_EXECUTABLE)
-		rc = -started; /* 127 / 126, as a shell and docker run report them */
-	if (started < 0)
+	if (rt_container_start(&conf.cfg, &ct, &err) < 0) {
+		/* 127 / 126, as a shell and docker run report them */
+		if (st_error_kind(err) == ST_ERR_NOT_FOUND)
+			rc = 127;
+		else if (st_error_kind(err) == ST_ERR_NOT_EXECUTABLE)
+			rc = 126;
 		goto out;
+	}
 	const struct strv *warnings = rt_container_warnings(ct);
 	for (size_t i = 0; warnings && i < warnings->n; i++)
 		fprintf(stderr, "stack run: warning: %s\n", warnings->v[i]);

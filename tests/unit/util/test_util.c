@@ -102,7 +102,15 @@ static void test_error_chain(void **state)
 	char *t = st_error_text(err);
 	assert_string_equal(t, "mount /espresso/.env: open `/x`: No such file or directory");
 	free(t);
+	/* The kind a caller acts on survives the context added on the way up. */
+	assert_int_equal(st_error_kind(err), ST_ERR_OTHER);
+	assert_int_equal(st_error_set_kind(&err, ST_ERR_NOT_FOUND), -1);
+	st_error_prefix(&err, "container `c`");
+	assert_int_equal(st_error_kind(err), ST_ERR_NOT_FOUND);
 	st_error_free(&err);
+	assert_null(err);
+	assert_int_equal(st_error_kind(NULL), ST_ERR_OTHER);
+	assert_int_equal(st_error_set_kind(&err, ST_ERR_NOT_FOUND), -1); /* no error: nothing to mark */
 	assert_null(err);
 }
 
