@@ -121,9 +121,4 @@ void ld_depends_on(struct spec_loader *ld, struct spec_service *sv, const struct
 /* After all services: references between them (depends_on targets, cycles). */
 void ld_check_depends(struct spec_loader *ld);
 
-/* ulimit names → RLIMIT_* (ulimit.c) */
-int spec_ulimit_resource(const char *name);
-extern const char *const spec_ulimit_names[];
-extern const size_t spec_n_ulimit_names;
-
 #endif
