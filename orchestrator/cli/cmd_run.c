@@ -214,16 +214,16 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 		}
 	}
 	rc = CLI_EXIT_FAILURE;
-	if (cli_image_resolve(stack, svc->image, &img, &err) < 0)
+	if (cli_image_resolve(&g->paths, stack, svc->image, &img, &err) < 0)
 		goto out;
 	name = run_container_name(stack, &o);
 	/* What an earlier `stack run` killed with SIGKILL left behind. */
-	if (sup_sweep_stale(stack, &err) < 0) {
+	if (sup_sweep_stale(&g->paths, stack, &err) < 0) {
 		_cleanup_free_ char *t = st_error_text(err);
 		fprintf(stderr, "stack run: warning: %s\n", t);
 		st_error_free(&err);
 	}
-	if (sup_lock_take(stack, name, &lock_fd, &err) < 0)
+	if (sup_lock_take(&g->paths, stack, name, &lock_fd, &err) < 0)
 		goto out;
 	struct sup_overrides ov = {
 		.env = &o.env,
@@ -232,7 +232,7 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 		.command = &o.command,
 		.working_dir = o.workdir,
 	};
-	if (sup_ctconf_build(stack, svc, name, &img.layers, &img.defaults, &ov, &conf, &err) < 0)
+	if (sup_ctconf_build(&g->paths, stack, svc, name, &img.layers, &img.defaults, &ov, &conf, &err) < 0)
 		goto out;
 	conf.cfg.die_with_parent = true;
 	bool want_tty = o.tty == 1 || (o.tty == -1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
@@ -270,7 +270,7 @@ out:
 	if (err)
 		st_error_print(&err, stderr);
 	sup_ctconf_remove_host_files(&conf);
-	sup_lock_release(stack, name, lock_fd);
+	sup_lock_release(&g->paths, stack, name, lock_fd);
 	sup_ctconf_free(&conf);
 	cli_image_free(&img);
 	strv_free(&entrypoint);

@@ -39,13 +39,13 @@ static int import_base(const struct img_store *store, const struct spec_base *ba
 	return img_image_write(store, img, err);
 }
 
-int cli_image_resolve(const struct spec_stack *stack, const char *image, struct cli_image *out, st_error_t *err)
+int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *stack, const char *image, struct cli_image *out, st_error_t *err)
 {
 	struct img_store store = {0};
 	struct img_image img = {0};
 	int r = -1;
 	memset(out, 0, sizeof(*out));
-	if (img_store_open(st_root_dir(), &store, err) < 0)
+	if (img_store_open(paths->root, &store, err) < 0)
 		return -1;
 	int found = img_image_read(&store, image, &img, err);
 	if (found < 0)

@@ -35,7 +35,7 @@ struct rt_cgroup_limits {
 };
 
 struct rt_cgroup_opts {
-	const char *parent;  /* NULL: $STACK_CGROUP_PARENT, else "stack" */
+	const char *parent;  /* NULL or "": "stack" (the runtime reads no environment) */
 	/* Tests: use this cgroup2 mount as the only hierarchy (v1 ignored). */
 	const char *v2_root;
 	/* Tests: parse this file instead of /proc/self/mountinfo. */

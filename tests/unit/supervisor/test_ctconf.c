@@ -35,6 +35,8 @@ static const char stack_yaml[] =
 	"    user: \"1:1\"\n";
 
 static char dir[] = "/tmp/stack-ctconf-XXXXXX";
+static char *root, *run;
+static struct st_paths paths;
 static struct spec_stack *stack;
 
 /* ENTRYPOINT ["/bin/img-ep", "-x"], CMD ["img-cmd", "arg"]. */
@@ -56,11 +58,9 @@ static int setup(void **state)
 	free(rootfs);
 	if (r < 0)
 		return -1;
-	char *root = xasprintf("%s/root", dir), *run = xasprintf("%s/run", dir);
-	setenv("STACK_ROOT", root, 1);
-	setenv("STACK_RUN", run, 1);
-	free(root);
-	free(run);
+	paths.root = root = xasprintf("%s/root", dir);
+	paths.run = run = xasprintf("%s/run", dir);
+	paths.cgroup_parent = "stack-ctconf-test";
 	static char *env[] = {NULL};
 	struct spec_load_opts opts = {.workdir = dir, .environ = env};
 	strv_push(&opts.files, "stack.yaml");
@@ -87,6 +87,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	spec_stack_free(stack);
+	free(root);
+	free(run);
 	struct sup_image_defaults *imgs[] = {&image, &cmd_only};
 	for (size_t i = 0; i < 2; i++) {
 		strv_free(&imgs[i]->entrypoint);
@@ -104,7 +106,7 @@ static char *argv_of(const char *service, const struct sup_image_defaults *img, 
 	struct strv none = {0};
 	struct sup_ctconf c;
 	st_error_t err = NULL;
-	if (sup_ctconf_build(stack, svc, "c1", &none, img, ov, &c, &err) < 0) {
+	if (sup_ctconf_build(&paths, stack, svc, "c1", &none, img, ov, &c, &err) < 0) {
 		st_error_free(&err);
 		return xstrdup("");
 	}
@@ -165,7 +167,7 @@ static void test_nothing_to_run(void **state)
 	struct strv none = {0};
 	struct sup_ctconf c;
 	st_error_t err = NULL;
-	assert_int_equal(sup_ctconf_build(stack, svc, "c1", &none, &bare, NULL, &c, &err), -1);
+	assert_int_equal(sup_ctconf_build(&paths, stack, svc, "c1", &none, &bare, NULL, &c, &err), -1);
 	assert_non_null(strstr(err->msg, "service `plain` has no command to run"));
 	st_error_free(&err);
 	/* An image with only an ENTRYPOINT runs it alone. */
@@ -196,7 +198,7 @@ static void test_env_cwd_user_precedence(void **state)
 	struct sup_ctconf c;
 	st_error_t err = NULL;
 
-	assert_int_equal(sup_ctconf_build(stack, svc, "c1", &none, &image, NULL, &c, &err), 0);
+	assert_int_equal(sup_ctconf_build(&paths, stack, svc, "c1", &none, &image, NULL, &c, &err), 0);
 	assert_string_equal(env_value(&c, "A"), "img");
 	assert_string_equal(env_value(&c, "B"), "svc");
 	assert_string_equal(c.cfg.process.cwd, "/svc");
@@ -206,7 +208,7 @@ static void test_env_cwd_user_precedence(void **state)
 	sup_ctconf_free(&c);
 
 	struct sup_overrides ov = {.env = &run_env, .working_dir = "/run", .user = "2:2"};
-	assert_int_equal(sup_ctconf_build(stack, svc, "c1", &none, &image, &ov, &c, &err), 0);
+	assert_int_equal(sup_ctconf_build(&paths, stack, svc, "c1", &none, &image, &ov, &c, &err), 0);
 	assert_string_equal(env_value(&c, "C"), "run");
 	assert_string_equal(env_value(&c, "FROM_CALLER"), "ours");
 	assert_null(env_value(&c, "UNSET_IN_CALLER"));
@@ -215,12 +217,35 @@ static void test_env_cwd_user_precedence(void **state)
 	sup_ctconf_free(&c);
 
 	/* Nothing from the service or the run: the image's. */
-	assert_int_equal(sup_ctconf_build(stack, spec_find_service(stack, "plain"), "c1", &none, &image, NULL, &c,
+	assert_int_equal(sup_ctconf_build(&paths, stack, spec_find_service(stack, "plain"), "c1", &none, &image, NULL, &c,
 					  &err), 0);
 	assert_string_equal(c.cfg.process.cwd, "/img");
 	assert_string_equal(c.cfg.process.user, "img");
 	sup_ctconf_free(&c);
 	strv_free(&run_env);
+}
+
+/* Where the container's state goes comes from the paths the caller
+ * resolved, the cgroup parent included: nothing below reads STACK_*. */
+static void test_paths_from_the_caller(void **state)
+{
+	(void)state;
+	struct strv none = {0};
+	struct sup_ctconf c;
+	st_error_t err = NULL;
+	setenv("STACK_CGROUP_PARENT", "not-this-one", 1);
+	setenv("STACK_RUN", "/not/this/one", 1);
+	assert_int_equal(sup_ctconf_build(&paths, stack, spec_find_service(stack, "plain"), "c1", &none, &image, NULL,
+					  &c, &err), 0);
+	unsetenv("STACK_CGROUP_PARENT");
+	unsetenv("STACK_RUN");
+	char *state_dir = xasprintf("%s/ctconf/c1", run), *cache = xasprintf("%s/cache/seccomp", root);
+	assert_string_equal(c.cfg.state_dir, state_dir);
+	assert_string_equal(c.cfg.seccomp_cache_dir, cache);
+	assert_string_equal(c.cfg.cgroup_parent, "stack-ctconf-test");
+	free(state_dir);
+	free(cache);
+	sup_ctconf_free(&c);
 }
 
 int main(void)
@@ -230,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_run_overrides),
 		cmocka_unit_test(test_nothing_to_run),
 		cmocka_unit_test(test_env_cwd_user_precedence),
+		cmocka_unit_test(test_paths_from_the_caller),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
