@@ -1,10 +1,11 @@
 /* Internals of the Dockerfile parser, shared by build/dockerfile*.c only.
  *
- * The split follows BuildKit's frontend/dockerfile/parser: text.c turns
- * bytes into checked physical lines, dockerfile.c joins them into logical
- * lines (directives, comments, continuations) and reads heredoc bodies,
- * words.c has the word splitters BuildKit uses, instr.c knows each
- * instruction's argument form and arity, flags.c the flags it accepts. */
+ * The split follows BuildKit's frontend/dockerfile/parser: dockerfile_text.c
+ * turns bytes into checked physical lines, dockerfile.c joins them into
+ * logical lines (directives, comments, continuations) and reads heredoc
+ * bodies, dockerfile_words.c has the word splitters BuildKit uses,
+ * dockerfile_instr.c knows each instruction's argument form and arity,
+ * dockerfile_flags.c the flags it accepts. */
 #ifndef STACK_BUILD_DOCKERFILE_INT_H
 #define STACK_BUILD_DOCKERFILE_INT_H
 

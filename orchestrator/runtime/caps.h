@@ -4,7 +4,7 @@
  * Order in the container's init (the uid switch happens in between):
  *   parent:  rt_caps_prepare()            names -> set, errors for unknown names
  *   child:   rt_caps_apply_bounding()     bounding set = the set; PR_SET_KEEPCAPS
- *            setgroups/setgid/setuid       (rtcore)
+ *            setgroups/setgid/setuid       (user.c)
  *            rt_caps_apply_final(uid)     root: permitted = effective = the set;
  *                                         non-root: permitted = effective = none
  *                                         (Docker 20.10+); ambient cleared
@@ -51,7 +51,8 @@ int rt_caps_apply_bounding(const struct rt_caps *caps, st_error_t *err);
  * PR_SET_KEEPCAPS. */
 int rt_caps_apply_final(const struct rt_caps *caps, uid_t uid, st_error_t *err);
 
-/* "CHOWN,DAC_OVERRIDE,..." for `stack ps` / `stack config` (caller frees). */
+/* "CHOWN,DAC_OVERRIDE,...": the effective set for people to read (caller
+ * frees). */
 char *rt_caps_format(uint64_t mask);
 
 #endif

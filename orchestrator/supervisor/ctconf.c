@@ -1,4 +1,5 @@
 #include "supervisor/ctconf.h"
+#include "util/env.h"
 #include "util/fs.h"
 #include "util/mem.h"
 #include "util/paths.h"
@@ -29,14 +30,13 @@ void sup_ctconf_remove_host_files(struct sup_ctconf *c)
 static void env_set(struct strv *env, const char *key, size_t klen, const char *value)
 {
 	char *entry = xasprintf("%.*s=%s", (int)klen, key, value);
-	for (size_t i = 0; i < env->n; i++) {
-		if (strncmp(env->v[i], key, klen) == 0 && env->v[i][klen] == '=') {
-			free(env->v[i]);
-			env->v[i] = entry;
-			return;
-		}
+	ssize_t i = st_env_index((const char *const *)env->v, key, klen);
+	if (i < 0) {
+		strv_push_take(env, entry);
+		return;
 	}
-	strv_push_take(env, entry);
+	free(env->v[i]);
+	env->v[i] = entry;
 }
 
 static void env_set_kv(struct strv *env, const char *kv)
