@@ -56,7 +56,7 @@ struct df_ctx {
 	struct diag_list *diags;
 };
 /* dockerfile_flags.c: check `flags` against what `cmd` (lower-case) accepts. */
-bool df_check_flags(struct df_ctx *cx, int lineno, const char *cmd, const struct strv *flags);
+bool df_check_flags(struct df_ctx *cx, int lineno, enum df_cmd cmd, const struct strv *flags);
 /* Fill `in` (cmd, flags, args, json, next) from a logical line; line
  * numbers are the caller's.  Every problem is reported; returns false if
  * there was any.  *known is set when the instruction name was recognized
