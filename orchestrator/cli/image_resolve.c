@@ -39,7 +39,8 @@ static int import_base(const struct img_store *store, const struct spec_base *ba
 	return img_image_write(store, img, err);
 }
 
-int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *stack, const char *image, struct cli_image *out, st_error_t *err)
+int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *stack, const char *image,
+		      struct cli_image *out, st_error_t *err)
 {
 	struct img_store store = {0};
 	struct img_image img = {0};

@@ -116,8 +116,8 @@ static const char *keep(struct sup_ctconf *c, char *s)
 	return s;
 }
 
-static int add_service_mounts(const struct st_paths *paths, const struct spec_stack *stack, const struct spec_service *svc,
-			      struct sup_ctconf *c, st_error_t *err)
+static int add_service_mounts(const struct st_paths *paths, const struct spec_stack *stack,
+			      const struct spec_service *svc, struct sup_ctconf *c, st_error_t *err)
 {
 	for (size_t i = 0; i < svc->n_mounts; i++) {
 		const struct spec_mount *sm = &svc->mounts[i];
@@ -146,8 +146,8 @@ static int add_service_mounts(const struct st_paths *paths, const struct spec_st
 /* Secrets are read-only binds.  A file secret binds the user's file; an
  * environment secret is written to a private file first, since a bind
  * needs something on disk. */
-static int add_secret_mounts(const struct st_paths *paths, const struct spec_stack *stack, const struct spec_service *svc,
-			     struct sup_ctconf *c, st_error_t *err)
+static int add_secret_mounts(const struct st_paths *paths, const struct spec_stack *stack,
+			     const struct spec_service *svc, struct sup_ctconf *c, st_error_t *err)
 {
 	for (size_t i = 0; i < svc->n_secrets; i++) {
 		const struct spec_secret_ref *ref = &svc->secrets[i];
@@ -214,8 +214,8 @@ static enum rt_net_mode net_mode(enum spec_network_mode m)
 	return RT_NET_PRIVATE;
 }
 
-int sup_ctconf_build(const struct st_paths *paths, const struct spec_stack *stack, const struct spec_service *svc, const char *id,
-		     const struct strv *lower_dirs, const struct sup_image_defaults *img,
+int sup_ctconf_build(const struct st_paths *paths, const struct spec_stack *stack, const struct spec_service *svc,
+		     const char *id, const struct strv *lower_dirs, const struct sup_image_defaults *img,
 		     const struct sup_overrides *ov, struct sup_ctconf *c, st_error_t *err)
 {
 	memset(c, 0, sizeof(*c));

@@ -47,8 +47,8 @@ struct sup_ctconf {
  * created, named volumes get their directory under paths->root, environment
  * secrets are written to a 0400 file under the project's run dir.  paths
  * must outlive out (cfg.cgroup_parent points into it). */
-int sup_ctconf_build(const struct st_paths *paths, const struct spec_stack *stack, const struct spec_service *svc, const char *id,
-		     const struct strv *lower_dirs, const struct sup_image_defaults *img,
+int sup_ctconf_build(const struct st_paths *paths, const struct spec_stack *stack, const struct spec_service *svc,
+		     const char *id, const struct strv *lower_dirs, const struct sup_image_defaults *img,
 		     const struct sup_overrides *ov, struct sup_ctconf *out, st_error_t *err);
 void sup_ctconf_free(struct sup_ctconf *c);
 /* Remove what sup_ctconf_build wrote on the host for this container

@@ -17,7 +17,8 @@ static char *lock_path(const char *run, const char *id)
 	return xasprintf("%s/%s.lock", run, id);
 }
 
-int sup_lock_take(const struct st_paths *paths, const struct spec_stack *stack, const char *id, int *fd, st_error_t *err)
+int sup_lock_take(const struct st_paths *paths, const struct spec_stack *stack, const char *id, int *fd,
+		  st_error_t *err)
 {
 	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
 	_cleanup_free_ char *path = lock_path(run, id);

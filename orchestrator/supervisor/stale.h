@@ -14,7 +14,8 @@
 #include "util/paths.h"
 
 /* Take the lock for container `id`; *fd holds it until sup_lock_release. */
-int sup_lock_take(const struct st_paths *paths, const struct spec_stack *stack, const char *id, int *fd, st_error_t *err);
+int sup_lock_take(const struct st_paths *paths, const struct spec_stack *stack, const char *id, int *fd,
+		  st_error_t *err);
 void sup_lock_release(const struct st_paths *paths, const struct spec_stack *stack, const char *id, int fd);
 
 /* Remove every container of the project whose lock nobody holds.  Returns
