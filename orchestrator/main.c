@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct cli_command commands[] = {
 	{"config", cmd_config, "Validate and print the resolved stack file"},
@@ -40,6 +41,9 @@ int main(int argc, char **argv)
 	struct cli_globals g = {0};
 	int c, rc;
 
+	/* The only read of STACK_ROOT, STACK_RUN and STACK_CGROUP_PARENT:
+	 * every module gets them from here. */
+	st_paths_from_env(&g.paths, environ);
 	st_proctitle_init(argc, argv);
 
 	/* '+': stop at the command name; its options are its own. */

@@ -2,8 +2,9 @@
 # The whole test suite, as CI runs it (README: "Run the tests").
 #   1. deps, release build, every ctest (cmocka units + bats CLI, real containers)
 #   2. the units and CLI suites again under ASan+UBSan
-#   3. each libFuzzer target for $FUZZ_SECONDS (default 60) from its seed corpus
-#   4. valgrind: `stack config` on the espresso example leaks nothing
+#   3. the first-use race tests (*_once) under ThreadSanitizer
+#   4. each libFuzzer target for $FUZZ_SECONDS (default 60) from its seed corpus
+#   5. valgrind: `stack config` on the espresso example leaks nothing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
@@ -21,6 +22,13 @@ step "ctest (release)"
 step "build + ctest (ASan+UBSan)"
 BUILD_DIR=build-asan scripts/build.sh -DCMAKE_BUILD_TYPE=Debug -DSTACK_SANITIZE=ON
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure)
+
+step "race tests (ThreadSanitizer)"
+# Only the tests that race threads through a first use: TSan reports an
+# unsynchronised one even when every thread happened to see the right value.
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTACK_TSAN=ON >/dev/null
+cmake --build build-tsan --target test_util_once test_image_once test_runtime_once
+(cd build-tsan && ctest -R '^unit_test_[a-z]+_once$' --output-on-failure)
 
 step "fuzz (${FUZZ_SECONDS}s each)"
 BUILD_DIR=build-fuzz CC=clang scripts/build.sh -DCMAKE_BUILD_TYPE=Debug -DSTACK_FUZZ=ON

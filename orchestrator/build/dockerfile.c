@@ -156,10 +156,10 @@ static void instruction(struct parser *p, const char *line, int start)
 
 	if (p->n_logical++ == 0)
 		p->first_line = start;
-	if (in.cmd && strcmp(in.cmd, "from") == 0) {
+	if (in.cmd == DF_FROM) {
 		p->seen_from = true;
-	} else if (known && !p->seen_from && strcmp(in.cmd, "arg") != 0) {
-		_cleanup_free_ char *u = df_upper(in.cmd);
+	} else if (known && !p->seen_from && in.cmd != DF_ARG) {
+		_cleanup_free_ char *u = df_upper(df_cmd_name(in.cmd));
 		diag_hint(diag_add(p->cx.diags, p->cx.path, start, 0, "%s before the first FROM", u),
 			  "a Dockerfile starts with FROM; only ARG and comments may come before it");
 		p->before_from_reported = true;

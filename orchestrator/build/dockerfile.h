@@ -19,8 +19,35 @@ struct df_heredoc {
 	bool chomp;    /* <<-: leading tabs are to be stripped */
 };
 
+/* The instructions; DF_NONE is none (an unknown name is an error). */
+enum df_cmd {
+	DF_NONE = 0,
+	DF_ADD,
+	DF_ARG,
+	DF_CMD,
+	DF_COPY,
+	DF_ENTRYPOINT,
+	DF_ENV,
+	DF_EXPOSE,
+	DF_FROM,
+	DF_HEALTHCHECK,
+	DF_LABEL,
+	DF_MAINTAINER,
+	DF_ONBUILD,
+	DF_RUN,
+	DF_SHELL,
+	DF_STOPSIGNAL,
+	DF_USER,
+	DF_VOLUME,
+	DF_WORKDIR,
+};
+#define DF_N_CMDS (DF_WORKDIR + 1)
+
+/* "from", "run", ... as `stack dockerfile` prints them; "" for DF_NONE. */
+const char *df_cmd_name(enum df_cmd cmd);
+
 struct df_instr {
-	char *cmd;          /* lower-case: from, run, copy, ... */
+	enum df_cmd cmd;
 	struct strv flags;  /* "--from=build": the leading --words, quotes removed as BuildKit does */
 	struct strv args;   /* see `stack dockerfile`: as written, joined continuations */
 	bool json;          /* exec form */

@@ -38,12 +38,9 @@ _Static_assert(ARRAY_SIZE(add_flags) <= MAX_FLAGS + 1 && ARRAY_SIZE(copy_flags) 
 	       "MAX_FLAGS too small");
 
 /* Instructions with flags; every other one takes none. */
-static const struct {
-	const char *cmd;
-	const struct df_flag_spec *flags;
-} tables[] = {
-	{"from", from_flags}, {"run", run_flags}, {"copy", copy_flags},
-	{"add", add_flags},   {"healthcheck", healthcheck_flags},
+static const struct df_flag_spec *const tables[DF_N_CMDS] = {
+	[DF_FROM] = from_flags, [DF_RUN] = run_flags,		  [DF_COPY] = copy_flags,
+	[DF_ADD] = add_flags,	[DF_HEALTHCHECK] = healthcheck_flags,
 };
 
 static void list_flags(struct strbuf *b, const struct df_flag_spec *fl)
@@ -54,13 +51,10 @@ static void list_flags(struct strbuf *b, const struct df_flag_spec *fl)
 	}
 }
 
-bool df_check_flags(struct df_ctx *cx, int lineno, const char *cmd, const struct strv *flags)
+bool df_check_flags(struct df_ctx *cx, int lineno, enum df_cmd cmd, const struct strv *flags)
 {
-	const struct df_flag_spec *table = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(tables); i++)
-		if (strcmp(tables[i].cmd, cmd) == 0)
-			table = tables[i].flags;
-	_cleanup_free_ char *ucmd = df_upper(cmd);
+	const struct df_flag_spec *table = tables[cmd];
+	_cleanup_free_ char *ucmd = df_upper(df_cmd_name(cmd));
 
 	bool ok = true;
 	unsigned seen[MAX_FLAGS] = {0};

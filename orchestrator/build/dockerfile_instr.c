@@ -29,33 +29,40 @@ struct df_spec {
 	bool heredoc; /* may carry <<EOF bodies */
 };
 
-static const struct df_spec specs[] = {
-	{"add", FORM_JSON_OR_WORDS, true},
-	{"arg", FORM_NAME_VALUES, false},
-	{"cmd", FORM_MAYBE_JSON, false},
-	{"copy", FORM_JSON_OR_WORDS, true},
-	{"entrypoint", FORM_MAYBE_JSON, false},
-	{"env", FORM_KEY_VALUES, false},
-	{"expose", FORM_WORDS, false},
-	{"from", FORM_WORDS, false},
-	{"healthcheck", FORM_HEALTHCHECK, false},
-	{"label", FORM_KEY_VALUES, false},
-	{"maintainer", FORM_STRING, false},
-	{"onbuild", FORM_ONBUILD, false},
-	{"run", FORM_MAYBE_JSON, true},
-	{"shell", FORM_MAYBE_JSON, false},
-	{"stopsignal", FORM_STRING, false},
-	{"user", FORM_STRING, false},
-	{"volume", FORM_JSON_OR_WORDS, false},
-	{"workdir", FORM_STRING, false},
+static const struct df_spec specs[DF_N_CMDS] = {
+	[DF_NONE] = {"", FORM_STRING, false},
+	[DF_ADD] = {"add", FORM_JSON_OR_WORDS, true},
+	[DF_ARG] = {"arg", FORM_NAME_VALUES, false},
+	[DF_CMD] = {"cmd", FORM_MAYBE_JSON, false},
+	[DF_COPY] = {"copy", FORM_JSON_OR_WORDS, true},
+	[DF_ENTRYPOINT] = {"entrypoint", FORM_MAYBE_JSON, false},
+	[DF_ENV] = {"env", FORM_KEY_VALUES, false},
+	[DF_EXPOSE] = {"expose", FORM_WORDS, false},
+	[DF_FROM] = {"from", FORM_WORDS, false},
+	[DF_HEALTHCHECK] = {"healthcheck", FORM_HEALTHCHECK, false},
+	[DF_LABEL] = {"label", FORM_KEY_VALUES, false},
+	[DF_MAINTAINER] = {"maintainer", FORM_STRING, false},
+	[DF_ONBUILD] = {"onbuild", FORM_ONBUILD, false},
+	[DF_RUN] = {"run", FORM_MAYBE_JSON, true},
+	[DF_SHELL] = {"shell", FORM_MAYBE_JSON, false},
+	[DF_STOPSIGNAL] = {"stopsignal", FORM_STRING, false},
+	[DF_USER] = {"user", FORM_STRING, false},
+	[DF_VOLUME] = {"volume", FORM_JSON_OR_WORDS, false},
+	[DF_WORKDIR] = {"workdir", FORM_STRING, false},
 };
 
-static const struct df_spec *spec_find(const char *cmd)
+const char *df_cmd_name(enum df_cmd cmd)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(specs); i++)
-		if (strcmp(specs[i].name, cmd) == 0)
-			return &specs[i];
-	return NULL;
+	return (unsigned)cmd < DF_N_CMDS ? specs[cmd].name : "";
+}
+
+/* The instruction a word names, any case; DF_NONE if none. */
+static enum df_cmd cmd_from_word(const char *word)
+{
+	for (int c = DF_NONE + 1; c < DF_N_CMDS; c++)
+		if (strcasecmp(specs[c].name, word) == 0)
+			return (enum df_cmd)c;
+	return DF_NONE;
 }
 
 char *df_upper(const char *s)
@@ -71,7 +78,7 @@ static void unknown_instruction(struct df_ctx *cx, int lineno, const char *word)
 	struct diag *d = diag_add(cx->diags, cx->path, lineno, 0, "unknown instruction: %.*s", df_clip(word), word);
 	const struct df_spec *best = NULL;
 	size_t best_d = SIZE_MAX;
-	for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+	for (size_t i = DF_NONE + 1; i < DF_N_CMDS; i++) {
 		/* The loader's distance (a transposition costs 1: FORM is one edit
 		 * from FROM), with a threshold by the instruction's length. */
 		size_t dist = spec_edit_distance(word, specs[i].name);
@@ -249,11 +256,11 @@ static bool need(struct df_ctx *cx, int lineno, bool cond, const char *what, con
 /* Arity and per-instruction rules, after the arguments are split. */
 static bool check_args(struct df_ctx *cx, int lineno, const char *ucmd, struct df_instr *in)
 {
-	const char *c = in->cmd;
 	size_t n = in->args.n;
 	char **a = in->args.v;
 
-	if (strcmp(c, "from") == 0) {
+	switch (in->cmd) {
+	case DF_FROM:
 		if (!need(cx, lineno, n == 1 || n == 3, "either one or three arguments", ucmd,
 			  "write FROM [--platform=PLATFORM] IMAGE [AS NAME]"))
 			return false;
@@ -269,22 +276,22 @@ static bool check_args(struct df_ctx *cx, int lineno, const char *ucmd, struct d
 			return false;
 		}
 		return true;
-	}
-	if (strcmp(c, "copy") == 0 || strcmp(c, "add") == 0)
+	case DF_COPY:
+	case DF_ADD:
 		return need(cx, lineno, n >= 2, "at least two arguments: a source and a destination", ucmd,
 			    n == 1 ? "the destination is missing (use . for the working directory)" : NULL);
-	if (strcmp(c, "shell") == 0) {
+	case DF_SHELL:
 		if (n > 0 && !in->json) {
 			diag_hint(diag_add(cx->diags, cx->path, lineno, 0, "SHELL requires the JSON (exec) form"),
 				  "write SHELL [\"/bin/sh\", \"-c\"]");
 			return false;
 		}
 		return need(cx, lineno, n >= 1, "at least one argument", ucmd, "write SHELL [\"/bin/sh\", \"-c\"]");
-	}
-	if (strcmp(c, "cmd") == 0 || strcmp(c, "entrypoint") == 0)
+	case DF_CMD:
+	case DF_ENTRYPOINT:
 		return need(cx, lineno, n >= 1 || in->json, "at least one argument", ucmd,
 			    "give a command, or [] to clear it");
-	if (strcmp(c, "volume") == 0) {
+	case DF_VOLUME:
 		for (size_t i = 0; i < n; i++) {
 			if (!*df_skip_space(a[i])) {
 				diag_add(cx->diags, cx->path, lineno, 0, "VOLUME: a path can not be empty");
@@ -292,11 +299,12 @@ static bool check_args(struct df_ctx *cx, int lineno, const char *ucmd, struct d
 			}
 		}
 		return need(cx, lineno, n >= 1, "at least one argument", ucmd, NULL);
-	}
-	if (strcmp(c, "user") == 0 || strcmp(c, "workdir") == 0 || strcmp(c, "stopsignal") == 0 ||
-	    strcmp(c, "maintainer") == 0)
+	case DF_USER:
+	case DF_WORKDIR:
+	case DF_STOPSIGNAL:
+	case DF_MAINTAINER:
 		return need(cx, lineno, n == 1, "exactly one argument", ucmd, NULL);
-	if (strcmp(c, "arg") == 0) {
+	case DF_ARG: {
 		bool ok = true;
 		for (size_t i = 0; i < n; i++) {
 			if (a[i][0] == '=') {
@@ -308,7 +316,15 @@ static bool check_args(struct df_ctx *cx, int lineno, const char *ucmd, struct d
 		}
 		return need(cx, lineno, n >= 1, "at least one argument", ucmd, "write ARG NAME[=DEFAULT]") && ok;
 	}
-	/* run, expose, env, label, healthcheck, onbuild */
+	case DF_RUN:
+	case DF_EXPOSE:
+	case DF_ENV:
+	case DF_LABEL:
+	case DF_HEALTHCHECK:
+	case DF_ONBUILD:
+	case DF_NONE:
+		break;
+	}
 	return need(cx, lineno, n >= 1, "at least one argument", ucmd, NULL);
 }
 
@@ -320,13 +336,13 @@ static bool onbuild(struct df_ctx *cx, int lineno, const char *rest, struct df_i
 	in->next = xzalloc(sizeof(*in->next));
 	bool known = false;
 	bool ok = df_instr_parse(cx, rest, lineno, in->next, &known);
-	const char *t = in->next->cmd;
-	if (t && strcmp(t, "onbuild") == 0) {
+	enum df_cmd t = in->next->cmd;
+	if (t == DF_ONBUILD) {
 		diag_hint(diag_add(cx->diags, cx->path, lineno, 0, "chaining ONBUILD via ONBUILD ONBUILD isn't allowed"),
 			  "an ONBUILD trigger runs in the child image; it can not add a trigger for grandchildren");
 		ok = false;
-	} else if (t && (strcmp(t, "from") == 0 || strcmp(t, "maintainer") == 0)) {
-		_cleanup_free_ char *u = df_upper(t);
+	} else if (t == DF_FROM || t == DF_MAINTAINER) {
+		_cleanup_free_ char *u = df_upper(df_cmd_name(t));
 		diag_add(cx->diags, cx->path, lineno, 0, "%s isn't allowed as an ONBUILD trigger", u);
 		ok = false;
 	}
@@ -340,16 +356,14 @@ bool df_instr_parse(struct df_ctx *cx, const char *line, int lineno, struct df_i
 	while (*e && !df_is_space(*e))
 		e++;
 	_cleanup_free_ char *word = xstrndup(s, (size_t)(e - s));
-	in->cmd = xstrdup(word);
-	for (char *p = in->cmd; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	const struct df_spec *sp = spec_find(in->cmd);
-	*known = sp != NULL;
-	if (!sp) {
+	in->cmd = cmd_from_word(word);
+	*known = in->cmd != DF_NONE;
+	if (!*known) {
 		unknown_instruction(cx, lineno, word);
 		return false;
 	}
-	_cleanup_free_ char *ucmd = df_upper(in->cmd);
+	const struct df_spec *sp = &specs[in->cmd];
+	_cleanup_free_ char *ucmd = df_upper(sp->name);
 
 	const char *r = df_extract_flags(e, &in->flags);
 	_cleanup_free_ char *rest = xstrdup(df_skip_space(r));
@@ -394,17 +408,15 @@ bool df_instr_parse(struct df_ctx *cx, const char *line, int lineno, struct df_i
 
 struct df_instr *df_instr_heredoc_owner(struct df_instr *in)
 {
-	if (in->cmd && strcmp(in->cmd, "onbuild") == 0 && in->next)
+	if (in->cmd == DF_ONBUILD && in->next)
 		in = in->next;
-	const struct df_spec *sp = in->cmd ? spec_find(in->cmd) : NULL;
-	if (!sp || !sp->heredoc || in->json)
+	if (!specs[in->cmd].heredoc || in->json)
 		return NULL;
 	return in;
 }
 
 void df_instr_clear(struct df_instr *in)
 {
-	free(in->cmd);
 	strv_free(&in->flags);
 	strv_free(&in->args);
 	for (size_t i = 0; i < in->n_heredocs; i++) {

@@ -1,10 +1,11 @@
 /* Internals of the Dockerfile parser, shared by build/dockerfile*.c only.
  *
- * The split follows BuildKit's frontend/dockerfile/parser: text.c turns
- * bytes into checked physical lines, dockerfile.c joins them into logical
- * lines (directives, comments, continuations) and reads heredoc bodies,
- * words.c has the word splitters BuildKit uses, instr.c knows each
- * instruction's argument form and arity, flags.c the flags it accepts. */
+ * The split follows BuildKit's frontend/dockerfile/parser: dockerfile_text.c
+ * turns bytes into checked physical lines, dockerfile.c joins them into
+ * logical lines (directives, comments, continuations) and reads heredoc
+ * bodies, dockerfile_words.c has the word splitters BuildKit uses,
+ * dockerfile_instr.c knows each instruction's argument form and arity,
+ * dockerfile_flags.c the flags it accepts. */
 #ifndef STACK_BUILD_DOCKERFILE_INT_H
 #define STACK_BUILD_DOCKERFILE_INT_H
 
@@ -55,7 +56,7 @@ struct df_ctx {
 	struct diag_list *diags;
 };
 /* dockerfile_flags.c: check `flags` against what `cmd` (lower-case) accepts. */
-bool df_check_flags(struct df_ctx *cx, int lineno, const char *cmd, const struct strv *flags);
+bool df_check_flags(struct df_ctx *cx, int lineno, enum df_cmd cmd, const struct strv *flags);
 /* Fill `in` (cmd, flags, args, json, next) from a logical line; line
  * numbers are the caller's.  Every problem is reported; returns false if
  * there was any.  *known is set when the instruction name was recognized

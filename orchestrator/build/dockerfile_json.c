@@ -23,7 +23,7 @@ static json_t *strv_json(const struct strv *sv)
 static json_t *instr_json(const struct df_instr *in)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "cmd", str(in->cmd));
+	json_object_set_new(o, "cmd", str(df_cmd_name(in->cmd)));
 	json_object_set_new(o, "flags", strv_json(&in->flags));
 	json_object_set_new(o, "args", strv_json(&in->args));
 	json_object_set_new(o, "json", json_boolean(in->json));

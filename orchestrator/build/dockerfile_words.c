@@ -1,7 +1,8 @@
 /* The word splitters of the Dockerfile syntax.  Each mirrors one of
  * BuildKit's: which one an instruction uses decides what its args look like
- * (a shell string, whitespace words, quote-aware words), so they are kept
- * separate rather than folded into one configurable lexer. */
+ * (whitespace words, quote-aware words with quotes kept, flags with quotes
+ * removed).  The quote-aware ones differ in a few choices only, so they are
+ * one lexer (lex_words) with those choices as options. */
 #include "build/dockerfile_int.h"
 #include "util/mem.h"
 
@@ -52,67 +53,19 @@ static void end_word(struct strbuf *w, bool *blank_ok, struct strv *out)
 	*blank_ok = false;
 }
 
-/* Words separated by unquoted whitespace.  Quotes and escapes stay in the
- * word (the builder removes them after expansion); an escape at the very
- * end is dropped; a quoted empty word ("") counts as a word. */
-void df_parse_words(const char *s, char esc, struct strv *out)
-{
-	enum { SPACES, WORD, QUOTE } phase = SPACES;
-	struct strbuf w = {0};
-	bool blank_ok = false;
-	char quote = 0;
-	size_t len = strlen(s);
+/* What tells BuildKit's quote-aware splitters apart. */
+struct lex {
+	char esc;           /* the escape character */
+	bool keep_quotes;   /* quotes and escapes stay in the word */
+	bool esc_in_single; /* the escape works inside '...' too */
+	bool flags;         /* only leading "--" words, up to a lone "--" */
+	bool trailing_esc;  /* an escape at the very end stays (else it is dropped) */
+};
 
-	for (size_t pos = 0; pos <= len; pos++) {
-		char ch = s[pos];
-		if (phase == SPACES) {
-			if (pos == len)
-				break;
-			if (df_is_space(ch))
-				continue;
-			phase = WORD;
-		}
-		if (pos == len) {
-			end_word(&w, &blank_ok, out);
-			break;
-		}
-		if (phase == WORD) {
-			if (df_is_space(ch)) {
-				phase = SPACES;
-				end_word(&w, &blank_ok, out);
-				continue;
-			}
-			if (ch == '\'' || ch == '"') {
-				quote = ch;
-				blank_ok = true;
-				phase = QUOTE;
-			}
-			if (ch == esc) {
-				if (pos + 1 == len)
-					continue;
-				strbuf_addc(&w, ch);
-				ch = s[++pos];
-			}
-			strbuf_addc(&w, ch);
-			continue;
-		}
-		/* QUOTE: the escape character means nothing inside '...' */
-		if (ch == quote)
-			phase = WORD;
-		else if (ch == esc && quote != '\'') {
-			if (pos + 1 == len) {
-				phase = WORD;
-				continue;
-			}
-			strbuf_addc(&w, ch);
-			ch = s[++pos];
-		}
-		strbuf_addc(&w, ch);
-	}
-	free(w.s);
-}
-
-const char *df_extract_flags(const char *s, struct strv *flags)
+/* Words separated by unquoted whitespace; a quoted empty word ("") counts
+ * as a word.  Returns where the words stopped (the end, unless
+ * lx->flags). */
+static const char *lex_words(const char *s, const struct lex *lx, struct strv *out)
 {
 	enum { SPACES, WORD, QUOTE } phase = SPACES;
 	struct strbuf w = {0};
@@ -129,51 +82,47 @@ const char *df_extract_flags(const char *s, struct strv *flags)
 			if (df_is_space(ch))
 				continue;
 			/* Flags stop at the first word not starting with "--". */
-			if (ch != '-' || s[pos + 1] != '-') {
+			if (lx->flags && (ch != '-' || s[pos + 1] != '-')) {
 				rest = s + pos;
 				break;
 			}
 			phase = WORD;
 		}
-		if (pos == len) {
-			if (strcmp(w.s ? w.s : "", "--") != 0)
-				end_word(&w, &blank_ok, flags);
-			break;
-		}
-		if (phase == WORD) {
-			if (df_is_space(ch)) {
-				phase = SPACES;
-				/* A lone "--" ends the flags, like getopt. */
-				if (w.n == 2 && strcmp(w.s, "--") == 0) {
-					rest = s + pos;
-					break;
-				}
-				end_word(&w, &blank_ok, flags);
-				continue;
+		if (pos == len || (phase == WORD && df_is_space(ch))) {
+			/* A lone "--" ends the flags, like getopt, and is none. */
+			if (lx->flags && w.n == 2 && strcmp(w.s, "--") == 0) {
+				rest = s + pos;
+				break;
 			}
-			if (ch == '\'' || ch == '"') {
-				quote = ch;
-				blank_ok = true;
-				phase = QUOTE;
-				continue;
-			}
-			if (ch == '\\') {
-				if (pos + 1 == len)
-					continue;
-				ch = s[++pos];
-			}
-			strbuf_addc(&w, ch);
+			end_word(&w, &blank_ok, out);
+			if (pos == len)
+				break;
+			phase = SPACES;
 			continue;
 		}
-		if (ch == quote) {
+		if (phase == WORD && (ch == '\'' || ch == '"')) {
+			quote = ch;
+			blank_ok = true;
+			phase = QUOTE;
+			if (lx->keep_quotes)
+				strbuf_addc(&w, ch);
+			continue;
+		}
+		if (phase == QUOTE && ch == quote) {
 			phase = WORD;
+			if (lx->keep_quotes)
+				strbuf_addc(&w, ch);
 			continue;
 		}
-		if (ch == '\\') {
+		if (ch == lx->esc && (phase == WORD || quote != '\'' || lx->esc_in_single)) {
 			if (pos + 1 == len) {
+				if (lx->trailing_esc)
+					strbuf_addc(&w, ch);
 				phase = WORD;
 				continue;
 			}
+			if (lx->keep_quotes)
+				strbuf_addc(&w, ch);
 			ch = s[++pos];
 		}
 		strbuf_addc(&w, ch);
@@ -182,34 +131,16 @@ const char *df_extract_flags(const char *s, struct strv *flags)
 	return rest;
 }
 
-/* Shell words with quotes and escapes kept, split at unquoted whitespace:
- * enough to tell a heredoc word "<<EOF" from "echo '<<EOF'". */
-static void raw_shell_words(const char *s, struct strv *out)
+void df_parse_words(const char *s, char esc, struct strv *out)
 {
-	struct strbuf w = {0};
-	bool in_word = false;
-	char quote = 0;
-	for (; *s; s++) {
-		char c = *s;
-		if (!quote && df_is_space(c)) {
-			if (in_word)
-				strv_push_take(out, strbuf_take(&w));
-			in_word = false;
-			continue;
-		}
-		in_word = true;
-		strbuf_addc(&w, c);
-		if (c == '\\' && quote != '\'' && s[1]) {
-			strbuf_addc(&w, *++s);
-		} else if (quote && c == quote) {
-			quote = 0;
-		} else if (!quote && (c == '\'' || c == '"')) {
-			quote = c;
-		}
-	}
-	if (in_word)
-		strv_push_take(out, strbuf_take(&w));
-	free(w.s);
+	/* The builder removes quotes and escapes after expansion. */
+	lex_words(s, &(struct lex){.esc = esc, .keep_quotes = true}, out);
+}
+
+const char *df_extract_flags(const char *s, struct strv *flags)
+{
+	/* BuildKit's extractBuilderFlags: always a backslash, even in '...'. */
+	return lex_words(s, &(struct lex){.esc = '\\', .esc_in_single = true, .flags = true}, flags);
 }
 
 /* The delimiter after "<<" or "<<-": quotes and escapes removed.  Any
@@ -257,7 +188,10 @@ int df_heredocs_from_line(const char *line, struct df_heredoc **out, size_t *n, 
 	*out = NULL;
 	*n = 0;
 	*msg = NULL;
-	raw_shell_words(line, &words);
+	/* Shell words as written: enough to tell a heredoc word "<<EOF"
+	 * from "echo '<<EOF'".  The shell's escape is a backslash whatever
+	 * the Dockerfile's escape directive says. */
+	lex_words(line, &(struct lex){.esc = '\\', .keep_quotes = true, .trailing_esc = true}, &words);
 	for (size_t i = 0; i < words.n && r == 0; i++) {
 		/* ^[0-9]*<<(-?)([^<]*)$ — an optional fd, then the operator. */
 		const char *p = words.v[i];

@@ -4,7 +4,9 @@
  * substitution, as BuildKit expands them), COPY --from= and RUN
  * --mount=from=.  Each such name is an earlier stage of the same file,
  * `scratch`, another image of the stack, a base, or else a registry image
- * (which becomes an implicit `pull:` base, as docker would pull it).  Only
+ * (a pull of the plan, which the caller adds to the stack as an implicit
+ * `pull:` base, as docker would pull it; a service's `image:` naming one is
+ * the loader's to add).  Only
  * the stages the image's target needs count, as BuildKit builds only those.
  * Image-to-image edges form a DAG whose topological levels are the build
  * order; images of one level can build in parallel.  A cycle is reported
@@ -29,7 +31,18 @@ void build_plan_free(struct build_plan *p)
 		free(n->deps);
 	}
 	free(p->nodes);
+	for (size_t i = 0; i < p->n_pulls; i++) {
+		free(p->pulls[i].name);
+		free(p->pulls[i].ref);
+	}
+	free(p->pulls);
 	free(p);
+}
+
+void build_plan_add_bases(const struct build_plan *p, struct spec_stack *stack)
+{
+	for (size_t i = 0; i < p->n_pulls; i++)
+		spec_add_implicit_base(stack, p->pulls[i].name, p->pulls[i].ref);
 }
 
 void build_plan_print(const struct build_plan *p, FILE *out)
@@ -123,28 +136,6 @@ static void add_uses_to_node(struct planner *pl, struct plan_dockerfile *a, stru
 			u->registry = false;
 		}
 		push_from(node, u);
-	}
-}
-
-static void check_services(struct planner *pl)
-{
-	struct spec_stack *s = pl->stack;
-	for (size_t i = 0; i < s->n_services; i++) {
-		const struct spec_service *svc = &s->services[i];
-		if (!svc->image || svc->has_build)
-			continue;
-		struct plan_use u = {0};
-		_cleanup_free_ char *err = NULL;
-		if (plan_resolve_ref(pl, svc->image, &u, &err) < 0) {
-			struct diag *d = diag_add(pl->diags, svc->pos.file, svc->pos.line, svc->pos.col,
-						  "service `%s`: `image: %s` is not a valid image reference: %s",
-						  svc->name, svc->image, err);
-			diag_hint(d, "name an image or base of this stack, or a registry image such as `debian:bookworm`");
-			continue;
-		}
-		if (u.registry)
-			plan_implicit_base(pl, svc->image, u.ref);
-		free(u.ref);
 	}
 }
 
@@ -302,7 +293,7 @@ static int make_levels(struct planner *pl)
 	return cycle ? -1 : 0;
 }
 
-int build_plan_make(struct spec_stack *stack, struct build_plan **out, struct diag_list *diags)
+int build_plan_make(const struct spec_stack *stack, struct build_plan **out, struct diag_list *diags)
 {
 	*out = NULL;
 	size_t before = diags->n;
@@ -328,7 +319,6 @@ int build_plan_make(struct spec_stack *stack, struct build_plan **out, struct di
 		}
 		plan_dockerfile_free(&a);
 	}
-	check_services(&pl);
 
 	int r = diags->n > before ? -1 : make_levels(&pl);
 	for (size_t i = 0; i < p->n; i++)

@@ -22,7 +22,8 @@ struct build_from {
 	int line;   /* of the FROM in the Dockerfile */
 	/* Additions (plan): */
 	bool copy;    /* a COPY --from= or RUN --mount=from= rather than a FROM */
-	size_t index; /* IMAGE: index in plan->nodes; BASE: index in stack->bases;
+	size_t index; /* IMAGE: index in plan->nodes; BASE: index in stack->bases,
+	               * or, from stack->n_bases on, in plan->pulls (see there);
 	               * STAGE: index of the stage in the Dockerfile */
 };
 
@@ -36,16 +37,32 @@ struct build_node {
 	int level;    /* 0: depends on no stack image */
 };
 
+/* A registry image a Dockerfile names that the stack has no base for:
+ * docker would pull it. */
+struct build_pull {
+	char *name; /* as written, after ARG substitution */
+	char *ref;  /* normalized */
+};
+
 struct build_plan {
 	struct build_node *nodes; /* same order as stack->images */
 	size_t n;
 	int n_levels;
+	/* The bases the stack lacks, in the order they were first named: base
+	 * index stack->n_bases + i is pulls[i], so that appending them to the
+	 * stack (build_plan_add_bases) makes every BASE index one of
+	 * stack->bases. */
+	struct build_pull *pulls;
+	size_t n_pulls;
 };
 
-/* Parse every image's Dockerfile, resolve FROMs (adding implicit pull bases
- * to the stack for registry references), order.  A cycle is reported as
+/* Parse every image's Dockerfile, resolve FROMs, order.  The stack is only
+ * read: registry references become plan->pulls.  A cycle is reported as
  * `a -> b -> a` with the FILE:LINE of each FROM. */
-int build_plan_make(struct spec_stack *stack, struct build_plan **out, struct diag_list *diags);
+int build_plan_make(const struct spec_stack *stack, struct build_plan **out, struct diag_list *diags);
+/* Add plan->pulls to the stack as implicit `pull:` bases (what `stack
+ * config` shows); call once, on the stack the plan was made from. */
+void build_plan_add_bases(const struct build_plan *p, struct spec_stack *stack);
 void build_plan_free(struct build_plan *p);
 
 /* The order as `stack config --build-order` prints it: one line per level,

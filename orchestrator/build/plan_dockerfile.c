@@ -287,23 +287,23 @@ int plan_analyse(struct planner *pl, size_t idx, struct plan_dockerfile *a)
 	platform_args(&global);
 	for (size_t i = 0; i < df->n; i++) {
 		const struct df_instr *in = &df->v[i];
-		if (!strcmp(in->cmd, "from")) {
+		if (in->cmd == DF_FROM) {
 			from_instr(pl, path, a, in, esc, &global);
 			spec_kvlist_free(&scope); /* a stage starts with only what it redeclares */
 			continue;
 		}
 		if (!a->n_stages) {
 			/* df_parse allows only ARG here. */
-			if (!strcmp(in->cmd, "arg"))
+			if (in->cmd == DF_ARG)
 				declare_args(pl, path, in, esc, img, &global, NULL);
 			continue;
 		}
-		if (!strcmp(in->cmd, "arg")) {
+		if (in->cmd == DF_ARG) {
 			declare_args(pl, path, in, esc, img, &scope, &global);
-		} else if (!strcmp(in->cmd, "env")) {
+		} else if (in->cmd == DF_ENV) {
 			declare_env(in, esc, &scope);
-		} else if (!strcmp(in->cmd, "copy") || !strcmp(in->cmd, "run")) {
-			bool copy = !strcmp(in->cmd, "copy");
+		} else if (in->cmd == DF_COPY || in->cmd == DF_RUN) {
+			bool copy = in->cmd == DF_COPY;
 			for (size_t f = 0; f < in->flags.n; f++) {
 				const char *fl = in->flags.v[f];
 				if (copy && !strncmp(fl, "--from=", 7))

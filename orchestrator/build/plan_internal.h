@@ -6,7 +6,7 @@
 #include "build/plan.h"
 
 struct planner {
-	struct spec_stack *stack;
+	const struct spec_stack *stack;
 	struct diag_list *diags;
 	struct build_plan *plan;
 	char *cwd;    /* for shorter paths in messages */
@@ -49,7 +49,9 @@ void plan_dockerfile_free(struct plan_dockerfile *a);
 /* A name that is not a stage or scratch: a stack image, a base, or a
  * registry reference (u->registry, u->ref).  -1 and *err when malformed. */
 int plan_resolve_ref(const struct planner *pl, const char *name, struct plan_use *u, char **err);
-/* The index in stack->bases of the pull base for `ref`, added if missing. */
+/* The base index (see build_from.index) of the pull base for `ref`: a
+ * base of the stack for the same image, or a pull of the plan, added if
+ * missing. */
 size_t plan_implicit_base(struct planner *pl, const char *name, const char *ref);
 
 #endif

@@ -71,15 +71,17 @@ int plan_resolve_ref(const struct planner *pl, const char *name, struct plan_use
 
 size_t plan_implicit_base(struct planner *pl, const char *name, const char *ref)
 {
-	struct spec_stack *s = pl->stack;
+	const struct spec_stack *s = pl->stack;
+	struct build_plan *p = pl->plan;
 	/* A second FROM naming the same registry image (maybe spelled
 	 * differently) shares the first one's base. */
-	for (size_t i = 0; i < s->n_bases; i++) {
-		const struct spec_base *b = &s->bases[i];
-		if (!strcmp(b->name, name) || same_ref(b->name, ref) ||
-		    (b->implicit && b->ref && !strcmp(b->ref, ref)))
-			return i;
-	}
-	spec_add_implicit_base(s, name, ref);
-	return s->n_bases - 1;
+	ssize_t b = spec_find_pull_base(s, name, ref);
+	if (b >= 0)
+		return (size_t)b;
+	for (size_t i = 0; i < p->n_pulls; i++)
+		if (!strcmp(p->pulls[i].name, name) || !strcmp(p->pulls[i].ref, ref))
+			return s->n_bases + i;
+	p->pulls = xrealloc(p->pulls, (p->n_pulls + 1) * sizeof(*p->pulls));
+	p->pulls[p->n_pulls] = (struct build_pull){.name = xstrdup(name), .ref = xstrdup(ref)};
+	return s->n_bases + p->n_pulls++;
 }

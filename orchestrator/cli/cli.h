@@ -3,6 +3,7 @@
 #define STACK_CLI_CLI_H
 
 #include "spec/spec.h"
+#include "util/paths.h"
 #include "util/strv.h"
 
 /* Exit codes, as documented in README.md. */
@@ -16,6 +17,7 @@ struct cli_globals {
 	struct strv files;    /* -f FILE, repeatable */
 	const char *project;  /* -p NAME */
 	struct strv profiles; /* --profile NAME */
+	struct st_paths paths; /* STACK_ROOT, STACK_RUN, STACK_CGROUP_PARENT, read once */
 };
 
 typedef int (*cli_command_fn)(struct cli_globals *g, int argc, char **argv);

@@ -25,15 +25,17 @@ static void usage(FILE *out)
 
 enum config_mode { MODE_DUMP, MODE_SERVICES, MODE_IMAGES, MODE_BUILD_ORDER, MODE_QUIET };
 
-/* The planner parses every Dockerfile and adds the implicit pull bases
- * their FROM lines name, so `stack config` shows them and reports their
- * errors as invalid input. */
+/* The planner parses every Dockerfile and lists the registry images their
+ * FROM lines name; they become the stack's implicit pull bases, so `stack
+ * config` shows them, and the Dockerfiles' errors are invalid input. */
 static int plan(struct spec_stack *s, struct build_plan **out)
 {
 	struct diag_list diags = {0};
 	*out = NULL;
 	int r = build_plan_make(s, out, &diags);
 	bool failed = r < 0 || diag_failed(&diags);
+	if (!failed)
+		build_plan_add_bases(*out, s);
 	diag_sort(&diags);
 	diag_print(&diags, stderr);
 	diag_free(&diags);

@@ -221,16 +221,16 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 		}
 	}
 	rc = CLI_EXIT_FAILURE;
-	if (cli_image_resolve(stack, svc->image, &img, &err) < 0)
+	if (cli_image_resolve(&g->paths, stack, svc->image, &img, &err) < 0)
 		goto out;
 	name = run_container_name(stack, &o);
 	/* What an earlier `stack run` killed with SIGKILL left behind. */
-	if (sup_sweep_stale(stack, &err) < 0) {
+	if (sup_sweep_stale(&g->paths, stack, &err) < 0) {
 		_cleanup_free_ char *t = st_error_text(err);
 		fprintf(stderr, "stack run: warning: %s\n", t);
 		st_error_free(&err);
 	}
-	if (sup_lock_take(stack, name, &lock_fd, &err) < 0)
+	if (sup_lock_take(&g->paths, stack, name, &lock_fd, &err) < 0)
 		goto out;
 	struct sup_overrides ov = {
 		.env = &o.env,
@@ -239,16 +239,19 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 		.command = &o.command,
 		.working_dir = o.workdir,
 	};
-	if (sup_ctconf_build(stack, svc, name, &img.layers, &img.defaults, &ov, &conf, &err) < 0)
+	if (sup_ctconf_build(&g->paths, stack, svc, name, &img.layers, &img.defaults, &ov, &conf, &err) < 0)
 		goto out;
 	conf.cfg.die_with_parent = true;
 	bool want_tty = o.tty == 1 || (o.tty == -1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
 	conf.cfg.process.tty = want_tty;
-	int started = rt_container_start(&conf.cfg, &ct, &err);
-	if (started == RT_START_NOT_FOUND || started == RT_START_NOT_EXECUTABLE)
-		rc = -started; /* 127 / 126, as a shell and docker run report them */
-	if (started < 0)
+	if (rt_container_start(&conf.cfg, &ct, &err) < 0) {
+		/* 127 / 126, as a shell and docker run report them */
+		if (st_error_kind(err) == ST_ERR_NOT_FOUND)
+			rc = 127;
+		else if (st_error_kind(err) == ST_ERR_NOT_EXECUTABLE)
+			rc = 126;
 		goto out;
+	}
 	const struct strv *warnings = rt_container_warnings(ct);
 	for (size_t i = 0; warnings && i < warnings->n; i++)
 		fprintf(stderr, "stack run: warning: %s\n", warnings->v[i]);
@@ -274,7 +277,7 @@ out:
 	if (err)
 		st_error_print(&err, stderr);
 	sup_ctconf_remove_host_files(&conf);
-	sup_lock_release(stack, name, lock_fd);
+	sup_lock_release(&g->paths, stack, name, lock_fd);
 	sup_ctconf_free(&conf);
 	cli_image_free(&img);
 	strv_free(&entrypoint);

@@ -55,13 +55,14 @@ static int resolve_base(const struct img_store *store, const struct spec_base *b
 	return found ? 0 : import_base(store, base, key, img, err);
 }
 
-int cli_image_resolve(const struct spec_stack *stack, const char *image, struct cli_image *out, st_error_t *err)
+int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *stack, const char *image,
+		      struct cli_image *out, st_error_t *err)
 {
 	struct img_store store = {0};
 	struct img_image img = {0};
 	int r = -1;
 	memset(out, 0, sizeof(*out));
-	if (img_store_open(st_root_dir(), &store, err) < 0)
+	if (img_store_open(paths->root, &store, err) < 0)
 		return -1;
 	const struct spec_base *base = spec_find_base(stack, image);
 	if (base) {

@@ -5,6 +5,7 @@
 #include "spec/model.h"
 #include "supervisor/ctconf.h"
 #include "util/error.h"
+#include "util/paths.h"
 #include "util/strv.h"
 
 struct cli_image {
@@ -16,7 +17,8 @@ struct cli_image {
  * into the layer store once and reused.  Images of the stack need the
  * builder; registry, OCI and debootstrap bases need the image module's
  * importers: both say so rather than guessing. */
-int cli_image_resolve(const struct spec_stack *stack, const char *image, struct cli_image *out, st_error_t *err);
+int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *stack, const char *image,
+		      struct cli_image *out, st_error_t *err);
 void cli_image_free(struct cli_image *img);
 
 #endif

@@ -58,7 +58,7 @@ struct img_archive_api {
 
 extern struct img_archive_api la;
 
-/* Load libarchive and resolve every symbol above; idempotent. */
+/* Load libarchive and resolve every symbol above; idempotent and thread-safe. */
 int img_archive_load(st_error_t *err);
 
 #endif

@@ -7,6 +7,7 @@
 #include <cap-ng.h>
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -21,13 +22,17 @@ static const int docker_defaults[] = {
 	CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
 };
 
-/* Highest capability the running kernel knows; libcap-ng's own table may
- * know fewer names, but masks must not carry bits the kernel rejects. */
-static int last_cap(void)
+/* Filled once per process (pthread_once: start and exec run on more than
+ * one thread) and read-only after: the highest capability the running
+ * kernel knows, and the names for `stack config` and errors. */
+static int kernel_last_cap;
+static char cap_names[64][32];
+static pthread_once_t caps_once = PTHREAD_ONCE_INIT;
+
+static void caps_init(void)
 {
-	static int cached = -1;
-	if (cached >= 0)
-		return cached;
+	/* libcap-ng's own table may know fewer names, but masks must not
+	 * carry bits the kernel rejects. */
 	int v = CAP_LAST_CAP;
 	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
 	if (f) {
@@ -36,8 +41,20 @@ static int last_cap(void)
 			v = r;
 		fclose(f);
 	}
-	cached = v;
-	return v;
+	kernel_last_cap = v;
+	for (int cap = 0; cap <= v; cap++) {
+		const char *n = capng_capability_to_name((unsigned)cap);
+		size_t i;
+		for (i = 0; n && n[i] && i < sizeof(cap_names[cap]) - 1; i++)
+			cap_names[cap][i] = (char)toupper((unsigned char)n[i]);
+		cap_names[cap][i] = '\0';
+	}
+}
+
+static int last_cap(void)
+{
+	pthread_once(&caps_once, caps_init);
+	return kernel_last_cap;
 }
 
 uint64_t rt_caps_default_mask(void)
@@ -79,19 +96,9 @@ int rt_caps_from_name(const char *name)
 
 const char *rt_caps_to_name(int cap)
 {
-	static char names[64][32];
-	if (cap < 0 || cap > last_cap())
+	if (cap < 0 || cap > last_cap() || !cap_names[cap][0])
 		return NULL;
-	if (!names[cap][0]) {
-		const char *n = capng_capability_to_name((unsigned)cap);
-		if (!n)
-			return NULL;
-		size_t i;
-		for (i = 0; n[i] && i < sizeof(names[cap]) - 1; i++)
-			names[cap][i] = (char)toupper((unsigned char)n[i]);
-		names[cap][i] = '\0';
-	}
-	return names[cap];
+	return cap_names[cap];
 }
 
 static bool list_has_all(const char *const *l)

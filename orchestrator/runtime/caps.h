@@ -4,7 +4,7 @@
  * Order in the container's init (the uid switch happens in between):
  *   parent:  rt_caps_prepare()            names -> set, errors for unknown names
  *   child:   rt_caps_apply_bounding()     bounding set = the set; PR_SET_KEEPCAPS
- *            setgroups/setgid/setuid       (rtcore)
+ *            setgroups/setgid/setuid       (user.c)
  *            rt_caps_apply_final(uid)     root: permitted = effective = the set;
  *                                         non-root: permitted = effective = none
  *                                         (Docker 20.10+); ambient cleared
@@ -31,7 +31,8 @@ uint64_t rt_caps_default_mask(void);
 /* "NET_ADMIN", "CAP_NET_ADMIN", "net_admin" -> CAP_NET_ADMIN; -1 if unknown.
  * "ALL" is not a capability here (returns -1). */
 int rt_caps_from_name(const char *name);
-/* CAP_NET_ADMIN -> "NET_ADMIN" (static storage); NULL if unknown. */
+/* CAP_NET_ADMIN -> "NET_ADMIN" (read-only static storage, filled once:
+ * safe from any thread); NULL if unknown. */
 const char *rt_caps_to_name(int cap);
 
 /* Compute the set from Docker's defaults and NULL-terminated add/drop lists
@@ -50,7 +51,8 @@ int rt_caps_apply_bounding(const struct rt_caps *caps, st_error_t *err);
  * PR_SET_KEEPCAPS. */
 int rt_caps_apply_final(const struct rt_caps *caps, uid_t uid, st_error_t *err);
 
-/* "CHOWN,DAC_OVERRIDE,..." for `stack ps` / `stack config` (caller frees). */
+/* "CHOWN,DAC_OVERRIDE,...": the effective set for people to read (caller
+ * frees). */
 char *rt_caps_format(uint64_t mask);
 
 #endif

@@ -3,6 +3,7 @@
  * skip_v2_dir()), apply limits, move processes in, kill, remove. */
 #include "runtime/cgroup_internal.h"
 #include "util/mem.h"
+#include "util/paths.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -44,9 +45,7 @@ static bool valid_rel(const char *p)
 
 static char *resolve_parent(const struct rt_cgroup_opts *opts)
 {
-	const char *p = opts && opts->parent ? opts->parent : getenv("STACK_CGROUP_PARENT");
-	if (!p || !*p)
-		p = "stack";
+	const char *p = opts && opts->parent && *opts->parent ? opts->parent : ST_CGROUP_PARENT_DEFAULT;
 	while (*p == '/')
 		p++;
 	char *s = xstrdup(p);

@@ -53,7 +53,7 @@ extern const struct rt_device_rule rt_device_rules_default[];
 extern const size_t rt_n_device_rules_default;
 
 struct rt_cgroup_opts {
-	const char *parent;  /* NULL: $STACK_CGROUP_PARENT, else "stack" */
+	const char *parent;  /* NULL or "": "stack" (the runtime reads no environment) */
 	/* When set, the processes of the cgroup may open and mknod only the
 	 * devices these rules allow (n_devices may be 0: none at all), as
 	 * Docker's device cgroup does: the v1 devices controller when the

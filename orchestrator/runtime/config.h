@@ -104,7 +104,7 @@ struct rt_config {
 	const char *seccomp_cache_dir; /* compiled filters; NULL = compile every time */
 
 	struct rt_cgroup_limits limits;
-	const char *cgroup_parent;     /* NULL = $STACK_CGROUP_PARENT, else "stack" */
+	const char *cgroup_parent;     /* NULL or "": "stack"; the caller resolves STACK_CGROUP_PARENT */
 
 	const struct rt_rlimit *rlimits;
 	size_t n_rlimits;

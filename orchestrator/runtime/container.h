@@ -26,11 +26,10 @@ struct rt_exit {
 	bool oom_killed; /* the kernel OOM killer killed a process of the container */
 };
 
-/* Returns 0, or < 0 with nothing left behind: RT_START_NOT_FOUND or
- * RT_START_NOT_EXECUTABLE when all was set up but execve() of the command
- * failed (a shell's 127 and 126, which docker run reports too), else -1. */
-#define RT_START_NOT_FOUND (-127)
-#define RT_START_NOT_EXECUTABLE (-126)
+/* Returns 0, or -1 with nothing left behind.  When all was set up but
+ * execve() of the command failed, the error's kind is ST_ERR_NOT_FOUND or
+ * ST_ERR_NOT_EXECUTABLE (a shell's 127 and 126, which docker run reports
+ * too). */
 int rt_container_start(const struct rt_config *cfg, struct rt_container **out, st_error_t *err);
 
 /* Block until the container's first process exits; idempotent. */

@@ -7,6 +7,7 @@
  * children go); the mount namespace must be joined by the single-threaded
  * child. */
 #include "runtime/internal.h"
+#include "util/env.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -71,12 +72,8 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 	 * "K=V" replaces an earlier K, as with docker exec -e. */
 	struct strv env = {0};
 	for (size_t i = 0; i < ct->env.n; i++) {
-		const char *eq = strchr(ct->env.v[i], '=');
-		size_t klen = eq ? (size_t)(eq - ct->env.v[i]) : strlen(ct->env.v[i]);
-		bool overridden = false;
-		for (const char *const *e = proc->env; e && *e && !overridden; e++)
-			overridden = strncmp(*e, ct->env.v[i], klen) == 0 && (*e)[klen] == '=';
-		if (!overridden)
+		size_t klen = strcspn(ct->env.v[i], "=");
+		if (st_env_index(proc->env, ct->env.v[i], klen) < 0)
 			strv_push(&env, ct->env.v[i]);
 	}
 	for (const char *const *e = proc->env; e && *e; e++)

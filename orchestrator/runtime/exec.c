@@ -3,6 +3,7 @@
  * uid switch, cwd, no_new_privs, seccomp (last: it may forbid what came
  * before), execve. */
 #include "runtime/internal.h"
+#include "util/env.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -20,11 +21,7 @@
 
 static const char *env_get(const struct strv *env, const char *key)
 {
-	size_t klen = strlen(key);
-	for (size_t i = 0; i < env->n; i++)
-		if (strncmp(env->v[i], key, klen) == 0 && env->v[i][klen] == '=')
-			return env->v[i] + klen + 1;
-	return NULL;
+	return st_env_get((const char *const *)env->v, key);
 }
 
 static void build_env(struct rt_child *c, const struct rt_user *u, struct strv *env)

@@ -199,7 +199,7 @@ int rt_net_lo_up(st_error_t *err);
 int rt_etc_files_write(const struct rt_config *cfg, const char *hostname, const char *dir, st_error_t *err);
 
 int rt_user_resolve(const char *spec, struct rt_user *u, st_error_t *err);
-/* setgroups, setgid, setuid around rtsec's caps calls. */
+/* setgroups, setgid, setuid around caps.c's calls. */
 int rt_user_switch(const struct rt_user *u, const struct rt_caps *caps, st_error_t *err);
 
 /* exec.c (child, after pivot_root): resolve the user and build the

@@ -1,60 +1,18 @@
-/* Resource limits: the name table (shared with the spec loader), clamping
- * in the parent, and an allocation-free apply in the child. */
+/* Resource limits: clamping in the parent, and an allocation-free apply in
+ * the child. */
 #include "runtime/rlimit.h"
 #include "util/mem.h"
+#include "util/rlimit_names.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/capability.h>
-
-static const struct {
-	const char *name;
-	int resource;
-} rlimit_names[] = {
-	{"as", RLIMIT_AS},
-	{"core", RLIMIT_CORE},
-	{"cpu", RLIMIT_CPU},
-	{"data", RLIMIT_DATA},
-	{"fsize", RLIMIT_FSIZE},
-	{"locks", RLIMIT_LOCKS},
-	{"memlock", RLIMIT_MEMLOCK},
-	{"msgqueue", RLIMIT_MSGQUEUE},
-	{"nice", RLIMIT_NICE},
-	{"nofile", RLIMIT_NOFILE},
-	{"nproc", RLIMIT_NPROC},
-	{"rss", RLIMIT_RSS},
-	{"rtprio", RLIMIT_RTPRIO},
-	{"rttime", RLIMIT_RTTIME},
-	{"sigpending", RLIMIT_SIGPENDING},
-	{"stack", RLIMIT_STACK},
-};
-
-int rt_rlimit_from_name(const char *name)
-{
-	if (!name)
-		return -1;
-	if (strncasecmp(name, "RLIMIT_", 7) == 0)
-		name += 7;
-	for (size_t i = 0; i < ARRAY_SIZE(rlimit_names); i++)
-		if (strcasecmp(rlimit_names[i].name, name) == 0)
-			return rlimit_names[i].resource;
-	return -1;
-}
-
-const char *rt_rlimit_name(int resource)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(rlimit_names); i++)
-		if (rlimit_names[i].resource == resource)
-			return rlimit_names[i].name;
-	return NULL;
-}
 
 static rlim_t to_rlim(int64_t v)
 {
@@ -90,7 +48,7 @@ int rt_rlimit_prepare(struct rt_rlimit *list, size_t n, struct strv *warnings, s
 	bool can_raise = have_sys_resource();
 	for (size_t i = 0; i < n; i++) {
 		struct rt_rlimit *l = &list[i];
-		const char *name = rt_rlimit_name(l->resource);
+		const char *name = st_rlimit_name(l->resource);
 		if (!name)
 			return st_error(err, EINVAL, "unknown resource limit %d", l->resource);
 		if (to_rlim(l->soft) > to_rlim(l->hard))
@@ -131,7 +89,7 @@ int rt_rlimit_apply(const struct rt_rlimit *list, size_t n, st_error_t *err)
 			e = errno;
 		}
 		if (err)
-			st_error(err, e, "setrlimit %s", rt_rlimit_name(list[i].resource) ?: "?");
+			st_error(err, e, "setrlimit %s", st_rlimit_name(list[i].resource) ?: "?");
 		return -e;
 	}
 	return 0;

@@ -19,13 +19,6 @@ struct rt_rlimit {
 	int64_t soft, hard; /* -1 = unlimited */
 };
 
-/* "nofile" (or "RLIMIT_NOFILE", any case) -> RLIMIT_NOFILE; -1 if unknown.
- * Known: nofile nproc core memlock stack fsize cpu as data locks msgqueue
- * nice rtprio rttime sigpending. */
-int rt_rlimit_from_name(const char *name);
-/* RLIMIT_NOFILE -> "nofile"; NULL if unknown. */
-const char *rt_rlimit_name(int resource);
-
 /* Parent: validate (soft <= hard, known resource) and clamp in place every
  * entry that would raise a hard limit above the current one while we lack
  * CAP_SYS_RESOURCE (soft is clamped to the new hard); one warning per

@@ -13,6 +13,7 @@
 #include "util/mem.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,21 +222,29 @@ static json_t *build_profile(void)
 	return root;
 }
 
+/* Built once and kept: the supervisor prepares many containers, and the
+ * text is also the cache key's input.  pthread_once, because start and
+ * exec run on more than one thread: the text and its length are published
+ * together. */
+static char *default_text;
+static size_t default_len;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+static void build_default_text(void)
+{
+	json_t *root = build_profile();
+	char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!text)
+		abort();
+	default_len = strlen(text);
+	default_text = text;
+}
+
 const char *sc_default_profile_json(size_t *len)
 {
-	/* Built on first use and kept: the supervisor prepares many
-	 * containers, and the text is also the cache key's input. */
-	static char *text;
-	static size_t text_len;
-	if (!text) {
-		json_t *root = build_profile();
-		text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(root);
-		if (!text)
-			abort();
-		text_len = strlen(text);
-	}
+	pthread_once(&default_once, build_default_text);
 	if (len)
-		*len = text_len;
-	return text;
+		*len = default_len;
+	return default_text;
 }

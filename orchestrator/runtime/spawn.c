@@ -281,8 +281,12 @@ int rt_parent_recv(int sock, struct rt_msg *m, int *fd, const struct rt_cgroup_j
 	int r = rt_sync_recv(sock, m, fd);
 	if (r < 0)
 		return st_error(err, errno, "read from the container process (%s)", step);
-	if (r == 1 && (m->type == RT_MSG_ERROR || m->type == RT_MSG_EXEC_FAILED))
+	if (r == 1 && m->type == RT_MSG_ERROR)
 		return st_error(err, m->status, "%s", m->text);
+	if (r == 1 && m->type == RT_MSG_EXEC_FAILED) {
+		st_error(err, m->status, "%s", m->text);
+		return st_error_set_kind(err, m->status == ENOENT ? ST_ERR_NOT_FOUND : ST_ERR_NOT_EXECUTABLE);
+	}
 	if (r == 1 && m->type == RT_MSG_JOIN_FAILED) {
 		unsigned long i = strtoul(m->text, NULL, 10);
 		const char *path = join && i < join->n ? join->path[i] : "(unknown)";
@@ -305,7 +309,6 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	ct->stop_signal = cfg->stop_signal ? cfg->stop_signal : SIGTERM;
 
 	bool made_state = false;
-	int rc = -1;
 	struct rt_seccomp_prog *prog = NULL;
 	struct rt_rlimit *rl = NULL;
 	struct rt_dev_plan devplan = {0};
@@ -407,11 +410,8 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	 * socket to send the payload's wait status at the end. */
 	m.type = 0;
 	r = rt_parent_recv(sock[0], &m, NULL, &join, "exec", err);
-	if (r < 0) {
-		if (m.type == RT_MSG_EXEC_FAILED)
-			rc = m.status == ENOENT ? RT_START_NOT_FOUND : RT_START_NOT_EXECUTABLE;
+	if (r < 0)
 		goto fail;
-	}
 	if (cfg->init && (r == 0 || m.type != RT_MSG_STARTED)) {
 		st_error(err, 0, "the container's init exited before the payload started");
 		goto fail;
@@ -461,5 +461,5 @@ fail:
 	}
 	ct->exited = true;
 	rt_container_destroy(ct, NULL);
-	return rc;
+	return -1;
 }

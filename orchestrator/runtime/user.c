@@ -1,7 +1,7 @@
 /* The container's user: a spec ("name", "uid", "uid:gid", "name:group")
  * resolved against the container's own /etc/passwd and /etc/group (read
  * after pivot_root, so never the host's files or NSS modules), then the
- * switch: setgroups, setgid, setuid, with rtsec's caps calls around it. */
+ * switch: setgroups, setgid, setuid, with caps.c's calls around it. */
 #include "runtime/internal.h"
 #include "util/mem.h"
 

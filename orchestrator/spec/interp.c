@@ -5,6 +5,7 @@
  * as in compose.  Positions in messages are 1-based characters of the whole
  * value, nested or not. */
 #include "spec/interp.h"
+#include "util/env.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
 
@@ -19,11 +20,9 @@ const char *spec_env_get(const struct spec_env *env, const char *name)
 {
 	if (!env)
 		return NULL;
-	size_t len = strlen(name);
-	if (env->environ)
-		for (char **e = env->environ; *e; e++)
-			if (!strncmp(*e, name, len) && (*e)[len] == '=')
-				return *e + len + 1;
+	const char *v = st_env_get((const char *const *)env->environ, name);
+	if (v)
+		return v;
 	for (size_t i = 0; i < env->dotenv.n; i++)
 		if (!strcmp(env->dotenv.v[i].key, name))
 			return env->dotenv.v[i].value; /* NULL: KEY alone, i.e. unset */

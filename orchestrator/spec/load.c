@@ -140,7 +140,8 @@ static void load_root(struct spec_loader *ld, const struct spec_node *root)
 		ld_secrets(ld, v);
 	if ((v = ld_get(root, "services"))) {
 		ld_services(ld, v);
-		ld_check_depends(ld);
+		if (ld_check_depends(ld))
+			ld_apply_profiles(ld);
 	}
 	/* Not worth saying when the cause is already reported (e.g. `servics:`). */
 	const struct spec_node *sv = ld_get(root, "services"), *im = ld_get(root, "images");

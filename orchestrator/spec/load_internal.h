@@ -130,12 +130,11 @@ void ld_service_devices(struct spec_loader *ld, struct spec_service *sv, const s
 void ld_service_env(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *map);
 void ld_healthcheck(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n);
 void ld_depends_on(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n);
-/* After all services: references between them (depends_on targets, cycles). */
-void ld_check_depends(struct spec_loader *ld);
-
-/* ulimit names → RLIMIT_* (ulimit.c) */
-int spec_ulimit_resource(const char *name);
-extern const char *const spec_ulimit_names[];
-extern const size_t spec_n_ulimit_names;
+/* After all services: references between them (depends_on targets, cycles);
+ * false if a target is unknown or the service itself. */
+bool ld_check_depends(struct spec_loader *ld);
+/* Then, if those are sound: drop the services --profile does not enable
+ * (load_profiles.c). */
+void ld_apply_profiles(struct spec_loader *ld);
 
 #endif

@@ -2,6 +2,7 @@
  * (which must agree with them), and ulimits. */
 #include "spec/load_internal.h"
 #include "util/mem.h"
+#include "util/rlimit_names.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -122,10 +123,10 @@ static void load_ulimits(struct spec_loader *ld, struct spec_service *sv, const 
 	sv->ulimits = xcalloc(n->n_pairs, sizeof(*sv->ulimits));
 	for (size_t i = 0; i < n->n_pairs; i++) {
 		const struct spec_node *k = n->pairs[i].key, *v = n->pairs[i].value;
-		int res = spec_ulimit_resource(k->scalar);
+		int res = st_rlimit_from_name(k->scalar);
 		if (res < 0) {
 			struct diag *d = ld_error(ld, k, "unknown ulimit `%s`", k->scalar);
-			const char *s = spec_suggest(k->scalar, spec_ulimit_names, spec_n_ulimit_names);
+			const char *s = spec_suggest(k->scalar, st_rlimit_names, st_n_rlimit_names);
 			if (s)
 				diag_hint(d, "did you mean `%s`?", s);
 			continue;

@@ -1,5 +1,6 @@
 /* The typed model: small accessors and the one place that frees it. */
 #include "spec/model.h"
+#include "spec/ref.h"
 #include "util/mem.h"
 
 #include <stdlib.h>
@@ -72,6 +73,22 @@ const struct spec_service *spec_find_service(const struct spec_stack *s, const c
 		if (strcmp(s->services[i].name, name) == 0)
 			return &s->services[i];
 	return NULL;
+}
+
+ssize_t spec_find_pull_base(const struct spec_stack *s, const char *name, const char *ref)
+{
+	for (size_t i = 0; i < s->n_bases; i++) {
+		const struct spec_base *b = &s->bases[i];
+		if (!strcmp(b->name, name) || (b->implicit && b->ref && !strcmp(b->ref, ref)))
+			return (ssize_t)i;
+		char *norm = NULL, *err = NULL;
+		bool same = spec_ref_normalize(b->name, &norm, &err) == 0 && !strcmp(norm, ref);
+		free(norm);
+		free(err);
+		if (same)
+			return (ssize_t)i;
+	}
+	return -1;
 }
 
 struct spec_base *spec_add_implicit_base(struct spec_stack *s, const char *name, const char *ref)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Where a value came from, for errors found after loading (plan, build). */
 struct spec_pos {
@@ -237,6 +238,11 @@ const struct spec_image *spec_find_image(const struct spec_stack *s, const char 
 const struct spec_secret *spec_find_secret(const struct spec_stack *s, const char *name);
 const struct spec_service *spec_find_service(const struct spec_stack *s, const char *name);
 
+/* The index of the base that already stands for registry image `ref`
+ * (normalized; `name` as written): one of that name, one whose name
+ * normalizes to ref, or an implicit base of ref; -1 if none.  The rule by
+ * which two spellings are one image, for whoever adds implicit bases. */
+ssize_t spec_find_pull_base(const struct spec_stack *s, const char *name, const char *ref);
 /* Add an implicit `pull:` base (a FROM naming a registry image). */
 struct spec_base *spec_add_implicit_base(struct spec_stack *s, const char *name, const char *ref);
 

@@ -108,12 +108,6 @@ const struct spec_node *spec_map_get(const struct spec_node *map, const char *ke
 	return i < 0 ? NULL : map->pairs[i].value;
 }
 
-struct spec_node *spec_map_get_mut(struct spec_node *map, const char *key)
-{
-	ssize_t i = map_index(map, key);
-	return i < 0 ? NULL : map->pairs[i].value;
-}
-
 bool spec_map_remove(struct spec_node *map, const char *key)
 {
 	ssize_t i = map_index(map, key);

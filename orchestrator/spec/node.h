@@ -62,7 +62,6 @@ void spec_node_free(struct spec_node *n);
 struct spec_node *spec_node_clone(const struct spec_node *n);
 
 const struct spec_node *spec_map_get(const struct spec_node *map, const char *key);
-struct spec_node *spec_map_get_mut(struct spec_node *map, const char *key);
 /* An unquoted ~, null, Null, NULL or empty scalar. */
 bool spec_node_is_null(const struct spec_node *n);
 /* YAML 1.1/compose booleans: true/false/yes/no/on/off (any case) when unquoted;

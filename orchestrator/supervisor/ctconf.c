@@ -1,5 +1,6 @@
 #include "supervisor/ctconf.h"
 #include "spec/names.h"
+#include "util/env.h"
 #include "util/fs.h"
 #include "util/mem.h"
 #include "util/paths.h"
@@ -9,9 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-char *sup_project_run_dir(const struct spec_stack *stack)
+char *sup_project_run_dir(const struct st_paths *paths, const struct spec_stack *stack)
 {
-	return xasprintf("%s/%s", st_run_dir(), stack->name);
+	return xasprintf("%s/%s", paths->run, stack->name);
 }
 
 char *sup_secrets_dir(const char *project_run_dir, const char *id)
@@ -30,14 +31,13 @@ void sup_ctconf_remove_host_files(struct sup_ctconf *c)
 static void env_set(struct strv *env, const char *key, size_t klen, const char *value)
 {
 	char *entry = xasprintf("%.*s=%s", (int)klen, key, value);
-	for (size_t i = 0; i < env->n; i++) {
-		if (strncmp(env->v[i], key, klen) == 0 && env->v[i][klen] == '=') {
-			free(env->v[i]);
-			env->v[i] = entry;
-			return;
-		}
+	ssize_t i = st_env_index((const char *const *)env->v, key, klen);
+	if (i < 0) {
+		strv_push_take(env, entry);
+		return;
 	}
-	strv_push_take(env, entry);
+	free(env->v[i]);
+	env->v[i] = entry;
 }
 
 static void env_set_kv(struct strv *env, const char *kv)
@@ -117,8 +117,8 @@ static const char *keep(struct sup_ctconf *c, char *s)
 	return s;
 }
 
-static int add_service_mounts(const struct spec_stack *stack, const struct spec_service *svc,
-			      struct sup_ctconf *c, st_error_t *err)
+static int add_service_mounts(const struct st_paths *paths, const struct spec_stack *stack,
+			      const struct spec_service *svc, struct sup_ctconf *c, st_error_t *err)
 {
 	for (size_t i = 0; i < svc->n_mounts; i++) {
 		const struct spec_mount *sm = &svc->mounts[i];
@@ -132,7 +132,7 @@ static int add_service_mounts(const struct spec_stack *stack, const struct spec_
 			if (!spec_name_valid(sm->source))
 				return st_error(err, EINVAL, "service `%s`: invalid volume name `%s`", svc->name,
 						sm->source);
-			source = keep(c, xasprintf("%s/volumes/%s_%s", st_root_dir(), stack->name, sm->source));
+			source = keep(c, xasprintf("%s/volumes/%s_%s", paths->root, stack->name, sm->source));
 			if (fs_mkdir_p(source, 0755, err) < 0)
 				return st_error_prefix(err, "service `%s`: named volume `%s`", svc->name, sm->source);
 		}
@@ -150,8 +150,8 @@ static int add_service_mounts(const struct spec_stack *stack, const struct spec_
 /* Secrets are read-only binds.  A file secret binds the user's file; an
  * environment secret is written to a private file first, since a bind
  * needs something on disk. */
-static int add_secret_mounts(const struct spec_stack *stack, const struct spec_service *svc,
-			     struct sup_ctconf *c, st_error_t *err)
+static int add_secret_mounts(const struct st_paths *paths, const struct spec_stack *stack,
+			     const struct spec_service *svc, struct sup_ctconf *c, st_error_t *err)
 {
 	for (size_t i = 0; i < svc->n_secrets; i++) {
 		const struct spec_secret_ref *ref = &svc->secrets[i];
@@ -170,7 +170,7 @@ static int add_secret_mounts(const struct spec_stack *stack, const struct spec_s
 			if (!spec_name_valid(sec->name))
 				return st_error(err, EINVAL, "secret `%s`: invalid name", sec->name);
 			if (!c->secrets_dir) {
-				_cleanup_free_ char *run = sup_project_run_dir(stack);
+				_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
 				c->secrets_dir = sup_secrets_dir(run, c->id);
 				if (fs_mkdir_p(c->secrets_dir, 0700, err) < 0)
 					return -1;
@@ -238,18 +238,18 @@ static enum rt_net_mode net_mode(enum spec_network_mode m)
 	return RT_NET_PRIVATE;
 }
 
-int sup_ctconf_build(const struct spec_stack *stack, const struct spec_service *svc, const char *id,
-		     const struct strv *lower_dirs, const struct sup_image_defaults *img,
+int sup_ctconf_build(const struct st_paths *paths, const struct spec_stack *stack, const struct spec_service *svc,
+		     const char *id, const struct strv *lower_dirs, const struct sup_image_defaults *img,
 		     const struct sup_overrides *ov, struct sup_ctconf *c, st_error_t *err)
 {
 	memset(c, 0, sizeof(*c));
 	struct rt_config *cfg = &c->cfg;
 	rt_config_init(cfg);
 
-	_cleanup_free_ char *run = sup_project_run_dir(stack);
+	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
 	c->id = xstrdup(id);
 	c->state_dir = xasprintf("%s/%s", run, id);
-	c->seccomp_cache_dir = xasprintf("%s/cache/seccomp", st_root_dir());
+	c->seccomp_cache_dir = xasprintf("%s/cache/seccomp", paths->root);
 	c->hostname = xstrdup(svc->hostname ? svc->hostname : svc->name);
 	strv_copy(&c->lowers, lower_dirs);
 	strv_copy(&c->cap_add, &svc->cap_add);
@@ -257,7 +257,7 @@ int sup_ctconf_build(const struct spec_stack *stack, const struct spec_service *
 	build_env(svc, img, ov, &c->env);
 	if (build_argv(svc, img, ov, &c->argv, err) < 0)
 		goto fail;
-	if (add_service_mounts(stack, svc, c, err) < 0 || add_secret_mounts(stack, svc, c, err) < 0)
+	if (add_service_mounts(paths, stack, svc, c, err) < 0 || add_secret_mounts(paths, stack, svc, c, err) < 0)
 		goto fail;
 	if (svc->n_ulimits) {
 		c->rlimits = xcalloc(svc->n_ulimits, sizeof(*c->rlimits));
@@ -271,6 +271,7 @@ int sup_ctconf_build(const struct spec_stack *stack, const struct spec_service *
 
 	cfg->id = c->id;
 	cfg->state_dir = c->state_dir;
+	cfg->cgroup_parent = paths->cgroup_parent;
 	cfg->lower_dirs = (const char *const *)strv_argv(&c->lowers);
 	cfg->read_only = svc->read_only;
 	cfg->mounts = c->mounts;

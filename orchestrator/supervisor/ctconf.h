@@ -9,6 +9,7 @@
 #include "runtime/config.h"
 #include "spec/model.h"
 #include "util/error.h"
+#include "util/paths.h"
 #include "util/strv.h"
 
 /* What the image says (Dockerfile ENV, ENTRYPOINT, CMD, WORKDIR, USER). */
@@ -44,10 +45,11 @@ struct sup_ctconf {
 /* Fill out->cfg for `svc`.  lower_dirs are the image's layers (topmost
  * first); img may be NULL.  Host-side preparation that docker does at create
  * time happens here too: missing bind sources of short-syntax volumes are
- * created, named volumes get their directory under STACK_ROOT, environment
- * secrets are written to a 0400 file under the project's run dir. */
-int sup_ctconf_build(const struct spec_stack *stack, const struct spec_service *svc, const char *id,
-		     const struct strv *lower_dirs, const struct sup_image_defaults *img,
+ * created, named volumes get their directory under paths->root, environment
+ * secrets are written to a 0400 file under the project's run dir.  paths
+ * must outlive out (cfg.cgroup_parent points into it). */
+int sup_ctconf_build(const struct st_paths *paths, const struct spec_stack *stack, const struct spec_service *svc,
+		     const char *id, const struct strv *lower_dirs, const struct sup_image_defaults *img,
 		     const struct sup_overrides *ov, struct sup_ctconf *out, st_error_t *err);
 void sup_ctconf_free(struct sup_ctconf *c);
 /* Remove what sup_ctconf_build wrote on the host for this container
@@ -55,7 +57,7 @@ void sup_ctconf_free(struct sup_ctconf *c);
 void sup_ctconf_remove_host_files(struct sup_ctconf *c);
 
 /* STACK_RUN/PROJECT */
-char *sup_project_run_dir(const struct spec_stack *stack);
+char *sup_project_run_dir(const struct st_paths *paths, const struct spec_stack *stack);
 /* STACK_RUN/PROJECT/ID.secrets: environment secrets of container ID. */
 char *sup_secrets_dir(const char *project_run_dir, const char *id);
 

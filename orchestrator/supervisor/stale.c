@@ -17,9 +17,10 @@ static char *lock_path(const char *run, const char *id)
 	return xasprintf("%s/%s.lock", run, id);
 }
 
-int sup_lock_take(const struct spec_stack *stack, const char *id, int *fd, st_error_t *err)
+int sup_lock_take(const struct st_paths *paths, const struct spec_stack *stack, const char *id, int *fd,
+		  st_error_t *err)
 {
-	_cleanup_free_ char *run = sup_project_run_dir(stack);
+	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
 	_cleanup_free_ char *path = lock_path(run, id);
 	_cleanup_free_ char *tmp = xasprintf("%s.%d", path, (int)getpid());
 	*fd = -1;
@@ -51,11 +52,11 @@ int sup_lock_take(const struct spec_stack *stack, const char *id, int *fd, st_er
 	}
 }
 
-void sup_lock_release(const struct spec_stack *stack, const char *id, int fd)
+void sup_lock_release(const struct st_paths *paths, const struct spec_stack *stack, const char *id, int fd)
 {
 	if (fd < 0)
 		return;
-	_cleanup_free_ char *run = sup_project_run_dir(stack);
+	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
 	_cleanup_free_ char *path = lock_path(run, id);
 	unlink(path);
 	close(fd);
@@ -73,9 +74,9 @@ static bool is_lock_name(const char *name, size_t *id_len)
 	return true;
 }
 
-int sup_sweep_stale(const struct spec_stack *stack, st_error_t *err)
+int sup_sweep_stale(const struct st_paths *paths, const struct spec_stack *stack, st_error_t *err)
 {
-	_cleanup_free_ char *run = sup_project_run_dir(stack);
+	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
 	DIR *d = opendir(run);
 	if (!d)
 		return errno == ENOENT ? 0 : st_error(err, errno, "open `%s`", run);
@@ -91,7 +92,7 @@ int sup_sweep_stale(const struct spec_stack *stack, st_error_t *err)
 		_cleanup_free_ char *id = xstrndup(e->d_name, id_len);
 		_cleanup_free_ char *state = xasprintf("%s/%s", run, id);
 		st_error_t e2 = NULL;
-		if (rt_container_remove_stale(id, state, NULL, &e2) < 0) {
+		if (rt_container_remove_stale(id, state, paths->cgroup_parent, &e2) < 0) {
 			if (r == 0)
 				r = st_error(err, e2->status, "remove stale container `%s`: %s", id, e2->msg);
 			st_error_free(&e2);

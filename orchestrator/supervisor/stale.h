@@ -11,13 +11,15 @@
 
 #include "spec/model.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 /* Take the lock for container `id`; *fd holds it until sup_lock_release. */
-int sup_lock_take(const struct spec_stack *stack, const char *id, int *fd, st_error_t *err);
-void sup_lock_release(const struct spec_stack *stack, const char *id, int fd);
+int sup_lock_take(const struct st_paths *paths, const struct spec_stack *stack, const char *id, int *fd,
+		  st_error_t *err);
+void sup_lock_release(const struct st_paths *paths, const struct spec_stack *stack, const char *id, int fd);
 
 /* Remove every container of the project whose lock nobody holds.  Returns
  * how many were removed, or -1 (the first failure; the sweep goes on). */
-int sup_sweep_stale(const struct spec_stack *stack, st_error_t *err);
+int sup_sweep_stale(const struct st_paths *paths, const struct spec_stack *stack, st_error_t *err);
 
 #endif

@@ -7,17 +7,17 @@
 
 #define DIAG_DEFAULT_LIMIT 100
 
-static struct diag overflow_sink;
+/* Where entries past the limit go, so callers can attach hints without
+ * checking; per thread, as loaders run on more than one. */
+static _Thread_local struct diag overflow_sink;
 
 bool diag_full(const struct diag_list *dl) { return dl->n >= (dl->limit ? dl->limit : DIAG_DEFAULT_LIMIT); }
 
 struct diag *diag_vadd(struct diag_list *dl, const char *file, int line, int col, const char *fmt, va_list ap)
 {
 	if (diag_full(dl)) {
-		/* A file with thousands of errors helps nobody; keep the first ones.
-		 * The sink lets callers attach hints without checking. */
-		free(overflow_sink.hint);
-		overflow_sink.hint = NULL;
+		/* A file with thousands of errors helps nobody; keep the first
+		 * ones.  diag_hint ignores the sink, so it holds nothing. */
 		return &overflow_sink;
 	}
 	dl->v = xgrow(dl->v, &dl->cap, dl->n + 1, sizeof(*dl->v));

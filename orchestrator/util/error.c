@@ -35,6 +35,18 @@ int st_error_prefix(st_error_t *err, const char *fmt, ...)
 	return -1;
 }
 
+int st_error_set_kind(st_error_t *err, enum st_error_kind kind)
+{
+	if (err && *err)
+		(*err)->kind = kind;
+	return -1;
+}
+
+enum st_error_kind st_error_kind(const struct st_error *e)
+{
+	return e ? e->kind : ST_ERR_OTHER;
+}
+
 void st_error_free(st_error_t *err)
 {
 	if (!err || !*err)

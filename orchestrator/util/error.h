@@ -5,14 +5,24 @@
  * a message naming the step, the syscall and the path:
  *     return st_error(err, errno, "mount `%s` on `%s`", src, dst);
  * Callers add context on the way up with st_error_prefix(), and the CLI
- * prints it once.  User-input errors (file:line:col) use util/diag.h. */
+ * prints it once.  Where a caller must tell one failure from another, the
+ * error carries a kind (st_error_set_kind); the return value stays -1.
+ * User-input errors (file:line:col) use util/diag.h. */
 #ifndef STACK_UTIL_ERROR_H
 #define STACK_UTIL_ERROR_H
 
 #include <stdio.h>
 
+/* What a caller may act on, beyond "it failed". */
+enum st_error_kind {
+	ST_ERR_OTHER = 0,
+	ST_ERR_NOT_FOUND,      /* the command to run does not exist (a shell's 127) */
+	ST_ERR_NOT_EXECUTABLE, /* it exists but cannot be executed (a shell's 126) */
+};
+
 struct st_error {
 	int status; /* errno, or 0 when the failure is not a syscall's */
+	enum st_error_kind kind;
 	char *msg;
 };
 typedef struct st_error *st_error_t;
@@ -21,6 +31,10 @@ typedef struct st_error *st_error_t;
 int st_error(st_error_t *err, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prepend "context: " to an existing error's message; returns -1. */
 int st_error_prefix(st_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Mark an existing error (no-op if err or *err is NULL); returns -1. */
+int st_error_set_kind(st_error_t *err, enum st_error_kind kind);
+/* The kind of e; ST_ERR_OTHER for NULL. */
+enum st_error_kind st_error_kind(const struct st_error *e);
 void st_error_free(st_error_t *err);
 /* Print "stack: MSG: strerror(status)" to `out` and free the error. */
 void st_error_print(st_error_t *err, FILE *out);

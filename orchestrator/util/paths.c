@@ -1,12 +1,15 @@
 #include "util/paths.h"
+#include "util/env.h"
 
-#include <stdlib.h>
-
-static const char *env_or(const char *name, const char *fallback)
+static const char *env_or(char *const *env, const char *name, const char *fallback)
 {
-	const char *v = getenv(name);
+	const char *v = st_env_get((const char *const *)env, name);
 	return v && *v ? v : fallback;
 }
 
-const char *st_root_dir(void) { return env_or("STACK_ROOT", "/var/lib/stack"); }
-const char *st_run_dir(void) { return env_or("STACK_RUN", "/run/stack"); }
+void st_paths_from_env(struct st_paths *out, char *const *env)
+{
+	out->root = env_or(env, "STACK_ROOT", ST_ROOT_DEFAULT);
+	out->run = env_or(env, "STACK_RUN", ST_RUN_DEFAULT);
+	out->cgroup_parent = env_or(env, "STACK_CGROUP_PARENT", ST_CGROUP_PARENT_DEFAULT);
+}

@@ -16,31 +16,34 @@ static struct {
 	__typeof__(EVP_DigestFinal_ex) *final_ex;
 } crypto;
 
-static int crypto_load(st_error_t *err)
+/* A digest needs no openssl.cnf; reading it costs a file parse. */
+static void crypto_on_load(void)
 {
-	static void *handle;
-	static const struct st_dl_sym syms[] = {
-		{"OPENSSL_init_crypto", (void **)&crypto.init},
-		{"EVP_sha256", (void **)&crypto.sha256},
-		{"EVP_MD_CTX_new", (void **)&crypto.ctx_new},
-		{"EVP_MD_CTX_free", (void **)&crypto.ctx_free},
-		{"EVP_DigestInit_ex", (void **)&crypto.init_ex},
-		{"EVP_DigestUpdate", (void **)&crypto.update},
-		{"EVP_DigestFinal_ex", (void **)&crypto.final_ex},
-	};
-	if (handle)
-		return 0;
-	if (st_dl_load("libcrypto.so.3", "libssl3", syms, ARRAY_SIZE(syms), &handle, err) < 0)
-		return -1;
-	/* A digest needs no openssl.cnf; reading it costs a file parse. */
 	crypto.init(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-	return 0;
 }
+
+static const struct st_dl_sym crypto_syms[] = {
+	{"OPENSSL_init_crypto", (void **)&crypto.init},
+	{"EVP_sha256", (void **)&crypto.sha256},
+	{"EVP_MD_CTX_new", (void **)&crypto.ctx_new},
+	{"EVP_MD_CTX_free", (void **)&crypto.ctx_free},
+	{"EVP_DigestInit_ex", (void **)&crypto.init_ex},
+	{"EVP_DigestUpdate", (void **)&crypto.update},
+	{"EVP_DigestFinal_ex", (void **)&crypto.final_ex},
+};
+
+static struct st_dl_lib crypto_lib = {
+	.soname = "libcrypto.so.3",
+	.package = "libssl3",
+	.syms = crypto_syms,
+	.n_syms = ARRAY_SIZE(crypto_syms),
+	.on_load = crypto_on_load,
+};
 
 int st_sha256_begin(struct st_sha256 *h, st_error_t *err)
 {
 	h->ctx = NULL;
-	if (crypto_load(err) < 0)
+	if (st_dl_load(&crypto_lib, err) < 0)
 		return -1;
 	EVP_MD_CTX *ctx = crypto.ctx_new();
 	if (!ctx || crypto.init_ex(ctx, crypto.sha256(), NULL) != 1) {

@@ -47,7 +47,7 @@ static void check_strv(const struct strv *sv, const char *const *want)
 static void check(const struct df_instr *in, const char *cmd, const char *const *flags, const char *const *args,
 		  bool json, int line, int end_line)
 {
-	assert_string_equal(in->cmd, cmd);
+	assert_string_equal(df_cmd_name(in->cmd), cmd);
 	check_strv(&in->flags, flags);
 	check_strv(&in->args, args);
 	assert_int_equal(in->json, json);

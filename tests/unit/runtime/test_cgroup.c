@@ -264,17 +264,16 @@ static void test_limits_read_back(void **state)
 	assert_parent_gone();
 }
 
-static void test_swap_unlimited_and_env_parent(void **state)
+static void test_swap_unlimited(void **state)
 {
 	(void)state;
 	if (!have_v1_memory() || access(V1 "/memory/memory.memsw.limit_in_bytes", F_OK) != 0)
 		skip();
-	setenv("STACK_CGROUP_PARENT", parent, 1);
 	struct rt_cgroup_limits lim = {.memory = 32 << 20, .memory_swap = -1};
+	struct rt_cgroup_opts o = {.parent = parent};
 	struct rt_cgroup *cg = NULL;
 	st_error_t err = NULL;
-	assert_int_equal(rt_cgroup_create("swap", &lim, NULL, &cg, &err), 0);
-	unsetenv("STACK_CGROUP_PARENT");
+	assert_int_equal(rt_cgroup_create("swap", &lim, &o, &cg, &err), 0);
 	assert_int_equal(read_num("memory", "swap", "memory.limit_in_bytes"), 32 << 20);
 	assert_true(read_num("memory", "swap", "memory.memsw.limit_in_bytes") > (1LL << 40));
 	assert_int_equal(rt_cgroup_destroy(cg, &err), 0);
@@ -695,7 +694,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout_detection),
 		cmocka_unit_test(test_limits_read_back),
-		cmocka_unit_test(test_swap_unlimited_and_env_parent),
+		cmocka_unit_test(test_swap_unlimited),
 		cmocka_unit_test(test_child_in_cgroup),
 		cmocka_unit_test(test_pids_limit_hybrid),
 		cmocka_unit_test(test_pids_limit_v1_only),

@@ -477,7 +477,7 @@ static int count_dir(const char *path)
 	return n;
 }
 
-static void expect_start_failure(struct run *r, const char *want)
+static void expect_start_failure_kind(struct run *r, const char *want, enum st_error_kind kind)
 {
 	int fds = count_dir("/proc/self/fd");
 	int mounts = count_lines("/proc/self/mountinfo");
@@ -486,10 +486,10 @@ static void expect_start_failure(struct run *r, const char *want)
 	struct rt_container *ct = NULL;
 	st_error_t err = NULL;
 	int rc = rt_container_start(&r->cfg, &ct, &err);
-	/* "missing command" fails at execve: the shell's 127, the others -1. */
-	assert_int_equal(rc, strncmp(want, "exec `", 6) == 0 ? RT_START_NOT_FOUND : -1);
+	assert_int_equal(rc, -1);
 	assert_null(ct);
 	assert_non_null(err);
+	assert_int_equal(st_error_kind(err), kind);
 	char *text = st_error_text(err);
 	if (!strstr(text, want))
 		fprintf(stderr, "error `%s` does not contain `%s`\n", text, want);
@@ -505,6 +505,12 @@ static void expect_start_failure(struct run *r, const char *want)
 	/* No child left: every one we forked was reaped. */
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 	assert_int_equal(errno, ECHILD);
+}
+
+/* Every start failure but execve's is ST_ERR_OTHER. */
+static void expect_start_failure(struct run *r, const char *want)
+{
+	expect_start_failure_kind(r, want, ST_ERR_OTHER);
 }
 
 static void test_failures_leave_nothing(void **state)
@@ -527,7 +533,16 @@ static void test_failures_leave_nothing(void **state)
 
 	run_init(&r, "true");
 	r.argv[0] = "no-such-command";
-	expect_start_failure(&r, "exec `no-such-command`: No such file or directory");
+	expect_start_failure_kind(&r, "exec `no-such-command`: No such file or directory", ST_ERR_NOT_FOUND);
+
+	/* The caller tells 126 from 127 by the kind, with or without init. */
+	run_init(&r, "true");
+	r.argv[0] = "/etc/passwd";
+	expect_start_failure_kind(&r, "exec `/etc/passwd`: Permission denied", ST_ERR_NOT_EXECUTABLE);
+	run_init(&r, "true");
+	r.cfg.init = false;
+	r.argv[0] = "/etc/passwd";
+	expect_start_failure_kind(&r, "exec `/etc/passwd`: Permission denied", ST_ERR_NOT_EXECUTABLE);
 
 	run_init(&r, "true");
 	r.cfg.init = false;

@@ -1,4 +1,4 @@
-/* rlimits: the name table, and clamping instead of failing when a hard
+/* rlimits: clamping instead of failing when a hard
  * limit cannot be raised (no CAP_SYS_RESOURCE), checked in a child. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,27 +14,6 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static void test_names(void **state)
-{
-	(void)state;
-	assert_int_equal(rt_rlimit_from_name("nofile"), RLIMIT_NOFILE);
-	assert_int_equal(rt_rlimit_from_name("RLIMIT_NPROC"), RLIMIT_NPROC);
-	assert_int_equal(rt_rlimit_from_name("MemLock"), RLIMIT_MEMLOCK);
-	assert_int_equal(rt_rlimit_from_name("rttime"), RLIMIT_RTTIME);
-	assert_int_equal(rt_rlimit_from_name("sigpending"), RLIMIT_SIGPENDING);
-	assert_int_equal(rt_rlimit_from_name("files"), -1);
-	assert_int_equal(rt_rlimit_from_name(""), -1);
-	assert_string_equal(rt_rlimit_name(RLIMIT_CORE), "core");
-	assert_string_equal(rt_rlimit_name(RLIMIT_MSGQUEUE), "msgqueue");
-	static const char *const all[] = {"nofile", "nproc", "core", "memlock", "stack", "fsize", "cpu", "as",
-					  "data", "locks", "msgqueue", "nice", "rtprio", "rttime", "sigpending"};
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		int r = rt_rlimit_from_name(all[i]);
-		assert_true(r >= 0);
-		assert_string_equal(rt_rlimit_name(r), all[i]);
-	}
-}
 
 static void test_soft_above_hard(void **state)
 {
@@ -116,7 +95,6 @@ static void test_clamp_without_sys_resource(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_soft_above_hard),
 		cmocka_unit_test(test_clamp_without_sys_resource),
 	};

@@ -1,5 +1,5 @@
 /* Units for the loader's parts: image references, project names, file
- * lookup, shell-like splitting, ulimit names, and the dump's formatting. */
+ * lookup, shell-like splitting, and the dump's formatting. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,16 +129,6 @@ static void test_shell_split(void **state)
 	strv_free(&sv);
 }
 
-static void test_ulimits(void **state)
-{
-	(void)state;
-	assert_int_equal(spec_ulimit_resource("nofile"), RLIMIT_NOFILE);
-	assert_int_equal(spec_ulimit_resource("rttime"), RLIMIT_RTTIME);
-	assert_int_equal(spec_ulimit_resource("nofil"), -1);
-	for (size_t i = 0; i < spec_n_ulimit_names; i++)
-		assert_true(spec_ulimit_resource(spec_ulimit_names[i]) >= 0);
-}
-
 static void test_durations(void **state)
 {
 	(void)state;
@@ -183,7 +173,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ref_normalize), cmocka_unit_test(test_image_names),
 		cmocka_unit_test(test_project_names), cmocka_unit_test(test_lookup_order),
-		cmocka_unit_test(test_shell_split),   cmocka_unit_test(test_ulimits),
+		cmocka_unit_test(test_shell_split),
 		cmocka_unit_test(test_durations),     cmocka_unit_test(test_yaml_quoting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

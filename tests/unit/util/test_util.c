@@ -5,9 +5,11 @@
 #include <cmocka.h>
 
 #include "util/diag.h"
+#include "util/env.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/mem.h"
+#include "util/paths.h"
 #include "util/strbuf.h"
 #include "util/strv.h"
 
@@ -102,8 +104,47 @@ static void test_error_chain(void **state)
 	char *t = st_error_text(err);
 	assert_string_equal(t, "mount /espresso/.env: open `/x`: No such file or directory");
 	free(t);
+	/* The kind a caller acts on survives the context added on the way up. */
+	assert_int_equal(st_error_kind(err), ST_ERR_OTHER);
+	assert_int_equal(st_error_set_kind(&err, ST_ERR_NOT_FOUND), -1);
+	st_error_prefix(&err, "container `c`");
+	assert_int_equal(st_error_kind(err), ST_ERR_NOT_FOUND);
 	st_error_free(&err);
 	assert_null(err);
+	assert_int_equal(st_error_kind(NULL), ST_ERR_OTHER);
+	assert_int_equal(st_error_set_kind(&err, ST_ERR_NOT_FOUND), -1); /* no error: nothing to mark */
+	assert_null(err);
+}
+
+static void test_env_lookup(void **state)
+{
+	(void)state;
+	const char *env[] = {"PATH=/bin", "EMPTY=", "PATHX=no", "A=1=2", NULL};
+	assert_string_equal(st_env_get(env, "PATH"), "/bin");
+	assert_string_equal(st_env_get(env, "EMPTY"), "");
+	assert_string_equal(st_env_get(env, "A"), "1=2");
+	assert_null(st_env_get(env, "PAT"));
+	assert_null(st_env_get(env, "MISSING"));
+	assert_null(st_env_get(NULL, "PATH"));
+	/* The key of another entry, by length. */
+	assert_int_equal(st_env_index(env, "PATHX=yes", 5), 2);
+	assert_int_equal(st_env_index(env, "PATH", 4), 0);
+	assert_int_equal(st_env_index(env, "EMPTY", 3), -1);
+}
+
+static void test_paths_from_env(void **state)
+{
+	(void)state;
+	struct st_paths p;
+	st_paths_from_env(&p, NULL);
+	assert_string_equal(p.root, "/var/lib/stack");
+	assert_string_equal(p.run, "/run/stack");
+	assert_string_equal(p.cgroup_parent, "stack");
+	char *env[] = {(char *)"STACK_ROOT=/r", (char *)"STACK_RUN=", (char *)"STACK_CGROUP_PARENT=cg/x", NULL};
+	st_paths_from_env(&p, env);
+	assert_string_equal(p.root, "/r");
+	assert_string_equal(p.run, "/run/stack"); /* empty: the default, as README says */
+	assert_string_equal(p.cgroup_parent, "cg/x");
 }
 
 static void test_atomic_write(void **state)
@@ -145,6 +186,8 @@ int main(void)
 		cmocka_unit_test(test_path_clean),
 		cmocka_unit_test(test_diag_sorted_output),
 		cmocka_unit_test(test_error_chain),
+		cmocka_unit_test(test_env_lookup),
+		cmocka_unit_test(test_paths_from_env),
 		cmocka_unit_test(test_atomic_write),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
