@@ -13,6 +13,7 @@
 #include "supervisor/stale.h"
 #include "util/fs.h"
 #include "util/mem.h"
+#include "util/paths.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -21,25 +22,30 @@
 #include <unistd.h>
 
 static char top[] = "/tmp/test-host-paths-XXXXXX";
+static char *run_dir, *root_dir;
+static struct st_paths paths;
 
 static int setup(void **state)
 {
 	(void)state;
 	if (!mkdtemp(top))
 		return -1;
-	/* STACK_RUN and STACK_ROOT two levels below top, so `../..` lands in top. */
+	/* The run and root dirs two levels below top, so `../..` lands in top. */
 	_cleanup_free_ char *run = xasprintf("%s/a/run", top), *root = xasprintf("%s/a/root", top);
 	st_error_t err = NULL;
 	if (fs_mkdir_p(run, 0700, &err) < 0 || fs_mkdir_p(root, 0700, &err) < 0)
 		return -1;
-	setenv("STACK_RUN", run, 1);
-	setenv("STACK_ROOT", root, 1);
+	run_dir = xstrdup(run);
+	root_dir = xstrdup(root);
+	paths = (struct st_paths){.root = root_dir, .run = run_dir, .cgroup_parent = "stack-test-host-paths"};
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
+	free(run_dir);
+	free(root_dir);
 	return fs_remove_tree(top, NULL);
 }
 
@@ -60,7 +66,7 @@ static void test_lock_id(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		int fd = -1;
 		st_error_t err = NULL;
-		assert_int_equal(sup_lock_take(&stack, bad[i], &fd, &err), -1);
+		assert_int_equal(sup_lock_take(&paths, &stack, bad[i], &fd, &err), -1);
 		assert_int_equal(err->status, EINVAL);
 		st_error_free(&err);
 		assert_int_equal(fd, -1);
@@ -82,7 +88,7 @@ static void test_secret_and_volume_names(void **state)
 	struct strv lowers = {0};
 	struct sup_ctconf c;
 	st_error_t err = NULL;
-	assert_int_equal(sup_ctconf_build(&stack, &svc, "p-s-1", &lowers, NULL, NULL, &c, &err), -1);
+	assert_int_equal(sup_ctconf_build(&paths, &stack, &svc, "p-s-1", &lowers, NULL, NULL, &c, &err), -1);
 	assert_int_equal(err->status, EINVAL);
 	st_error_free(&err);
 	assert_false(exists_in_top("x"));
@@ -92,7 +98,7 @@ static void test_secret_and_volume_names(void **state)
 	struct spec_service svc2 = {.name = (char *)"s", .mounts = &m, .n_mounts = 1};
 	svc2.command = svc.command;
 	svc2.command_set = true;
-	assert_int_equal(sup_ctconf_build(&stack, &svc2, "p-s-2", &lowers, NULL, NULL, &c, &err), -1);
+	assert_int_equal(sup_ctconf_build(&paths, &stack, &svc2, "p-s-2", &lowers, NULL, NULL, &c, &err), -1);
 	assert_int_equal(err->status, EINVAL);
 	st_error_free(&err);
 	assert_false(exists_in_top("v"));
