@@ -250,3 +250,28 @@ ignore_term='trap "echo ignoring TERM" TERM; echo ready; while :; do sleep 0.1; 
 	[ "$BG_STATUS" -eq 7 ]
 	assert_nothing_left
 }
+
+@test "without the new mount API (open_tree, move_mount, mount_setattr: ENOSYS): read-only binds stay read-only, as root" {
+	printf 'sekrit\n' >"$BATS_TEST_TMPDIR/sec.txt"
+	mkdir -p "$BATS_TEST_TMPDIR/vol"
+	stack_file <<EOF2
+secrets:
+  s1: {file: ./sec.txt}
+services:
+  s:
+    image: bb
+    secrets: [s1]
+    volumes: ["$BATS_TEST_TMPDIR/vol:/data:ro"]
+EOF2
+	# open_tree 428, move_mount 429, mount_setattr 442
+	run --separate-stderr timeout 60 "$BATS_FILE_TMPDIR/enosys-exec" 428,429,442 -- \
+		"$STACK_BIN" -f stack.yaml run --rm -T s sh -c \
+		'cat /run/secrets/s1; for f in /run/secrets/s1 /data/f /sys/x; do echo x 2>/dev/null >$f && echo "wrote $f"; done; cat /etc/hostname'
+	echo "$output"$'\n'"$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$output" == sekrit* ]]
+	[[ "$output" != *wrote* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/vol/f" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/sec.txt")" = sekrit ]
+	assert_nothing_left
+}
