@@ -196,7 +196,7 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	bool want_tty = o.tty == 1 || (o.tty == -1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
 	conf.cfg.process.tty = want_tty;
 	/* From here a stop signal stays pending until run_wait() forwards it
-	 * (one caught before is acted on now). */
+	 * to the container; one caught before ends us here. */
 	sigset_t stop_set;
 	st_interrupt_sigset(&stop_set);
 	sigprocmask(SIG_BLOCK, &stop_set, NULL);
@@ -241,7 +241,7 @@ out:
 	}
 	if (err)
 		st_error_print(&err, stderr);
-	else if (rc > 128 && !ct && st_interrupted())
+	else if (!ct && st_interrupted())
 		fprintf(stderr, "stack run: stopped by SIG%s before the container started\n",
 			sigabbrev_np(st_interrupted()));
 	sup_ctconf_remove_host_files(&conf);

@@ -68,21 +68,69 @@ static int rename_locked(const char *path, int *fd)
 	return 0;
 }
 
+static bool is_lock_name(const char *name, size_t *id_len)
+{
+	size_t n = strlen(name);
+	if (n <= 5 || strcmp(name + n - 5, ".lock") != 0)
+		return false;
+	*id_len = n - 5;
+	return true;
+}
+
+/* ID.lock.PID: a lock file made where O_TMPFILE is missing (or by an
+ * older stack), whose starter died before renaming it into place. */
+static bool is_unplaced_lock_name(const char *name)
+{
+	const char *p = strstr(name, ".lock.");
+	return p && p != name && p[6] && strspn(p + 6, "0123456789") == strlen(p + 6);
+}
+
+/* Remove what the container of lock file `name` left, if nobody holds
+ * the lock: 1 removed, 0 held (or not a lock file), -1 on error. */
+static int sweep_one(int dfd, const char *run, const char *name, st_error_t *err)
+{
+	size_t id_len;
+	bool unplaced = is_unplaced_lock_name(name);
+	if (!unplaced && !is_lock_name(name, &id_len))
+		return 0;
+	_cleanup_close_ int fd = openat(dfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return 0; /* held: its starter is alive */
+	/* Locked after its starter released it and another took the name:
+	 * not ours to judge. */
+	if (!is_same_file(fd, dfd, name))
+		return 0;
+	if (!unplaced) {
+		_cleanup_free_ char *id = xstrndup(name, id_len);
+		_cleanup_free_ char *state = xasprintf("%s/%s", run, id);
+		st_error_t e2 = NULL;
+		if (rt_container_remove_stale(id, state, NULL, &e2) < 0) {
+			st_error(err, e2->status, "remove stale container `%s`: %s", id, e2->msg);
+			st_error_free(&e2);
+			return -1;
+		}
+		_cleanup_free_ char *secrets = sup_secrets_dir(run, id);
+		fs_remove_tree(secrets, NULL);
+	}
+	unlinkat(dfd, name, 0); /* still locked: no starter took it meanwhile */
+	return 1;
+}
+
 /* The name is taken: by a live starter (its lock is held), or by a dead
- * one the sweep did not get to.  Remove the latter (still locked by us,
- * and only if it is still the file at that name). */
-static int take_over_stale(const char *run, const char *id, const char *path)
+ * one the sweep did not get to, whose leftovers go now.  0: try again;
+ * -1 with *err, or with EBUSY when it is in use. */
+static int take_over_stale(const char *run, const char *id, st_error_t *err)
 {
 	_cleanup_close_ int dfd = open(run, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (dfd < 0 || fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-		return -1; /* EWOULDBLOCK: in use */
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : st_error(err, errno, "open `%s`", run);
 	_cleanup_free_ char *name = xasprintf("%s.lock", id);
-	if (is_same_file(fd, dfd, name))
-		unlinkat(dfd, name, 0);
-	return 0;
+	int r = sweep_one(dfd, run, name, err);
+	if (r == 0 && faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EBUSY;
+		return -1;
+	}
+	return r < 0 ? -1 : 0;
 }
 
 int sup_lock_take(const struct spec_stack *stack, const char *id, int *fd, st_error_t *err)
@@ -107,9 +155,11 @@ int sup_lock_take(const struct spec_stack *stack, const char *id, int *fd, st_er
 			continue;
 		}
 		if (e == EEXIST && attempt < 3) {
-			if (take_over_stale(run, id, path) == 0)
+			if (take_over_stale(run, id, err) == 0)
 				continue;
-			e = errno == EWOULDBLOCK ? EBUSY : errno;
+			if (err && *err)
+				return -1;
+			e = EBUSY;
 		}
 		if ((e != ENOENT && e != EEXIST) || attempt >= 3) {
 			rmdir(run); /* if we made it and nothing else is in it */
@@ -134,23 +184,6 @@ void sup_lock_release(const struct spec_stack *stack, const char *id, int fd)
 	rmdir(run);
 }
 
-static bool is_lock_name(const char *name, size_t *id_len)
-{
-	size_t n = strlen(name);
-	if (n <= 5 || strcmp(name + n - 5, ".lock") != 0)
-		return false;
-	*id_len = n - 5;
-	return true;
-}
-
-/* ID.lock.PID: a lock file made where O_TMPFILE is missing (or by an
- * older stack), whose starter died before renaming it into place. */
-static bool is_unplaced_lock_name(const char *name)
-{
-	const char *p = strstr(name, ".lock.");
-	return p && p != name && p[6] && strspn(p + 6, "0123456789") == strlen(p + 6);
-}
-
 int sup_sweep_stale(const struct spec_stack *stack, st_error_t *err)
 {
 	_cleanup_free_ char *run = sup_project_run_dir(stack);
@@ -160,34 +193,10 @@ int sup_sweep_stale(const struct spec_stack *stack, st_error_t *err)
 	int removed = 0, r = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		size_t id_len;
-		bool unplaced = is_unplaced_lock_name(e->d_name);
-		if (!unplaced && !is_lock_name(e->d_name, &id_len))
-			continue;
-		_cleanup_close_ int fd = openat(dirfd(d), e->d_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
-			continue; /* held: its starter is alive */
-		/* Locked after its starter released it and another took the
-		 * name: not ours to judge. */
-		if (!is_same_file(fd, dirfd(d), e->d_name))
-			continue;
-		if (unplaced) {
-			unlinkat(dirfd(d), e->d_name, 0);
-			continue;
-		}
-		_cleanup_free_ char *id = xstrndup(e->d_name, id_len);
-		_cleanup_free_ char *state = xasprintf("%s/%s", run, id);
-		st_error_t e2 = NULL;
-		if (rt_container_remove_stale(id, state, NULL, &e2) < 0) {
-			if (r == 0)
-				r = st_error(err, e2->status, "remove stale container `%s`: %s", id, e2->msg);
-			st_error_free(&e2);
-			continue;
-		}
-		_cleanup_free_ char *secrets = sup_secrets_dir(run, id);
-		fs_remove_tree(secrets, NULL);
-		unlinkat(dirfd(d), e->d_name, 0);
-		removed++;
+		int one = sweep_one(dirfd(d), run, e->d_name, r < 0 ? NULL : err);
+		if (one < 0)
+			r = -1; /* the first failure is reported; the sweep goes on */
+		removed += one > 0;
 	}
 	closedir(d);
 	return r < 0 ? -1 : removed;

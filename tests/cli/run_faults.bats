@@ -275,3 +275,20 @@ EOF2
 	[ "$(cat "$BATS_TEST_TMPDIR/sec.txt")" = sekrit ]
 	assert_nothing_left
 }
+
+@test "a name in use by a running stack run is refused without touching it; once that run is killed, the name is free again" {
+	one_service
+	stack_bg out err run --rm -T --name "busy-$$" s sh -c 'echo ready; while :; do sleep 0.1; done'
+	wait_for 20 grep -q ready out
+	run --separate-stderr stack run --rm -T --name "busy-$$" s true
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"in use by another"* ]]
+	kill -0 "$BG_PID" # the first one runs on
+	[ -d "$STACK_RUN/t/busy-$$" ]
+	kill -KILL "$BG_PID"
+	wait_exit "$BG_PID" 20
+	run --separate-stderr stack run --rm -T --name "busy-$$" s echo again
+	[ "$status" -eq 0 ]
+	[ "$output" = again ]
+	assert_nothing_left
+}
