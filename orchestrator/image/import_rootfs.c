@@ -219,6 +219,11 @@ __attribute__((noreturn)) static void extract_child(const struct img_store *s, c
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(1);
+	/* Nothing of the caller's (a supervisor's pipes and locks) is held
+	 * by the helper: only the report pipe and stdio stay. */
+	if (out > 3)
+		close_range(3, (unsigned)out - 1, 0);
+	close_range((unsigned)out + 1, ~0U, 0);
 	/* Our handlers only set a flag nobody here reads: the parent decides. */
 	sigset_t stop;
 	st_interrupt_sigset(&stop);
