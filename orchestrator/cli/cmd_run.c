@@ -7,22 +7,23 @@
 #include "cli/cli.h"
 #include "cli/image_resolve.h"
 #include "cli/run_tty.h"
+#include "cli/run_wait.h"
 #include "runtime/container.h"
 #include "spec/names.h"
 #include "supervisor/ctconf.h"
 #include "supervisor/stale.h"
 #include "util/fs.h"
+#include "util/interrupt.h"
 #include "util/mem.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 struct run_opts {
@@ -128,60 +129,14 @@ static char *run_container_name(const struct spec_stack *stack, const struct run
 	return xasprintf("%s-%s-run-%02x%02x%02x", stack->name, o->service, rnd[0], rnd[1], rnd[2]);
 }
 
-/* Wait for the container while forwarding SIGTERM, SIGHUP and SIGQUIT to
- * it.  Without a TTY, a terminal's SIGINT reaches the container directly
- * (it is in our process group), so we only keep it from killing us first;
- * with one, ^C is a byte for the container's pty and a SIGINT sent to us
- * is forwarded like the others. */
-static int run_wait(struct rt_container *ct, struct run_tty *tty, struct rt_exit *st, st_error_t *err)
+/* A stop signal caught before the container ran: what was made is undone
+ * on the way out and we exit as the signal would have made us (128+N). */
+static bool run_interrupted(int *rc)
 {
-	sigset_t mask, old;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGQUIT);
-	sigaddset(&mask, SIGWINCH);
-	sigprocmask(SIG_BLOCK, &mask, &old);
-	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (sfd < 0) {
-		/* Blocked and never read, SIGTERM would be lost: do not wait so. */
-		int e = errno;
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return st_error(err, e, "signalfd for forwarding signals to the container");
-	}
-	bool master_open = tty != NULL;
-	int r = 0;
-	for (;;) {
-		r = rt_container_try_wait(ct, st, err);
-		if (r != 0)
-			break;
-		struct pollfd p[4] = {
-			{.fd = rt_container_pidfd(ct), .events = POLLIN},
-			{.fd = sfd, .events = POLLIN},
-			{.fd = tty && run_tty_wants_stdin(tty) ? STDIN_FILENO : -1, .events = POLLIN},
-			{.fd = master_open ? tty->master : -1, .events = master_open ? run_tty_master_events(tty) : 0},
-		};
-		if (poll(p, ARRAY_SIZE(p), -1) < 0 && errno != EINTR) {
-			r = st_error(err, errno, "poll");
-			break;
-		}
-		if (p[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGWINCH) {
-					if (tty)
-						run_tty_resize(tty);
-				} else if (si.ssi_signo != SIGINT || tty) {
-					rt_container_kill(ct, (int)si.ssi_signo, NULL);
-				}
-			}
-		}
-		if (tty)
-			master_open = run_tty_pump(tty, p[2].revents, p[3].revents) && master_open;
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return r < 0 ? -1 : 0;
+	int sig = st_interrupted();
+	if (sig)
+		*rc = 128 + sig;
+	return sig != 0;
 }
 
 int cmd_run(struct cli_globals *g, int argc, char **argv)
@@ -195,6 +150,9 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	_cleanup_free_ char *name = NULL;
 	_cleanup_error_ st_error_t err = NULL;
 	int lock_fd = -1;
+	/* From the first step: a ^C during a long import must not strand
+	 * its temp dir, nor a SIGTERM during setup a cgroup. */
+	st_interrupt_catch();
 	int rc = parse_run_opts(argc, argv, &o);
 	if (rc != 0) {
 		rc = rc < 0 ? CLI_EXIT_OK : rc;
@@ -221,7 +179,7 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 		}
 	}
 	rc = CLI_EXIT_FAILURE;
-	if (cli_image_resolve(&g->paths, stack, svc->image, &img, &err) < 0)
+	if (cli_image_resolve(&g->paths, stack, svc->image, &img, &err) < 0 || run_interrupted(&rc))
 		goto out;
 	name = run_container_name(stack, &o);
 	/* What an earlier `stack run` killed with SIGKILL left behind. */
@@ -230,7 +188,7 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 		fprintf(stderr, "stack run: warning: %s\n", t);
 		st_error_free(&err);
 	}
-	if (sup_lock_take(&g->paths, stack, name, &lock_fd, &err) < 0)
+	if (run_interrupted(&rc) || sup_lock_take(&g->paths, stack, name, &lock_fd, &err) < 0)
 		goto out;
 	struct sup_overrides ov = {
 		.env = &o.env,
@@ -244,6 +202,13 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	conf.cfg.die_with_parent = true;
 	bool want_tty = o.tty == 1 || (o.tty == -1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
 	conf.cfg.process.tty = want_tty;
+	/* From here a stop signal stays pending until run_wait() forwards it
+	 * to the container; one caught before ends us here. */
+	sigset_t stop_set;
+	st_interrupt_sigset(&stop_set);
+	sigprocmask(SIG_BLOCK, &stop_set, NULL);
+	if (run_interrupted(&rc))
+		goto out;
 	if (rt_container_start(&conf.cfg, &ct, &err) < 0) {
 		/* 127 / 126, as a shell and docker run report them */
 		if (st_error_kind(err) == ST_ERR_NOT_FOUND)
@@ -259,7 +224,12 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	struct run_tty tty;
 	if (want_tty)
 		run_tty_begin(&tty, rt_container_pty(ct));
-	int waited = run_wait(ct, want_tty ? &tty : NULL, &st, &err);
+	int64_t grace_ms = svc->stop_grace_period / 1000000;
+	struct run_wait_opts wo = {
+		.stop_signal = conf.cfg.stop_signal ? conf.cfg.stop_signal : SIGTERM,
+		.grace_ms = grace_ms > INT32_MAX ? INT32_MAX : (int)grace_ms,
+	};
+	int waited = run_wait(ct, want_tty ? &tty : NULL, &wo, &st, &err);
 	if (want_tty)
 		run_tty_end(&tty);
 	if (waited < 0)
@@ -274,8 +244,16 @@ out:
 		if (rt_container_destroy(ct, &derr) < 0)
 			st_error_print(&derr, stderr);
 	}
+	if (err && st_interrupted() && !ct) {
+		/* The step it stopped says EINTR: not an error of its own. */
+		st_error_free(&err);
+		rc = 128 + st_interrupted();
+	}
 	if (err)
 		st_error_print(&err, stderr);
+	else if (!ct && st_interrupted())
+		fprintf(stderr, "stack run: stopped by SIG%s before the container started\n",
+			sigabbrev_np(st_interrupted()));
 	sup_ctconf_remove_host_files(&conf);
 	sup_lock_release(&g->paths, stack, name, lock_fd);
 	sup_ctconf_free(&conf);

@@ -21,16 +21,21 @@ static bool write_all(int fd, const char *buf, size_t len)
 	return true;
 }
 
-/* -1: error or closed, 0: nothing now, 1: copied. */
-static int copy_once(int from, int to)
+/* The payload's output to ours.  -1: the master is closed, 0: nothing
+ * now, 1: copied.  Once our stdout fails (EPIPE: its reader left) the
+ * master is still drained, so the payload never blocks on a full pty
+ * while it is being stopped. */
+static int copy_out(struct run_tty *t)
 {
 	char buf[8192];
-	ssize_t n = read(from, buf, sizeof(buf));
+	ssize_t n = read(t->master, buf, sizeof(buf));
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	if (n == 0)
 		return -1;
-	return write_all(to, buf, (size_t)n) ? 1 : -1;
+	if (!t->output_gone && !write_all(STDOUT_FILENO, buf, (size_t)n))
+		t->output_gone = true;
+	return 1;
 }
 
 void run_tty_begin(struct run_tty *t, int master)
@@ -38,6 +43,7 @@ void run_tty_begin(struct run_tty *t, int master)
 	t->master = master;
 	t->raw = false;
 	t->stdin_open = true;
+	t->output_gone = false;
 	t->pending_off = t->pending_len = 0;
 	/* The master is read until it would block; the payload may still be
 	 * writing when we look. */
@@ -56,6 +62,8 @@ void run_tty_resize(struct run_tty *t)
 	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
 		ioctl(t->master, TIOCSWINSZ, &ws);
 }
+
+bool run_tty_output_gone(const struct run_tty *t) { return t->output_gone; }
 
 bool run_tty_wants_stdin(const struct run_tty *t) { return t->stdin_open && t->pending_len == 0; }
 
@@ -94,7 +102,7 @@ bool run_tty_pump(struct run_tty *t, short stdin_revents, short master_revents)
 	}
 	flush_input(t);
 	if (master_revents & POLLIN)
-		while (copy_once(t->master, STDOUT_FILENO) > 0)
+		while (copy_out(t) > 0)
 			;
 	/* EIO/HUP on the master: every slave fd is closed. */
 	return !(master_revents & (POLLHUP | POLLERR)) || (master_revents & POLLIN);
@@ -102,7 +110,7 @@ bool run_tty_pump(struct run_tty *t, short stdin_revents, short master_revents)
 
 void run_tty_end(struct run_tty *t)
 {
-	while (copy_once(t->master, STDOUT_FILENO) > 0)
+	while (copy_out(t) > 0)
 		;
 	if (t->raw)
 		tcsetattr(STDIN_FILENO, TCSADRAIN, &t->saved);

@@ -12,6 +12,7 @@ struct run_tty {
 	int master;
 	bool raw; /* our stdin was put in raw mode and must be restored */
 	bool stdin_open;
+	bool output_gone; /* writing our stdout failed (EPIPE): output is dropped */
 	struct termios saved;
 	/* Input read from stdin that the pty did not take yet (the payload
 	 * is not reading): stdin is not read again until it is written. */
@@ -26,6 +27,8 @@ bool run_tty_wants_stdin(const struct run_tty *t);
 short run_tty_master_events(const struct run_tty *t);
 /* Copy what is ready; false once the master is closed (the payload's side is gone). */
 bool run_tty_pump(struct run_tty *t, short stdin_revents, short master_revents);
+/* Our stdout failed (its reader is gone): the caller stops the container. */
+bool run_tty_output_gone(const struct run_tty *t);
 /* Copy our window size to the pty (on start and on SIGWINCH). */
 void run_tty_resize(struct run_tty *t);
 /* Print what the payload wrote last, restore the terminal. */

@@ -3,27 +3,48 @@
  * One pass over the source feeds two libarchive writers: the disk writer
  * extracts into a temp dir under tmp/, and a tar writer whose bytes only go
  * through SHA-256 yields the layer's diff id.  The temp dir is renamed to
- * layers/<hex> at the end, so a layer either exists whole or not at all. */
+ * layers/<hex> at the end, so a layer either exists whole or not at all.
+ *
+ * The extraction runs in a forked helper.  libarchive's disk writer only
+ * works relative to the working directory (and its disk reader chdir()s
+ * back and forth), and the working directory belongs to the whole process:
+ * a chdir() here would move every other thread's relative paths with it.
+ * The helper keeps libarchive's own protections for hostile archives
+ * (ARCHIVE_EXTRACT_SECURE_*: no "..", no absolute names, no writes through
+ * symlinks), which a hand-written dirfd-relative writer would have to redo.
+ * It dies with us (PR_SET_PDEATHSIG), and we stop it at a stop signal.
+ *
+ * Each temp dir is flock()ed by its importer for as long as it works on
+ * it; tmp/ itself is flock()ed while the sweep runs and a new temp dir is
+ * made and locked, so the sweep never sees one before its lock is held.
+ * An unlocked temp dir is what a killed import left (a pid in the name
+ * would prove nothing: pids are reused). */
 #include "image/archive_dl.h"
 #include "image/store.h"
 #include "util/fs.h"
+#include "util/interrupt.h"
 #include "util/mem.h"
 #include "util/sha256.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct import {
 	struct archive *src, *disk, *hash_tar;
 	struct st_sha256 md;
 	const char *src_path;
+	const char *store_root; /* STACK_ROOT, named when it fills up */
 	size_t src_prefix; /* disk reader: strlen of the dir path, stripped from names */
 	bool from_dir;
 };
@@ -52,6 +73,18 @@ static const char *relative_name(const struct import *im, const char *name)
 	if (strcmp(name, ".") == 0)
 		return "";
 	return name;
+}
+
+/* A write into the layer failed.  When the store filled up, the source is
+ * not the problem: say which store and which entry, and what to do. */
+static int disk_fail(st_error_t *err, const struct import *im, const char *entry)
+{
+	int e = la.archive_errno(im->disk);
+	if (e == ENOSPC || e == EDQUOT)
+		return st_error(err, e, "the image store `%s` (STACK_ROOT) is full: writing `%s` of the new layer failed; "
+				"free space on its filesystem or point STACK_ROOT at a bigger one",
+				im->store_root, entry);
+	return archive_fail(err, im->disk, "extract", entry);
 }
 
 static int open_source(struct import *im, st_error_t *err)
@@ -101,7 +134,7 @@ static int open_writers(struct import *im, st_error_t *err)
 	return 0;
 }
 
-static int copy_data(struct import *im, st_error_t *err)
+static int copy_data(struct import *im, const char *name, st_error_t *err)
 {
 	char buf[1 << 16];
 	for (;;) {
@@ -111,7 +144,7 @@ static int copy_data(struct import *im, st_error_t *err)
 		if (n < 0)
 			return archive_fail(err, im->src, "read", im->src_path);
 		if (la.archive_write_data(im->disk, buf, (size_t)n) < 0)
-			return archive_fail(err, im->disk, "extract", im->src_path);
+			return disk_fail(err, im, name);
 		if (la.archive_write_data(im->hash_tar, buf, (size_t)n) < 0)
 			return archive_fail(err, im->hash_tar, "hash", im->src_path);
 	}
@@ -145,15 +178,15 @@ static int copy_entries(struct import *im, st_error_t *err)
 			break;
 		}
 		if (la.archive_write_header(im->disk, e) < ARCHIVE_WARN) {
-			r = archive_fail(err, im->disk, "extract", name);
+			r = disk_fail(err, im, name);
 			break;
 		}
-		if (la.archive_entry_size(e) > 0 && copy_data(im, err) < 0) {
+		if (la.archive_entry_size(e) > 0 && copy_data(im, name, err) < 0) {
 			r = -1;
 			break;
 		}
 		if (la.archive_write_finish_entry(im->disk) < ARCHIVE_WARN) {
-			r = archive_fail(err, im->disk, "extract", name);
+			r = disk_fail(err, im, name);
 			break;
 		}
 	}
@@ -161,12 +194,10 @@ static int copy_entries(struct import *im, st_error_t *err)
 	return r;
 }
 
-static char *finish_digest(struct import *im)
+static void finish_digest(struct import *im, char hex[ST_SHA256_HEX_LEN + 1])
 {
-	char *hex = xmalloc(ST_SHA256_HEX_LEN + 1);
 	la.archive_write_close(im->hash_tar);
 	st_sha256_end_hex(&im->md, hex);
-	return hex;
 }
 
 static void import_close(struct import *im)
@@ -180,34 +211,189 @@ static void import_close(struct import *im)
 	st_sha256_abort(&im->md);
 }
 
-/* tmp/import-PID-XXXXXX: what an import killed mid-way left.  An entry
- * whose process is gone is removed; a live one is another import at work. */
-static void sweep_dead_imports(const struct img_store *s)
+/* The helper: extract into `dir` from inside it, write "ok HEX" or
+ * "error ERRNO MESSAGE" to `out`, exit. */
+__attribute__((noreturn)) static void extract_child(const struct img_store *s, const char *src, const char *dir,
+						    pid_t parent, int out)
 {
-	_cleanup_free_ char *tmpdir = xasprintf("%s/tmp", s->root);
-	DIR *d = opendir(tmpdir);
-	if (!d)
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	/* Nothing of the caller's (a supervisor's pipes and locks) is held
+	 * by the helper: only the report pipe and stdio stay. */
+	if (out > 3)
+		close_range(3, (unsigned)out - 1, 0);
+	close_range((unsigned)out + 1, ~0U, 0);
+	/* Our handlers only set a flag nobody here reads: the parent decides. */
+	sigset_t stop;
+	st_interrupt_sigset(&stop);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&stop, sig))
+			signal(sig, SIG_DFL);
+	sigprocmask(SIG_UNBLOCK, &stop, NULL);
+	struct import im = {.src_path = src, .store_root = s->root};
+	st_error_t err = NULL;
+	char hex[ST_SHA256_HEX_LEN + 1];
+	int r = chdir(dir) < 0 ? st_error(&err, errno, "chdir `%s`", dir) : 0;
+	if (r == 0)
+		r = open_source(&im, &err) < 0 || open_writers(&im, &err) < 0 ? -1 : copy_entries(&im, &err);
+	if (r == 0)
+		finish_digest(&im, hex);
+	import_close(&im);
+	char *msg = r == 0 ? xasprintf("ok %s", hex)
+			   : xasprintf("error %d %s", err ? err->status : 0, err ? err->msg : "?");
+	size_t len = strlen(msg);
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(out, msg + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	free(msg);
+	st_error_free(&err);
+	_exit(r == 0 ? 0 : 1);
+}
+
+/* Read the helper's report until EOF; a stop signal (SIGINT, SIGTERM ...)
+ * kills it.  The signals are unblocked only inside ppoll, so one that
+ * came before is seen, not slept through. */
+static int read_report(int fd, pid_t pid, char **out, st_error_t *err)
+{
+	sigset_t stop, old;
+	st_interrupt_sigset(&stop);
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	size_t cap = 256, n = 0;
+	char *buf = xmalloc(cap);
+	int r = 0;
+	for (;;) {
+		if (st_interrupted()) {
+			kill(pid, SIGKILL);
+			r = st_error(err, EINTR, "stopped by SIG%s", sigabbrev_np(st_interrupted()));
+			break;
+		}
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (ppoll(&p, 1, NULL, &old) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = st_error(err, errno, "poll the import helper");
+			break;
+		}
+		if (n + 1 >= cap)
+			buf = xrealloc(buf, cap *= 2);
+		ssize_t got = read(fd, buf + n, cap - n - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			r = st_error(err, errno, "read from the import helper");
+			break;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	buf[n] = '\0';
+	*out = buf;
+	return r;
+}
+
+static int extract(const struct img_store *s, const char *src, const char *dir, char hex[ST_SHA256_HEX_LEN + 1],
+		   st_error_t *err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return st_error(err, errno, "pipe");
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		extract_child(s, src, dir, parent, p[1]);
+	}
+	int e = errno;
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return st_error(err, e, "fork the import helper");
+	}
+	_cleanup_free_ char *report = NULL;
+	int r = read_report(p[0], pid, &report, err);
+	close(p[0]);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return -1;
+	/* The report, written last, is the verdict (the exit status is not:
+	 * under valgrind it says what valgrind thinks of the helper). */
+	int code = 0, off = 0;
+	if (sscanf(report, "error %d %n", &code, &off) == 1 && off > 0)
+		return st_error(err, code, "%s", report + off);
+	if (strncmp(report, "ok ", 3) != 0)
+		return st_error(err, 0, "the import helper died (wait status %#x)", (unsigned)status);
+	off = 3;
+	if (strlen(report + off) != ST_SHA256_HEX_LEN)
+		return st_error(err, 0, "the import helper sent no digest");
+	memcpy(hex, report + off, ST_SHA256_HEX_LEN + 1);
+	return 0;
+}
+
+/* Under tmp/'s lock: remove every temp dir nobody holds a lock on. */
+static void sweep_dead_imports(int tmp_fd, const char *tmpdir)
+{
+	int dup_fd = dup(tmp_fd);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
 		return;
+	}
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		int pid;
-		if (sscanf(e->d_name, "import-%d-", &pid) != 1 || pid <= 0)
+		if (strncmp(e->d_name, "import-", 7) != 0)
 			continue;
-		if (kill(pid, 0) == 0 || errno != ESRCH)
-			continue;
+		_cleanup_close_ int fd = openat(tmp_fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+			continue; /* an import at work */
 		_cleanup_free_ char *path = xasprintf("%s/%s", tmpdir, e->d_name);
 		fs_remove_tree(path, NULL);
 	}
 	closedir(d);
 }
 
+/* Sweep, then make tmp/import-XXXXXX and lock it: *lock_fd holds it. */
+static int make_import_dir(const struct img_store *s, char *tmp, int *lock_fd, st_error_t *err)
+{
+	_cleanup_free_ char *tmpdir = xasprintf("%s/tmp", s->root);
+	_cleanup_close_ int tfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0)
+		return st_error(err, errno, "open `%s`", tmpdir);
+	while (flock(tfd, LOCK_EX) < 0) {
+		if (errno != EINTR)
+			return st_error(err, errno, "lock `%s`", tmpdir);
+		if (st_interrupted())
+			return st_error(err, EINTR, "stopped by SIG%s", sigabbrev_np(st_interrupted()));
+	}
+	sweep_dead_imports(tfd, tmpdir);
+	if (!mkdtemp(tmp))
+		return st_error(err, errno, "mkdtemp `%s`", tmp);
+	*lock_fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*lock_fd < 0 || flock(*lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		rmdir(tmp);
+		return st_error(err, e, "lock `%s`", tmp);
+	}
+	return 0; /* tmp/'s lock goes with tfd */
+}
+
 int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err)
 {
 	_cleanup_free_ char *src = realpath(path, NULL);
-	struct import im = {.src_path = src}; /* opened and closed between the chdirs */
-	_cleanup_free_ char *tmp = xasprintf("%s/tmp/import-%d-XXXXXX", s->root, (int)getpid());
-	_cleanup_free_ char *hex = NULL, *dst = NULL;
-	_cleanup_close_ int cwd = -1;
+	_cleanup_free_ char *tmp = xasprintf("%s/tmp/import-XXXXXX", s->root);
+	_cleanup_free_ char *dst = NULL;
+	_cleanup_close_ int lock_fd = -1;
+	char hex[ST_SHA256_HEX_LEN + 1];
 	bool made_tmp = false;
 	int r = -1;
 
@@ -217,35 +403,16 @@ int img_import_rootfs(const struct img_store *s, const char *path, char **digest
 	}
 	if (img_archive_load(err) < 0)
 		goto out;
-	sweep_dead_imports(s);
-	if (!mkdtemp(tmp)) {
-		st_error(err, errno, "mkdtemp `%s`", tmp);
+	if (make_import_dir(s, tmp, &lock_fd, err) < 0)
 		goto out;
-	}
 	made_tmp = true;
 	/* A layer root must be traversable by every user of the container. */
 	if (chmod(tmp, 0755) < 0) {
 		st_error(err, errno, "chmod `%s`", tmp);
 		goto out;
 	}
-	/* libarchive's disk writer extracts relative to the working directory,
-	 * and its disk reader returns to the directory it was opened from:
-	 * enter the temp dir before opening either. */
-	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (cwd < 0 || chdir(tmp) < 0) {
-		st_error(err, errno, "chdir `%s`", tmp);
+	if (extract(s, src, tmp, hex, err) < 0)
 		goto out;
-	}
-	r = open_source(&im, err) < 0 || open_writers(&im, err) < 0 ? -1 : copy_entries(&im, err);
-	if (r == 0)
-		hex = finish_digest(&im);
-	/* Before going back: freeing the disk reader changes directory too. */
-	import_close(&im);
-	if (fchdir(cwd) < 0 && r == 0)
-		r = st_error(err, errno, "fchdir back to the working directory");
-	if (r < 0)
-		goto out;
-	r = -1;
 	dst = img_layer_path(s, hex);
 	if (rename(tmp, dst) < 0) {
 		if (errno != EEXIST && errno != ENOTEMPTY) {
@@ -259,6 +426,7 @@ int img_import_rootfs(const struct img_store *s, const char *path, char **digest
 	*digest = xasprintf("sha256:%s", hex);
 	r = 0;
 out:
+	/* Removed while still locked: a sweep cannot take it meanwhile. */
 	if (made_tmp)
 		fs_remove_tree(tmp, NULL);
 	if (r < 0)

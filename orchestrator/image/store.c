@@ -19,6 +19,9 @@ int img_store_open(const char *root, struct img_store *out, st_error_t *err)
 		if (fs_mkdir_p(d, 0700, err) < 0)
 			return st_error_prefix(err, "image store");
 	}
+	/* An image record's writer killed between link and rename. */
+	_cleanup_free_ char *images = xasprintf("%s/images", root);
+	fs_sweep_tmp(images);
 	out->root = xstrdup(root);
 	return 0;
 }

@@ -11,8 +11,10 @@
  *
  * A layer is extracted in tmp/ and renamed into place, so a crash or
  * SIGKILL mid-import leaves at worst a stale tmp/ entry, never a half layer
- * that a later run trusts; tmp/ is swept by the next import.  Image files
- * are replaced atomically (util/fs.h fs_write_file_atomic). */
+ * that a later run trusts; the next import sweeps the tmp/ entries whose
+ * importer's flock is gone, and a stop signal removes its own at once.
+ * Image files are replaced atomically (util/fs.h fs_write_file_atomic);
+ * opening the store sweeps what a killed writer left in images/. */
 #ifndef STACK_IMAGE_STORE_H
 #define STACK_IMAGE_STORE_H
 

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 void rt_exit_from_status(struct rt_exit *x, int status)
@@ -70,14 +71,44 @@ int rt_container_try_wait(struct rt_container *ct, struct rt_exit *st, st_error_
 	return do_wait(ct, st, false, err);
 }
 
+/* Without a pidfd (ct->pidfd -1: no pidfd_open), the pid names the
+ * process as surely: it is our child, and a child's pid is not given to
+ * another process before its parent reaps it, which only do_wait() does,
+ * and only once (ct->exited).  A zombie takes a signal without error. */
+int rt_signal_child(pid_t pid, int pidfd, int sig)
+{
+	if (pidfd >= 0)
+		return pidfd_send_signal(pidfd, sig, NULL, 0);
+	return pid > 0 ? kill(pid, sig) : 0;
+}
+
 int rt_container_kill(struct rt_container *ct, int sig, st_error_t *err)
 {
-	if (ct->exited || ct->pidfd < 0)
+	if (ct->exited || ct->pid <= 0)
 		return 0;
-	/* The pidfd, not the pid: the pid may be recycled once reaped. */
-	if (pidfd_send_signal(ct->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+	/* The pidfd, not the pid, where there is one: it also holds when a
+	 * caller reaps behind our back (waitpid(-1)). */
+	if (rt_signal_child(ct->pid, ct->pidfd, sig) < 0 && errno != ESRCH)
 		return st_error(err, errno, "container `%s`: send signal %d", ct->id, sig);
 	return 0;
+}
+
+/* Until the container's first process exits or timeout_ms pass. */
+static void wait_exit_for(struct rt_container *ct, int timeout_ms)
+{
+	if (ct->pidfd >= 0) {
+		struct pollfd pfd = {.fd = ct->pidfd, .events = POLLIN};
+		while (poll(&pfd, 1, timeout_ms) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	/* No pidfd: look every 10 ms (only on kernels without pidfd_open and
+	 * under valgrind; a SIGCHLD handler is the caller's to own). */
+	for (int waited = 0; waited < timeout_ms; waited += 10) {
+		if (do_wait(ct, NULL, false, NULL) != 0)
+			return;
+		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000}, NULL);
+	}
 }
 
 int rt_container_stop(struct rt_container *ct, int timeout_ms, struct rt_exit *st, st_error_t *err)
@@ -85,12 +116,8 @@ int rt_container_stop(struct rt_container *ct, int timeout_ms, struct rt_exit *s
 	if (!ct->exited) {
 		if (rt_container_kill(ct, ct->stop_signal, err) < 0)
 			return -1;
-		struct pollfd pfd = {.fd = ct->pidfd, .events = POLLIN};
-		int r;
-		do
-			r = poll(&pfd, 1, timeout_ms);
-		while (r < 0 && errno == EINTR);
-		if (r == 0 && rt_container_kill(ct, SIGKILL, err) < 0)
+		wait_exit_for(ct, timeout_ms);
+		if (!ct->exited && rt_container_try_wait(ct, NULL, err) == 0 && rt_container_kill(ct, SIGKILL, err) < 0)
 			return -1;
 	}
 	return rt_container_wait(ct, st, err);

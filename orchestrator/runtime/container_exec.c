@@ -2,7 +2,7 @@
  *
  * Same sync protocol as the first process (READY, GO with the cgroup files
  * to join, EOF on exec), but instead of creating namespaces the child joins
- * the container's with setns() on its pidfd.  The pid namespace, as at start, is entered by the
+ * the container's with setns() on its pidfd (or the files in /proc/PID/ns).  The pid namespace, as at start, is entered by the
  * calling thread around fork() (setns(CLONE_NEWPID) only changes where
  * children go); the mount namespace must be joined by the single-threaded
  * child. */
@@ -11,6 +11,8 @@
 #include "util/mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -28,10 +30,72 @@ struct rt_exec {
 	struct rt_exit exit;
 };
 
-__attribute__((noreturn)) static void exec_child(struct rt_child *c, int ct_pidfd, int nsflags)
+/* The container's namespaces to join: its pidfd names them all at once;
+ * without one (no pidfd_open), the files of /proc/PID/ns do, PID being
+ * init's, our unreaped child (it cannot be another process meanwhile). */
+struct ns_join {
+	int pidfd;
+	int pid_ns; /* for rt_fork_in_pidns(): the pidfd, or ns/pid */
+	int fd[5], flag[5];
+	size_t n;
+};
+
+static int ns_join_open(const struct rt_container *ct, int nsflags, struct ns_join *j, st_error_t *err)
+{
+	static const struct {
+		int flag;
+		const char *name;
+	} ns[] = {{CLONE_NEWUTS, "uts"}, {CLONE_NEWIPC, "ipc"}, {CLONE_NEWNET, "net"},
+		  {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWNS, "mnt"}};
+	j->pidfd = ct->pidfd;
+	j->pid_ns = ct->pidfd;
+	j->n = 0;
+	if (ct->pidfd >= 0)
+		return 0;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)ct->pid);
+	if ((j->pid_ns = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return st_error(err, errno, "open `%s`", path);
+	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
+		if (!(nsflags & ns[i].flag))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)ct->pid, ns[i].name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return st_error(err, errno, "open `%s`", path);
+		j->fd[j->n] = fd;
+		j->flag[j->n++] = ns[i].flag;
+	}
+	return 0;
+}
+
+static void ns_join_close(struct ns_join *j)
+{
+	if (j->pidfd >= 0)
+		return;
+	if (j->pid_ns >= 0)
+		close(j->pid_ns);
+	for (size_t i = 0; i < j->n; i++)
+		close(j->fd[i]);
+	j->pid_ns = -1;
+	j->n = 0;
+}
+
+static int ns_join_enter(const struct ns_join *j, int nsflags)
+{
+	if (j->pidfd >= 0)
+		return setns(j->pidfd, nsflags);
+	/* In ns[]'s order: the mount namespace, which changes our root, last. */
+	for (size_t i = 0; i < j->n; i++)
+		if (setns(j->fd[i], j->flag[i]) < 0)
+			return -1;
+	return 0;
+}
+
+__attribute__((noreturn)) static void exec_child(struct rt_child *c, const struct ns_join *ns, int nsflags)
 {
 	st_error_t err = NULL;
-	if (setns(ct_pidfd, nsflags) < 0) {
+	if (ns_join_enter(ns, nsflags) < 0) {
 		st_error(&err, errno, "setns into the container's namespaces");
 		rt_child_fail(c->sync_fd, &err, 1);
 	}
@@ -86,6 +150,7 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 	x->stdio[0] = x->stdio[1] = x->stdio[2] = -1;
 	int sock[2] = {-1, -1}, child_stdio[3] = {-1, -1, -1};
 	struct rt_cgroup_join join = {.n = 0};
+	struct ns_join ns = {.pidfd = -1, .pid_ns = -1};
 	if (rt_parent_open_channels(proc, sock, child_stdio, x->stdio, err) < 0)
 		goto fail;
 	struct rt_child c = {
@@ -99,9 +164,12 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 	rt_child_pick_stdio(proc, child_stdio, c.stdio);
 	int nsflags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
 		      (ct->net != RT_NET_HOST ? CLONE_NEWNET : 0);
-	pid_t pid = rt_fork_in_pidns(ct->pidfd, err);
+	if (ns_join_open(ct, nsflags, &ns, err) < 0)
+		goto fail;
+	pid_t pid = rt_fork_in_pidns(ns.pid_ns, err);
 	if (pid == 0)
-		exec_child(&c, ct->pidfd, nsflags);
+		exec_child(&c, &ns, nsflags);
+	ns_join_close(&ns);
 	if (pid < 0)
 		goto fail;
 	x->pid = pid;
@@ -136,6 +204,7 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 
 fail:
 	st_error_prefix(err, "container `%s`: exec `%s`", ct->id, proc->argv[0]);
+	ns_join_close(&ns);
 	rt_cgroup_join_close(&join);
 	rt_parent_close_channels(sock, child_stdio);
 	strv_free(&env);
@@ -163,9 +232,9 @@ int rt_exec_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err)
 
 int rt_exec_kill(struct rt_exec *x, int sig, st_error_t *err)
 {
-	if (x->exited || x->pidfd < 0)
+	if (x->exited || x->pid <= 0)
 		return 0;
-	if (pidfd_send_signal(x->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+	if (rt_signal_child(x->pid, x->pidfd, sig) < 0 && errno != ESRCH)
 		return st_error(err, errno, "exec: send signal %d", sig);
 	return 0;
 }

@@ -164,6 +164,9 @@ void rt_child_await_go(struct rt_child *c);
 /* Parent, right after forking a container process: close the child's
  * ends of the sync socket and of the stdio pipes, and open a pidfd. */
 int rt_parent_after_fork(pid_t pid, int *child_sock, int child_stdio[3], int *pidfd, st_error_t *err);
+/* Signal our unreaped child by pidfd, or by pid where there is no pidfd
+ * (-1); see container.c for why the pid is safe. */
+int rt_signal_child(pid_t pid, int pidfd, int sig);
 
 /* rootfs.c: everything up to and including pivot_root. */
 int rt_rootfs_setup(struct rt_child *c, st_error_t *err);

@@ -17,18 +17,57 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Without the new mount API (ENOSYS: kernels before 5.2, or 5.12 for
+ * mount_setattr; valgrind): mount(2) onto the target's fd path (a magic
+ * link: the exact inode we resolved), then a remount for the attributes
+ * through the target's path, which has to cross the new mount and so must
+ * be a path, not the fd.  That path is the target's canonical one, read
+ * back from the fd: no symlink in it, and nothing runs in the container
+ * yet that could change the rootfs under it.  With attributes the bind is
+ * not recursive: a remount only changes the top mount, and a submount
+ * left out cannot be left writable. */
+static int bind_legacy(int src_dirfd, const char *src_path, int target_fd, unsigned attr, const char *what,
+		       st_error_t *err)
+{
+	char src[4096], dst[64], canon[4096];
+	if (src_path[0])
+		snprintf(src, sizeof(src), "/proc/self/fd/%d/%s", src_dirfd, src_path);
+	else
+		rt_fd_path(src, sizeof(src), src_dirfd);
+	rt_fd_path(dst, sizeof(dst), target_fd);
+	if (mount(src, dst, NULL, MS_BIND | (attr ? 0 : MS_REC), NULL) < 0)
+		return st_error(err, errno, "bind %s: mount", what);
+	if (!attr)
+		return 0;
+	ssize_t n = readlink(dst, canon, sizeof(canon) - 1);
+	if (n < 0 || n == (ssize_t)sizeof(canon) - 1)
+		return st_error(err, n < 0 ? errno : ENAMETOOLONG, "bind %s: readlink `%s`", what, dst);
+	canon[n] = '\0';
+	unsigned long fl = MS_REMOUNT | MS_BIND | (attr & MOUNT_ATTR_RDONLY ? MS_RDONLY : 0) |
+			   (attr & MOUNT_ATTR_NOSUID ? MS_NOSUID : 0) | (attr & MOUNT_ATTR_NODEV ? MS_NODEV : 0) |
+			   (attr & MOUNT_ATTR_NOEXEC ? MS_NOEXEC : 0);
+	if (mount(NULL, canon, NULL, fl, NULL) < 0)
+		return st_error(err, errno, "bind %s: remount `%s` (read-only, nosuid ...)", what, canon);
+	return 0;
+}
+
 int rt_bind(int src_dirfd, const char *src_path, int target_fd, unsigned attr, const char *what, st_error_t *err)
 {
 	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE;
 	if (!src_path[0])
 		flags |= AT_EMPTY_PATH;
 	_cleanup_close_ int tfd = open_tree(src_dirfd, src_path, flags);
+	if (tfd < 0 && errno == ENOSYS)
+		return bind_legacy(src_dirfd, src_path, target_fd, attr, what, err);
 	if (tfd < 0)
 		return st_error(err, errno, "bind %s: open_tree", what);
 	if (attr) {
 		struct mount_attr ma = {.attr_set = attr};
-		if (mount_setattr(tfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof(ma)) < 0)
+		if (mount_setattr(tfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof(ma)) < 0) {
+			if (errno == ENOSYS) /* the copy is not attached yet: nothing to undo */
+				return bind_legacy(src_dirfd, src_path, target_fd, attr, what, err);
 			return st_error(err, errno, "bind %s: mount_setattr read-only", what);
+		}
 	}
 	if (move_mount(tfd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return st_error(err, errno, "bind %s: move_mount", what);

@@ -159,6 +159,7 @@ static int cache_write(const char *dir, const char *path, const struct rt_seccom
 	memcpy(buf + n, trailer, sizeof(trailer));
 	if (fs_mkdir_p(dir, 0700, err) < 0)
 		return -1;
+	fs_sweep_tmp(dir); /* what a writer killed mid-way left */
 	return fs_write_file_atomic(path, buf, n + sizeof(trailer), 0600, err);
 }
 

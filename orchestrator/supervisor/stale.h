@@ -5,7 +5,9 @@
  * crashed or was killed: its container's processes died with it
  * (die_with_parent) and its mounts with them, but the cgroup and the state
  * directory remain.  The sweep removes those; `stack run` sweeps before it
- * starts, and `stack down` will do the same for the whole project. */
+ * starts, and `stack down` will do the same for the whole project.  The
+ * lock file only ever appears under its name already locked (see
+ * stale.c), so "unlocked" always means "its starter is gone". */
 #ifndef STACK_SUPERVISOR_STALE_H
 #define STACK_SUPERVISOR_STALE_H
 

@@ -55,46 +55,6 @@ int fs_read_file(const char *path, size_t max_size, char **out, size_t *len, st_
 	return fs_read_fd(fd, what, max_size, out, len, err);
 }
 
-int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, st_error_t *err)
-{
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return st_error(err, errno, "create `%s`", tmp);
-	const char *p = data;
-	size_t left = len;
-	while (left > 0) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			close(fd);
-			unlink(tmp);
-			return st_error(err, e, "write `%s`", tmp);
-		}
-		p += w;
-		left -= (size_t)w;
-	}
-	if (fsync(fd) < 0) {
-		int e = errno;
-		close(fd);
-		unlink(tmp);
-		return st_error(err, e, "fsync `%s`", tmp);
-	}
-	if (close(fd) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return st_error(err, e, "close `%s`", tmp);
-	}
-	if (rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return st_error(err, e, "rename `%s` to `%s`", tmp, path);
-	}
-	return 0;
-}
-
 int fs_mkdir_p(const char *path, mode_t mode, st_error_t *err)
 {
 	/* Mostly the directory or its parent is there already (every `stack

@@ -12,9 +12,14 @@ int fs_read_file(const char *path, size_t max_size, char **out, size_t *len, st_
 /* The same from an open fd, read to its end (a pipe, standard input); errors
  * name it as `what`, e.g. "standard input" or "`PATH`". */
 int fs_read_fd(int fd, const char *what, size_t max_size, char **out, size_t *len, st_error_t *err);
-/* Write via a temp file in the same directory, fsync, rename: readers see
- * the old or the new content, never half of it. */
+/* Write an unnamed file (O_TMPFILE) in the same directory, fsync, link it
+ * to `path` when that is new, else to PATH.tmp.RANDOM renamed over it:
+ * readers see the old or the new content, never half of it.  A temp name
+ * only exists while its writer holds an flock on it, so what a crash
+ * leaves is found by fs_sweep_tmp() (see util/fs_atomic.c). */
 int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, st_error_t *err);
+/* Remove the *.tmp.* files in `dir` that no live writer holds. */
+void fs_sweep_tmp(const char *dir);
 int fs_mkdir_p(const char *path, mode_t mode, st_error_t *err);
 /* rm -rf that does not cross mount points; a missing path is not an error. */
 int fs_remove_tree(const char *path, st_error_t *err);

@@ -13,9 +13,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -248,22 +250,60 @@ static void test_truncated_archive_leaves_no_layer(void **state)
 static void test_killed_import_is_swept(void **state)
 {
 	struct fixture *f = *state;
-	/* What a SIGKILLed import leaves: a temp dir of a dead process. */
-	pid_t pid = fork();
-	if (pid == 0)
-		_exit(0);
-	assert_true(pid > 0);
-	waitpid(pid, NULL, 0);
-	sh("mkdir -p %s/tmp/import-%d-abcdef/etc", f->root, (int)pid);
-	/* and one of a live process (ours), another import at work */
-	sh("mkdir -p %s/tmp/import-%d-live00", f->root, (int)getpid());
+	/* What a SIGKILLed import leaves: a temp dir nobody holds a lock on,
+	 * whatever pid its name says (ours here: a pid reused since). */
+	sh("mkdir -p %s/tmp/import-%d-abcdef/etc %s/tmp/import-XXXXXX", f->root, (int)getpid(), f->root);
+	/* and one whose importer is at work: it holds the dir's flock */
+	char *live = xasprintf("%s/tmp/import-live00", f->root);
+	assert_int_equal(mkdir(live, 0700), 0);
+	int lfd = open(live, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(lfd >= 0);
+	assert_int_equal(flock(lfd, LOCK_EX), 0);
 	char *digest = import_ok(f, f->src);
-	char *dead = xasprintf("%s/tmp/import-%d-abcdef", f->root, (int)pid);
-	char *live = xasprintf("%s/tmp/import-%d-live00", f->root, (int)getpid());
+	char *dead = xasprintf("%s/tmp/import-%d-abcdef", f->root, (int)getpid());
+	char *dead2 = xasprintf("%s/tmp/import-XXXXXX", f->root);
 	assert_int_equal(access(dead, F_OK), -1);
+	assert_int_equal(access(dead2, F_OK), -1);
 	assert_int_equal(access(live, F_OK), 0);
+	close(lfd);
+	rmdir(live);
 	free(dead);
+	free(dead2);
 	free(live);
+	free(digest);
+}
+
+/* Another thread resolving relative paths while an import runs must not
+ * see the working directory move (the import used to chdir() into its
+ * temp dir around the extraction). */
+struct cwd_watch {
+	const char *want;
+	volatile int done;
+	int moved;
+};
+
+static void *watch_cwd(void *arg)
+{
+	struct cwd_watch *w = arg;
+	char buf[4096];
+	while (!w->done)
+		if (!getcwd(buf, sizeof(buf)) || strcmp(buf, w->want) != 0)
+			w->moved++;
+	return NULL;
+}
+
+static void test_import_leaves_the_working_directory_alone(void **state)
+{
+	struct fixture *f = *state;
+	sh("set -e; cd %s/src; for i in $(seq 300); do mkdir -p d$i; printf x > d$i/f; done", f->dir);
+	_cleanup_free_ char *cwd = getcwd(NULL, 0);
+	struct cwd_watch w = {.want = cwd};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, watch_cwd, &w), 0);
+	char *digest = import_ok(f, f->src);
+	w.done = 1;
+	pthread_join(t, NULL);
+	assert_int_equal(w.moved, 0);
 	free(digest);
 }
 
@@ -324,6 +364,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_archive_stays_inside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_archive_leaves_no_layer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killed_import_is_swept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_leaves_the_working_directory_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image_record_roundtrip, setup, teardown),
 	};

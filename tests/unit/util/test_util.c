@@ -13,9 +13,14 @@
 #include "util/strbuf.h"
 #include "util/strv.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void test_strv(void **state)
 {
@@ -178,6 +183,53 @@ static void test_atomic_write(void **state)
 	free(file);
 }
 
+static int count_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+/* Creating and replacing leave only the file; a temp file whose writer
+ * died (no flock) is swept, one a writer holds is not. */
+static void test_atomic_write_leaves_no_temp(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/stack-util-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	_cleanup_free_ char *file = xasprintf("%s/rec.json", dir);
+	st_error_t err = NULL;
+	assert_int_equal(fs_write_file_atomic(file, "one", 3, 0600, &err), 0);
+	assert_int_equal(fs_write_file_atomic(file, "two!", 4, 0600, &err), 0);
+	assert_int_equal(count_dir(dir), 1);
+	char *data = NULL;
+	assert_int_equal(fs_read_file(file, 0, &data, NULL, &err), 0);
+	assert_string_equal(data, "two!");
+	free(data);
+	struct stat st;
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	_cleanup_free_ char *dead = xasprintf("%s/rec.json.tmp.1234", dir);
+	_cleanup_free_ char *live = xasprintf("%s/rec.json.tmp.abcdef", dir);
+	int fd = open(dead, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = open(live, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	fs_sweep_tmp(dir);
+	assert_int_equal(access(dead, F_OK), -1);
+	assert_int_equal(access(live, F_OK), 0);
+	assert_int_equal(access(file, F_OK), 0);
+	close(fd);
+	assert_int_equal(fs_remove_tree(dir, &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_env_lookup),
 		cmocka_unit_test(test_paths_from_env),
 		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_atomic_write_leaves_no_temp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,133 @@
+#include "cli/run_wait.h"
+#include "util/interrupt.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+struct stopper {
+	struct rt_container *ct;
+	const struct run_wait_opts *o;
+	int requests;     /* stop signals and output loss seen so far */
+	int64_t deadline; /* monotonic ms of the SIGKILL, -1: none pending */
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool is_stop_signal(int sig) { return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT; }
+
+/* A stop request reached the container (sent by us or not): the first
+ * starts the grace period, the next one ends it. */
+static void stop_requested(struct stopper *s)
+{
+	if (++s->requests == 1) {
+		s->deadline = now_ms() + s->o->grace_ms;
+	} else if (s->deadline >= 0) {
+		rt_container_kill(s->ct, SIGKILL, NULL);
+		s->deadline = -1;
+	}
+}
+
+/* A terminal's ^C without a TTY of ours went to its whole foreground
+ * process group, the container's init too when it is in ours (it then has
+ * it already: forwarding it would deliver it twice).  kill(1)'s signals
+ * come with SI_USER and reach us alone. */
+static bool reached_container(const struct signalfd_siginfo *si, bool tty, pid_t pid)
+{
+	return !tty && si->ssi_code == SI_KERNEL && getpgid(pid) == getpgrp();
+}
+
+static void on_signal(struct stopper *s, const struct signalfd_siginfo *si, struct run_tty *tty)
+{
+	int sig = (int)si->ssi_signo;
+	if (sig == SIGCHLD)
+		return; /* no pidfd: the wake-up to try_wait again */
+	if (sig == SIGWINCH) {
+		if (tty)
+			run_tty_resize(tty);
+		return;
+	}
+	if (!reached_container(si, tty != NULL, rt_container_pid(s->ct)))
+		rt_container_kill(s->ct, sig, NULL);
+	if (is_stop_signal(sig))
+		stop_requested(s);
+}
+
+int run_wait(struct rt_container *ct, struct run_tty *tty, const struct run_wait_opts *o, struct rt_exit *st,
+	     st_error_t *err)
+{
+	sigset_t mask, old;
+	st_interrupt_sigset(&mask);
+	sigaddset(&mask, SIGWINCH);
+	/* Without a pidfd (valgrind, kernels before 5.3) SIGCHLD wakes us:
+	 * blocked before the first try_wait, it cannot be missed. */
+	int pidfd = rt_container_pidfd(ct);
+	if (pidfd < 0)
+		sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	_cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0) {
+		/* Blocked and never read, SIGTERM would be lost: do not wait so. */
+		int e = errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return st_error(err, e, "signalfd for forwarding signals to the container");
+	}
+	struct stopper s = {.ct = ct, .o = o, .deadline = -1};
+	bool master_open = tty != NULL, output_lost = false;
+	int r = 0;
+	for (;;) {
+		r = rt_container_try_wait(ct, st, err);
+		if (r != 0)
+			break;
+		if (tty && !output_lost && run_tty_output_gone(tty)) {
+			/* The reader of our output left (`| head`): stop the
+			 * container as a stop would, not die of SIGPIPE. */
+			output_lost = true;
+			rt_container_kill(ct, o->stop_signal, NULL);
+			stop_requested(&s);
+		}
+		int timeout = -1;
+		if (s.deadline >= 0) {
+			int64_t left = s.deadline - now_ms();
+			if (left <= 0) {
+				rt_container_kill(ct, SIGKILL, NULL);
+				s.deadline = -1;
+				continue;
+			}
+			timeout = left > INT32_MAX ? INT32_MAX : (int)left;
+		}
+		struct pollfd p[4] = {
+			{.fd = pidfd, .events = POLLIN},
+			{.fd = sfd, .events = POLLIN},
+			{.fd = tty && run_tty_wants_stdin(tty) ? STDIN_FILENO : -1, .events = POLLIN},
+			{.fd = master_open ? tty->master : -1, .events = master_open ? run_tty_master_events(tty) : 0},
+		};
+		if (poll(p, ARRAY_SIZE(p), timeout) < 0 && errno != EINTR) {
+			r = st_error(err, errno, "poll");
+			break;
+		}
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				on_signal(&s, &si, tty);
+				struct pollfd more = {.fd = sfd, .events = POLLIN};
+				if (poll(&more, 1, 0) != 1)
+					break;
+			}
+		}
+		if (tty)
+			master_open = run_tty_pump(tty, p[2].revents, p[3].revents) && master_open;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r < 0 ? -1 : 0;
+}
