@@ -67,12 +67,20 @@ int rt_overlay_check(const struct rt_config *cfg, st_error_t *err)
 	return 0;
 }
 
+/* a is b or below it (both canonical). */
+static bool nested(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+	return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/' || (n == 1 && b[0] == '/'));
+}
+
 int rt_overlay_take_upper(const struct rt_config *cfg, int *fd_out, st_error_t *err)
 {
 	*fd_out = -1;
 	if (!cfg->upper_dir)
 		return 0;
 	struct stat up, wk;
+	/* overlayfs checks all of this too, but says why only in the kernel log. */
 	_cleanup_close_ int fd = open(cfg->upper_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &up) < 0)
 		return st_error(err, errno, "upper dir `%s`", cfg->upper_dir);
@@ -80,12 +88,15 @@ int rt_overlay_take_upper(const struct rt_config *cfg, int *fd_out, st_error_t *
 		return st_error(err, errno, "work dir `%s`", cfg->work_dir);
 	if (!S_ISDIR(wk.st_mode))
 		return st_error(err, ENOTDIR, "work dir `%s`", cfg->work_dir);
-	/* overlayfs says no less, but only in the fs context's log. */
 	if (up.st_dev != wk.st_dev)
 		return st_error(err, EXDEV, "upper dir `%s` and work dir `%s` must be on the same filesystem",
 				cfg->upper_dir, cfg->work_dir);
-	if (up.st_ino == wk.st_ino)
-		return st_error(err, EINVAL, "upper dir and work dir are the same directory `%s`", cfg->upper_dir);
+	_cleanup_free_ char *ru = realpath(cfg->upper_dir, NULL), *rw = realpath(cfg->work_dir, NULL);
+	if (!ru || !rw)
+		return st_error(err, errno, "resolve the upper dir `%s` and work dir `%s`", cfg->upper_dir, cfg->work_dir);
+	if (nested(ru, rw) || nested(rw, ru))
+		return st_error(err, EINVAL, "upper dir `%s` and work dir `%s` must be separate directories, neither "
+				"inside the other", cfg->upper_dir, cfg->work_dir);
 	/* Two overlays writing one upper corrupt it, and the kernel refuses
 	 * that only with index=on: hold a lock while the container exists.
 	 * It is ours, not the container's (its processes hold no fd of the
@@ -259,10 +270,12 @@ int rt_overlay_mount(const struct rt_overlay *ov, const char *target, st_error_t
 	}
 	if (mount_legacy(ov, target, err) == 0)
 		return 0;
-	if (log[0] && err && *err && (*err)->status == EINVAL) {
-		/* mount(2) says only EINVAL; the new API said why. */
+	if (err && *err && (*err)->status == EINVAL) {
+		/* mount(2) says only EINVAL; the new API may have said why,
+		 * else overlayfs said it in the kernel log. */
 		st_error_free(err);
-		return st_error(err, EINVAL, "mount overlay on `%s`: %s", target, log);
+		return st_error(err, EINVAL, "mount overlay on `%s`: %s", target,
+				log[0] ? log : "overlayfs refused the layers (why is in the kernel log: dmesg | grep overlay)");
 	}
 	return -1;
 }

@@ -473,7 +473,17 @@ static void test_bad_upper_dirs(void **state)
 	run_init(&r, "true");
 	r.cfg.upper_dir = d.upper;
 	r.cfg.work_dir = d.upper;
-	expect_start_failure(&r, "upper dir and work dir are the same directory");
+	expect_start_failure(&r, "must be separate directories, neither inside the other");
+
+	/* overlayfs refuses it too, but says why only in the kernel log. */
+	char *nested = xasprintf("%s/w", d.upper);
+	assert_int_equal(mkdir(nested, 0755), 0);
+	run_init(&r, "true");
+	r.cfg.upper_dir = d.upper;
+	r.cfg.work_dir = nested;
+	expect_start_failure(&r, "must be separate directories, neither inside the other");
+	rmdir(nested);
+	free(nested);
 
 	/* /dev/shm is a tmpfs of its own. */
 	char shm[] = "/dev/shm/stack-storage-XXXXXX";
