@@ -78,8 +78,19 @@ typedef int (*rt_net_hook_fn)(pid_t pid, void *data, st_error_t *err);
 struct rt_config {
 	const char *id;        /* container name: cgroup name, default hostname */
 	const char *state_dir; /* created by start (must not exist); upper/, work/, merged/, etc files */
-	const char *const *lower_dirs; /* image layers, topmost first, NULL-terminated */
+	const char *const *lower_dirs; /* image layers, topmost first, NULL-terminated; at most 500 */
 	bool read_only;        /* read-only root filesystem */
+	/* The writable layer.  NULL (default): upper/ and work/ in state_dir,
+	 * a volatile overlay, removed by destroy.  Set: a pair of existing
+	 * directories on one filesystem that the caller owns, e.g. a RUN
+	 * step's layer or a service's layer kept across restarts (start again
+	 * with the same pair; one container at a time holds it).  The overlay
+	 * is then not volatile, destroy leaves both, and what the container
+	 * wrote is in upper_dir as overlayfs writes it: files, whiteouts (char
+	 * 0:0 nodes) for deletions, opaque directories (xattr
+	 * trusted.overlay.opaque=y).  rt_container_sync_upper() before a commit. */
+	const char *upper_dir;
+	const char *work_dir;   /* overlayfs's scratch dir, with upper_dir */
 
 	const struct rt_mount *mounts;
 	size_t n_mounts;

@@ -149,6 +149,8 @@ int rt_container_destroy(struct rt_container *ct, st_error_t *err)
 		close(ct->sync_fd);
 	if (ct->pidfd >= 0)
 		close(ct->pidfd);
+	if (ct->upper_fd >= 0)
+		close(ct->upper_fd); /* and with it the lock on the caller's upper dir */
 	strv_free(&ct->warnings);
 	strv_free(&ct->env);
 	rt_seccomp_prog_free(ct->seccomp);

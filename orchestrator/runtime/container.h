@@ -46,8 +46,27 @@ int rt_container_kill(struct rt_container *ct, int sig, st_error_t *err);
 int rt_container_stop(struct rt_container *ct, int timeout_ms, struct rt_exit *st, st_error_t *err);
 
 /* Kill what is left, remove the cgroup and the state directory, free ct
- * (also on error).  ct may be NULL. */
+ * (also on error).  ct may be NULL.  A caller-owned upper_dir/work_dir
+ * pair stays, unlocked: start a container over it again to restart one
+ * with its files. */
 int rt_container_destroy(struct rt_container *ct, st_error_t *err);
+
+/* syncfs() of the filesystem that holds the container's upper dir: what
+ * it wrote is on disk, not only in the page cache, before the caller
+ * commits the layer (or trusts it after a crash).  Call it after
+ * rt_container_wait() (the overlay is gone with the container's last
+ * process; while it runs, the upper still changes).  It blocks until the
+ * whole filesystem is written, so an event loop runs it on a worker thread. */
+int rt_container_sync_upper(struct rt_container *ct, st_error_t *err);
+
+/* A socket in the container's network namespace (a health probe, a
+ * published port's connection to the service): made on the calling
+ * thread, which enters the namespace (setns through the pidfd, or
+ * /proc/PID/ns/net) and returns to its own before this returns; other
+ * threads are not affected.  SOCK_CLOEXEC | SOCK_NONBLOCK are added to
+ * type.  Returns the fd, or -1 (ESRCH once the container has exited).
+ * Not concurrently with rt_container_wait()/destroy() of ct. */
+int rt_container_socket(struct rt_container *ct, int domain, int type, int protocol, st_error_t *err);
 
 /* Another process in a running container (`stack exec`, exec health
  * probes): it joins the container's namespaces and cgroup and gets the

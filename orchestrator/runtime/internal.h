@@ -36,6 +36,7 @@ struct rt_container {
 	int stdio[3];    /* RT_STDIO_PIPES: parent ends */
 	int pty_master;
 	struct strv warnings;
+	int upper_fd;    /* cfg->upper_dir (locked), -1 when the upper is in state_dir */
 	/* For rt_container_exec(). */
 	struct rt_caps caps;
 	struct rt_seccomp_prog *seccomp;
@@ -182,6 +183,24 @@ int rt_open_in_root(int rootfd, const char *path, mode_t create, st_error_t *err
 extern bool rt_resolve_force_walk;
 /* "/proc/self/fd/N" in buf (size >= 32). */
 const char *rt_fd_path(char *buf, size_t size, int fd);
+
+/* overlay.c: the root overlay. */
+#define RT_OVERLAY_MAX_LAYERS 500 /* overlayfs's OVL_MAX_STACK */
+struct rt_overlay {
+	const char *const *lower; /* topmost first, NULL-terminated */
+	const char *upper, *work;
+	bool is_volatile;         /* no syncs: the upper is thrown away */
+	bool keep;                /* the upper will be committed or reused */
+};
+/* Parent, in validate(): the layer count and the upper/work pair's form. */
+int rt_overlay_check(const struct rt_config *cfg, st_error_t *err);
+/* Parent, before any side effect: a caller-owned upper (cfg->upper_dir)
+ * checked and locked; *fd = the locked fd (-1 without upper_dir). */
+int rt_overlay_take_upper(const struct rt_config *cfg, int *fd, st_error_t *err);
+/* Child, in its mount namespace: mount it on target (an absolute path). */
+int rt_overlay_mount(const struct rt_overlay *ov, const char *target, st_error_t *err);
+/* Tests: mount(2) with fd names, as on kernels without "lowerdir+". */
+extern bool rt_overlay_force_legacy;
 
 /* mounts.c */
 int rt_mounts_setup(struct rt_child *c, int rootfd, st_error_t *err);

@@ -24,35 +24,23 @@ static const char *const readonly_paths[] = {
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
+/* See overlay.c: many layers, and who owns the upper. */
 static int mount_overlay(struct rt_child *c, st_error_t *err)
 {
 	const struct rt_config *cfg = c->cfg;
-	/* lowerdir is ':'-separated and options ','-separated: refuse what
-	 * would be misparsed rather than escape it. */
-	size_t len = 0;
-	for (const char *const *l = cfg->lower_dirs; *l; l++) {
-		if (strpbrk(*l, ",:"))
-			return st_error(err, EINVAL, "layer path `%s` contains ',' or ':'", *l);
-		len += strlen(*l) + 1;
+	_cleanup_free_ char *upper = NULL, *work = NULL;
+	if (!cfg->upper_dir) {
+		upper = xasprintf("%s/upper", cfg->state_dir);
+		work = xasprintf("%s/work", cfg->state_dir);
 	}
-	_cleanup_free_ char *lower = xmalloc(len + 1);
-	char *p = lower;
-	for (const char *const *l = cfg->lower_dirs; *l; l++)
-		p += sprintf(p, "%s%s", p == lower ? "" : ":", *l);
-	/* volatile: no syncs on the upper layer, which is thrown away with the
-	 * container anyway. */
-	_cleanup_free_ char *opts = xasprintf("lowerdir=%s,upperdir=%s/upper,workdir=%s/work,volatile", lower,
-					      cfg->state_dir, cfg->state_dir);
-	/* mount(2) takes one page of options; the new mount API's
-	 * "lowerdir+" (Linux 6.8) would lift this if images get that deep. */
-	if (strlen(opts) >= 4096)
-		return st_error(err, E2BIG, "overlay options for `%s` longer than a page (%zu bytes of layer paths)",
-				c->merged, len);
-	/* nodev: a device node in an image (or made in the container) never
-	 * opens; the container's devices live on the /dev tmpfs. */
-	if (mount("overlay", c->merged, "overlay", MS_NODEV, opts) < 0)
-		return st_error(err, errno, "mount overlay on `%s` (%s)", c->merged, opts);
-	return 0;
+	struct rt_overlay ov = {
+		.lower = cfg->lower_dirs,
+		.upper = cfg->upper_dir ? cfg->upper_dir : upper,
+		.work = cfg->work_dir ? cfg->work_dir : work,
+		.is_volatile = !cfg->upper_dir,
+		.keep = cfg->upper_dir != NULL,
+	};
+	return rt_overlay_mount(&ov, c->merged, err);
 }
 
 static int mount_proc(int rootfd, st_error_t *err)

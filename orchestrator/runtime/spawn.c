@@ -218,7 +218,7 @@ static int validate(const struct rt_config *cfg, st_error_t *err)
 		if (m->type == RT_MOUNT_BIND && (!m->source || !m->source[0]))
 			return st_error(err, EINVAL, "bind mount on `%s`: no source", m->target);
 	}
-	return 0;
+	return rt_overlay_check(cfg, err);
 }
 
 static int make_state_dir(const struct rt_config *cfg, bool *created, st_error_t *err)
@@ -230,8 +230,9 @@ static int make_state_dir(const struct rt_config *cfg, bool *created, st_error_t
 		return st_error(err, errno, "create the state directory `%s`%s", cfg->state_dir,
 				errno == EEXIST ? " (a container of that name exists or was not removed)" : "");
 	*created = true;
-	static const char *const sub[] = {"upper", "work", "merged"};
-	for (size_t i = 0; i < ARRAY_SIZE(sub); i++) {
+	/* upper and work last: not made when the caller owns them. */
+	static const char *const sub[] = {"merged", "upper", "work"};
+	for (size_t i = 0; i < (cfg->upper_dir ? 1 : ARRAY_SIZE(sub)); i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", cfg->state_dir, sub[i]);
 		if (mkdir(p, 0755) < 0)
 			return st_error(err, errno, "mkdir `%s`", p);
@@ -307,7 +308,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	ct->id = xstrdup(cfg->id);
 	ct->state_dir = xstrdup(cfg->state_dir);
 	ct->pid = -1;
-	ct->pidfd = ct->sync_fd = ct->pty_master = -1;
+	ct->pidfd = ct->sync_fd = ct->pty_master = ct->upper_fd = -1;
 	ct->stdio[0] = ct->stdio[1] = ct->stdio[2] = -1;
 	ct->stop_signal = cfg->stop_signal ? cfg->stop_signal : SIGTERM;
 
@@ -322,7 +323,8 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	struct rt_caps caps;
 
 	/* Everything that can fail on bad input, before any side effect. */
-	if (rt_caps_prepare(cfg->cap_add, cfg->cap_drop, &caps, err) < 0 ||
+	if (rt_overlay_take_upper(cfg, &ct->upper_fd, err) < 0 ||
+	    rt_caps_prepare(cfg->cap_add, cfg->cap_drop, &caps, err) < 0 ||
 	    rt_seccomp_prepare(cfg->seccomp, cfg->seccomp_profile, &caps, cfg->seccomp_cache_dir, &prog, err) < 0 ||
 	    rt_dev_prepare(cfg, &devplan, err) < 0)
 		goto fail;
