@@ -16,7 +16,9 @@ int fs_read_fd(int fd, const char *what, size_t max_size, char **out, size_t *le
  * the old or the new content, never half of it. */
 int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, st_error_t *err);
 int fs_mkdir_p(const char *path, mode_t mode, st_error_t *err);
-/* rm -rf that does not cross mount points; a missing path is not an error. */
+/* rm -rf (util/fs_remove.c): fd-relative, so of any depth; never follows a
+ * symlink nor enters another mount (that is an error naming the path, as
+ * is anything left); a missing path is not an error. */
 int fs_remove_tree(const char *path, st_error_t *err);
 /* Absolute, lexically cleaned path of `path` relative to `base` (no symlink resolution). */
 char *fs_path_join_clean(const char *base, const char *path);
