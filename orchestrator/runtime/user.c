@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/openat2.h>
 #include <stdint.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static bool parse_id(const char *s, unsigned *out)
@@ -41,13 +43,26 @@ static bool parse_id(const char *s, unsigned *out)
 static int open_db(const char *path, FILE **out, st_error_t *err)
 {
 	*out = NULL;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	/* No magic links: /etc/passwd -> /proc/self/fd/0 would read what
+	 * `stack` was given as stdin on the host. */
+	struct open_how how = {
+		.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+		.resolve = RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+	do
+		fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN);
+	if (fd < 0 && errno == ENOSYS)
+		fd = open(path, (int)how.flags);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
 		if (errno == ELOOP)
 			return st_error(err, errno,
-					"open the container's `%s` (a symlink loop in the image: fix or remove it)", path);
+					"open the container's `%s` (a symlink loop, or a link into /proc/*/fd, in the "
+					"image: fix or remove it)",
+					path);
 		return st_error(err, errno, "open the container's `%s`", path);
 	}
 	struct stat st;
