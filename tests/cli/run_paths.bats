@@ -240,3 +240,33 @@ fails_in_container() {
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *'env_file `./big.env`'*"larger than 67108864 bytes"* ]]
 }
+
+@test "import: a rootfs tarball writing through its own symlinks (file, hard link, directory) is refused, host untouched" {
+	python3 - "$BATS_TEST_TMPDIR" "$HOST" <<-'PY'
+	import io, sys, tarfile
+	out, host = sys.argv[1], sys.argv[2]
+	def link(t, name, target, kind=tarfile.SYMTYPE):
+	    ti = tarfile.TarInfo(name); ti.type = kind; ti.linkname = target; t.addfile(ti)
+	with tarfile.open(out + "/evil1.tar", "w") as t:   # etc -> host, then etc/evil
+	    link(t, "etc", host + "/dir")
+	    data = b"written through\n"
+	    ti = tarfile.TarInfo("etc/evil"); ti.size = len(data); t.addfile(ti, io.BytesIO(data))
+	with tarfile.open(out + "/evil2.tar", "w") as t:   # a hard link through a symlink
+	    link(t, "lnk", host)
+	    link(t, "hard", "lnk/file", tarfile.LNKTYPE)
+	with tarfile.open(out + "/evil3.tar", "w") as t:   # relative climb, then a directory below
+	    link(t, "d", "../../../../../../../.." + host + "/dir")
+	    ti = tarfile.TarInfo("d/sub"); ti.type = tarfile.DIRTYPE; ti.mode = 0o755; t.addfile(ti)
+	PY
+	local n
+	for n in 1 2 3; do
+		printf 'name: t\nbases:\n  tar%s: {rootfs: ./evil%s.tar}\nservices:\n  s: {image: tar%s}\n' $n $n $n \
+			>"$BATS_TEST_TMPDIR/stack.yaml"
+		run --separate-stderr stack run --rm s true
+		[ "$status" -eq 1 ]
+		[[ "$stderr" == *"import rootfs"*"evil$n.tar"*"through symlink"* ]]
+	done
+	assert_host_untouched
+	[ -z "$(ls -A "$STACK_ROOT/tmp" 2>/dev/null)" ]
+	assert_no_leftovers
+}
