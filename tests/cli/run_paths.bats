@@ -29,7 +29,11 @@ setup() {
 	echo host-file >"$HOST/file"
 	HOST_BEFORE=$(host_snapshot)
 }
-teardown() { run_env_teardown; }
+teardown() {
+	run_env_teardown
+	# The cleanup-failure test's immutable file, if it stopped halfway.
+	if [ -n "${STUCK:-}" ]; then chattr -i "$STUCK" 2>/dev/null || true; fi
+}
 
 # What is under $HOST: names, types, sizes, modes, contents.
 host_snapshot() {
@@ -268,5 +272,26 @@ fails_in_container() {
 	done
 	assert_host_untouched
 	[ -z "$(ls -A "$STACK_ROOT/tmp" 2>/dev/null)" ]
+	assert_no_leftovers
+}
+
+@test "a container whose state cannot be removed: stack run exits 1 naming the path, not 0" {
+	mkdir "$BATS_TEST_TMPDIR/sync"
+	one_service '{image: bb, volumes: [./sync:/sync]}'
+	stack_bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" run --rm -T s \
+		sh -c 'touch /tmp/stuck; while [ ! -e /sync/go ]; do sleep 0.05; done'
+	wait_for 30 eval '[ -n "$(find "$STACK_RUN" -path "*/upper/tmp/stuck" 2>/dev/null)" ]'
+	local f
+	f=$(find "$STACK_RUN" -path '*/upper/tmp/stuck')
+	# Immutable on the host: the container's upper layer cannot be emptied.
+	STUCK=$f
+	chattr +i "$f"
+	touch "$BATS_TEST_TMPDIR/sync/go"
+	wait_exit "$BG_PID" 30
+	chattr -i "$f"
+	local state=${f%/upper/tmp/stuck}
+	rm -rf "$state"
+	[ "$BG_STATUS" -eq 1 ]
+	grep -q "remove \`$state/upper/tmp/stuck\`: unlink: Operation not permitted" "$BATS_TEST_TMPDIR/err"
 	assert_no_leftovers
 }
