@@ -9,8 +9,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/openat2.h>
-#include <stdint.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
