@@ -253,8 +253,10 @@ static int read_dockerfile(struct planner *pl, const struct spec_image *img, cha
 	st_error_t err = NULL;
 	if (!img->dockerfile || fs_read_file(img->dockerfile, 0, text, len, &err) < 0) {
 		int status = err ? err->status : ENOENT;
+		/* The read's own message (what failed, and why: "larger than"). */
+		_cleanup_free_ char *why = err ? st_error_text(err) : xstrdup(strerror(status));
 		struct diag *d = diag_add(pl->diags, img->pos.file, img->pos.line, img->pos.col,
-					  "image `%s`: cannot read Dockerfile `%s`: %s", img->name, *path, strerror(status));
+					  "image `%s`: cannot read Dockerfile `%s`: %s", img->name, *path, why);
 		if (status == ENOENT)
 			diag_hint(d, "create it, or set `dockerfile:` (relative to the context `%s`) or `dockerfile_inline:`",
 				  img->context ? plan_display_path(pl, img->context) : ".");

@@ -241,8 +241,13 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 out:
 	if (ct) {
 		st_error_t derr = NULL;
-		if (rt_container_destroy(ct, &derr) < 0)
+		/* Something of the container stayed on the host: a success
+		 * must not hide it (a failing container keeps its status). */
+		if (rt_container_destroy(ct, &derr) < 0) {
 			st_error_print(&derr, stderr);
+			if (rc == CLI_EXIT_OK)
+				rc = CLI_EXIT_FAILURE;
+		}
 	}
 	if (err && st_interrupted() && !ct) {
 		/* The step it stopped says EINTR: not an error of its own. */

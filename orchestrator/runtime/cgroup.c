@@ -149,15 +149,35 @@ static void collect_pids(const char *dir, pid_t **pids, size_t *n, size_t *cap)
 	closedir(d);
 }
 
+/* Send sig (0: only count) to every process in dir and its sub-cgroups;
+ * how many there were in *n.  -1 with errno and the refused pid in *bad
+ * when a signal could not be sent (ESRCH, already gone, is fine). */
+static int signal_procs(const char *dir, int sig, size_t *n, pid_t *bad)
+{
+	pid_t *pids = NULL;
+	size_t cap = 0;
+	*n = 0;
+	collect_pids(dir, &pids, n, &cap);
+	int r = 0;
+	for (size_t i = 0; sig && i < *n; i++)
+		if (kill(pids[i], sig) < 0 && errno != ESRCH) {
+			*bad = pids[i];
+			r = -1;
+			break;
+		}
+	int e = errno;
+	free(pids);
+	errno = e;
+	return r;
+}
+
 int rt_cgroup_count_procs(struct rt_cgroup *cg, st_error_t *err)
 {
 	/* Not pids.current: that counts threads. */
 	if (cg->n == 0)
 		return st_error(err, ENOENT, "cgroup `%s` has no directory", cg->rel);
-	pid_t *pids = NULL;
-	size_t n = 0, cap = 0;
-	collect_pids(cg->d[0].path, &pids, &n, &cap);
-	free(pids);
+	size_t n;
+	signal_procs(cg->d[0].path, 0, &n, NULL);
 	return (int)n;
 }
 
@@ -199,29 +219,22 @@ int rt_cgroup_kill_all(struct rt_cgroup *cg, int sig, st_error_t *err)
 	 * has nothing that could fork: no freeze/thaw round trip then. */
 	const char *dir = v2 ? v2->path : cg->d[0].path;
 	struct cg_dir *fz = sig == SIGKILL ? cg_dir_for(cg, CG_FREEZER) : NULL;
+	size_t n;
+	pid_t bad = 0;
 	if (fz) {
-		pid_t *pids = NULL;
-		size_t n = 0, cap = 0;
-		collect_pids(dir, &pids, &n, &cap);
-		free(pids);
+		signal_procs(dir, 0, &n, NULL);
 		if (n == 0)
 			return 0;
 	}
 	bool frozen = fz && freezer_set(fz->path, "FROZEN");
 	int passes = sig == SIGKILL ? KILL_PASSES : 1;
 	for (int pass = 0; pass < passes; pass++) {
-		pid_t *pids = NULL;
-		size_t n = 0, cap = 0;
-		collect_pids(dir, &pids, &n, &cap);
-		for (size_t i = 0; i < n; i++)
-			if (kill(pids[i], sig) < 0 && errno != ESRCH) {
-				int e = errno;
-				free(pids);
-				if (frozen)
-					freezer_set(fz->path, "THAWED");
-				return st_error(err, e, "kill %d in cgroup `%s`", (int)pids[i], cg->rel);
-			}
-		free(pids);
+		if (signal_procs(dir, sig, &n, &bad) < 0) {
+			int e = errno;
+			if (frozen)
+				freezer_set(fz->path, "THAWED");
+			return st_error(err, e, "kill %d in cgroup `%s`", (int)bad, cg->rel);
+		}
 		if (n == 0)
 			break;
 		if (frozen) {

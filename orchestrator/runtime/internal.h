@@ -177,7 +177,9 @@ int rt_rootfs_finish(struct rt_child *c, st_error_t *err);
 /* resolve.c: open `path` (absolute, in the container) below rootfd without
  * ever leaving it (symlinks resolved as if rootfd were /).  With create,
  * missing components are made as directories and the last one as a
- * directory (S_IFDIR) or an empty file (S_IFREG).  Returns an O_PATH fd. */
+ * directory (S_IFDIR) or an empty file (S_IFREG), also where a dangling
+ * symlink points (its target is made inside the root).  Returns an O_PATH
+ * fd; an error says what in the image to fix (a loop, a non-directory). */
 int rt_open_in_root(int rootfd, const char *path, mode_t create, st_error_t *err);
 /* Tests: use the openat2-less walk even where openat2 exists. */
 extern bool rt_resolve_force_walk;

@@ -131,7 +131,7 @@ int rt_mounts_setup(struct rt_child *c, int rootfd, st_error_t *err)
 			continue;
 		_cleanup_close_ int tfd = rt_open_in_root(rootfd, etc[i][1], S_IFREG, err);
 		if (tfd < 0)
-			return -1;
+			return st_error_prefix(err, "bind the generated `%s`", etc[i][1]);
 		char what[64];
 		snprintf(what, sizeof(what), "`%s`", etc[i][1]);
 		if (rt_bind(etcfd, etc[i][0], tfd, 0, what, err) < 0)

@@ -7,7 +7,6 @@
  * and the mount then goes onto /proc/self/fd/N, the very inode we opened.
  * Without openat2 (Linux < 5.6) a careful walk does the same by hand. */
 #include "runtime/internal.h"
-#include "util/fs.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -30,11 +29,25 @@ bool rt_resolve_force_walk;
 #define WALK_MAX_DEPTH 256
 #define WALK_MAX_LINKS 40
 
-/* The careful walk for kernels without openat2 (before 5.6): one
- * component at a time with O_NOFOLLOW, symlinks expanded by hand (an
- * absolute target restarts at rootfd), ".." popped from our own stack of
- * directory fds so it can never climb above rootfd. */
-static int walk_beneath(int rootfd, const char *path, int flags)
+/* Make `name` in dirfd as kind: a directory, or an empty regular file made
+ * with mknodat(), which opens nothing (an O_CREAT open would follow a
+ * symlink planted meanwhile, or block on a FIFO). */
+static int make_entry(int dirfd, const char *name, mode_t kind)
+{
+	if (S_ISDIR(kind))
+		return mkdirat(dirfd, name, 0755);
+	return mknodat(dirfd, name, S_IFREG | 0644, 0);
+}
+
+/* The careful walk: one component at a time with O_NOFOLLOW, symlinks
+ * expanded by hand (an absolute target restarts at rootfd), ".." popped
+ * from our own stack of directory fds so it can never climb above rootfd.
+ * It serves kernels without openat2 (before 5.6) and creation: with
+ * `create`, a missing component is made (the last as `create`, the others
+ * as directories) where the walk stands, so a dangling symlink in the
+ * image (/etc/resolv.conf -> /run/systemd/...) gets its target made
+ * inside the root, as runc does. */
+static int walk_beneath(int rootfd, const char *path, int flags, mode_t create)
 {
 	int stack[WALK_MAX_DEPTH];
 	int depth = 0, links = 0, ret = -1, e = 0;
@@ -61,6 +74,14 @@ static int walk_beneath(int rootfd, const char *path, int flags)
 			continue;
 		}
 		int fd = openat(stack[depth], comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT && create) {
+			bool last = rest[strspn(rest, "/")] == '\0';
+			if (make_entry(stack[depth], comp, last ? create : S_IFDIR) < 0 && errno != EEXIST) {
+				e = errno;
+				goto out;
+			}
+			fd = openat(stack[depth], comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		}
 		if (fd < 0) {
 			e = errno;
 			goto out;
@@ -86,7 +107,7 @@ static int walk_beneath(int rootfd, const char *path, int flags)
 			if (target[0] == '/')
 				while (depth > 0)
 					close(stack[depth--]);
-			char *next = xasprintf("%s/%s", target, rest);
+			char *next = *rest ? xasprintf("%s/%s", target, rest) : xstrdup(target);
 			free(buf);
 			buf = rest = next;
 			continue;
@@ -118,7 +139,7 @@ out:
 static int open_beneath(int rootfd, const char *path, int flags)
 {
 	if (rt_resolve_force_walk)
-		return walk_beneath(rootfd, path, flags);
+		return walk_beneath(rootfd, path, flags, 0);
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
@@ -128,59 +149,27 @@ static int open_beneath(int rootfd, const char *path, int flags)
 		fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 	while (fd < 0 && errno == EAGAIN);
 	if (fd < 0 && errno == ENOSYS)
-		return walk_beneath(rootfd, path, flags);
+		return walk_beneath(rootfd, path, flags, 0);
 	return fd;
-}
-
-/* Make the last component of `path` (its parent exists) as kind. */
-static int create_last(int rootfd, const char *path, mode_t kind, st_error_t *err)
-{
-	_cleanup_free_ char *dir = fs_dirname(path);
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	_cleanup_close_ int dfd = open_beneath(rootfd, dir, O_PATH | O_DIRECTORY);
-	if (dfd < 0)
-		return st_error(err, errno, "open `%s` in the container", dir);
-	if (S_ISDIR(kind)) {
-		if (mkdirat(dfd, base, 0755) < 0 && errno != EEXIST)
-			return st_error(err, errno, "mkdir `%s` in the container", path);
-	} else {
-		int fd = openat(dfd, base, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0 && errno != EEXIST)
-			return st_error(err, errno, "create `%s` in the container", path);
-		if (fd >= 0)
-			close(fd);
-	}
-	return 0;
 }
 
 int rt_open_in_root(int rootfd, const char *path, mode_t create, st_error_t *err)
 {
 	int fd = open_beneath(rootfd, path, O_PATH);
-	if (fd >= 0 || errno != ENOENT || !create)
-		return fd >= 0 ? fd : st_error(err, errno, "open `%s` in the container", path);
-
-	/* Create each missing component: the parents as directories, the
-	 * last as `create`.  Each step re-resolves from the root, so a
-	 * symlink planted in the image still cannot lead outside. */
-	_cleanup_free_ char *clean = fs_path_join_clean("/", path);
-	for (char *s = clean + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		int pfd = open_beneath(rootfd, clean, O_PATH);
-		if (pfd < 0) {
-			if (errno != ENOENT || create_last(rootfd, clean, S_IFDIR, err) < 0)
-				return st_error(err, errno, "open `%s` in the container", clean);
-		} else {
-			close(pfd);
-		}
-		*s = '/';
-	}
-	if (create_last(rootfd, clean, create, err) < 0)
-		return -1;
-	fd = open_beneath(rootfd, clean, O_PATH);
-	if (fd < 0)
-		return st_error(err, errno, "open `%s` in the container", clean);
-	return fd;
+	if (fd < 0 && errno == ENOENT && create)
+		fd = walk_beneath(rootfd, path, 0, create);
+	if (fd >= 0)
+		return fd;
+	/* The usual causes are in the image: say what to change there. */
+	if (errno == ELOOP)
+		return st_error(err, errno,
+				"open `%s` in the container (a symlink on this path in the image loops, takes more "
+				"than %d links or points into /proc/*/fd: fix or remove it in the image)",
+				path, WALK_MAX_LINKS);
+	if (errno == ENOTDIR)
+		return st_error(err, errno,
+				"open `%s` in the container (a component of this path is not a directory in the "
+				"image)",
+				path);
+	return st_error(err, errno, "open `%s` in the container", path);
 }

@@ -43,9 +43,35 @@ static int mount_overlay(struct rt_child *c, st_error_t *err)
 	return rt_overlay_mount(&ov, c->merged, err);
 }
 
+/* /proc and /sys: the kernel's filesystems go on a directory of the image,
+ * never where a symlink of the image points (proc over /etc; runc refuses
+ * the same).  Both sit right below the root, so plain *at() calls on
+ * rootfd stay in it. */
+static int open_kernel_fs_dir(int rootfd, const char *name, st_error_t *err)
+{
+	if (mkdirat(rootfd, name, 0755) < 0 && errno != EEXIST)
+		return st_error(err, errno, "mkdir `/%s` in the container", name);
+	int fd = openat(rootfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return st_error(err, errno, "open `/%s` in the container", name);
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return st_error(err, errno, "stat `/%s` in the container", name);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		close(fd);
+		return st_error(err, 0,
+				"`/%s` in the image is %s, but the container's /%s is mounted there: make it an "
+				"empty directory in the image (or remove it)",
+				name, S_ISLNK(st.st_mode) ? "a symlink" : "not a directory", name);
+	}
+	return fd;
+}
+
 static int mount_proc(int rootfd, st_error_t *err)
 {
-	_cleanup_close_ int fd = rt_open_in_root(rootfd, "/proc", S_IFDIR, err);
+	_cleanup_close_ int fd = open_kernel_fs_dir(rootfd, "proc", err);
 	if (fd < 0)
 		return -1;
 	char path[32];
@@ -56,7 +82,7 @@ static int mount_proc(int rootfd, st_error_t *err)
 
 static int mount_sys(struct rt_child *c, int rootfd, st_error_t *err)
 {
-	_cleanup_close_ int fd = rt_open_in_root(rootfd, "/sys", S_IFDIR, err);
+	_cleanup_close_ int fd = open_kernel_fs_dir(rootfd, "sys", err);
 	if (fd < 0)
 		return -1;
 	/* A sysfs mount shows the network devices of the mounter's netns:

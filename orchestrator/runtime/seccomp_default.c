@@ -91,6 +91,7 @@ struct def_rule {
 
 /* CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET */
 #define CLONE_NS_FLAGS 0x7E020000ULL
+#define AF_ALG_NUM 38
 #define AF_VSOCK_NUM 40
 
 static const struct def_rule rules[] = {
@@ -99,8 +100,13 @@ static const struct def_rule rules[] = {
 	{.names = "personality", .nargs = 1, .args = {{0, 0x20000, 0, "SCMP_CMP_EQ"}}},
 	{.names = "personality", .nargs = 1, .args = {{0, 0x20008, 0, "SCMP_CMP_EQ"}}},
 	{.names = "personality", .nargs = 1, .args = {{0, 0xffffffff, 0, "SCMP_CMP_EQ"}}},
-	{.names = "socket", .nargs = 1, .args = {{0, AF_VSOCK_NUM, 0, "SCMP_CMP_NE"}},
-	 .comment = "AF_VSOCK sockets reach the host's hypervisor"},
+	/* socket() for every family but AF_ALG (38: the kernel's crypto API,
+	 * a long record of bugs) and AF_VSOCK (40: reaches the host's
+	 * hypervisor), as Docker's default profile. */
+	{.names = "socket", .nargs = 1, .args = {{0, AF_ALG_NUM, 0, "SCMP_CMP_LT"}}},
+	{.names = "socket", .nargs = 1, .args = {{0, AF_ALG_NUM + 1, 0, "SCMP_CMP_EQ"}}},
+	{.names = "socket", .nargs = 1, .args = {{0, AF_VSOCK_NUM, 0, "SCMP_CMP_GT"}},
+	 .comment = "socket() except AF_ALG (38) and AF_VSOCK (40)"},
 	{.names = "arch_prctl modify_ldt", .incl_arches = "amd64 x32 x86"},
 	{.names = "arm_fadvise64_64 arm_sync_file_range sync_file_range2 breakpoint cacheflush set_tls",
 	 .incl_arches = "arm arm64"},

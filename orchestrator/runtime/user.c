@@ -6,11 +6,16 @@
 #include "util/mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <linux/openat2.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static bool parse_id(const char *s, unsigned *out)
@@ -26,16 +31,96 @@ static bool parse_id(const char *s, unsigned *out)
 	return true;
 }
 
+/* A user database bigger than this is an image's bug or an attack (a
+ * sparse file of terabytes), not something to scan at every start. */
+#define DB_MAX_BYTES (64u << 20)
+/* One line (a group with many members) may be this long. */
+#define DB_LINE_MAX (1u << 20)
+
+/* The container's `path` for reading in *out: a regular file only (a FIFO
+ * would block the start, a device never end), of bounded size.  1 = open,
+ * 0 = there is no such file, -1 = error. */
+static int open_db(const char *path, FILE **out, st_error_t *err)
+{
+	*out = NULL;
+	/* No magic links: /etc/passwd -> /proc/self/fd/0 would read what
+	 * `stack` was given as stdin on the host. */
+	struct open_how how = {
+		.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+		.resolve = RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+	do
+		fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN);
+	if (fd < 0 && errno == ENOSYS)
+		fd = open(path, (int)how.flags);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ELOOP)
+			return st_error(err, errno,
+					"open the container's `%s` (a symlink loop, or a link into /proc/*/fd, in the "
+					"image: fix or remove it)",
+					path);
+		return st_error(err, errno, "open the container's `%s`", path);
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		st_error(err, errno, "stat the container's `%s`", path);
+	} else if (!S_ISREG(st.st_mode)) {
+		st_error(err, 0, "the container's `%s` is not a regular file (%s): make it one in the image", path,
+			 S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory" : "a device or socket");
+	} else if ((uintmax_t)st.st_size > DB_MAX_BYTES) {
+		st_error(err, EFBIG, "the container's `%s` is %jd bytes, more than %u MiB", path, (intmax_t)st.st_size,
+			 DB_MAX_BYTES >> 20);
+	} else if (fcntl(fd, F_SETFL, 0) < 0) {
+		st_error(err, errno, "fcntl the container's `%s`", path);
+	} else {
+		*out = fdopen(fd, "re");
+		if (*out)
+			return 1;
+		st_error(err, errno, "fdopen the container's `%s`", path);
+	}
+	close(fd);
+	return -1;
+}
+
+/* fget*ent_r() answers a line longer than the buffer with ERANGE and
+ * leaves the stream at that line's start: grow the buffer and read it
+ * again.  0 = go on, -1 = give up (*err set). */
+static int grow_line_buffer(char **buf, size_t *cap, const char *path, st_error_t *err)
+{
+	if (*cap >= DB_LINE_MAX)
+		return st_error(err, E2BIG, "the container's `%s` has a line longer than %u KiB", path,
+				DB_LINE_MAX >> 10);
+	*cap *= 2;
+	*buf = xrealloc(*buf, *cap);
+	return 0;
+}
+
 static int find_passwd(const char *name, bool by_id, uid_t uid, struct rt_user *u, char *uname, size_t uname_size,
-		       bool *found)
+		       bool *found, st_error_t *err)
 {
 	*found = false;
-	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -1;
+	_cleanup_fclose_ FILE *f = NULL;
+	int r = open_db("/etc/passwd", &f, err);
+	if (r <= 0)
+		return r;
 	struct passwd pw, *res;
-	char buf[4096];
-	while (fgetpwent_r(f, &pw, buf, sizeof(buf), &res) == 0) {
+	size_t cap = 4096;
+	_cleanup_free_ char *buf = xmalloc(cap);
+	for (;;) {
+		r = fgetpwent_r(f, &pw, buf, cap, &res);
+		if (r == ERANGE) {
+			if (grow_line_buffer(&buf, &cap, "/etc/passwd", err) < 0)
+				return -1;
+			continue;
+		}
+		if (r == ENOENT)
+			return 0;
+		if (r != 0)
+			return st_error(err, r, "read the container's `/etc/passwd`");
 		if (by_id ? pw.pw_uid != uid : strcmp(pw.pw_name, name) != 0)
 			continue;
 		u->uid = pw.pw_uid;
@@ -45,7 +130,6 @@ static int find_passwd(const char *name, bool by_id, uid_t uid, struct rt_user *
 		*found = true;
 		return 0;
 	}
-	return 0;
 }
 
 static bool is_member(char **mem, const char *name)
@@ -67,15 +151,28 @@ static void add_group(struct rt_user *u, gid_t g)
 
 /* One pass over /etc/group: the named group's gid (if group_name) and the
  * supplementary groups listing uname as a member. */
-static int scan_groups(const char *group_name, gid_t *gid, bool *group_found, const char *uname, struct rt_user *u)
+static int scan_groups(const char *group_name, gid_t *gid, bool *group_found, const char *uname, struct rt_user *u,
+		       st_error_t *err)
 {
 	*group_found = false;
-	_cleanup_fclose_ FILE *f = fopen("/etc/group", "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -1;
+	_cleanup_fclose_ FILE *f = NULL;
+	int r = open_db("/etc/group", &f, err);
+	if (r <= 0)
+		return r;
 	struct group gr, *res;
-	char buf[8192];
-	while (fgetgrent_r(f, &gr, buf, sizeof(buf), &res) == 0) {
+	size_t cap = 8192;
+	_cleanup_free_ char *buf = xmalloc(cap);
+	for (;;) {
+		r = fgetgrent_r(f, &gr, buf, cap, &res);
+		if (r == ERANGE) {
+			if (grow_line_buffer(&buf, &cap, "/etc/group", err) < 0)
+				return -1;
+			continue;
+		}
+		if (r == ENOENT)
+			return 0;
+		if (r != 0)
+			return st_error(err, r, "read the container's `/etc/group`");
 		if (group_name && strcmp(gr.gr_name, group_name) == 0) {
 			*gid = gr.gr_gid;
 			*group_found = true;
@@ -83,7 +180,6 @@ static int scan_groups(const char *group_name, gid_t *gid, bool *group_found, co
 		if (uname[0] && is_member(gr.gr_mem, uname))
 			add_group(u, gr.gr_gid);
 	}
-	return 0;
 }
 
 int rt_user_resolve(const char *spec, struct rt_user *u, st_error_t *err)
@@ -102,8 +198,8 @@ int rt_user_resolve(const char *spec, struct rt_user *u, st_error_t *err)
 	char uname[256] = "";
 	unsigned id;
 	bool numeric = parse_id(user, &id), found;
-	if (find_passwd(user, numeric, numeric ? id : 0, u, uname, sizeof(uname), &found) < 0)
-		return st_error(err, errno, "read the container's `/etc/passwd`");
+	if (find_passwd(user, numeric, numeric ? id : 0, u, uname, sizeof(uname), &found, err) < 0)
+		return st_error_prefix(err, "user `%s`", user);
 	if (!found) {
 		if (!numeric)
 			return st_error(err, 0, "user `%s` not found in the container's /etc/passwd", user);
@@ -114,8 +210,8 @@ int rt_user_resolve(const char *spec, struct rt_user *u, st_error_t *err)
 	unsigned gid_num;
 	bool group_numeric = group && parse_id(group, &gid_num), group_found;
 	gid_t gid = u->gid;
-	if (scan_groups(group && !group_numeric ? group : NULL, &gid, &group_found, uname, u) < 0)
-		return st_error(err, errno, "read the container's `/etc/group`");
+	if (scan_groups(group && !group_numeric ? group : NULL, &gid, &group_found, uname, u, err) < 0)
+		return st_error_prefix(err, "user `%s`", spec);
 	if (group && !group_numeric && !group_found)
 		return st_error(err, 0, "group `%s` not found in the container's /etc/group", group);
 	if (group_numeric)

@@ -32,8 +32,10 @@ static int read_stack_file(const char *name, const char *path, char **text, size
 	if (r < 0) {
 		if (err->status == EFBIG)
 			diag_add(diags, name, 0, 0, "stack file is larger than %u bytes", SPEC_YAML_MAX_BYTES);
-		else
-			diag_add(diags, name, 0, 0, "cannot read stack file: %s", strerror(err->status));
+		else {
+			_cleanup_free_ char *why = st_error_text(err);
+			diag_add(diags, name, 0, 0, "cannot read stack file: %s", why);
+		}
 		return -1;
 	}
 	return 0;
@@ -54,7 +56,8 @@ static void load_dotenv(struct spec_loader *ld, const char *first_name)
 					    ? xstrdup(".env")
 					    : xasprintf("%s/.env", dir);
 	if (r < 0) {
-		struct diag *d = diag_add(ld->diags, name, 0, 0, "cannot read .env file: %s", strerror(err->status));
+		_cleanup_free_ char *why = st_error_text(err);
+		struct diag *d = diag_add(ld->diags, name, 0, 0, "cannot read .env file: %s", why);
 		diag_hint(d, "it holds variables for interpolation; make it a readable file, or remove it");
 		return;
 	}

@@ -51,7 +51,8 @@ static void load_env_file(struct spec_loader *ld, struct spec_service *sv, const
 	if (fs_read_file(abs, 0, &text, &len, &err) < 0) {
 		if (err->status == ENOENT && !required)
 			return;
-		struct diag *d = ld_error(ld, at, "env_file `%s`: %s", path, strerror(err->status));
+		_cleanup_free_ char *why = st_error_text(err);
+		struct diag *d = ld_error(ld, at, "env_file `%s`: %s", path, why);
 		if (err->status == ENOENT)
 			diag_hint(d, "create it, or mark it optional with {path: %s, required: false}", path);
 		return;

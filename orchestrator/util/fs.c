@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -74,24 +73,6 @@ int fs_mkdir_p(const char *path, mode_t mode, st_error_t *err)
 	}
 	if (mkdir(p, mode) < 0 && errno != EEXIST)
 		return st_error(err, errno, "mkdir `%s`", p);
-	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	int r = flag == FTW_DP ? rmdir(path) : unlink(path);
-	return r < 0 && errno != ENOENT ? -1 : 0;
-}
-
-int fs_remove_tree(const char *path, st_error_t *err)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : st_error(err, errno, "stat `%s`", path);
-	if (nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
-		return st_error(err, errno, "remove `%s`", path);
 	return 0;
 }
 

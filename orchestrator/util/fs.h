@@ -21,7 +21,9 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 /* Remove the *.tmp.* files in `dir` that no live writer holds. */
 void fs_sweep_tmp(const char *dir);
 int fs_mkdir_p(const char *path, mode_t mode, st_error_t *err);
-/* rm -rf that does not cross mount points; a missing path is not an error. */
+/* rm -rf (util/fs_remove.c): fd-relative, so of any depth; never follows a
+ * symlink nor enters another mount (that is an error naming the path, as
+ * is anything left); a missing path is not an error. */
 int fs_remove_tree(const char *path, st_error_t *err);
 /* Absolute, lexically cleaned path of `path` relative to `base` (no symlink resolution). */
 char *fs_path_join_clean(const char *base, const char *path);

@@ -139,7 +139,7 @@ prod test" ]
 	EOF
 	run "$STACK_BIN" config --build-order
 	[ "$status" -eq 2 ]
-	[[ "$output" == "stack.yaml:3:3: error: image \`gone\`: cannot read Dockerfile \`gone/Dockerfile\`: No such file or directory"* ]]
+	[[ "$output" == "stack.yaml:3:3: error: image \`gone\`: cannot read Dockerfile \`gone/Dockerfile\`: open \`"*"/gone/Dockerfile\`: No such file or directory"* ]]
 	[[ "$output" == *"hint: create it, or set \`dockerfile:\` (relative to the context \`gone\`) or \`dockerfile_inline:\`"* ]]
 }
 

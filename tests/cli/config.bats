@@ -128,7 +128,7 @@ PY
 	printf 'services:\n  one: {image: busybox}\n' >stack.yaml
 	run "${CLEAN[@]}" "$STACK_BIN" config --services
 	[ "$status" -eq 2 ]
-	[[ "$output" == *".env: error: cannot read .env file: Is a directory"* ]]
+	[[ "$output" == *".env: error: cannot read .env file: read \`$BATS_TEST_TMPDIR/e/.env\`: Is a directory"* ]]
 	[[ "$output" == *"hint: it holds variables for interpolation"* ]]
 	rmdir .env
 	run "${CLEAN[@]}" "$STACK_BIN" config --services

@@ -408,7 +408,8 @@ static void test_missing_dockerfile_and_target(void **state)
 	u->target = xstrdup("c");
 	assert_int_equal(plan(f), -1);
 	_cleanup_free_ char *want = xasprintf(
-		"stack.yaml:11:3: error: image `gone`: cannot read Dockerfile `%1$s/gone/Dockerfile`: No such file or directory\n"
+		"stack.yaml:11:3: error: image `gone`: cannot read Dockerfile `%1$s/gone/Dockerfile`: open `%1$s/gone/Dockerfile`: "
+		"No such file or directory\n"
 		"  hint: create it, or set `dockerfile:` (relative to the context `%1$s/gone`) or `dockerfile_inline:`\n"
 		"stack.yaml:12:3: error: image `t`: target stage `c` is not in stack.yaml (images.t.dockerfile_inline)\n"
 		"  hint: its stages are: a, b\n"

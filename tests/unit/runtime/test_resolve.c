@@ -127,10 +127,33 @@ static void check_all(void)
 	char *nf = fs_path_join_clean(root, "a/newfile");
 	unlink(nf);
 	free(nf);
-	/* Through the escaping symlink nothing is created on the host. */
-	assert_fails("/hostetc/stack-resolve-test", S_IFREG, ENOENT);
+	/* Through the escaping symlink the file is made inside the root
+	 * (root/etc), as runc does, and nothing on the host. */
+	fd = rt_open_in_root(rootfd, "/hostetc/stack-resolve-test", S_IFREG, &err);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_resolves("/etc/stack-resolve-test", "etc/stack-resolve-test");
 	struct stat st;
 	assert_int_equal(lstat("/etc/stack-resolve-test", &st), -1);
+	/* A dangling symlink's target and its parents are made in the root. */
+	fd = rt_open_in_root(rootfd, "/dangling", S_IFDIR, &err);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_resolves("/nope/deeper", "nope/deeper");
+	assert_fails("/loop1", S_IFREG, ELOOP);
+	assert_fails("/a/b/file/x", S_IFREG, ENOTDIR);
+	char *p = fs_path_join_clean(root, "etc/stack-resolve-test");
+	unlink(p);
+	free(p);
+	p = fs_path_join_clean(root, "etc");
+	rmdir(p);
+	free(p);
+	p = fs_path_join_clean(root, "nope/deeper");
+	rmdir(p);
+	free(p);
+	p = fs_path_join_clean(root, "nope");
+	rmdir(p);
+	free(p);
 }
 
 static void test_openat2(void **state)

@@ -156,6 +156,24 @@ static void default_profile_checks(void)
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
 	EXPECT(s >= 0, 17);
 	close(s);
+	/* Docker's rule: every family but AF_ALG (38) and AF_VSOCK (40). */
+	EXPECT(socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0) < 0 && errno == EPERM, 26);
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	EXPECT(s >= 0, 27);
+	close(s);
+	s = socket(AF_NETLINK, SOCK_RAW, 0 /* NETLINK_ROUTE */);
+	EXPECT(s >= 0, 28);
+	close(s);
+	errno = 0;
+	s = socket(39 /* AF_NFC */, SOCK_SEQPACKET, 0);
+	EXPECT(s >= 0 || errno != EPERM, 29);
+	if (s >= 0)
+		close(s);
+	errno = 0;
+	s = socket(41 /* AF_KCM */, SOCK_DGRAM, 0);
+	EXPECT(s >= 0 || errno != EPERM, 30);
+	if (s >= 0)
+		close(s);
 	EXPECT(personality(0xffffffff) >= 0, 18);        /* query: allowed */
 	EXPECT(personality(ADDR_NO_RANDOMIZE) < 0 && errno == EPERM, 19);
 	EXPECT(mkdir("/tmp", 0755) < 0 && errno == EEXIST, 20); /* plain file syscalls pass */
