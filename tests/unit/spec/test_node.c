@@ -11,7 +11,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static struct spec_doc *parse_ok(const char *text)
 {
@@ -242,13 +241,6 @@ static void test_bad_keys(void **state)
 	expect_error("? {a: 1}\n: v\n", 1, 3, "a mapping key must be a string, not a mapping", NULL);
 }
 
-static double seconds_since(const struct timespec *t0)
-{
-	struct timespec t1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static void test_alias_bomb(void **state)
 {
 	(void)state;
@@ -262,19 +254,14 @@ static void test_alias_bomb(void **state)
 				   "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
 				   "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
 				   "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct diag_list dl = {0};
 	struct spec_doc *doc = NULL;
 	assert_int_equal(spec_yaml_parse("bomb.yaml", bomb, strlen(bomb), &doc, &dl), -1);
-	double took = seconds_since(&t0);
 	assert_null(doc);
 	assert_int_equal(dl.n, 1);
 	assert_non_null(strstr(dl.v[0].msg, "expands to more than 200000 nodes"));
 	assert_non_null(strstr(dl.v[0].hint, "aliases"));
 	assert_int_equal(dl.v[0].line, 6); /* f: 9^6 nodes > 200000 */
-	if (took > 0.5)
-		fail_msg("alias bomb took %.3f s", took);
 	diag_free(&dl);
 
 	/* The same bomb through merge keys and mappings. */
@@ -285,10 +272,7 @@ static void test_alias_bomb(void **state)
 				    "e: &e {a: *d, b: *d, c: *d, d: *d, e: *d, f: *d, g: *d, h: *d, i: *d}\n"
 				    "f: &f {<<: *e, a: *e, b: *e, c: *e, d: *e, e: *e, z: *e}\n"
 				    "g: &g {a: *f, b: *f, c: *f, d: *f, e: *f, f: *f, g: *f, h: *f, i: *f}\n";
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	expect_error(mbomb, 6, 12, "expands to more than", NULL); /* at the `<<: *e` */
-	if (seconds_since(&t0) > 0.5)
-		fail_msg("mapping alias bomb took too long");
 
 	/* Few nodes, big strings: the byte budget stops it. */
 	size_t big = 1 << 20;
@@ -300,39 +284,32 @@ static void test_alias_bomb(void **state)
 	for (int i = 0; i < 80; i++)
 		p += sprintf(p, "%s*s", i ? "," : "");
 	p += sprintf(p, "]\n");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	dl = (struct diag_list){0};
 	assert_int_equal(spec_yaml_parse("t.yaml", text, (size_t)(p - text), &doc, &dl), -1);
 	assert_non_null(strstr(dl.v[0].msg, "strings expand to more than 64 MiB"));
 	assert_int_equal(dl.v[0].line, 2);
-	if (seconds_since(&t0) > 0.5)
-		fail_msg("string alias bomb took too long");
 	diag_free(&dl);
 	free(text);
 }
 
-static void test_many_anchors_fast(void **state)
+static void test_many_anchors(void **state)
 {
 	(void)state;
-	/* 60000 anchors, then 60000 aliases of the oldest: alias lookup must
-	 * not scan every anchor each time. */
+	/* 60000 anchors, then 60000 aliases of the oldest, each resolved to
+	 * the right node.  How fast the lookup is, is not asserted here (no
+	 * timing in tests): a quadratic lookup shows as a slow unit run. */
 	enum { N = 60000 };
 	char *text = xmalloc((size_t)N * 32 + 16), *p = text;
 	for (int i = 0; i < N; i++)
 		p += sprintf(p, "- &a%d v%d\n", i, i);
 	for (int i = 0; i < N; i++)
 		p += sprintf(p, "- *a0\n");
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct diag_list dl = {0};
 	struct spec_doc *doc = NULL;
 	assert_int_equal(spec_yaml_parse("t.yaml", text, (size_t)(p - text), &doc, &dl), 0);
-	double took = seconds_since(&t0);
 	assert_int_equal(doc->root->n_items, 2 * N);
 	assert_string_equal(doc->root->items[2 * N - 1]->scalar, "v0");
 	assert_string_equal(doc->root->items[N - 1]->scalar, "v59999");
-	if (took > 1.0)
-		fail_msg("%d aliases took %.3f s", N, took);
 	spec_doc_free(doc);
 	free(text);
 }
@@ -512,7 +489,7 @@ int main(void)
 		cmocka_unit_test(test_duplicate_keys),
 		cmocka_unit_test(test_bad_keys),
 		cmocka_unit_test(test_alias_bomb),
-		cmocka_unit_test(test_many_anchors_fast),
+		cmocka_unit_test(test_many_anchors),
 		cmocka_unit_test(test_nesting_limit),
 		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_libyaml_errors),
