@@ -11,6 +11,7 @@ PACKAGES=(
   # tests
   libcmocka-dev bats valgrind python3 python3-jsonschema python3-yaml
   busybox-static iproute2 procps util-linux bsdutils tar gzip xz-utils zstd
+  strace e2fsprogs
   # images and peers for benchmarks
   debootstrap hyperfine crun runc
 )
