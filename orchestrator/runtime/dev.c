@@ -123,10 +123,40 @@ void rt_dev_plan_free(struct rt_dev_plan *plan)
 /* A new file system attached on target_fd, with fsopen()/fsmount() so the
  * mount's root comes back as an fd (*root_fd, when wanted) instead of
  * being looked up again by path.  opts are "key=value" or "flag". */
+/* Where the new mount API is missing (ENOSYS: kernels before 5.2, or a
+ * tracer such as valgrind 3.19 that does not know it): mount(2) on the
+ * target fd's /proc/self/fd name, which is still the place resolved in the
+ * root.  The caller looks the mount's root up again (a magic link leads to
+ * the covered directory, not to the mount on it). */
+static int old_mount(const char *fstype, const char *source, const char *const *opts, unsigned attr,
+		     int target_fd, const char *where, st_error_t *err)
+{
+	static const struct {
+		unsigned attr;
+		unsigned long flag;
+	} flags[] = {{MOUNT_ATTR_RDONLY, MS_RDONLY},	     {MOUNT_ATTR_NOSUID, MS_NOSUID},
+		     {MOUNT_ATTR_NODEV, MS_NODEV},	     {MOUNT_ATTR_NOEXEC, MS_NOEXEC},
+		     {MOUNT_ATTR_STRICTATIME, MS_STRICTATIME}};
+	unsigned long mflags = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
+		if (attr & flags[i].attr)
+			mflags |= flags[i].flag;
+	char data[256] = "", path[32];
+	for (const char *const *o = opts; o && *o; o++) {
+		size_t n = strlen(data);
+		snprintf(data + n, sizeof(data) - n, "%s%s", n ? "," : "", *o);
+	}
+	if (mount(source, rt_fd_path(path, sizeof(path), target_fd), fstype, mflags, data) < 0)
+		return st_error(err, errno, "mount %s on `%s`", fstype, where);
+	return 0;
+}
+
 static int new_mount(const char *fstype, const char *source, const char *const *opts, unsigned attr,
 		     int target_fd, int *root_fd, const char *where, st_error_t *err)
 {
 	_cleanup_close_ int fs = fsopen(fstype, FSOPEN_CLOEXEC);
+	if (fs < 0 && errno == ENOSYS)
+		return old_mount(fstype, source, opts, attr, target_fd, where, err);
 	if (fs < 0)
 		return st_error(err, errno, "mount %s on `%s`: fsopen", fstype, where);
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", source, 0) < 0)
@@ -143,10 +173,15 @@ static int new_mount(const char *fstype, const char *source, const char *const *
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return st_error(err, errno, "mount %s on `%s`: create", fstype, where);
 	_cleanup_close_ int mnt = fsmount(fs, FSMOUNT_CLOEXEC, attr);
+	if (mnt < 0 && errno == ENOSYS)
+		return old_mount(fstype, source, opts, attr, target_fd, where, err);
 	if (mnt < 0)
 		return st_error(err, errno, "mount %s on `%s`: fsmount", fstype, where);
-	if (move_mount(mnt, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if (move_mount(mnt, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		if (errno == ENOSYS) /* nothing attached yet */
+			return old_mount(fstype, source, opts, attr, target_fd, where, err);
 		return st_error(err, errno, "mount %s on `%s`: move_mount", fstype, where);
+	}
 	if (root_fd)
 		*root_fd = steal_fd(&mnt);
 	return 0;
@@ -242,6 +277,19 @@ int rt_dev_setup(struct rt_child *c, int rootfd, st_error_t *err)
 	if (new_mount("tmpfs", "tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME, target, &devfd, "/dev",
 		      err) < 0)
 		return -1;
+	if (devfd < 0) {
+		/* mount(2) was used: find the tmpfs's root the way the target
+		 * was found (nothing else runs in the container yet, so the
+		 * path leads where it led), and check that it is the new one. */
+		struct stat under, st;
+		devfd = rt_open_in_root(rootfd, "/dev", 0, err);
+		if (devfd < 0)
+			return -1;
+		if (fstat(target, &under) < 0 || fstat(devfd, &st) < 0)
+			return st_error(err, errno, "stat `/dev`");
+		if (st.st_dev == under.st_dev)
+			return st_error(err, EXDEV, "the tmpfs on `/dev` is not where `/dev` leads");
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
 		/* The same path on the host is the node to bind if mknod fails. */
 		char path[32];

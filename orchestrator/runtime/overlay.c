@@ -28,6 +28,7 @@
  * work/ so that the next mount over it is refused), destroy leaves them,
  * and rt_container_sync_upper() makes them durable before a commit. */
 #include "runtime/internal.h"
+#include "util/fs.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
 
@@ -154,8 +155,9 @@ static int fc_set_path(int fc, const char *key, const char *path)
 static const char *const keep_opts[][2] = {{"redirect_dir", "off"}, {"metacopy", "off"}};
 
 /* 1 = the kernel may lack what this needs: try the old way (log[] has
- * the kernel's words, for when that fails too); 0 = mounted; -1 = failed
- * (err set). */
+ * the kernel's words, for when that fails too); 2 = the same, but after
+ * the superblock was made (the work dir is marked); 0 = mounted; -1 =
+ * failed (err set). */
 static int mount_fsconfig(const struct rt_overlay *ov, const char *target, char *log, size_t log_size,
 			  st_error_t *err)
 {
@@ -196,10 +198,13 @@ static int mount_fsconfig(const struct rt_overlay *ov, const char *target, char 
 	/* nodev: a device node in an image (or made in the container) never
 	 * opens; the container's devices live on the /dev tmpfs. */
 	_cleanup_close_ int mnt = fsmount(fc, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
+	/* ENOSYS past fsopen: a filter or a tracer (valgrind) that knows
+	 * only part of the new API; nothing is mounted yet, so the old way
+	 * is still open. */
 	if (mnt < 0)
-		return fc_fail(fc, errno, err, "fsmount", NULL);
+		return errno == ENOSYS ? 2 : fc_fail(fc, errno, err, "fsmount", NULL);
 	if (move_mount(mnt, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return st_error(err, errno, "overlay: move_mount on `%s`", target);
+		return errno == ENOSYS ? 2 : st_error(err, errno, "overlay: move_mount on `%s`", target);
 	return 0;
 }
 
@@ -269,6 +274,12 @@ int rt_overlay_mount(const struct rt_overlay *ov, const char *target, st_error_t
 		int r = mount_fsconfig(ov, target, log, sizeof(log), err);
 		if (r <= 0)
 			return r;
+		/* A volatile superblock marks its work dir (work/incompat/volatile
+		 * below the one we gave), which mount(2) then refuses; the dir is
+		 * ours and unused now, and overlayfs makes it again. */
+		_cleanup_free_ char *mark = xasprintf("%s/work", ov->work);
+		if (r == 2 && ov->is_volatile && fs_remove_tree(mark, err) < 0)
+			return -1;
 	}
 	if (mount_legacy(ov, target, err) == 0)
 		return 0;

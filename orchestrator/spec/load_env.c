@@ -51,7 +51,10 @@ static void load_env_file(struct spec_loader *ld, struct spec_service *sv, const
 	if (fs_read_file(abs, 0, &text, &len, &err) < 0) {
 		if (err->status == ENOENT && !required)
 			return;
-		_cleanup_free_ char *why = st_error_text(err);
+		/* A missing file is said in the user's words (the hint says what
+		 * to do); anything else with the whole story (a size limit, the
+		 * absolute path that was refused). */
+		_cleanup_free_ char *why = err->status == ENOENT ? xstrdup(strerror(ENOENT)) : st_error_text(err);
 		struct diag *d = ld_error(ld, at, "env_file `%s`: %s", path, why);
 		if (err->status == ENOENT)
 			diag_hint(d, "create it, or mark it optional with {path: %s, required: false}", path);
