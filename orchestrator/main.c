@@ -1,7 +1,6 @@
 /* stack: global options, then dispatch to one command. */
 #include "cli/cli.h"
 #include "util/mem.h"
-#include "util/proctitle.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -39,8 +38,6 @@ int main(int argc, char **argv)
 	};
 	struct cli_globals g = {0};
 	int c, rc;
-
-	st_proctitle_init(argc, argv);
 
 	/* '+': stop at the command name; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+f:p:h", opts, NULL)) != -1) {

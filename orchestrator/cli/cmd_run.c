@@ -6,6 +6,7 @@
  * --rm is what always happens (the flag is accepted for compose habits). */
 #include "cli/cli.h"
 #include "cli/image_resolve.h"
+#include "cli/run_relay.h"
 #include "cli/run_tty.h"
 #include "runtime/container.h"
 #include "supervisor/ctconf.h"
@@ -121,11 +122,11 @@ static char *run_container_name(const struct spec_stack *stack, const struct run
 	return xasprintf("%s-%s-run-%02x%02x%02x", stack->name, o->service, rnd[0], rnd[1], rnd[2]);
 }
 
-/* Wait for the container while forwarding SIGTERM, SIGHUP and SIGQUIT to
- * it.  Without a TTY, a terminal's SIGINT reaches the container directly
- * (it is in our process group), so we only keep it from killing us first;
- * with one, ^C is a byte for the container's pty and a SIGINT sent to us
- * is forwarded like the others. */
+/* Wait for the container while forwarding SIGINT, SIGTERM, SIGHUP and
+ * SIGQUIT to it.  The container is in a session of its own (never in our
+ * terminal's process group), so a terminal's ^C reaches only us, and is
+ * forwarded like the others; with a TTY, ^C is a byte for the container's
+ * pty. */
 static int run_wait(struct rt_container *ct, struct run_tty *tty, struct rt_exit *st, st_error_t *err)
 {
 	sigset_t mask, old;
@@ -165,7 +166,7 @@ static int run_wait(struct rt_container *ct, struct run_tty *tty, struct rt_exit
 				if (si.ssi_signo == SIGWINCH) {
 					if (tty)
 						run_tty_resize(tty);
-				} else if (si.ssi_signo != SIGINT || tty) {
+				} else {
 					rt_container_kill(ct, (int)si.ssi_signo, NULL);
 				}
 			}
@@ -188,6 +189,8 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	_cleanup_free_ char *name = NULL;
 	_cleanup_error_ st_error_t err = NULL;
 	int lock_fd = -1;
+	struct run_relay relay;
+	run_relay_init(&relay);
 	int rc = parse_run_opts(argc, argv, &o);
 	if (rc != 0) {
 		rc = rc < 0 ? CLI_EXIT_OK : rc;
@@ -237,7 +240,16 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	conf.cfg.die_with_parent = true;
 	bool want_tty = o.tty == 1 || (o.tty == -1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
 	conf.cfg.process.tty = want_tty;
+	/* Without a pty of ours, a terminal on fd 0, 1 or 2 becomes a pipe
+	 * (run_relay.h); other fds are passed as they are. */
+	if (!want_tty) {
+		if (run_relay_prepare(&relay, &err) < 0)
+			goto out;
+		conf.cfg.process.stdio = RT_STDIO_FDS;
+		memcpy(conf.cfg.process.fds, relay.child, sizeof(relay.child));
+	}
 	int started = rt_container_start(&conf.cfg, &ct, &err);
+	run_relay_close_child_ends(&relay);
 	if (started == RT_START_NOT_FOUND || started == RT_START_NOT_EXECUTABLE)
 		rc = -started; /* 127 / 126, as a shell and docker run report them */
 	if (started < 0)
@@ -249,9 +261,12 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	struct run_tty tty;
 	if (want_tty)
 		run_tty_begin(&tty, rt_container_pty(ct));
+	else if (run_relay_begin(&relay, &err) < 0)
+		goto out;
 	int waited = run_wait(ct, want_tty ? &tty : NULL, &st, &err);
 	if (want_tty)
 		run_tty_end(&tty);
+	run_relay_end(&relay);
 	if (waited < 0)
 		goto out;
 	if (st.oom_killed)
@@ -264,6 +279,7 @@ out:
 		if (rt_container_destroy(ct, &derr) < 0)
 			st_error_print(&derr, stderr);
 	}
+	run_relay_end(&relay);
 	if (err)
 		st_error_print(&err, stderr);
 	sup_ctconf_remove_host_files(&conf);

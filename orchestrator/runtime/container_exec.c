@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +31,11 @@ struct rt_exec {
 __attribute__((noreturn)) static void exec_child(struct rt_child *c, int ct_pidfd, int nsflags)
 {
 	st_error_t err = NULL;
+	/* As the container's first process (spawn.c): unreadable until the
+	 * execve, since the container's processes could read this copy of our
+	 * memory; and a session of its own, out of the caller's terminal. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	setsid();
 	if (setns(ct_pidfd, nsflags) < 0) {
 		st_error(&err, errno, "setns into the container's namespaces");
 		rt_child_fail(c->sync_fd, &err, 1);
@@ -98,6 +104,7 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 		.seccomp = ct->seccomp,
 		.rlimits = ct->rlimits,
 		.n_rlimits = ct->n_rlimits,
+		.init_fd = -1,
 	};
 	rt_child_pick_stdio(proc, child_stdio, c.stdio);
 	int nsflags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
