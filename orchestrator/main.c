@@ -2,6 +2,8 @@
 #include "cli/cli.h"
 #include "util/mem.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +40,12 @@ int main(int argc, char **argv)
 	};
 	struct cli_globals g = {0};
 	int c, rc;
+
+	/* Started with fd 0, 1 or 2 closed, the first file we open would take
+	 * its number and be handed to a container as its stdio. */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
+			return CLI_EXIT_FAILURE;
 
 	/* '+': stop at the command name; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+f:p:h", opts, NULL)) != -1) {

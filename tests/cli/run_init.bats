@@ -128,6 +128,14 @@ assert_no_injection() {
 	[[ "$output" == *"to-err"* ]] # stderr relayed to the terminal
 }
 
+@test "stack run with its stdin and stderr closed: the container's fds 0 and 2 are no file of the host" {
+	# shellcheck disable=SC2016 # expanded in the container
+	run bash -c "$(stack_cmd run --rm -T s sh -c 'for f in 0 2; do echo "fd$f $(readlink /proc/self/fd/$f || echo unreadable)"; done') <&- 2>&-"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "fd0 /dev/null" ]
+	[ "${lines[1]}" = "fd2 /dev/null" ]
+}
+
 @test "-T in a terminal: typed input reaches the container through the relay, and ^C stops it" {
 	run /usr/bin/python3 "$BATS_TEST_DIRNAME/helpers/pty_session.py" \
 		--expect 'ready' --send 'typed-line' \
