@@ -110,7 +110,7 @@ static void stdin_close(struct run_relay_stream *s)
  * background of the terminal and must not read it for a while. */
 static bool pump_input(struct run_relay_stream *s, short revents)
 {
-	if (s->len == 0 && (revents & (POLLIN | POLLHUP))) {
+	if (s->len == 0 && (revents & (POLLIN | POLLHUP | POLLERR))) {
 		ssize_t n = read(s->from, s->buf, sizeof(s->buf));
 		if (n > 0) {
 			s->off = 0;
