@@ -278,6 +278,10 @@ pid1_view() {
 	# Without CAP_SYS_PTRACE not even an O_PATH handle (CVE-2019-5736's first step).
 	run --separate-stderr stack run --rm -T s pid1-probe exe-path
 	[ "$output" = EACCES ]
+	# With it, the handle is on a read-only mount: reopened for writing
+	# once no init runs the binary (ETXTBSY no more), it still fails.
+	run --separate-stderr stack run --rm -T ptr pid1-probe exe-mount
+	[ "$output" = ro ]
 }
 
 # Reaping is tested in run_isolation.bats ("init reaps orphaned zombies").
