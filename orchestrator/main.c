@@ -1,8 +1,9 @@
 /* stack: global options, then dispatch to one command. */
 #include "cli/cli.h"
 #include "util/mem.h"
-#include "util/proctitle.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,10 +42,15 @@ int main(int argc, char **argv)
 	struct cli_globals g = {0};
 	int c, rc;
 
+	/* Started with fd 0, 1 or 2 closed, the first file we open would take
+	 * its number and be handed to a container as its stdio. */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
+			return CLI_EXIT_FAILURE;
+
 	/* The only read of STACK_ROOT, STACK_RUN and STACK_CGROUP_PARENT:
 	 * every module gets them from here. */
 	st_paths_from_env(&g.paths, environ);
-	st_proctitle_init(argc, argv);
 
 	/* '+': stop at the command name; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+f:p:h", opts, NULL)) != -1) {

@@ -6,6 +6,7 @@
  * --rm is what always happens (the flag is accepted for compose habits). */
 #include "cli/cli.h"
 #include "cli/image_resolve.h"
+#include "cli/run_relay.h"
 #include "cli/run_tty.h"
 #include "cli/run_wait.h"
 #include "runtime/container.h"
@@ -153,6 +154,8 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	/* From the first step: a ^C during a long import must not strand
 	 * its temp dir, nor a SIGTERM during setup a cgroup. */
 	st_interrupt_catch();
+	struct run_relay relay;
+	run_relay_init(&relay);
 	int rc = parse_run_opts(argc, argv, &o);
 	if (rc != 0) {
 		rc = rc < 0 ? CLI_EXIT_OK : rc;
@@ -209,7 +212,17 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &stop_set, NULL);
 	if (run_interrupted(&rc))
 		goto out;
-	if (rt_container_start(&conf.cfg, &ct, &err) < 0) {
+	/* Without a pty of ours, a terminal on fd 0, 1 or 2 becomes a pipe
+	 * (run_relay.h); other fds are passed as they are. */
+	if (!want_tty) {
+		if (run_relay_prepare(&relay, &err) < 0)
+			goto out;
+		conf.cfg.process.stdio = RT_STDIO_FDS;
+		memcpy(conf.cfg.process.fds, relay.child, sizeof(relay.child));
+	}
+	int started = rt_container_start(&conf.cfg, &ct, &err);
+	run_relay_close_child_ends(&relay);
+	if (started < 0) {
 		/* 127 / 126, as a shell and docker run report them */
 		if (st_error_kind(err) == ST_ERR_NOT_FOUND)
 			rc = 127;
@@ -229,9 +242,12 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 		.stop_signal = conf.cfg.stop_signal ? conf.cfg.stop_signal : SIGTERM,
 		.grace_ms = grace_ms > INT32_MAX ? INT32_MAX : (int)grace_ms,
 	};
+	if (!want_tty && run_relay_begin(&relay, &err) < 0)
+		goto out;
 	int waited = run_wait(ct, want_tty ? &tty : NULL, &wo, &st, &err);
 	if (want_tty)
 		run_tty_end(&tty);
+	run_relay_end(&relay);
 	if (waited < 0)
 		goto out;
 	if (st.oom_killed)
@@ -254,6 +270,7 @@ out:
 		st_error_free(&err);
 		rc = 128 + st_interrupted();
 	}
+	run_relay_end(&relay);
 	if (err)
 		st_error_print(&err, stderr);
 	else if (!ct && st_interrupted())

@@ -38,15 +38,6 @@ static void stop_requested(struct stopper *s)
 	}
 }
 
-/* A terminal's ^C without a TTY of ours went to its whole foreground
- * process group, the container's init too when it is in ours (it then has
- * it already: forwarding it would deliver it twice).  kill(1)'s signals
- * come with SI_USER and reach us alone. */
-static bool reached_container(const struct signalfd_siginfo *si, bool tty, pid_t pid)
-{
-	return !tty && si->ssi_code == SI_KERNEL && getpgid(pid) == getpgrp();
-}
-
 static void on_signal(struct stopper *s, const struct signalfd_siginfo *si, struct run_tty *tty)
 {
 	int sig = (int)si->ssi_signo;
@@ -57,8 +48,10 @@ static void on_signal(struct stopper *s, const struct signalfd_siginfo *si, stru
 			run_tty_resize(tty);
 		return;
 	}
-	if (!reached_container(si, tty != NULL, rt_container_pid(s->ct)))
-		rt_container_kill(s->ct, sig, NULL);
+	/* Every container process is in a session of its own (spawn.c), never
+	 * in our terminal's process group: a ^C reaches only us, and is
+	 * forwarded like kill(1)'s signals. */
+	rt_container_kill(s->ct, sig, NULL);
 	if (is_stop_signal(sig))
 		stop_requested(s);
 }

@@ -54,7 +54,8 @@ struct rt_device {
 enum rt_stdio {
 	RT_STDIO_INHERIT, /* the caller's fds 0, 1, 2 (`stack run` in a terminal) */
 	RT_STDIO_PIPES,   /* three pipes; rt_container_stdio() gives the parent ends */
-	RT_STDIO_FDS,     /* the fds in rt_process.fds (dup'ed, the caller keeps its own) */
+	RT_STDIO_FDS,     /* the fds in rt_process.fds (dup'ed, the caller keeps its own;
+	                   * -1 = the caller's own fd 0, 1 or 2) */
 };
 
 struct rt_process {

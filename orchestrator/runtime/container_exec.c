@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,6 +96,11 @@ static int ns_join_enter(const struct ns_join *j, int nsflags)
 __attribute__((noreturn)) static void exec_child(struct rt_child *c, const struct ns_join *ns, int nsflags)
 {
 	st_error_t err = NULL;
+	/* As the container's first process (spawn.c): unreadable until the
+	 * execve, since the container's processes could read this copy of our
+	 * memory; and a session of its own, out of the caller's terminal. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	setsid();
 	if (ns_join_enter(ns, nsflags) < 0) {
 		st_error(&err, errno, "setns into the container's namespaces");
 		rt_child_fail(c->sync_fd, &err, 1);
@@ -160,6 +166,7 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 		.seccomp = ct->seccomp,
 		.rlimits = ct->rlimits,
 		.n_rlimits = ct->n_rlimits,
+		.init_fd = -1,
 	};
 	rt_child_pick_stdio(proc, child_stdio, c.stdio);
 	int nsflags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |

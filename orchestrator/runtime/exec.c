@@ -1,7 +1,8 @@
 /* The payload's last steps, in the order that keeps each one possible:
  * signals reset, stdio, user lookup (in the container's files), caps +
  * uid switch, cwd, no_new_privs, seccomp (last: it may forbid what came
- * before), execve. */
+ * before), execve of the payload, or of stack-init, which then runs with
+ * all of this in force and forks the payload (init_abi.h). */
 #include "runtime/internal.h"
 #include "util/env.h"
 #include "util/mem.h"
@@ -26,7 +27,7 @@ static const char *env_get(const struct strv *env, const char *key)
 
 static void build_env(struct rt_child *c, const struct rt_user *u, struct strv *env)
 {
-	/* Called before init forks the payload: one copy, shared by fork. */
+	/* Init (stack-init) is exec'd with this environment too and passes it on. */
 	const struct rt_process *p = &c->cfg->process;
 	for (const char *const *e = p->env; e && *e; e++)
 		strv_push(env, *e);
@@ -46,14 +47,16 @@ static void build_env(struct rt_child *c, const struct rt_user *u, struct strv *
 static int setup_stdio(struct rt_child *c, st_error_t *err)
 {
 	if (c->cfg->process.tty) {
-		/* A new session whose controlling terminal is the pty slave, so
-		 * ^C at the master reaches the payload's process group. */
-		if (setsid() < 0)
-			return st_error(err, errno, "setsid");
-		int fd = open(c->pty_slave, O_RDWR | O_CLOEXEC);
+		/* We lead a session of our own since the fork (spawn.c).  The
+		 * pty slave becomes its controlling terminal, so ^C at the
+		 * master reaches the payload's process group; with init, the
+		 * payload takes it in a session of its own (init/main.c), so
+		 * init's session must not. */
+		bool init = c->cfg->init;
+		int fd = open(c->pty_slave, O_RDWR | O_CLOEXEC | (init ? O_NOCTTY : 0));
 		if (fd < 0)
 			return st_error(err, errno, "open the pty `%s`", c->pty_slave);
-		if (ioctl(fd, TIOCSCTTY, 0) < 0)
+		if (!init && ioctl(fd, TIOCSCTTY, 0) < 0)
 			return st_error(err, errno, "TIOCSCTTY `%s`", c->pty_slave);
 		for (int i = 0; i < 3; i++)
 			if (dup2(fd, i) < 0)
@@ -74,31 +77,6 @@ static int setup_stdio(struct rt_child *c, st_error_t *err)
 		}
 	}
 	return 0;
-}
-
-/* execvpe() searches the *caller's* PATH; ours is the container's. */
-static int exec_search(char *const *argv, char *const *envp, const char *path)
-{
-	const char *file = argv[0];
-	if (strchr(file, '/')) {
-		execve(file, argv, envp);
-		return errno;
-	}
-	int saved = ENOENT;
-	char buf[4096];
-	for (const char *p = path; p; p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL) {
-		size_t dlen = strcspn(p, ":");
-		if (dlen == 0)
-			snprintf(buf, sizeof(buf), "%s", file);
-		else
-			snprintf(buf, sizeof(buf), "%.*s/%s", (int)dlen, p, file);
-		execve(buf, argv, envp);
-		if (errno == EACCES)
-			saved = EACCES;
-		else if (errno != ENOENT && errno != ENOTDIR)
-			return errno;
-	}
-	return saved;
 }
 
 static void load_seccomp(struct rt_child *c)
@@ -125,13 +103,18 @@ void rt_payload_exec(struct rt_child *c)
 	const struct rt_process *p = &c->cfg->process;
 
 	/* Dispositions the caller ignored (a supervisor ignores SIGPIPE)
-	 * would survive execve; the payload starts with the defaults. */
+	 * would survive execve; the payload (and init: an ignored SIGCHLD
+	 * would reap for it) starts with the defaults.  init's signals stay
+	 * blocked until it waits for them (init_abi.h). */
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	sigset_t mask;
+	if (c->cfg->init)
+		rt_init_sigset(&mask);
+	else
+		sigemptyset(&mask);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
 
 	if (setup_stdio(c, &err) < 0)
 		rt_child_fail(c->sync_fd, &err, 127);
@@ -146,9 +129,9 @@ void rt_payload_exec(struct rt_child *c)
 		st_error_prefix(&err, "user `%s`", p->user ? p->user : "root");
 		rt_child_fail(c->sync_fd, &err, 127);
 	}
-	/* A uid change clears the parent-death signal; without init the
-	 * payload is the container's PID 1 and must keep it. */
-	if (c->cfg->die_with_parent && !c->cfg->init)
+	/* A uid change clears the parent-death signal; the container's PID 1
+	 * (init or the payload) must keep it.  It survives the execve. */
+	if (c->cfg->die_with_parent)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	const char *cwd = p->cwd ? p->cwd : "/";
 	if (chdir(cwd) < 0) {
@@ -164,9 +147,11 @@ void rt_payload_exec(struct rt_child *c)
 			rt_child_fail(c->sync_fd, &err, 127);
 		load_seccomp(c);
 	}
+	if (c->cfg->init)
+		rt_init_exec(c);
 	char *const *argv = (char *const *)p->argv;
 	const char *path = env_get(env, "PATH");
-	int e = exec_search(argv, strv_argv(env), path);
+	int e = rt_exec_search(argv, strv_argv(env), path);
 	/* A distinct message: the caller maps it to 127/126 as a shell does. */
 	st_error(&err, e, "exec `%s`", argv[0]);
 	rt_sync_send(c->sync_fd, RT_MSG_EXEC_FAILED, e, err->msg, -1);

@@ -1,108 +1,95 @@
-/* Our init: PID 1 of the container when cfg->init is set.
+/* Our init (cfg->init): finding the stack-init binary on the host, and the
+ * container's first process turning into it.  What init does, and why it
+ * is a binary of its own and not a fork of ours, is in init_abi.h and
+ * init/main.c.
  *
- * It is the runtime's own child carrying on (no exec of a tini-like
- * binary): it forks the payload, forwards the usual termination and
- * job-control signals to it, reaps every zombie re-parented to it (a
- * payload that is not written to be PID 1 never reaps them), and exits
- * with the payload's status, 128+N for signal N.  The exact wait status
- * also goes to the parent over the sync socket, so rt_container_wait()
- * can tell "killed by SIGTERM" from "exited 143". */
+ * The binary is opened by the parent, before the fork: after pivot_root
+ * the child can no longer name host files, and a fd cannot be redirected
+ * by anything in the container's root.  It is looked for next to the
+ * running executable (an installed `stack` and `stack-init` side by side,
+ * and the build tree's orchestrator/), then at the path CMake built it to
+ * (programs linking the runtime from elsewhere in the build tree: the
+ * unit tests). */
+#include "runtime/init_abi.h"
 #include "runtime/internal.h"
-#include "util/proctitle.h"
-
-#include <cap-ng.h>
-#include <linux/capability.h>
-#include <sys/prctl.h>
+#include "util/fs.h"
+#include "util/mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
-static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-
-void rt_init_sigset(sigset_t *set)
+/* The fd we exec from is on a read-only copy of the binary's mount: the
+ * kernel refuses to write a running binary (ETXTBSY), but a process that
+ * got hold of /proc/1/exe (with CAP_SYS_PTRACE, init is readable) could
+ * keep an O_PATH fd and reopen it for writing once no init runs it any
+ * more, and so plant code in every later container (CVE-2019-5736, where
+ * the binary was runc itself).  A write through a read-only mount fails
+ * with EROFS whatever the caller's capabilities, and the container can
+ * make no mount to undo it.  The copy is detached (no mount table shows
+ * it) and goes away with the last fd and the last init running from it.
+ * Cheaper than runc's sealed memfd copy of the whole binary at each start.
+ * Where the new mount API is refused (no CAP_SYS_ADMIN), the plain file
+ * is used: non-dumpable, init's /proc/1/exe is closed to the container's
+ * default capabilities anyway. */
+static int open_read_only(const char *path)
 {
-	sigemptyset(set);
-	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaddset(set, forwarded[i]);
-	sigaddset(set, SIGCHLD);
+	int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return open(path, O_PATH | O_CLOEXEC);
+	struct mount_attr ma = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &ma, sizeof(ma)) < 0) {
+		close(tree);
+		return open(path, O_PATH | O_CLOEXEC);
+	}
+	return tree;
 }
 
-/* Once the payload runs, init only waits and forwards signals: it keeps
- * CAP_KILL (the payload may run as another uid) and sheds every other
- * capability, bounding set included, and can never regain one (no new
- * privileges).  A payload that gets hold of init gains nothing.  Best
- * effort: init has nowhere to report a failure, and the container's own
- * limits hold either way. */
-static void init_shed_privileges(void)
+int rt_init_open(st_error_t *err)
 {
-	st_proctitle_set("stack-init");
-	capng_clear(CAPNG_SELECT_BOTH);
-	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET, CAP_KILL);
-	capng_apply(CAPNG_SELECT_BOTH);
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	_cleanup_free_ char *next_to_us = NULL;
+	if (n > 0) {
+		self[n] = '\0';
+		_cleanup_free_ char *dir = fs_dirname(self);
+		next_to_us = xasprintf("%s/" RT_INIT_NAME, dir);
+		int fd = open_read_only(next_to_us);
+		if (fd >= 0)
+			return fd;
+	}
+#ifdef RT_INIT_BUILD_PATH
+	int fd = open_read_only(RT_INIT_BUILD_PATH);
+	if (fd >= 0)
+		return fd;
+#endif
+	return st_error(err, errno,
+			"find the container's init: no `%s`: install " RT_INIT_NAME " next to the stack binary, "
+			"or set `init: false`",
+			next_to_us ? next_to_us : RT_INIT_NAME);
 }
 
-void rt_init_run(struct rt_child *c)
+void rt_init_exec(struct rt_child *c)
 {
+	char fdbuf[16];
+	snprintf(fdbuf, sizeof(fdbuf), "%d", c->sync_fd);
+	struct strv argv = {0};
+	strv_push(&argv, RT_INIT_NAME);
+	strv_push(&argv, fdbuf);
+	strv_push(&argv, c->cfg->process.tty ? "t" : "-");
+	strv_push(&argv, "--");
+	for (const char *const *a = c->cfg->process.argv; *a; a++)
+		strv_push(&argv, *a);
+	/* Everything else is O_CLOEXEC by now (rt_payload_exec). */
+	int fl = fcntl(c->sync_fd, F_GETFD);
+	if (fl >= 0)
+		fcntl(c->sync_fd, F_SETFD, fl & ~FD_CLOEXEC);
+	fexecve(c->init_fd, strv_argv(&argv), strv_argv(&c->env));
 	st_error_t err = NULL;
-	/* The signals are blocked since the fork (see spawn.c): one sent
-	 * before we wait for it stays pending instead of being lost. */
-	int execp[2];
-	if (pipe2(execp, O_CLOEXEC) < 0) {
-		st_error(&err, errno, "init: pipe");
-		rt_child_fail(c->sync_fd, &err, 127);
-	}
-	pid_t payload = fork();
-	if (payload < 0) {
-		st_error(&err, errno, "init: fork the payload");
-		rt_child_fail(c->sync_fd, &err, 127);
-	}
-	if (payload == 0) {
-		close(execp[0]);
-		rt_payload_exec(c); /* execp[1] closes on exec */
-	}
-	close(execp[1]);
-	for (int i = 0; i < 3; i++)
-		if (c->stdio[i] > 2)
-			close(c->stdio[i]);
-	/* EOF once the payload exec'd (or failed, after reporting it). */
-	char b;
-	while (read(execp[0], &b, 1) < 0 && errno == EINTR)
-		;
-	close(execp[0]);
-	rt_sync_send(c->sync_fd, RT_MSG_STARTED, (int)payload, NULL, -1);
-	init_shed_privileges();
-
-	sigset_t set;
-	rt_init_sigset(&set);
-	int status = 0;
-	for (;;) {
-		siginfo_t si;
-		int sig = sigwaitinfo(&set, &si);
-		if (sig < 0)
-			continue;
-		if (sig != SIGCHLD) {
-			kill(payload, sig);
-			continue;
-		}
-		bool done = false;
-		for (;;) {
-			int st;
-			pid_t w = waitpid(-1, &st, WNOHANG);
-			if (w <= 0)
-				break;
-			if (w == payload) {
-				status = st;
-				done = true;
-			}
-		}
-		if (done)
-			break;
-	}
-	rt_sync_send(c->sync_fd, RT_MSG_EXIT, status, NULL, -1);
-	/* Our exit takes the rest of the pid namespace with it. */
-	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	st_error(&err, errno, "exec the container's init (" RT_INIT_NAME ")");
+	rt_child_fail(c->sync_fd, &err, 1);
 }

@@ -5,9 +5,13 @@
  * parent it is ready, waits for "go" (the parent has made the cgroup
  * meanwhile; "go" carries the fds of its v1 `tasks` files), moves itself
  * into the cgroup (rt_cgroup_join_self: no global kernel lock, unlike the
- * parent writing cgroup.procs), then either execs the payload
- * (init = false) or stays as our init and forks the payload.  They talk over a SOCK_SEQPACKET socketpair:
- * one message per write, so an error report is never torn. */
+ * parent writing cgroup.procs), does the payload's setup (user, caps,
+ * no_new_privs, seccomp) and then execs either the payload (init = false)
+ * or our init, stack-init, which forks the payload (init_abi.h).  Every
+ * container process is in a session of its own from the fork on: sharing
+ * the caller's would let it TIOCSTI into the caller's terminal.  They talk
+ * over a SOCK_SEQPACKET socketpair: one message per write, so an error
+ * report is never torn. */
 #ifndef STACK_RUNTIME_INTERNAL_H
 #define STACK_RUNTIME_INTERNAL_H
 
@@ -15,6 +19,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/config.h"
 #include "runtime/container.h"
+#include "runtime/init_abi.h"
 #include "runtime/rlimit.h"
 #include "runtime/seccomp.h"
 #include "util/error.h"
@@ -125,6 +130,7 @@ struct rt_child {
 	const struct rt_rlimit *rlimits;
 	size_t n_rlimits;
 	int stdio[3];          /* fds to become 0, 1, 2; -1 = keep */
+	int init_fd;           /* cfg->init: O_PATH fd of stack-init (rt_init_open) */
 	char pty_slave[64];    /* tty: /dev/pts/N inside the container */
 	const char *merged;    /* state_dir/merged */
 	const char *hostname;
@@ -134,7 +140,7 @@ struct rt_child {
 	struct strv env;
 };
 
-/* spawn.c: close every fd but 0-2, sync_fd and stdio[]. */
+/* spawn.c: close every fd but 0-2, sync_fd, stdio[] and init_fd. */
 void rt_child_close_fds(struct rt_child *c);
 /* fork() into a new pid namespace (ns_fd < 0) or into ns_fd's. */
 pid_t rt_fork_in_pidns(int ns_fd, st_error_t *err);
@@ -232,9 +238,10 @@ int rt_payload_prepare(struct rt_child *c, st_error_t *err);
 /* exec.c (child): stdio, user switch, caps, seccomp, execve; never returns. */
 __attribute__((noreturn)) void rt_payload_exec(struct rt_child *c);
 
-/* init.c (child): fork the payload, forward signals, reap; never returns. */
-__attribute__((noreturn)) void rt_init_run(struct rt_child *c);
-/* The signals init forwards (and the child blocks until it execs). */
-void rt_init_sigset(sigset_t *set);
+/* init.c (parent): an O_PATH fd of the stack-init binary. */
+int rt_init_open(st_error_t *err);
+/* init.c (child, the last step of rt_payload_exec): exec stack-init with
+ * the payload's argv and environment; never returns. */
+__attribute__((noreturn)) void rt_init_exec(struct rt_child *c);
 
 #endif

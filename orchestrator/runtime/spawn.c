@@ -33,12 +33,13 @@ static int cmp_int(const void *a, const void *b)
 }
 
 /* The child is a copy of the caller, which may hold any number of fds,
- * O_CLOEXEC or not: other containers' pipe ends (their readers would
- * never see EOF while our init lives), a supervisor's sockets.  init never
- * execs, so O_CLOEXEC does not help: close all but what we use. */
+ * O_CLOEXEC or not: other containers' pipe ends, a supervisor's sockets.
+ * The execve at the end drops the O_CLOEXEC ones (and rt_payload_exec
+ * marks the rest), but the setup runs in the container meanwhile: close
+ * all but what we use first thing. */
 void rt_child_close_fds(struct rt_child *c)
 {
-	int keep[5] = {c->sync_fd, c->stdio[0], c->stdio[1], c->stdio[2], 2};
+	int keep[6] = {c->sync_fd, c->stdio[0], c->stdio[1], c->stdio[2], c->init_fd, 2};
 	qsort(keep, ARRAY_SIZE(keep), sizeof(int), cmp_int);
 	unsigned lo = 3;
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
@@ -111,10 +112,16 @@ int rt_child_open_pty(struct rt_child *c)
 		return -1;
 	/* The pty belongs to the container's devpts instance, so the payload
 	 * sees /dev/pts/N, not a host pty. */
+	st_error_t err = NULL;
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, c->pty_slave, sizeof(c->pty_slave)) != 0) {
-		st_error_t err = NULL;
+	if (master < 0 || unlockpt(master) < 0) {
 		st_error(&err, errno, "open a pty on `/dev/ptmx`");
+		rt_child_fail(c->sync_fd, &err, 1);
+	}
+	/* ptsname_r() returns its error; errno is not set. */
+	int e = ptsname_r(master, c->pty_slave, sizeof(c->pty_slave));
+	if (e != 0) {
+		st_error(&err, e, "ptsname of the pty from `/dev/ptmx`");
 		rt_child_fail(c->sync_fd, &err, 1);
 	}
 	return master;
@@ -150,6 +157,15 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 {
 	st_error_t err = NULL;
 	const struct rt_config *cfg = c->cfg;
+	/* Nobody in the container may read this copy of the caller's memory
+	 * and environment until the execve replaces it (PR_SET_DUMPABLE 0:
+	 * no ptrace, no /proc/PID/{mem,environ} without CAP_SYS_PTRACE). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* A session of our own, as runc and bubblewrap do: in the caller's,
+	 * any process of the container could TIOCSTI keystrokes into the
+	 * caller's terminal, or open it as /dev/tty.  A new child is never a
+	 * process group leader, so this cannot fail. */
+	setsid();
 	rt_child_close_fds(c);
 	/* Set before anything can block: if the parent is already gone, the
 	 * sync socket's EOF ends us below instead. */
@@ -195,9 +211,7 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 	}
 	if (rt_rlimit_apply(c->rlimits, c->n_rlimits, &err) < 0)
 		rt_child_fail(c->sync_fd, &err, 1);
-	if (cfg->init)
-		rt_init_run(c);
-	rt_payload_exec(c);
+	rt_payload_exec(c); /* or init (cfg->init), which forks the payload */
 }
 
 static int validate(const struct rt_config *cfg, st_error_t *err)
@@ -317,6 +331,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	struct rt_rlimit *rl = NULL;
 	struct rt_dev_plan devplan = {0};
 	int sock[2] = {-1, -1}, child_stdio[3] = {-1, -1, -1};
+	_cleanup_close_ int init_fd = -1;
 	struct rt_cgroup_join join = {.n = 0};
 	_cleanup_free_ char *hostname = pick_hostname(cfg);
 	_cleanup_free_ char *merged = xasprintf("%s/merged", cfg->state_dir);
@@ -334,6 +349,8 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 		if (rt_rlimit_prepare(rl, cfg->n_rlimits, &ct->warnings, err) < 0)
 			goto fail;
 	}
+	if (cfg->init && (init_fd = rt_init_open(err)) < 0)
+		goto fail;
 
 	if (make_state_dir(cfg, &made_state, err) < 0)
 		goto fail;
@@ -353,6 +370,7 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 		.hostname = hostname,
 		.etc_dir = cfg->state_dir,
 		.dev = &devplan,
+		.init_fd = init_fd,
 	};
 	rt_child_pick_stdio(&cfg->process, child_stdio, c.stdio);
 

@@ -889,7 +889,8 @@ static void test_exec_into_running_container(void **state)
 		"echo $COFFEE $CUP $HOME; id -u; hostname; grep pids /proc/self/cgroup;"
 		"grep -v ':/$' /proc/self/cgroup || echo in-every-cgroup;"
 		"test $$ -gt 1 && echo not-pid1; grep -E '^(CapEff|Seccomp):' /proc/self/status;"
-		"tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; exit 5", NULL};
+		"tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ';"
+		"read l </proc/self/stat; set -- ${l#*) }; test $4 = $$ && echo own-session; exit 5", NULL};
 	static const char *const xenv[] = {"CUP=large", NULL};
 	struct rt_process p = {.argv = argv, .env = xenv, .user = "earl", .stdio = RT_STDIO_PIPES};
 	struct rt_exec *x = NULL;
@@ -905,6 +906,8 @@ static void test_exec_into_running_container(void **state)
 	 * namespaces, caps and filter. */
 	assert_contains(out, "espresso large /home/earl\n1000\nespresso\n");
 	assert_contains(out, ":pids:/\nin-every-cgroup\nnot-pid1\nCapEff:\t0000000000000000\nSeccomp:\t2\nlo\n");
+	/* A session of its own (field 6 of stat: its own pid), out of ours. */
+	assert_contains(out, "\nown-session\n");
 	free(out);
 	rt_exec_free(x);
 	assert_int_equal(count_lines("/proc/self/mountinfo"), mounts);
