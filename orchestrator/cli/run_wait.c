@@ -14,8 +14,15 @@ struct stopper {
 	struct rt_container *ct;
 	const struct run_wait_opts *o;
 	int requests;     /* stop signals and output loss seen so far */
+	int64_t first;    /* monotonic ms of the first */
 	int64_t deadline; /* monotonic ms of the SIGKILL, -1: none pending */
 };
+
+/* One ^C can reach us twice: from the terminal, and again from a wrapper
+ * in the same process group that forwards what it got (timeout(1), make,
+ * a shell script's trap).  A repeat this soon is that, not a person
+ * pressing ^C again to force the stop. */
+#define REPEAT_IS_SAME_MS 300
 
 static int64_t now_ms(void)
 {
@@ -30,8 +37,12 @@ static bool is_stop_signal(int sig) { return sig == SIGTERM || sig == SIGINT || 
  * starts the grace period, the next one ends it. */
 static void stop_requested(struct stopper *s)
 {
+	int64_t now = now_ms();
+	if (s->requests > 0 && now - s->first < REPEAT_IS_SAME_MS)
+		return;
 	if (++s->requests == 1) {
-		s->deadline = now_ms() + s->o->grace_ms;
+		s->first = now;
+		s->deadline = now + s->o->grace_ms;
 	} else if (s->deadline >= 0) {
 		rt_container_kill(s->ct, SIGKILL, NULL);
 		s->deadline = -1;

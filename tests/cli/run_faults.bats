@@ -208,6 +208,7 @@ ignore_term='trap "echo ignoring TERM" TERM; echo ready; while :; do sleep 0.1; 
 	wait_for 20 grep -q ready out
 	kill -TERM "$BG_PID"
 	wait_for 20 grep -q "ignoring TERM" out
+	sleep 0.5 # a second request, not a repeat of the first (run_wait.c)
 	kill -TERM "$BG_PID"
 	wait_exit "$BG_PID" 5
 	[ "$BG_STATUS" -eq 137 ]
