@@ -64,7 +64,8 @@
 	X(archive_write_new)                                                                 \
 	X(archive_write_open2)                                                               \
 	X(archive_write_set_bytes_in_last_block)                                             \
-	X(archive_write_set_format_pax_restricted)
+	X(archive_write_set_format_pax_restricted)                                           \
+	X(archive_write_set_options)
 
 struct img_archive_api {
 #define IMG_ARCHIVE_FIELD(sym) __typeof__(sym) *sym;

@@ -2,10 +2,13 @@
  *
  * The same tree always gives the same bytes, on any host:
  *   - order: depth first, each directory's entries sorted by the bytes of
- *     their names (strcmp), a directory before what it holds; the layer
- *     root itself is not an entry;
+ *     their names in the tar (strcmp; `.wh.NAME` for a whiteout), a
+ *     directory before what it holds (Go's filepath.Walk order, which
+ *     containerd's and Docker's diffs follow); the layer root itself is not
+ *     an entry;
  *   - headers: ustar, with a PAX extended header only where ustar cannot
- *     say it (long or non-ASCII names, big ids or sizes, the kept xattr);
+ *     say it (long or non-ASCII names, big ids or sizes, the kept xattr
+ *     as SCHILY.xattr);
  *     numeric uid/gid only (no user or group names: those are the host's),
  *     mtime in whole seconds as the layer has it, no atime or ctime;
  *     the archive ends with its two zero blocks, unpadded;
@@ -116,33 +119,84 @@ static const char *link_target(struct exporter *x, const struct stat *st, const 
 	return NULL;
 }
 
-static int cmp_names(const void *a, const void *b)
+/* One entry of a directory, by the name it has in the tar (`.wh.NAME`
+ * for a whiteout, `.wh..wh..opq` for the opaque marker). */
+struct item {
+	char *name; /* on disk; NULL for the opaque marker */
+	char *tar_name;
+	struct stat st;
+};
+
+static int cmp_items(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct item *)a)->tar_name, ((const struct item *)b)->tar_name);
 }
 
-/* The names in `dir_fd`, sorted by their bytes. */
-static int list_sorted(int dir_fd, struct strv *out, st_error_t *err)
+static bool is_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+static bool is_opaque(int dir_fd)
+{
+	char v[2];
+	return fgetxattr(dir_fd, IMG_OPAQUE_XATTR, v, sizeof(v)) == 1 && v[0] == 'y';
+}
+
+static void free_items(struct item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(items[i].name);
+		free(items[i].tar_name);
+	}
+	free(items);
+}
+
+/* The entries of `dir_fd`, sorted by the bytes of their tar names. */
+static int list_sorted(struct exporter *x, int dir_fd, const char *prefix, struct item **out, size_t *n_out,
+		       st_error_t *err)
 {
 	int fd = dup(dir_fd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
-		return st_error(err, errno, "opendir");
+		return st_error(err, errno, "export `%s`: opendir `%s`", x->what, *prefix ? prefix : ".");
+	}
+	size_t n = 0, cap = 16;
+	struct item *items = xmalloc(cap * sizeof(*items));
+	int r = 0;
+	if (is_opaque(dir_fd)) {
+		if (fstat(dir_fd, &items[n].st) < 0)
+			r = st_error(err, errno, "export `%s`: stat `%s`", x->what, *prefix ? prefix : ".");
+		items[n].name = NULL;
+		items[n++].tar_name = xstrdup(IMG_WH_OPAQUE);
 	}
 	struct dirent *de;
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			strv_push(out, de->d_name);
-		errno = 0;
+	while (r == 0 && (errno = 0, de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap)
+			items = xrealloc(items, (cap *= 2) * sizeof(*items));
+		struct item *it = &items[n];
+		if (fstatat(dir_fd, de->d_name, &it->st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = st_error(err, errno, "export `%s`: stat `%s%s`", x->what, prefix, de->d_name);
+			break;
+		}
+		it->name = xstrdup(de->d_name);
+		it->tar_name = is_whiteout(&it->st) ? xasprintf(IMG_WH_PREFIX "%s", de->d_name) : xstrdup(de->d_name);
+		n++;
 	}
-	int e = errno;
+	if (r == 0 && errno)
+		r = st_error(err, errno, "export `%s`: readdir `%s`", x->what, *prefix ? prefix : ".");
 	closedir(d);
-	if (e)
-		return st_error(err, e, "readdir");
-	qsort(out->v, out->n, sizeof(*out->v), cmp_names);
+	if (r < 0) {
+		free_items(items, n);
+		return -1;
+	}
+	qsort(items, n, sizeof(*items), cmp_items);
+	*out = items;
+	*n_out = n;
 	return 0;
 }
 
@@ -197,83 +251,66 @@ static int write_file_data(struct exporter *x, int fd, const char *path, off_t s
 
 static int walk_dir(struct exporter *x, int dir_fd, const char *prefix, st_error_t *err);
 
-static int write_one(struct exporter *x, int dir_fd, const char *prefix, const char *name, st_error_t *err)
+static int write_one(struct exporter *x, int dir_fd, const char *prefix, const struct item *it, st_error_t *err)
 {
-	_cleanup_free_ char *path = xasprintf("%s%s", prefix, name);
-	struct stat st;
-	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return st_error(err, errno, "export `%s`: stat `%s`", x->what, path);
-	if (S_ISSOCK(st.st_mode))
+	_cleanup_free_ char *path = xasprintf("%s%s", prefix, it->tar_name);
+	const struct stat *st = &it->st;
+	if (!it->name || is_whiteout(st))
+		return write_marker(x, path, st, err);
+	if (S_ISSOCK(st->st_mode))
 		return 0;
-	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
-		_cleanup_free_ char *wh = xasprintf("%s" IMG_WH_PREFIX "%s", prefix, name);
-		return write_marker(x, wh, &st, err);
-	}
-	entry_base(x, path, &st);
+	entry_base(x, path, st);
 	_cleanup_close_ int fd = -1;
-	const char *hard = link_target(x, &st, path);
+	const char *hard = link_target(x, st, path);
 	if (hard) {
 		la.archive_entry_set_filetype(x->e, AE_IFREG);
 		la.archive_entry_set_hardlink(x->e, hard);
 		la.archive_entry_set_size(x->e, 0);
-	} else if (S_ISREG(st.st_mode)) {
-		fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	} else if (S_ISREG(st->st_mode)) {
+		fd = openat(dir_fd, it->name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 		if (fd < 0)
 			return st_error(err, errno, "export `%s`: open `%s`", x->what, path);
 		la.archive_entry_set_filetype(x->e, AE_IFREG);
-		la.archive_entry_set_size(x->e, st.st_size);
+		la.archive_entry_set_size(x->e, st->st_size);
 		add_kept_xattr(x, fd);
-	} else if (S_ISDIR(st.st_mode)) {
-		fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	} else if (S_ISDIR(st->st_mode)) {
+		fd = openat(dir_fd, it->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return st_error(err, errno, "export `%s`: open `%s`", x->what, path);
 		la.archive_entry_set_filetype(x->e, AE_IFDIR);
-	} else if (S_ISLNK(st.st_mode)) {
+	} else if (S_ISLNK(st->st_mode)) {
 		char target[PATH_MAX];
-		ssize_t n = readlinkat(dir_fd, name, target, sizeof(target) - 1);
+		ssize_t n = readlinkat(dir_fd, it->name, target, sizeof(target) - 1);
 		if (n < 0)
 			return st_error(err, errno, "export `%s`: readlink `%s`", x->what, path);
 		target[n] = '\0';
 		la.archive_entry_set_filetype(x->e, AE_IFLNK);
 		la.archive_entry_set_symlink(x->e, target);
 	} else {
-		la.archive_entry_set_filetype(x->e, st.st_mode & S_IFMT);
-		la.archive_entry_set_rdev(x->e, st.st_rdev);
+		la.archive_entry_set_filetype(x->e, st->st_mode & S_IFMT);
+		la.archive_entry_set_rdev(x->e, st->st_rdev);
 	}
 	if (la.archive_write_header(x->a, x->e) < ARCHIVE_WARN)
 		return tar_fail(x, path, err);
-	if (!hard && S_ISREG(st.st_mode) && write_file_data(x, fd, path, st.st_size, err) < 0)
+	if (!hard && S_ISREG(st->st_mode) && write_file_data(x, fd, path, st->st_size, err) < 0)
 		return -1;
-	if (S_ISDIR(st.st_mode)) {
+	if (S_ISDIR(st->st_mode)) {
 		_cleanup_free_ char *sub = xasprintf("%s/", path);
 		return walk_dir(x, fd, sub, err);
 	}
 	return 0;
 }
 
-static bool is_opaque(int dir_fd)
-{
-	char v[2];
-	return fgetxattr(dir_fd, IMG_OPAQUE_XATTR, v, sizeof(v)) == 1 && v[0] == 'y';
-}
-
 static int walk_dir(struct exporter *x, int dir_fd, const char *prefix, st_error_t *err)
 {
-	if (is_opaque(dir_fd)) {
-		struct stat st;
-		if (fstat(dir_fd, &st) < 0)
-			return st_error(err, errno, "export `%s`: stat `%s`", x->what, *prefix ? prefix : ".");
-		_cleanup_free_ char *opq = xasprintf("%s" IMG_WH_OPAQUE, prefix);
-		if (write_marker(x, opq, &st, err) < 0)
-			return -1;
-	}
-	struct strv names = {0};
-	int r = list_sorted(dir_fd, &names, err);
-	if (r < 0)
-		st_error_prefix(err, "export `%s`: `%s`", x->what, *prefix ? prefix : ".");
-	for (size_t i = 0; r == 0 && i < names.n; i++)
-		r = write_one(x, dir_fd, prefix, names.v[i], err);
-	strv_free(&names);
+	struct item *items = NULL;
+	size_t n = 0;
+	if (list_sorted(x, dir_fd, prefix, &items, &n, err) < 0)
+		return -1;
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = write_one(x, dir_fd, prefix, &items[i], err);
+	free_items(items, n);
 	return r;
 }
 
@@ -286,6 +323,14 @@ int img_layer_tar(int dir_fd, const char *what, int out_fd, char hex[ST_SHA256_H
 	x.a = la.archive_write_new();
 	x.e = la.archive_entry_new();
 	la.archive_write_set_format_pax_restricted(x.a);
+	/* xattrs in the SCHILY form alone, as Docker's layers have them.
+	 * (hdrcharset=BINARY would pin names to their bytes whatever the
+	 * locale, but it puts a PAX header on every entry: stack never calls
+	 * setlocale(), so names are converted as the "C" locale does.) */
+	if (la.archive_write_set_options(x.a, "xattrheader=SCHILY") < ARCHIVE_OK) {
+		tar_fail(&x, ".", err);
+		goto out;
+	}
 	/* No padding to a 10 KiB record: the digest is of the tar itself. */
 	la.archive_write_set_bytes_in_last_block(x.a, 1);
 	if (la.archive_write_open2(x.a, &x, NULL, tar_write, NULL, NULL) != ARCHIVE_OK) {
