@@ -341,10 +341,11 @@ static int finish_layer(struct import *im, st_error_t *err)
 			return st_error(err, errno, "mark `%s` opaque (setxattr " IMG_OPAQUE_XATTR ") in `%s`",
 					*d ? d : ".", im->store_root);
 	}
-	qsort(im->dirs.v, im->dirs.n, sizeof(char *), cmp_str);
+	if (im->dirs.n)
+		qsort(im->dirs.v, im->dirs.n, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < im->parents.n; i++) {
 		const char *d = im->parents.v[i];
-		if (bsearch(&d, im->dirs.v, im->dirs.n, sizeof(char *), cmp_str))
+		if (im->dirs.n && bsearch(&d, im->dirs.v, im->dirs.n, sizeof(char *), cmp_str))
 			continue;
 		_cleanup_close_ int fd = open_layer_dir(d);
 		if (fd < 0)
@@ -398,21 +399,29 @@ static void report(int out, const char *msg)
 	}
 }
 
-/* A commit's second helper: the canonical tar of `upper` into `fd`.  Its
- * failure is reported on `out` (the first helper then reports nothing). */
+/* How a commit's export helper ended: EXPORT_REPORTED, it said why on the
+ * report pipe (the first helper then says nothing); EXPORT_READER_GONE,
+ * the first helper stopped reading, and says why itself. */
+enum { EXPORT_REPORTED = 1, EXPORT_READER_GONE = 2 };
+
+/* A commit's second helper: the canonical tar of `upper` into `fd`. */
 __attribute__((noreturn)) static void export_child(const char *upper, int fd, int out)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_IGN);
 	st_error_t err = NULL;
 	char hex[ST_SHA256_HEX_LEN + 1];
 	_cleanup_close_ int dfd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int r = dfd < 0 ? st_error(&err, errno, "open `%s`", upper) : img_layer_tar(dfd, upper, fd, hex, &err);
+	if (r < 0 && err->status == EPIPE)
+		_exit(EXPORT_READER_GONE);
 	if (r < 0) {
 		char *msg = xasprintf("error %d %s", err->status, err->msg);
 		report(out, msg);
 		free(msg);
+		_exit(EXPORT_REPORTED);
 	}
-	_exit(r < 0 ? 1 : 0);
+	_exit(0);
 }
 
 /* Start the export of `upper` into a pipe: *pid and the read end. */
@@ -471,8 +480,11 @@ __attribute__((noreturn)) static void extract_child(const struct img_store *s, c
 		int status = 0;
 		while (waitpid(exporter, &status, 0) < 0 && errno == EINTR)
 			;
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			_exit(1); /* it has said why */
+		if (WIFEXITED(status) && WEXITSTATUS(status) == EXPORT_REPORTED)
+			_exit(1); /* it has said why (and our read failed for it) */
+		if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && r == 0)
+			r = st_error(&err, 0, "the export helper of `%s` was killed (wait status %#x)", src,
+				     (unsigned)status);
 	}
 	if (r == 0)
 		r = finish_layer(&im, &err);
