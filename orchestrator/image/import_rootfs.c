@@ -63,6 +63,7 @@ struct import {
 	bool from_dir;
 	struct strv dirs;   /* directories the source lists */
 	struct strv parents; /* every entry's parent directories */
+	char *last_dir;	     /* the parent of the entry before */
 	struct strv opaque; /* directories to mark opaque */
 };
 
@@ -167,14 +168,16 @@ static char *clean_name(const char *name)
 
 static void note_parents(struct import *im, const char *name)
 {
-	for (const char *p = strchr(name, '/'); p; p = strchr(p + 1, '/')) {
-		size_t n = (size_t)(p - name);
-		/* Entries come grouped by directory: skip the run of repeats. */
-		const char *last = im->parents.n ? im->parents.v[im->parents.n - 1] : NULL;
-		if (last && strlen(last) == n && memcmp(last, name, n) == 0)
-			continue;
-		strv_push_take(&im->parents, xstrndup(name, n));
-	}
+	const char *slash = strrchr(name, '/');
+	size_t len = slash ? (size_t)(slash - name) : 0;
+	/* Entries come grouped by directory: a run of the same one is noted
+	 * once (finish_layer drops the other repeats). */
+	if (!slash || (im->last_dir && strlen(im->last_dir) == len && memcmp(im->last_dir, name, len) == 0))
+		return;
+	free(im->last_dir);
+	im->last_dir = xstrndup(name, len);
+	for (const char *p = strchr(name, '/'); p; p = strchr(p + 1, '/'))
+		strv_push_take(&im->parents, xstrndup(name, (size_t)(p - name)));
 }
 
 /* Keep only the kept xattr, and take trusted.overlay.opaque=y (a directory
@@ -343,8 +346,12 @@ static int finish_layer(struct import *im, st_error_t *err)
 	}
 	if (im->dirs.n)
 		qsort(im->dirs.v, im->dirs.n, sizeof(char *), cmp_str);
+	if (im->parents.n)
+		qsort(im->parents.v, im->parents.n, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < im->parents.n; i++) {
 		const char *d = im->parents.v[i];
+		if (i > 0 && strcmp(d, im->parents.v[i - 1]) == 0)
+			continue;
 		if (im->dirs.n && bsearch(&d, im->dirs.v, im->dirs.n, sizeof(char *), cmp_str))
 			continue;
 		_cleanup_close_ int fd = open_layer_dir(d);
@@ -367,6 +374,8 @@ static void import_close(struct import *im)
 	strv_free(&im->dirs);
 	strv_free(&im->parents);
 	strv_free(&im->opaque);
+	free(im->last_dir);
+	im->last_dir = NULL;
 }
 
 /* The disk writer's last work (directory times) is done at close. */
