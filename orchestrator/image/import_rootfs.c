@@ -214,6 +214,8 @@ static int shape_entry(struct import *im, struct archive_entry *e, char **name, 
 	_cleanup_free_ char *dir = slash ? xstrndup(*name, (size_t)(slash - *name)) : xstrdup("");
 	la.archive_entry_set_uname(e, NULL);
 	la.archive_entry_set_gname(e, NULL);
+	if (la.archive_entry_filetype(e) == AE_IFSOCK)
+		return 1; /* nothing at rest (a directory source's): the export leaves them out too */
 	if (strcmp(base, IMG_WH_OPAQUE) == 0) {
 		strv_push(&im->opaque, dir);
 		return 1;

@@ -89,7 +89,9 @@ int img_import_rootfs(const struct img_store *s, const char *path, char **digest
 /* Write the canonical tar of a stored layer to `out_fd` (-1: only hash it)
  * and its digest to `digest_out` (see layer_export.c for what canonical
  * means: sorted, numeric owners, whiteouts as `.wh.` files).  Fails, after
- * writing, when the digest is not the layer's id. */
+ * writing, when the digest is not the layer's id.  A reader of `out_fd`
+ * that goes away is an EPIPE error where SIGPIPE is caught or ignored (as
+ * st_interrupt_catch does), else SIGPIPE's default. */
 int img_layer_export(const struct img_store *s, const char *layer_id, int out_fd, char digest_out[IMG_DIGEST_LEN],
 		     st_error_t *err);
 

@@ -394,6 +394,16 @@ static void test_commit_upper_dir(void **state)
 	char *id2 = NULL;
 	assert_int_equal(img_layer_commit_dir(&f->store, upper, &id2, &err), 0);
 	assert_string_equal(id, id2);
+	/* the same upper dir imported as a directory rootfs is the same layer */
+	char *id3 = NULL;
+	if (img_import_rootfs(&f->store, upper, &id3, &err) < 0) {
+		char *t = st_error_text(err);
+		fprintf(stderr, "import: %s\n", t);
+		free(t);
+	}
+	assert_null(err);
+	assert_string_equal(id, id3);
+	free(id3);
 	char *tmp = sh_out("ls -A %s/tmp", f->root);
 	assert_string_equal(tmp, "");
 	/* not a directory: an error that names it */
