@@ -3,22 +3,20 @@
  * The same tree always gives the same bytes, on any host:
  *   - order: depth first, each directory's entries sorted by the bytes of
  *     their names in the tar (strcmp; `.wh.NAME` for a whiteout), a
- *     directory before what it holds (Go's filepath.Walk order, which
- *     containerd's and Docker's diffs follow); the layer root itself is not
- *     an entry;
+ *     directory before what it holds (the order of Go's filepath.Walk);
+ *     the layer root itself is not an entry;
  *   - headers: ustar, with a PAX extended header only where ustar cannot
  *     say it (long or non-ASCII names, big ids or sizes, the kept xattr
- *     as SCHILY.xattr);
- *     numeric uid/gid only (no user or group names: those are the host's),
+ *     as SCHILY.xattr); numeric uid/gid only (no user or group names: those are the host's),
  *     mtime in whole seconds as the layer has it, no atime or ctime;
  *     the archive ends with its two zero blocks, unpadded;
  *   - a hard link (a file seen again by dev and inode) is a link entry to
  *     the first name of it in that order;
  *   - overlay form to OCI form: a 0:0 character device NAME is the
  *     whiteout file `.wh.NAME` (an empty regular file with the device's
- *     mode, owner and mtime), and a directory with trusted.overlay.opaque=y
- *     is followed by `.wh..wh..opq` (the directory's permissions, owner and
- *     mtime), as Docker writes them;
+ *     mode, owner and mtime, which an import gives the device back), and a
+ *     directory with trusted.overlay.opaque=y holds `.wh..wh..opq` (sorted
+ *     with its entries; the directory's mode, owner and mtime);
  *   - sockets are left out (as Docker does): they mean nothing at rest.
  * Every file is opened relative to its directory's fd with O_NOFOLLOW, so
  * a symlink in the layer is stored as one, never followed. */
@@ -26,7 +24,6 @@
 #include "image/layer_tar.h"
 #include "image/store.h"
 #include "util/mem.h"
-#include "util/strv.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -100,7 +100,9 @@ int img_layer_export(const struct img_store *s, const char *layer_id, int out_fd
  * the digest of its canonical tar.  The layer is the extraction of that
  * tar (so it holds exactly what its id says), made in tmp/ and renamed into
  * place as an import is; `upper_dir` is left as it was.  Nothing may write
- * to `upper_dir` meanwhile (the container is stopped and synced). */
+ * to `upper_dir` meanwhile (the container is stopped and synced).  A file
+ * a RUN step itself named `.wh.NAME` reads back as a whiteout, as it does
+ * in any OCI layer. */
 int img_layer_commit_dir(const struct img_store *s, const char *upper_dir, char **layer_id, st_error_t *err);
 
 #endif
