@@ -1,9 +1,20 @@
-/* Import a root filesystem, directory or tarball, as one content-addressed layer.
+/* Import a root filesystem, directory or tarball, as one content-addressed
+ * layer; commit an overlay upper dir as one.
  *
- * One pass over the source feeds two libarchive writers: the disk writer
- * extracts into a temp dir under tmp/, and a tar writer whose bytes only go
- * through SHA-256 yields the layer's diff id.  The temp dir is renamed to
- * layers/<hex> at the end, so a layer either exists whole or not at all.
+ * libarchive's disk writer extracts the source into a temp dir under tmp/,
+ * each entry first brought to what a layer keeps (numeric owners, the one
+ * kept xattr, OCI whiteouts turned into overlay ones).  The layer's id is
+ * then the digest of its canonical tar (layer_export.c), made by a second
+ * pass over the extracted tree: the source's own bytes cannot be the id,
+ * since the same content comes in many orders, owner names and PAX records,
+ * and an id that is the digest of what an export writes can be matched
+ * after an export.  The temp dir is renamed to layers/<hex> at the end, so
+ * a layer either exists whole or not at all.
+ *
+ * A commit is the same import with the upper dir's canonical tar, written
+ * by a second helper into a pipe, as its source: the layer then holds
+ * exactly what its id says, whatever else the upper dir had (other
+ * xattrs, sockets).
  *
  * The extraction runs in a forked helper.  libarchive's disk writer only
  * works relative to the working directory (and its disk reader chdir()s
@@ -20,11 +31,13 @@
  * An unlocked temp dir is what a killed import left (a pid in the name
  * would prove nothing: pids are reused). */
 #include "image/archive_dl.h"
+#include "image/layer_tar.h"
 #include "image/store.h"
 #include "util/fs.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
 #include "util/sha256.h"
+#include "util/strv.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,23 +51,21 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 struct import {
-	struct archive *src, *disk, *hash_tar;
-	struct st_sha256 md;
-	const char *src_path;
+	struct archive *src, *disk;
+	const char *src_path;	/* a rootfs, or the upper dir of a commit */
+	int src_fd;		/* a commit: the pipe its canonical tar comes from */
 	const char *store_root; /* STACK_ROOT, named when it fills up */
 	size_t src_prefix; /* disk reader: strlen of the dir path, stripped from names */
 	bool from_dir;
+	struct strv dirs;   /* directories the source lists */
+	struct strv parents; /* every entry's parent directories */
+	char *last_dir;	     /* the parent of the entry before */
+	struct strv opaque; /* directories to mark opaque */
 };
-
-static la_ssize_t hash_write(struct archive *a, void *data, const void *buf, size_t len)
-{
-	(void)a;
-	st_sha256_update(&((struct import *)data)->md, buf, len);
-	return (la_ssize_t)len;
-}
 
 static int archive_fail(st_error_t *err, struct archive *a, const char *what, const char *path)
 {
@@ -89,13 +100,19 @@ static int disk_fail(st_error_t *err, const struct import *im, const char *entry
 
 static int open_source(struct import *im, st_error_t *err)
 {
+	if (im->src_fd >= 0) {
+		im->src = la.archive_read_new();
+		la.archive_read_support_format_tar(im->src);
+		if (la.archive_read_open_fd(im->src, im->src_fd, 1 << 16) != ARCHIVE_OK)
+			return archive_fail(err, im->src, "read the export of", im->src_path);
+		return 0;
+	}
 	struct stat st;
 	if (stat(im->src_path, &st) < 0)
 		return st_error(err, errno, "rootfs `%s`", im->src_path);
 	im->from_dir = S_ISDIR(st.st_mode);
 	if (im->from_dir) {
 		im->src = la.archive_read_disk_new();
-		la.archive_read_disk_set_standard_lookup(im->src);
 		/* Physical walk: a symlink in the rootfs is stored as a symlink. */
 		la.archive_read_disk_set_symlink_physical(im->src);
 		la.archive_read_disk_set_behavior(im->src, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
@@ -116,21 +133,116 @@ static int open_source(struct import *im, st_error_t *err)
 static int open_writers(struct import *im, st_error_t *err)
 {
 	im->disk = la.archive_write_disk_new();
-	la.archive_write_disk_set_standard_lookup(im->disk);
-	/* The SECURE flags refuse "..", absolute names and writes through
-	 * symlinks: a hostile tarball cannot escape the layer directory. */
+	/* No user/group lookup: an owner is the uid/gid the image says, never
+	 * what this host's /etc/passwd calls its uname.  The SECURE flags
+	 * refuse "..", absolute names and writes through symlinks: a hostile
+	 * tarball cannot escape the layer directory.  No ACLs or file flags (an
+	 * immutable file would make the layer unremovable): a layer keeps what
+	 * its export says. */
 	la.archive_write_disk_set_options(im->disk, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
-							 ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_FFLAGS |
-							 ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+							 ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 							 ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 							 ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
-	if (st_sha256_begin(&im->md, err) < 0)
-		return -1;
-	im->hash_tar = la.archive_write_new();
-	la.archive_write_set_format_pax_restricted(im->hash_tar);
-	la.archive_write_set_bytes_in_last_block(im->hash_tar, 1);
-	if (la.archive_write_open2(im->hash_tar, im, NULL, hash_write, NULL, NULL) != ARCHIVE_OK)
-		return archive_fail(err, im->hash_tar, "hash", im->src_path);
+	return 0;
+}
+
+/* `name` without empty and "." components or a trailing '/': the key by
+ * which directories are told apart ("" is the root). */
+static char *clean_name(const char *name)
+{
+	char *out = xmalloc(strlen(name) + 1), *o = out;
+	for (const char *p = name; *p;) {
+		const char *end = strchrnul(p, '/');
+		size_t n = (size_t)(end - p);
+		if (n > 0 && !(n == 1 && p[0] == '.')) {
+			if (o != out)
+				*o++ = '/';
+			memcpy(o, p, n);
+			o += n;
+		}
+		p = *end ? end + 1 : end;
+	}
+	*o = '\0';
+	return out;
+}
+
+static void note_parents(struct import *im, const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	size_t len = slash ? (size_t)(slash - name) : 0;
+	/* Entries come grouped by directory: a run of the same one is noted
+	 * once (finish_layer drops the other repeats). */
+	if (!slash || (im->last_dir && strlen(im->last_dir) == len && memcmp(im->last_dir, name, len) == 0))
+		return;
+	free(im->last_dir);
+	im->last_dir = xstrndup(name, len);
+	for (const char *p = strchr(name, '/'); p; p = strchr(p + 1, '/'))
+		strv_push_take(&im->parents, xstrndup(name, (size_t)(p - name)));
+}
+
+/* Keep only the kept xattr, and take trusted.overlay.opaque=y (a directory
+ * source that is an upper dir, or an archive that says so) as the opaque
+ * marker it is. */
+static void filter_xattrs(struct import *im, struct archive_entry *e, const char *name)
+{
+	char cap[256];
+	size_t cap_len = 0;
+	const char *xname;
+	const void *value;
+	size_t size;
+	la.archive_entry_xattr_reset(e);
+	while (la.archive_entry_xattr_next(e, &xname, &value, &size) == ARCHIVE_OK) {
+		if (strcmp(xname, IMG_KEPT_XATTR) == 0 && size <= sizeof(cap)) {
+			memcpy(cap, value, size);
+			cap_len = size;
+		} else if (strcmp(xname, IMG_OPAQUE_XATTR) == 0 && size == 1 && *(const char *)value == 'y' &&
+			   la.archive_entry_filetype(e) == AE_IFDIR) {
+			strv_push(&im->opaque, name);
+		}
+	}
+	la.archive_entry_xattr_clear(e);
+	if (cap_len)
+		la.archive_entry_xattr_add_entry(e, IMG_KEPT_XATTR, cap, cap_len);
+}
+
+/* Bring an entry to what a layer keeps.  1: skip it, 0: write it as it
+ * now is (its name may have changed), -1: refuse the source. */
+static int shape_entry(struct import *im, struct archive_entry *e, char **name, st_error_t *err)
+{
+	char *slash = strrchr(*name, '/');
+	const char *base = slash ? slash + 1 : *name;
+	_cleanup_free_ char *dir = slash ? xstrndup(*name, (size_t)(slash - *name)) : xstrdup("");
+	la.archive_entry_set_uname(e, NULL);
+	la.archive_entry_set_gname(e, NULL);
+	if (la.archive_entry_filetype(e) == AE_IFSOCK)
+		return 1; /* nothing at rest (a directory source's): the export leaves them out too */
+	if (strcmp(base, IMG_WH_OPAQUE) == 0) {
+		strv_push(&im->opaque, dir);
+		return 1;
+	}
+	if (strncmp(base, IMG_WH_META_PREFIX, strlen(IMG_WH_META_PREFIX)) == 0)
+		return 1; /* aufs' own metadata (.wh..wh.plnk ...), as Docker skips it */
+	if (strncmp(base, IMG_WH_PREFIX, strlen(IMG_WH_PREFIX)) == 0) {
+		const char *hidden = base + strlen(IMG_WH_PREFIX);
+		if (!*hidden || !strcmp(hidden, ".") || !strcmp(hidden, ".."))
+			return st_error(err, 0, "`%s`: a whiteout must name what it hides (`.wh.NAME`)", *name);
+		/* The overlay form: a 0:0 character device of the hidden name. */
+		char *hname = *dir ? xasprintf("%s/%s", dir, hidden) : xstrdup(hidden);
+		free(*name);
+		*name = hname;
+		la.archive_entry_set_pathname(e, hname);
+		la.archive_entry_set_hardlink(e, NULL);
+		la.archive_entry_set_symlink(e, NULL);
+		la.archive_entry_set_filetype(e, AE_IFCHR);
+		la.archive_entry_set_rdev(e, 0);
+		la.archive_entry_set_size(e, 0);
+		la.archive_entry_xattr_clear(e);
+	} else {
+		filter_xattrs(im, e, *name);
+	}
+	if (la.archive_entry_filetype(e) == AE_IFDIR)
+		strv_push(&im->dirs, *name);
+	note_parents(im, *name);
 	return 0;
 }
 
@@ -145,8 +257,6 @@ static int copy_data(struct import *im, const char *name, st_error_t *err)
 			return archive_fail(err, im->src, "read", im->src_path);
 		if (la.archive_write_data(im->disk, buf, (size_t)n) < 0)
 			return disk_fail(err, im, name);
-		if (la.archive_write_data(im->hash_tar, buf, (size_t)n) < 0)
-			return archive_fail(err, im->hash_tar, "hash", im->src_path);
 	}
 }
 
@@ -164,7 +274,7 @@ static int copy_entries(struct import *im, st_error_t *err)
 		}
 		if (im->from_dir)
 			la.archive_read_disk_descend(im->src);
-		_cleanup_free_ char *name = xstrdup(relative_name(im, la.archive_entry_pathname(e)));
+		_cleanup_free_ char *name = clean_name(relative_name(im, la.archive_entry_pathname(e)));
 		if (!*name)
 			continue; /* the root itself: its mode is set on the layer dir */
 		la.archive_entry_set_pathname(e, name);
@@ -173,10 +283,13 @@ static int copy_entries(struct import *im, st_error_t *err)
 			_cleanup_free_ char *rel = xstrdup(relative_name(im, link));
 			la.archive_entry_set_hardlink(e, rel);
 		}
-		if (la.archive_write_header(im->hash_tar, e) < ARCHIVE_WARN) {
-			r = archive_fail(err, im->hash_tar, "hash", name);
+		int shaped = shape_entry(im, e, &name, err);
+		if (shaped < 0) {
+			r = st_error_prefix(err, "`%s`", im->src_path);
 			break;
 		}
+		if (shaped > 0)
+			continue;
 		if (la.archive_write_header(im->disk, e) < ARCHIVE_WARN) {
 			r = disk_fail(err, im, name);
 			break;
@@ -194,10 +307,63 @@ static int copy_entries(struct import *im, st_error_t *err)
 	return r;
 }
 
-static void finish_digest(struct import *im, char hex[ST_SHA256_HEX_LEN + 1])
+/* The directory `path` ("" the root) of the layer, reached without
+ * following a symlink or leaving the layer. */
+static int open_layer_dir(const char *path)
 {
-	la.archive_write_close(im->hash_tar);
-	st_sha256_end_hex(&im->md, hex);
+	int fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ char *copy = xstrdup(path);
+	char *save = NULL;
+	for (char *c = strtok_r(copy, "/", &save); c && fd >= 0; c = strtok_r(NULL, "/", &save)) {
+		int next = strcmp(c, "..") == 0 ? (errno = EPERM, -1)
+						: openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		close(fd);
+		errno = e;
+		fd = next;
+	}
+	return fd;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* After the disk writer has set the times of the directories: mark the
+ * opaque ones, and give the directories it made for entries whose parent
+ * the source did not list one fixed state (else their mtime, the time of
+ * the import, would make every import of the same archive a new id). */
+static int finish_layer(struct import *im, st_error_t *err)
+{
+	for (size_t i = 0; i < im->opaque.n; i++) {
+		const char *d = im->opaque.v[i];
+		_cleanup_close_ int fd = open_layer_dir(d);
+		if (fd < 0)
+			return st_error(err, errno, "`%s`: `%s/" IMG_WH_OPAQUE "` is not in a directory of the layer",
+					im->src_path, *d ? d : ".");
+		if (fsetxattr(fd, IMG_OPAQUE_XATTR, "y", 1, 0) < 0)
+			return st_error(err, errno, "mark `%s` opaque (setxattr " IMG_OPAQUE_XATTR ") in `%s`",
+					*d ? d : ".", im->store_root);
+	}
+	if (im->dirs.n)
+		qsort(im->dirs.v, im->dirs.n, sizeof(char *), cmp_str);
+	if (im->parents.n)
+		qsort(im->parents.v, im->parents.n, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < im->parents.n; i++) {
+		const char *d = im->parents.v[i];
+		if (i > 0 && strcmp(d, im->parents.v[i - 1]) == 0)
+			continue;
+		if (im->dirs.n && bsearch(&d, im->dirs.v, im->dirs.n, sizeof(char *), cmp_str))
+			continue;
+		_cleanup_close_ int fd = open_layer_dir(d);
+		if (fd < 0)
+			continue; /* not a directory of ours: the write under it failed already */
+		const struct timespec epoch[2] = {{0, 0}, {0, 0}};
+		if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0755) < 0 || futimens(fd, epoch) < 0)
+			return st_error(err, errno, "set up `%s` in the new layer in `%s`", d, im->store_root);
+	}
+	return 0;
 }
 
 static void import_close(struct import *im)
@@ -206,15 +372,93 @@ static void import_close(struct import *im)
 		la.archive_read_free(im->src);
 	if (im->disk)
 		la.archive_write_free(im->disk);
-	if (im->hash_tar)
-		la.archive_write_free(im->hash_tar);
-	st_sha256_abort(&im->md);
+	im->src = im->disk = NULL;
+	strv_free(&im->dirs);
+	strv_free(&im->parents);
+	strv_free(&im->opaque);
+	free(im->last_dir);
+	im->last_dir = NULL;
+}
+
+/* The disk writer's last work (directory times) is done at close. */
+static int close_disk(struct import *im, st_error_t *err)
+{
+	int r = la.archive_write_close(im->disk);
+	if (r != ARCHIVE_OK)
+		return disk_fail(err, im, ".");
+	return 0;
+}
+
+static int layer_digest(const char *dir, char hex[ST_SHA256_HEX_LEN + 1], st_error_t *err)
+{
+	_cleanup_close_ int fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return st_error(err, errno, "open `%s`", dir);
+	return img_layer_tar(fd, dir, -1, hex, err);
+}
+
+static void report(int out, const char *msg)
+{
+	size_t len = strlen(msg);
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(out, msg + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
+/* How a commit's export helper ended: EXPORT_REPORTED, it said why on the
+ * report pipe (the first helper then says nothing); EXPORT_READER_GONE,
+ * the first helper stopped reading, and says why itself. */
+enum { EXPORT_REPORTED = 1, EXPORT_READER_GONE = 2 };
+
+/* A commit's second helper: the canonical tar of `upper` into `fd`. */
+__attribute__((noreturn)) static void export_child(const char *upper, int fd, int out)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_IGN);
+	st_error_t err = NULL;
+	char hex[ST_SHA256_HEX_LEN + 1];
+	_cleanup_close_ int dfd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = dfd < 0 ? st_error(&err, errno, "open `%s`", upper) : img_layer_tar(dfd, upper, fd, hex, &err);
+	if (r < 0 && err->status == EPIPE)
+		_exit(EXPORT_READER_GONE);
+	if (r < 0) {
+		char *msg = xasprintf("error %d %s", err->status, err->msg);
+		report(out, msg);
+		free(msg);
+		_exit(EXPORT_REPORTED);
+	}
+	_exit(0);
+}
+
+/* Start the export of `upper` into a pipe: *pid and the read end. */
+static int start_export(const char *upper, int out, pid_t *pid, st_error_t *err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return st_error(err, errno, "pipe");
+	*pid = fork();
+	if (*pid == 0) {
+		close(p[0]);
+		export_child(upper, p[1], out);
+	}
+	int e = errno;
+	close(p[1]);
+	if (*pid < 0) {
+		close(p[0]);
+		return st_error(err, e, "fork the export helper");
+	}
+	return p[0];
 }
 
 /* The helper: extract into `dir` from inside it, write "ok HEX" or
  * "error ERRNO MESSAGE" to `out`, exit. */
-__attribute__((noreturn)) static void extract_child(const struct img_store *s, const char *src, const char *dir,
-						    pid_t parent, int out)
+__attribute__((noreturn)) static void extract_child(const struct img_store *s, const char *src, bool commit,
+						    const char *dir, pid_t parent, int out)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
@@ -231,26 +475,36 @@ __attribute__((noreturn)) static void extract_child(const struct img_store *s, c
 		if (sigismember(&stop, sig))
 			signal(sig, SIG_DFL);
 	sigprocmask(SIG_UNBLOCK, &stop, NULL);
-	struct import im = {.src_path = src, .store_root = s->root};
+	struct import im = {.src_path = src, .src_fd = -1, .store_root = s->root};
 	st_error_t err = NULL;
 	char hex[ST_SHA256_HEX_LEN + 1];
+	pid_t exporter = -1;
 	int r = chdir(dir) < 0 ? st_error(&err, errno, "chdir `%s`", dir) : 0;
+	if (r == 0 && commit && (im.src_fd = start_export(src, out, &exporter, &err)) < 0)
+		r = -1;
 	if (r == 0)
 		r = open_source(&im, &err) < 0 || open_writers(&im, &err) < 0 ? -1 : copy_entries(&im, &err);
 	if (r == 0)
-		finish_digest(&im, hex);
+		r = close_disk(&im, &err);
+	if (exporter > 0) {
+		close(im.src_fd);
+		int status = 0;
+		while (waitpid(exporter, &status, 0) < 0 && errno == EINTR)
+			;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == EXPORT_REPORTED)
+			_exit(1); /* it has said why (and our read failed for it) */
+		if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && r == 0)
+			r = st_error(&err, 0, "the export helper of `%s` was killed (wait status %#x)", src,
+				     (unsigned)status);
+	}
+	if (r == 0)
+		r = finish_layer(&im, &err);
+	if (r == 0)
+		r = layer_digest(dir, hex, &err);
 	import_close(&im);
 	char *msg = r == 0 ? xasprintf("ok %s", hex)
 			   : xasprintf("error %d %s", err ? err->status : 0, err ? err->msg : "?");
-	size_t len = strlen(msg);
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(out, msg + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
+	report(out, msg);
 	free(msg);
 	st_error_free(&err);
 	_exit(r == 0 ? 0 : 1);
@@ -299,8 +553,8 @@ static int read_report(int fd, pid_t pid, char **out, st_error_t *err)
 	return r;
 }
 
-static int extract(const struct img_store *s, const char *src, const char *dir, char hex[ST_SHA256_HEX_LEN + 1],
-		   st_error_t *err)
+static int extract(const struct img_store *s, const char *src, bool commit, const char *dir,
+		   char hex[ST_SHA256_HEX_LEN + 1], st_error_t *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -309,7 +563,7 @@ static int extract(const struct img_store *s, const char *src, const char *dir, 
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		extract_child(s, src, dir, parent, p[1]);
+		extract_child(s, src, commit, dir, parent, p[1]);
 	}
 	int e = errno;
 	close(p[1]);
@@ -387,7 +641,8 @@ static int make_import_dir(const struct img_store *s, char *tmp, int *lock_fd, s
 	return 0; /* tmp/'s lock goes with tfd */
 }
 
-int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err)
+static int import_into_store(const struct img_store *s, const char *path, bool commit, char **digest,
+			     st_error_t *err)
 {
 	_cleanup_free_ char *src = realpath(path, NULL);
 	_cleanup_free_ char *tmp = xasprintf("%s/tmp/import-XXXXXX", s->root);
@@ -411,7 +666,7 @@ int img_import_rootfs(const struct img_store *s, const char *path, char **digest
 		st_error(err, errno, "chmod `%s`", tmp);
 		goto out;
 	}
-	if (extract(s, src, tmp, hex, err) < 0)
+	if (extract(s, src, commit, tmp, hex, err) < 0)
 		goto out;
 	dst = img_layer_path(s, hex);
 	if (rename(tmp, dst) < 0) {
@@ -430,6 +685,21 @@ out:
 	if (made_tmp)
 		fs_remove_tree(tmp, NULL);
 	if (r < 0)
-		st_error_prefix(err, "import rootfs `%s`", path);
+		st_error_prefix(err, commit ? "commit `%s` as a layer" : "import rootfs `%s`", path);
 	return r;
+}
+
+int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err)
+{
+	return import_into_store(s, path, false, digest, err);
+}
+
+int img_layer_commit_dir(const struct img_store *s, const char *upper_dir, char **layer_id, st_error_t *err)
+{
+	struct stat st;
+	if (stat(upper_dir, &st) < 0)
+		return st_error(err, errno, "commit `%s` as a layer", upper_dir);
+	if (!S_ISDIR(st.st_mode))
+		return st_error(err, ENOTDIR, "commit `%s` as a layer: not a directory", upper_dir);
+	return import_into_store(s, upper_dir, true, layer_id, err);
 }

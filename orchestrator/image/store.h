@@ -1,7 +1,9 @@
 /* The image store under STACK_ROOT.
  *
  *   layers/<hex>/        an extracted layer, named by the sha256 of its
- *                        uncompressed tar stream (its OCI diff id)
+ *                        canonical tar (img_layer_export: its OCI diff id),
+ *                        whiteouts in overlay form (0:0 character devices,
+ *                        trusted.overlay.opaque=y) so it can be a lower dir
  *   images/<name>.json   an image: its layers (bottom first) and the
  *                        config a container starts from (env, entrypoint ...);
  *                        an imported rootfs is named by its source
@@ -67,7 +69,40 @@ char *img_rootfs_key(const char *path, st_error_t *err);
 
 /* Import a root filesystem (a directory, or a tar archive: plain, gzip,
  * xz, zstd ... whatever libarchive detects) as one layer.  *digest gets
- * "sha256:<hex>".  Importing the same content twice stores it once. */
+ * "sha256:<hex>", the digest of the layer's canonical export, so the same
+ * content gets the same id whatever the source's entry order, owner names
+ * or PAX records; import -> export -> import gives the same id.
+ * What a layer keeps is what its export says: type, permissions, numeric
+ * owner, mtime (whole seconds), content, link target, device numbers and
+ * security.capability.  Owner names are ignored (the ids are the image's,
+ * not this host's); other xattrs, ACLs and file flags are dropped; a
+ * directory made for an entry whose parent the archive does not list is
+ * 0755, root's, mtime 0.  OCI whiteouts become overlay ones: `.wh.NAME` a
+ * 0:0 character device NAME, `.wh..wh..opq` trusted.overlay.opaque=y on its
+ * directory (other `.wh..wh.` names are aufs metadata and are skipped).
+ * Importing the same content twice stores it once. */
 int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err);
+
+/* "sha256:" and 64 hex digits, and the NUL. */
+#define IMG_DIGEST_LEN 72
+
+/* Write the canonical tar of a stored layer to `out_fd` (-1: only hash it)
+ * and its digest to `digest_out` (see layer_export.c for what canonical
+ * means: sorted, numeric owners, whiteouts as `.wh.` files).  Fails, after
+ * writing, when the digest is not the layer's id.  A reader of `out_fd`
+ * that goes away is an EPIPE error where SIGPIPE is caught or ignored (as
+ * st_interrupt_catch does), else SIGPIPE's default. */
+int img_layer_export(const struct img_store *s, const char *layer_id, int out_fd, char digest_out[IMG_DIGEST_LEN],
+		     st_error_t *err);
+
+/* Store an overlay upper dir (whiteouts as 0:0 character devices, opaque
+ * directories by their xattr) as a layer: *layer_id gets "sha256:<hex>",
+ * the digest of its canonical tar.  The layer is the extraction of that
+ * tar (so it holds exactly what its id says), made in tmp/ and renamed into
+ * place as an import is; `upper_dir` is left as it was.  Nothing may write
+ * to `upper_dir` meanwhile (the container is stopped and synced).  A file
+ * a RUN step itself named `.wh.NAME` reads back as a whiteout, as it does
+ * in any OCI layer. */
+int img_layer_commit_dir(const struct img_store *s, const char *upper_dir, char **layer_id, st_error_t *err);
 
 #endif
