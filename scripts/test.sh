@@ -57,11 +57,14 @@ fi
 # filtered), hence seccomp=unconfined.  The forked children (the import
 # helper, the container's init) are valgrind's too but inherit our heap and
 # never return: --child-silent-after-fork; the payload it execs is not
-# traced (--trace-children=no).
+# traced (--trace-children=no).  init: false, because valgrind 3.19 fails
+# the fexecve() of stack-init inside the container with ENOENT without
+# making the syscall (strace shows none): stack-init is exercised by the
+# ctest suites instead.
 vg=$(mktemp -d)
 trap 'rm -rf "$vg"' EXIT
 tests/fixtures/busybox-rootfs.sh "$vg/rootfs" >/dev/null
-printf 'name: vg\nbases:\n  bb: {rootfs: %s}\nservices:\n  s: {image: bb, security_opt: ["seccomp=unconfined"]}\n' \
+printf 'name: vg\nbases:\n  bb: {rootfs: %s}\nservices:\n  s: {image: bb, init: false, security_opt: ["seccomp=unconfined"]}\n' \
   "$vg/rootfs" >"$vg/stack.yaml"
 for round in import warm; do
   rc=0
