@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* While in the background of its terminal, stdin is looked at again after
@@ -29,15 +31,34 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* What our fd may be for the container to get it as it is: a pipe, a
+ * socket, a regular file or a character device that is not a terminal.
+ * A terminal would let it TIOCSTI into the user's shell; a directory (or
+ * an O_PATH fd), `stack run s < /`, would hand it the host's file tree
+ * through /proc/self/fd/0 (CVE-2024-21626's class).  Closed fds are left
+ * alone (main() opens /dev/null on them). */
+static bool must_relay(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return false;
+	if ((fl & O_PATH) || isatty(fd))
+		return true;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return true;
+	return !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISREG(st.st_mode) || S_ISCHR(st.st_mode));
+}
+
 int run_relay_prepare(struct run_relay *r, st_error_t *err)
 {
 	for (int i = 0; i < 3; i++) {
-		/* Not a terminal (or closed): the container keeps our fd i. */
-		if (!isatty(i))
+		/* The container keeps our fd i (see must_relay). */
+		if (!must_relay(i))
 			continue;
 		int p[2];
 		if (pipe2(p, O_CLOEXEC) < 0) {
-			st_error(err, errno, "pipe for fd %d (a terminal, not handed to the container)", i);
+			st_error(err, errno, "pipe for fd %d (a terminal or a directory, not handed to the container)", i);
 			run_relay_end(r);
 			return -1;
 		}

@@ -6,9 +6,11 @@
  * when `stack run` returns), and TIOCSWINSZ, tcsetattr and friends change
  * the user's terminal.  So each of our fds 0, 1, 2 that is a terminal is
  * replaced by a pipe, and a thread of ours copies between the two (the
- * main thread waits for the container and handles signals).  Fds that are
- * no terminal (a file, a pipe, /dev/null) are passed as they are, as
- * before: `stack run s > out.txt` writes out.txt directly. */
+ * main thread waits for the container and handles signals).  So is a
+ * directory (`stack run s < /`: /proc/self/fd/0 would be the host's root
+ * tree inside the container).  Pipes, sockets, regular files and other
+ * character devices (/dev/null) are passed as they are: `stack run s >
+ * out.txt` writes out.txt directly. */
 #ifndef STACK_CLI_RUN_RELAY_H
 #define STACK_CLI_RUN_RELAY_H
 
@@ -36,13 +38,13 @@ struct run_relay {
 
 /* Everything closed (-1): run_relay_end() is safe from here on. */
 void run_relay_init(struct run_relay *r);
-/* Choose, for fds 0-2, the fd itself or a pipe (when it is a terminal);
+/* Choose, for fds 0-2, the fd itself or a pipe (a terminal, a directory);
  * fills r->child.  0, or -1 with err (nothing left open). */
 int run_relay_prepare(struct run_relay *r, st_error_t *err);
 /* Once the container holds its ends (after rt_container_start, whether it
  * succeeded or not): close ours of them. */
 void run_relay_close_child_ends(struct run_relay *r);
-/* Start copying (nothing to do without a terminal). */
+/* Start copying (nothing to do when every fd is passed as it is). */
 int run_relay_begin(struct run_relay *r, st_error_t *err);
 /* After the container exited: copy what its output pipes still hold, stop
  * the thread, close everything.  Safe after prepare alone. */

@@ -31,14 +31,22 @@
 /* The file name, looked for next to the running `stack` (see init.c). */
 #define RT_INIT_NAME "stack-init"
 
-/* The signals init forwards to the payload; SIGCHLD is for reaping. */
+/* The signals init forwards to the payload (`stack run` forwards what it
+ * gets, as docker's sig-proxy): all but those no process can catch, the
+ * faults init could raise itself (SEGV BUS FPE ILL ABRT: blocked, they
+ * would kill it), and the terminal stops; SIGCHLD is for reaping. */
 static inline void rt_init_sigset(sigset_t *set)
 {
-	static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-	sigemptyset(set);
-	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaddset(set, forwarded[i]);
-	sigaddset(set, SIGCHLD);
+	static const int kept[] = {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS,  SIGFPE,
+				   SIGILL,  SIGABRT, SIGTSTP, SIGTTIN, SIGTTOU};
+	sigfillset(set);
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		sigdelset(set, kept[i]);
+	/* glibc's own two (below SIGRTMIN) are not ours to take. */
+	for (int sig = SIGRTMAX + 1; sig < NSIG; sig++)
+		sigdelset(set, sig);
+	for (int sig = 32; sig < SIGRTMIN; sig++)
+		sigdelset(set, sig);
 }
 
 /* exec_search.c: execve argv[0], searched in `path` (the container's

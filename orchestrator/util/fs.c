@@ -42,7 +42,10 @@ int fs_read_fd(int fd, const char *what, size_t max_size, char **out, size_t *le
 
 int fs_read_file(const char *path, size_t max_size, char **out, size_t *len, st_error_t *err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO with no writer would block for good (an
+	 * env_file or secret that names one, by mistake or by a hostile
+	 * checkout's symlink); only regular files are read (/proc's too). */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return st_error(err, errno, "open `%s`", path);
 	struct stat st;
@@ -50,6 +53,15 @@ int fs_read_file(const char *path, size_t max_size, char **out, size_t *len, st_
 		return st_error(err, errno, "stat `%s`", path);
 	if (S_ISDIR(st.st_mode))
 		return st_error(err, EISDIR, "read `%s`", path);
+	if (!S_ISREG(st.st_mode))
+		return st_error(err, EINVAL, "read `%s`: not a regular file (a %s); give a file", path,
+				S_ISFIFO(st.st_mode)   ? "FIFO"
+				: S_ISCHR(st.st_mode)  ? "character device"
+				: S_ISBLK(st.st_mode)  ? "block device"
+				: S_ISSOCK(st.st_mode) ? "socket"
+						       : "special file");
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		return st_error(err, errno, "fcntl `%s`", path);
 	_cleanup_free_ char *what = xasprintf("`%s`", path);
 	return fs_read_fd(fd, what, max_size, out, len, err);
 }

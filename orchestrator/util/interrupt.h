@@ -1,7 +1,9 @@
 /* Termination signals for a command that must clean up before it exits.
  *
- * st_interrupt_catch() makes SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and
- * SIGUSR2 set a flag instead of killing us, and SIGPIPE a no-op (a write to
+ * st_interrupt_catch() makes SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1,
+ * SIGUSR2 and every other signal that would end us from outside (SIGALRM,
+ * SIGXCPU, the real-time ones...: interrupt.c has the list) set a flag
+ * instead of killing us, and SIGPIPE a no-op (a write to
  * a closed pipe then fails with EPIPE).  The handlers are installed
  * without SA_RESTART, so a blocking read or wait returns EINTR and its
  * caller looks at the flag: long steps (an import) stop at the next safe
