@@ -298,6 +298,31 @@ static int rmdir_tree(const char *path, st_error_t *err)
 	}
 }
 
+/* rmdir_tree() without the wait: 1 when a directory is still busy (a
+ * task has not finished exiting), to be tried again later. */
+static int rmdir_tree_once(const char *path, st_error_t *err)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : st_error(err, errno, "open cgroup `%s`", path);
+	struct dirent *de;
+	int r = 0;
+	while ((de = readdir(d)) && r >= 0) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *sub = xasprintf("%s/%s", path, de->d_name);
+		int k = rmdir_tree_once(sub, err);
+		if (k != 0)
+			r = k;
+	}
+	closedir(d);
+	if (r != 0)
+		return r;
+	if (rmdir(path) == 0 || errno == ENOENT)
+		return 0;
+	return errno == EBUSY ? 1 : st_error(err, errno, "rmdir `%s`", path);
+}
+
 /* Remove PARENT's components, deepest first, as long as they are empty;
  * another container still in PARENT simply stops this (ENOTEMPTY/EBUSY). */
 static void rmdir_parents(const char *mount, const char *parent)
@@ -336,6 +361,42 @@ int rt_cgroup_destroy(struct rt_cgroup *cg, st_error_t *err)
 			r = -1;
 			continue;
 		}
+		_cleanup_free_ char *mount = mount_of(&cg->d[i], cg->rel);
+		rmdir_parents(mount, cg->parent);
+	}
+	rt_cgroup_free(cg);
+	return r;
+}
+
+int rt_cgroup_try_remove(struct rt_cgroup *cg, st_error_t *err)
+{
+	if (!cg)
+		return 0;
+	if (cg->v2_fd >= 0) {
+		close(cg->v2_fd);
+		cg->v2_fd = -1;
+	}
+	int r = 0;
+	if (cg->n > 0) {
+		/* One SIGKILL pass, neither frozen nor repeated here: a process
+		 * forked meanwhile is in the cgroup too, and the next call gets
+		 * it.  cgroup.kill where there is one (the whole subtree). */
+		struct cg_dir *v2 = cg_dir_v2(cg);
+		size_t n;
+		pid_t bad = 0;
+		if (v2 && cg_file_exists(v2->path, "cgroup.kill"))
+			r = cg_write(v2->path, "cgroup.kill", "1", err);
+		else if (signal_procs(v2 ? v2->path : cg->d[0].path, SIGKILL, &n, &bad) < 0)
+			r = st_error(err, errno, "kill %d in cgroup `%s`", (int)bad, cg->rel);
+	}
+	for (size_t i = 0; i < cg->n && r >= 0; i++) {
+		int k = rmdir_tree_once(cg->d[i].path, err);
+		if (k != 0)
+			r = k;
+	}
+	if (r == 1)
+		return 1;
+	for (size_t i = 0; i < cg->n && r == 0; i++) {
 		_cleanup_free_ char *mount = mount_of(&cg->d[i], cg->rel);
 		rmdir_parents(mount, cg->parent);
 	}

@@ -149,6 +149,14 @@ int rt_cgroup_kill_all(struct rt_cgroup *cg, int sig, st_error_t *err);
  * error).  cg may be NULL. */
 int rt_cgroup_destroy(struct rt_cgroup *cg, st_error_t *err);
 
+/* rt_cgroup_destroy() for an event loop, which must not sleep: one
+ * SIGKILL to every process (no freeze, no waiting), then an rmdir of each
+ * directory.  0: removed (PARENT too when it became empty), cg freed.
+ * 1: a directory is still busy (EBUSY: a killed task has not finished
+ * exiting, or cannot yet, e.g. frozen or in an uninterruptible sleep):
+ * call again later, from a timer; cg is kept.  -1: error, cg freed. */
+int rt_cgroup_try_remove(struct rt_cgroup *cg, st_error_t *err);
+
 /* Free without removing anything (the cgroup outlives this process). */
 void rt_cgroup_free(struct rt_cgroup *cg);
 

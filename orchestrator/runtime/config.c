@@ -12,4 +12,5 @@ void rt_config_init(struct rt_config *cfg)
 	cfg->process.fds[0] = cfg->process.fds[1] = cfg->process.fds[2] = -1;
 	cfg->init = true;
 	cfg->stop_signal = SIGTERM;
+	cfg->start_timeout_ms = RT_START_TIMEOUT_MS_DEFAULT;
 }

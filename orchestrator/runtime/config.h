@@ -127,7 +127,17 @@ struct rt_config {
 	 * SIGKILL takes its container along instead of orphaning it. */
 	bool die_with_parent;
 	int stop_signal; /* for rt_container_stop() (default SIGTERM) */
+	/* How long rt_container_start() (and rt_container_exec() into this
+	 * container) may wait for the new process to get through its setup
+	 * to the payload's execve.  A bind source on a hung FUSE or NFS
+	 * mount, or a FIFO in the image where /etc/passwd should be, would
+	 * otherwise hang the start, and the caller, for good.  On expiry the
+	 * process is killed, everything is undone, and the error (ETIMEDOUT)
+	 * names the step it hung at.  rt_config_init(): 30 s; 0: no deadline. */
+	int start_timeout_ms;
 };
+
+#define RT_START_TIMEOUT_MS_DEFAULT 30000
 
 void rt_config_init(struct rt_config *cfg);
 

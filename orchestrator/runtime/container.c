@@ -39,22 +39,17 @@ static void record_exit(struct rt_container *ct, int status)
 	x->oom_killed = ct->cg && rt_cgroup_oom_killed(ct->cg);
 	if (x->oom_killed)
 		x->exit_code = 137;
-	ct->exited = true;
 }
 
 static int do_wait(struct rt_container *ct, struct rt_exit *st, bool block, st_error_t *err)
 {
-	if (!ct->exited) {
-		int status;
-		pid_t w;
-		do
-			w = waitpid(ct->pid, &status, block ? 0 : WNOHANG);
-		while (w < 0 && errno == EINTR);
-		if (w < 0)
-			return st_error(err, errno, "container `%s`: waitpid %d", ct->id, (int)ct->pid);
-		if (w == 0)
+	if (!ct->p.exited) {
+		int r = rt_proc_reap(&ct->p, block, err);
+		if (r < 0)
+			return st_error_prefix(err, "container `%s`", ct->id);
+		if (r == 0)
 			return 0;
-		record_exit(ct, status);
+		record_exit(ct, ct->p.status);
 	}
 	if (st)
 		*st = ct->exit;
@@ -71,24 +66,9 @@ int rt_container_try_wait(struct rt_container *ct, struct rt_exit *st, st_error_
 	return do_wait(ct, st, false, err);
 }
 
-/* Without a pidfd (ct->pidfd -1: no pidfd_open), the pid names the
- * process as surely: it is our child, and a child's pid is not given to
- * another process before its parent reaps it, which only do_wait() does,
- * and only once (ct->exited).  A zombie takes a signal without error. */
-int rt_signal_child(pid_t pid, int pidfd, int sig)
-{
-	if (pidfd >= 0)
-		return pidfd_send_signal(pidfd, sig, NULL, 0);
-	return pid > 0 ? kill(pid, sig) : 0;
-}
-
 int rt_container_kill(struct rt_container *ct, int sig, st_error_t *err)
 {
-	if (ct->exited || ct->pid <= 0)
-		return 0;
-	/* The pidfd, not the pid, where there is one: it also holds when a
-	 * caller reaps behind our back (waitpid(-1)). */
-	if (rt_signal_child(ct->pid, ct->pidfd, sig) < 0 && errno != ESRCH)
+	if (rt_proc_signal(&ct->p, sig) < 0)
 		return st_error(err, errno, "container `%s`: send signal %d", ct->id, sig);
 	return 0;
 }
@@ -96,8 +76,8 @@ int rt_container_kill(struct rt_container *ct, int sig, st_error_t *err)
 /* Until the container's first process exits or timeout_ms pass. */
 static void wait_exit_for(struct rt_container *ct, int timeout_ms)
 {
-	if (ct->pidfd >= 0) {
-		struct pollfd pfd = {.fd = ct->pidfd, .events = POLLIN};
+	if (ct->p.pidfd >= 0) {
+		struct pollfd pfd = {.fd = ct->p.pidfd, .events = POLLIN};
 		while (poll(&pfd, 1, timeout_ms) < 0 && errno == EINTR)
 			;
 		return;
@@ -113,42 +93,26 @@ static void wait_exit_for(struct rt_container *ct, int timeout_ms)
 
 int rt_container_stop(struct rt_container *ct, int timeout_ms, struct rt_exit *st, st_error_t *err)
 {
-	if (!ct->exited) {
+	if (!ct->p.exited) {
 		if (rt_container_kill(ct, ct->stop_signal, err) < 0)
 			return -1;
 		wait_exit_for(ct, timeout_ms);
-		if (!ct->exited && rt_container_try_wait(ct, NULL, err) == 0 && rt_container_kill(ct, SIGKILL, err) < 0)
+		if (!ct->p.exited && rt_container_try_wait(ct, NULL, err) == 0 && rt_container_kill(ct, SIGKILL, err) < 0)
 			return -1;
 	}
 	return rt_container_wait(ct, st, err);
 }
 
-int rt_container_destroy(struct rt_container *ct, st_error_t *err)
+/* The state dir, the fds and ct itself: what is left once the process
+ * is reaped and the cgroup gone. */
+static int container_free(struct rt_container *ct, st_error_t *err)
 {
-	if (!ct)
-		return 0;
 	int ret = 0;
-	if (!ct->exited && ct->pid > 0) {
-		rt_container_kill(ct, SIGKILL, NULL);
-		if (rt_container_wait(ct, NULL, err) < 0)
-			ret = -1;
-	}
-	/* The mounts went with the container's mount namespace when its
-	 * last process exited; what remains is the cgroup and the state dir. */
-	if (ct->cg && rt_cgroup_destroy(ct->cg, err) < 0)
-		ret = -1;
-	ct->cg = NULL;
 	if (ct->state_dir && fs_remove_tree(ct->state_dir, err) < 0)
 		ret = -1;
-	for (int i = 0; i < 3; i++)
-		if (ct->stdio[i] >= 0)
-			close(ct->stdio[i]);
-	if (ct->pty_master >= 0)
-		close(ct->pty_master);
+	rt_proc_close(&ct->p);
 	if (ct->sync_fd >= 0)
 		close(ct->sync_fd);
-	if (ct->pidfd >= 0)
-		close(ct->pidfd);
 	if (ct->upper_fd >= 0)
 		close(ct->upper_fd); /* and with it the lock on the caller's upper dir */
 	strv_free(&ct->warnings);
@@ -158,6 +122,67 @@ int rt_container_destroy(struct rt_container *ct, st_error_t *err)
 	free(ct->id);
 	free(ct->state_dir);
 	free(ct);
+	return ret;
+}
+
+int rt_container_destroy(struct rt_container *ct, st_error_t *err)
+{
+	if (!ct)
+		return 0;
+	int ret = 0;
+	if (!ct->p.exited && ct->p.pid > 0) {
+		rt_container_kill(ct, SIGKILL, NULL);
+		if (rt_container_wait(ct, NULL, err) < 0)
+			ret = -1;
+	}
+	/* The mounts went with the container's mount namespace when its
+	 * last process exited; what remains is the cgroup and the state dir. */
+	if (ct->cg && rt_cgroup_destroy(ct->cg, err) < 0)
+		ret = -1;
+	ct->cg = NULL;
+	if (container_free(ct, err) < 0)
+		ret = -1;
+	return ret;
+}
+
+/* How long a loop waits before calling rt_container_release() again: the
+ * last processes of a killed container take a few ms to exit. */
+#define RELEASE_RETRY_MS 10
+
+int rt_container_release(struct rt_container *ct, int *retry_ms, st_error_t *err)
+{
+	*retry_ms = 0;
+	if (!ct)
+		return 0;
+	if (!ct->p.exited && ct->p.pid > 0) {
+		rt_container_kill(ct, SIGKILL, NULL);
+		int r = do_wait(ct, NULL, false, err);
+		if (r == 0) {
+			*retry_ms = RELEASE_RETRY_MS;
+			return 1;
+		}
+		if (r < 0) {
+			/* Not ours to reap any more (a waitpid(-1) elsewhere):
+			 * the cgroup still tells when it is gone. */
+			st_error_free(err);
+			ct->p.exited = true;
+		}
+	}
+	int ret = 0;
+	if (ct->cg) {
+		int r = rt_cgroup_try_remove(ct->cg, err);
+		if (r == 1) {
+			*retry_ms = RELEASE_RETRY_MS;
+			return 1;
+		}
+		ct->cg = NULL; /* removed, or freed with the error */
+		if (r < 0) {
+			st_error_prefix(err, "container `%s`", ct->id);
+			ret = -1;
+		}
+	}
+	if (container_free(ct, err) < 0)
+		ret = -1;
 	return ret;
 }
 
@@ -173,19 +198,15 @@ int rt_container_remove_stale(const char *id, const char *state_dir, const char 
 	return 0;
 }
 
-pid_t rt_container_pid(const struct rt_container *ct) { return ct->pid; }
-int rt_container_pidfd(const struct rt_container *ct) { return ct->pidfd; }
+pid_t rt_container_pid(const struct rt_container *ct) { return ct->p.pid; }
+int rt_container_pidfd(const struct rt_container *ct) { return ct->p.pidfd; }
 const char *rt_container_id(const struct rt_container *ct) { return ct->id; }
 const char *rt_container_cgroup_path(const struct rt_container *ct) { return ct->cg ? rt_cgroup_path(ct->cg) : NULL; }
-int rt_container_stdio(const struct rt_container *ct, int which) { return which >= 0 && which < 3 ? ct->stdio[which] : -1; }
-int rt_container_pty(const struct rt_container *ct) { return ct->pty_master; }
+int rt_container_stdio(const struct rt_container *ct, int which) { return which >= 0 && which < 3 ? ct->p.stdio[which] : -1; }
+int rt_container_pty(const struct rt_container *ct) { return ct->p.pty_master; }
 const struct strv *rt_container_warnings(const struct rt_container *ct) { return &ct->warnings; }
 
 int rt_container_take_stdio(struct rt_container *ct, int which)
 {
-	if (which < 0 || which > 2)
-		return -1;
-	int fd = ct->stdio[which];
-	ct->stdio[which] = -1;
-	return fd;
+	return rt_proc_take_stdio(&ct->p, which);
 }

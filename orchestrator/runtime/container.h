@@ -9,7 +9,38 @@
  * start either returns a running container or leaves nothing behind (no
  * process, cgroup, mount or state directory).  Every mount lives in the
  * container's own mount namespace, so the host's mount table never changes
- * and the kernel drops them all when the last process exits. */
+ * and the kernel drops them all when the last process exits.
+ *
+ * Which calls block, and for how long at most (an event loop, e.g. the
+ * libuv supervisor, uses only the bounded ones on its thread):
+ *   rt_container_start, rt_container_exec: until the new process reached
+ *     the payload's execve, bounded by cfg->start_timeout_ms (default
+ *     30 s; the net hook's time counts, it is the caller's to bound).  A
+ *     normal start takes a few ms.
+ *   rt_container_kill, rt_container_try_wait, rt_container_release,
+ *     rt_exec_kill, the accessors: never (a few syscalls).
+ *   rt_container_wait, rt_exec_wait: until the process exits (no bound).
+ *   rt_container_stop: up to timeout_ms, then until the SIGKILLed
+ *     container is reaped.
+ *   rt_container_destroy, rt_exec_free, rt_container_remove_stale: until
+ *     the process is reaped, then up to ~1 s freezing and killing the
+ *     cgroup and 2 s per cgroup directory waiting for it to empty.
+ *   rt_container_sync_upper: until the filesystem is written (no bound).
+ * A SIGKILLed process ends at once unless it is in an uninterruptible
+ * sleep (a hard NFS mount): only then can the "until reaped" waits above
+ * outlast the kill, and start's deadline its timeout.
+ *
+ * An event loop stops and removes a container without blocking:
+ *   1. rt_container_kill(ct, stop_signal) and watch rt_container_pidfd()
+ *      (readable once the process exited), with a timer of its own for
+ *      the grace period; at the timer, rt_container_kill(ct, SIGKILL).
+ *   2. pidfd readable: rt_container_try_wait() (returns 1, *st filled).
+ *   3. rt_container_release() until it returns 0 or -1, from a timer of
+ *      *retry_ms whenever it returns 1.
+ * Without a pidfd (-1: no pidfd_open, e.g. under valgrind), poll
+ * rt_container_try_wait() from a timer or on SIGCHLD instead.
+ * rt_container_stop() and rt_container_destroy() are the blocking
+ * conveniences of the same steps, for `stack run`. */
 #ifndef STACK_RUNTIME_CONTAINER_H
 #define STACK_RUNTIME_CONTAINER_H
 
@@ -26,7 +57,10 @@ struct rt_exit {
 	bool oom_killed; /* the kernel OOM killer killed a process of the container */
 };
 
-/* Returns 0, or -1 with nothing left behind.  When all was set up but
+/* Returns 0, or -1 with nothing left behind.  A process that does not
+ * reach its execve within cfg->start_timeout_ms is killed and the error
+ * (status ETIMEDOUT) names the step it hung at ("the container process
+ * hung at: bind `/mnt/nfs` on `/data` ...").  When all was set up but
  * execve() of the command failed, the error's kind is ST_ERR_NOT_FOUND or
  * ST_ERR_NOT_EXECUTABLE (a shell's 127 and 126, which docker run reports
  * too). */
@@ -42,7 +76,8 @@ int rt_container_try_wait(struct rt_container *ct, struct rt_exit *st, st_error_
  * Signalling an exited container is not an error. */
 int rt_container_kill(struct rt_container *ct, int sig, st_error_t *err);
 
-/* stop_signal, then SIGKILL after timeout_ms; waits for the exit. */
+/* stop_signal, then SIGKILL after timeout_ms; waits for the exit.
+ * Blocking: an event loop does the same with its own timer (see above). */
 int rt_container_stop(struct rt_container *ct, int timeout_ms, struct rt_exit *st, st_error_t *err);
 
 /* Kill what is left, remove the cgroup and the state directory, free ct
@@ -50,6 +85,13 @@ int rt_container_stop(struct rt_container *ct, int timeout_ms, struct rt_exit *s
  * pair stays, unlocked: start a container over it again to restart one
  * with its files. */
 int rt_container_destroy(struct rt_container *ct, st_error_t *err);
+
+/* rt_container_destroy() in steps that never sleep, for an event loop:
+ * each call SIGKILLs what is left and removes what it can.  0: done, ct
+ * freed.  1: call again in *retry_ms (the first process is not reaped
+ * yet, or the cgroup still has tasks: EBUSY); ct is kept.  -1: error,
+ * ct freed (as destroy, the parts that could be removed are). */
+int rt_container_release(struct rt_container *ct, int *retry_ms, st_error_t *err);
 
 /* syncfs() of the filesystem that holds the container's upper dir: what
  * it wrote is on disk, not only in the page cache, before the caller
@@ -73,7 +115,8 @@ int rt_container_socket(struct rt_container *ct, int domain, int type, int proto
  * payload's capabilities, no_new_privs and seccomp filter; argv, user,
  * cwd, stdio and tty come from `proc`, its env is the container's with
  * proc->env on top.  It is our child, not init's: wait for it with
- * rt_exec_wait(); it dies with the container. */
+ * rt_exec_wait(); it dies with the container.  Its setup is bounded by
+ * the container's start_timeout_ms, as start's. */
 struct rt_exec;
 int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, struct rt_exec **out,
 		      st_error_t *err);

@@ -23,12 +23,8 @@
 #include <unistd.h>
 
 struct rt_exec {
-	pid_t pid;
-	int pidfd;
-	int stdio[3];
-	int pty_master;
-	bool exited;
-	struct rt_exit exit;
+	struct rt_proc p;
+	struct rt_exit exit; /* once p.exited */
 };
 
 /* The container's namespaces to join: its pidfd names them all at once;
@@ -48,19 +44,19 @@ static int ns_join_open(const struct rt_container *ct, int nsflags, struct ns_jo
 		const char *name;
 	} ns[] = {{CLONE_NEWUTS, "uts"}, {CLONE_NEWIPC, "ipc"}, {CLONE_NEWNET, "net"},
 		  {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWNS, "mnt"}};
-	j->pidfd = ct->pidfd;
-	j->pid_ns = ct->pidfd;
+	j->pidfd = ct->p.pidfd;
+	j->pid_ns = ct->p.pidfd;
 	j->n = 0;
-	if (ct->pidfd >= 0)
+	if (ct->p.pidfd >= 0)
 		return 0;
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)ct->pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)ct->p.pid);
 	if ((j->pid_ns = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return st_error(err, errno, "open `%s`", path);
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
 		if (!(nsflags & ns[i].flag))
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)ct->pid, ns[i].name);
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)ct->p.pid, ns[i].name);
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return st_error(err, errno, "open `%s`", path);
@@ -101,6 +97,7 @@ __attribute__((noreturn)) static void exec_child(struct rt_child *c, const struc
 	 * memory; and a session of its own, out of the caller's terminal. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	setsid();
+	rt_child_step(c, "setns into the container's namespaces");
 	if (ns_join_enter(ns, nsflags) < 0) {
 		st_error(&err, errno, "setns into the container's namespaces");
 		rt_child_fail(c->sync_fd, &err, 1);
@@ -109,13 +106,16 @@ __attribute__((noreturn)) static void exec_child(struct rt_child *c, const struc
 	/* setns(CLONE_NEWNS) put us at the container's root. */
 	if (rt_payload_prepare(c, &err) < 0)
 		rt_child_fail(c->sync_fd, &err, 1);
+	rt_child_step(c, "open a pty");
 	int master = rt_child_open_pty(c);
 	rt_sync_send(c->sync_fd, RT_MSG_READY, 0, NULL, master);
 	if (master >= 0)
 		close(master);
 	/* Into the container's cgroup as its first process does: by itself,
 	 * still one thread, without the kernel's global lock. */
+	rt_child_step(c, "join the cgroup");
 	rt_child_await_go(c);
+	rt_child_step(c, "apply rlimits");
 	if (rt_rlimit_apply(c->rlimits, c->n_rlimits, &err) < 0)
 		rt_child_fail(c->sync_fd, &err, 1);
 	rt_payload_exec(c);
@@ -125,7 +125,7 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 		      st_error_t *err)
 {
 	*out = NULL;
-	if (ct->exited)
+	if (ct->p.exited)
 		return st_error(err, ESRCH, "container `%s` is not running", ct->id);
 	if (!proc->argv || !proc->argv[0])
 		return st_error(err, EINVAL, "container `%s`: exec: no command", ct->id);
@@ -151,24 +151,20 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 	cfg.process.env = (const char *const *)strv_argv(&env);
 
 	struct rt_exec *x = xzalloc(sizeof(*x));
-	x->pid = -1;
-	x->pidfd = x->pty_master = -1;
-	x->stdio[0] = x->stdio[1] = x->stdio[2] = -1;
-	int sock[2] = {-1, -1}, child_stdio[3] = {-1, -1, -1};
-	struct rt_cgroup_join join = {.n = 0};
+	rt_proc_init(&x->p);
+	struct rt_spawn sp = {.sock = {-1, -1}, .child_stdio = {-1, -1, -1}};
 	struct ns_join ns = {.pidfd = -1, .pid_ns = -1};
-	if (rt_parent_open_channels(proc, sock, child_stdio, x->stdio, err) < 0)
+	if (rt_spawn_open(&sp, &x->p, proc, "exec'd process", ct->start_timeout_ms, err) < 0)
 		goto fail;
 	struct rt_child c = {
 		.cfg = &cfg,
-		.sync_fd = sock[1],
 		.caps = &ct->caps,
 		.seccomp = ct->seccomp,
 		.rlimits = ct->rlimits,
 		.n_rlimits = ct->n_rlimits,
 		.init_fd = -1,
 	};
-	rt_child_pick_stdio(proc, child_stdio, c.stdio);
+	rt_spawn_child_fds(&sp, proc, &c);
 	int nsflags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
 		      (ct->net != RT_NET_HOST ? CLONE_NEWNET : 0);
 	if (ns_join_open(ct, nsflags, &ns, err) < 0)
@@ -177,34 +173,17 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 	if (pid == 0)
 		exec_child(&c, &ns, nsflags);
 	ns_join_close(&ns);
-	if (pid < 0)
-		goto fail;
-	x->pid = pid;
-	if (rt_parent_after_fork(pid, &sock[1], child_stdio, &x->pidfd, err) < 0)
-		goto fail;
-	if (ct->cg && (rt_cgroup_join_open(ct->cg, &join, err) < 0 || rt_cgroup_add_pid_v2(ct->cg, pid, err) < 0))
+	if (pid < 0 || rt_spawn_forked(&sp, pid, err) < 0 || rt_spawn_ready(&sp, ct->cg, err) < 0)
 		goto fail;
 	struct rt_msg m;
-	int r = rt_parent_recv(sock[0], &m, &x->pty_master, NULL, "setup", err);
-	if (r < 0)
-		goto fail;
-	if (r == 0 || m.type != RT_MSG_READY) {
-		st_error(err, 0, "the exec'd process exited during setup");
-		goto fail;
-	}
-	if (rt_sync_send_fds(sock[0], RT_MSG_GO, (int)join.n, NULL, join.fd, join.n) < 0) {
-		st_error(err, errno, "signal the exec'd process to start");
-		goto fail;
-	}
-	r = rt_parent_recv(sock[0], &m, NULL, &join, "exec", err);
+	int r = rt_spawn_go(&sp, &m, err);
 	/* A command that cannot be exec'd is not an error here: the process
 	 * exits 127/126, as a shell's would, for rt_exec_wait(). */
 	if (r < 0 && m.type == RT_MSG_EXEC_FAILED)
 		st_error_free(err);
 	else if (r < 0)
 		goto fail;
-	rt_cgroup_join_close(&join);
-	close(sock[0]);
+	rt_spawn_close(&sp);
 	strv_free(&env);
 	*out = x;
 	return 0;
@@ -212,8 +191,7 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 fail:
 	st_error_prefix(err, "container `%s`: exec `%s`", ct->id, proc->argv[0]);
 	ns_join_close(&ns);
-	rt_cgroup_join_close(&join);
-	rt_parent_close_channels(sock, child_stdio);
+	rt_spawn_close(&sp);
 	strv_free(&env);
 	rt_exec_free(x);
 	return -1;
@@ -221,16 +199,10 @@ fail:
 
 int rt_exec_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err)
 {
-	if (!x->exited) {
-		int status;
-		pid_t w;
-		do
-			w = waitpid(x->pid, &status, 0);
-		while (w < 0 && errno == EINTR);
-		if (w < 0)
-			return st_error(err, errno, "waitpid %d", (int)x->pid);
-		x->exited = true;
-		rt_exit_from_status(&x->exit, status);
+	if (!x->p.exited) {
+		if (rt_proc_reap(&x->p, true, err) < 0)
+			return -1;
+		rt_exit_from_status(&x->exit, x->p.status);
 	}
 	if (st)
 		*st = x->exit;
@@ -239,9 +211,7 @@ int rt_exec_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err)
 
 int rt_exec_kill(struct rt_exec *x, int sig, st_error_t *err)
 {
-	if (x->exited || x->pid <= 0)
-		return 0;
-	if (rt_signal_child(x->pid, x->pidfd, sig) < 0 && errno != ESRCH)
+	if (rt_proc_signal(&x->p, sig) < 0)
 		return st_error(err, errno, "exec: send signal %d", sig);
 	return 0;
 }
@@ -250,30 +220,17 @@ void rt_exec_free(struct rt_exec *x)
 {
 	if (!x)
 		return;
-	if (!x->exited && x->pid > 0) {
-		rt_exec_kill(x, SIGKILL, NULL);
-		rt_exec_wait(x, NULL, NULL);
-	}
-	for (int i = 0; i < 3; i++)
-		if (x->stdio[i] >= 0)
-			close(x->stdio[i]);
-	if (x->pty_master >= 0)
-		close(x->pty_master);
-	if (x->pidfd >= 0)
-		close(x->pidfd);
+	rt_proc_kill(&x->p);
+	rt_proc_close(&x->p);
 	free(x);
 }
 
-pid_t rt_exec_pid(const struct rt_exec *x) { return x->pid; }
-int rt_exec_pidfd(const struct rt_exec *x) { return x->pidfd; }
-int rt_exec_stdio(const struct rt_exec *x, int which) { return which >= 0 && which < 3 ? x->stdio[which] : -1; }
-int rt_exec_pty(const struct rt_exec *x) { return x->pty_master; }
+pid_t rt_exec_pid(const struct rt_exec *x) { return x->p.pid; }
+int rt_exec_pidfd(const struct rt_exec *x) { return x->p.pidfd; }
+int rt_exec_stdio(const struct rt_exec *x, int which) { return which >= 0 && which < 3 ? x->p.stdio[which] : -1; }
+int rt_exec_pty(const struct rt_exec *x) { return x->p.pty_master; }
 
 int rt_exec_take_stdio(struct rt_exec *x, int which)
 {
-	if (which < 0 || which > 2)
-		return -1;
-	int fd = x->stdio[which];
-	x->stdio[which] = -1;
-	return fd;
+	return rt_proc_take_stdio(&x->p, which);
 }

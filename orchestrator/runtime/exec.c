@@ -91,6 +91,8 @@ static void load_seccomp(struct rt_child *c)
 
 int rt_payload_prepare(struct rt_child *c, st_error_t *err)
 {
+	rt_child_step(c, "look up the user `%s` in the container's /etc/passwd and /etc/group",
+		      c->cfg->process.user ? c->cfg->process.user : "root");
 	if (rt_user_resolve(c->cfg->process.user, &c->user, err) < 0)
 		return -1;
 	build_env(c, &c->user, &c->env);
@@ -116,6 +118,7 @@ void rt_payload_exec(struct rt_child *c)
 		sigemptyset(&mask);
 	sigprocmask(SIG_SETMASK, &mask, NULL);
 
+	rt_child_step(c, "set up stdio and switch to the user");
 	if (setup_stdio(c, &err) < 0)
 		rt_child_fail(c->sync_fd, &err, 127);
 	const struct rt_user *u = &c->user;
@@ -134,6 +137,7 @@ void rt_payload_exec(struct rt_child *c)
 	if (c->cfg->die_with_parent)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	const char *cwd = p->cwd ? p->cwd : "/";
+	rt_child_step(c, "chdir to the working directory `%s`", cwd);
 	if (chdir(cwd) < 0) {
 		st_error(&err, errno, "chdir to the working directory `%s`", cwd);
 		rt_child_fail(c->sync_fd, &err, 127);
@@ -147,6 +151,7 @@ void rt_payload_exec(struct rt_child *c)
 			rt_child_fail(c->sync_fd, &err, 127);
 		load_seccomp(c);
 	}
+	rt_child_step(c, c->cfg->init ? "exec stack-init, which runs `%s`" : "exec `%s`", p->argv[0]);
 	if (c->cfg->init)
 		rt_init_exec(c);
 	char *const *argv = (char *const *)p->argv;

@@ -30,16 +30,40 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* proc.c: one process of ours in a container, the first (init, or the
+ * payload itself) or an exec'd one.  start and exec make it the same way
+ * (spawn_handshake.c) and it is waited for, signalled and torn down the
+ * same way. */
+struct rt_proc {
+	pid_t pid;       /* our child; -1 until forked */
+	int pidfd;       /* -1 without pidfd_open (see rt_proc_signal) */
+	int stdio[3];    /* RT_STDIO_PIPES: the parent's ends */
+	int pty_master;
+	bool exited;     /* reaped: status is its wait status */
+	int status;
+};
+void rt_proc_init(struct rt_proc *p);
+/* waitpid(): 1 = reaped (now or before; p->status), 0 = still running
+ * (only when !block), -1 = error ("waitpid PID: ..."). */
+int rt_proc_reap(struct rt_proc *p, bool block, st_error_t *err);
+/* Signal it unless reaped: 0, or -1 with errno (ESRCH is 0). */
+int rt_proc_signal(struct rt_proc *p, int sig);
+/* SIGKILL and reap, unless reaped.  Blocks only as long as the kernel
+ * takes to end a killed process (a task in an uninterruptible sleep, such
+ * as a hard NFS mount, only dies when that sleep ends). */
+void rt_proc_kill(struct rt_proc *p);
+/* Close stdio, the pty and the pidfd. */
+void rt_proc_close(struct rt_proc *p);
+int rt_proc_take_stdio(struct rt_proc *p, int which);
+
 struct rt_container {
 	char *id;
 	char *state_dir;
-	pid_t pid;       /* our child: init, or the payload itself */
-	int pidfd;
+	struct rt_proc p; /* init, or the payload itself */
 	int sync_fd;     /* init mode: init sends the payload's wait status here */
 	int stop_signal;
+	int start_timeout_ms; /* cfg->start_timeout_ms, for rt_container_exec() too */
 	struct rt_cgroup *cg;
-	int stdio[3];    /* RT_STDIO_PIPES: parent ends */
-	int pty_master;
 	struct strv warnings;
 	int upper_fd;    /* cfg->upper_dir (locked), -1 when the upper is in state_dir */
 	/* For rt_container_exec(). */
@@ -50,8 +74,7 @@ struct rt_container {
 	struct strv env; /* cfg->process.env */
 	struct rt_rlimit *rlimits;
 	size_t n_rlimits;
-	bool exited;
-	struct rt_exit exit;
+	struct rt_exit exit; /* once p.exited */
 };
 
 /* container.c: a wait status as exit code (128+N for signal N) and signal. */
@@ -138,24 +161,61 @@ struct rt_child {
 	const struct rt_dev_plan *dev; /* passed-through devices; may be NULL */
 	struct rt_user user;   /* rt_payload_prepare() */
 	struct strv env;
+	struct rt_progress *progress; /* shared with the parent until the execve */
 };
+
+/* Where the child is, in a page it shares with the parent until its
+ * execve: on start_timeout_ms the parent kills it and names the step it
+ * hung at (a bind source on a hung FUSE/NFS mount, a FIFO in the image
+ * where /etc/passwd should be).  Shared memory, not a message per step:
+ * no syscall and no wakeup of the parent on the start path. */
+struct rt_progress {
+	char step[512];
+};
+/* spawn.c (child): record the step about to be taken. */
+__attribute__((format(printf, 2, 3))) void rt_child_step(struct rt_child *c, const char *fmt, ...);
+/* Tests: the child stops (pause()s until killed) at the first step whose
+ * text contains this, as a bind source on a hung file system would. */
+extern const char *rt_test_child_hang_step;
 
 /* spawn.c: close every fd but 0-2, sync_fd, stdio[] and init_fd. */
 void rt_child_close_fds(struct rt_child *c);
 /* fork() into a new pid namespace (ns_fd < 0) or into ns_fd's. */
 pid_t rt_fork_in_pidns(int ns_fd, st_error_t *err);
 
-/* The fds the new process gets as 0, 1, 2 (-1: keep the caller's, or the
- * pty's when proc->tty), from the pipes made for RT_STDIO_PIPES. */
-void rt_child_pick_stdio(const struct rt_process *proc, const int pipes[3], int out[3]);
-/* Parent, before forking a container process: the sync socket and, for
- * RT_STDIO_PIPES without a tty, three pipes (the child's ends in
- * child_stdio[], ours in parent_stdio[]).  Everything starts as -1; on
- * failure the caller closes what was opened (rt_parent_close_channels()
- * for the first two, its own parent_stdio[]). */
-int rt_parent_open_channels(const struct rt_process *proc, int sock[2], int child_stdio[3], int parent_stdio[3],
-			    st_error_t *err);
-void rt_parent_close_channels(int sock[2], int child_stdio[3]);
+/* spawn_handshake.c: one start or exec in flight, from the channels
+ * made before the fork to the child's execve.  Every wait in it is
+ * bounded by the deadline that rt_spawn_open() sets: on expiry the child
+ * is killed and reaped, and the error names the step it hung at. */
+struct rt_spawn {
+	struct rt_proc *proc;
+	const char *what;       /* "container process" or "exec'd process" */
+	int sock[2];            /* [0] ours, [1] the child's (closed after the fork) */
+	int child_stdio[3];     /* RT_STDIO_PIPES: the child's ends, until the fork */
+	struct rt_cgroup_join join;
+	struct rt_progress *progress;
+	int timeout_ms;         /* <= 0: no deadline */
+	struct timespec deadline; /* CLOCK_MONOTONIC */
+};
+/* Before the fork: the sync socket, RT_STDIO_PIPES's pipes (the
+ * parent's ends in p->stdio), the progress page, and the deadline. */
+int rt_spawn_open(struct rt_spawn *s, struct rt_proc *p, const struct rt_process *proc, const char *what,
+		  int timeout_ms, st_error_t *err);
+/* The child's sync socket, stdio and progress page in c. */
+void rt_spawn_child_fds(const struct rt_spawn *s, const struct rt_process *proc, struct rt_child *c);
+/* Right after the fork: close the child's ends, open the pidfd. */
+int rt_spawn_forked(struct rt_spawn *s, pid_t pid, st_error_t *err);
+/* Open cg's join files (cg may be NULL), add the child to cg's cgroup2
+ * directory and wait for READY (its pty master into p->pty_master). */
+int rt_spawn_ready(struct rt_spawn *s, struct rt_cgroup *cg, st_error_t *err);
+/* Send GO with the join files, then read the next message: as
+ * rt_parent_recv() (m->type tells which); 0 = EOF (the payload exec'd). */
+int rt_spawn_go(struct rt_spawn *s, struct rt_msg *m, st_error_t *err);
+/* Our end of the sync socket, now the caller's (init keeps talking on it). */
+int rt_spawn_take_sock(struct rt_spawn *s);
+/* Close what is left (not the process: see rt_proc_kill()). */
+void rt_spawn_close(struct rt_spawn *s);
+
 /* Parent: read the child's next message.  ERROR, EXEC_FAILED and
  * JOIN_FAILED become -1 with the child's message (join names the file a
  * JOIN_FAILED refers to; m->type tells which); else 1, or 0 on EOF. */
@@ -168,13 +228,6 @@ int rt_child_open_pty(struct rt_child *c);
  * fds it carries (see cgroup.h).  Exits when the parent gave up; reports
  * a refused join as JOIN_FAILED. */
 void rt_child_await_go(struct rt_child *c);
-/* Parent, right after forking a container process: close the child's
- * ends of the sync socket and of the stdio pipes, and open a pidfd. */
-int rt_parent_after_fork(pid_t pid, int *child_sock, int child_stdio[3], int *pidfd, st_error_t *err);
-/* Signal our unreaped child by pidfd, or by pid where there is no pidfd
- * (-1); see container.c for why the pid is safe. */
-int rt_signal_child(pid_t pid, int pidfd, int sig);
-
 /* rootfs.c: everything up to and including pivot_root. */
 int rt_rootfs_setup(struct rt_child *c, st_error_t *err);
 /* After pivot_root: remount / read-only when configured. */

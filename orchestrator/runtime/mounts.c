@@ -139,6 +139,10 @@ int rt_mounts_setup(struct rt_child *c, int rootfd, st_error_t *err)
 	}
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		const struct rt_mount *m = &cfg->mounts[i];
+		if (m->type == RT_MOUNT_TMPFS)
+			rt_child_step(c, "mount a tmpfs on `%s`", m->target);
+		else
+			rt_child_step(c, "bind `%s` on `%s`", m->source, m->target);
 		int r = m->type == RT_MOUNT_TMPFS ? tmpfs_one(rootfd, m, err) : bind_one(rootfd, m, err);
 		if (r < 0)
 			return -1;

@@ -23,16 +23,16 @@ static int enter_netns(struct rt_container *ct, st_error_t *err)
 {
 	/* The pidfd names our container process even once its pid could be
 	 * reused; setns() takes one since Linux 5.8 (EINVAL before). */
-	if (ct->pidfd >= 0) {
-		if (setns(ct->pidfd, CLONE_NEWNET) == 0)
+	if (ct->p.pidfd >= 0) {
+		if (setns(ct->p.pidfd, CLONE_NEWNET) == 0)
 			return 0;
 		if (errno != EINVAL)
 			return st_error(err, errno, "container `%s`: setns into its network namespace", ct->id);
 	}
 	/* No pidfd, or an older kernel: the pid is our child, not reaped
-	 * (ct->exited is false), so it cannot name another process. */
+	 * (ct->p.exited is false), so it cannot name another process. */
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)ct->pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)ct->p.pid);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return st_error(err, errno == ENOENT ? ESRCH : errno, "container `%s`: open `%s`", ct->id, path);
@@ -43,7 +43,7 @@ static int enter_netns(struct rt_container *ct, st_error_t *err)
 
 int rt_container_socket(struct rt_container *ct, int domain, int type, int protocol, st_error_t *err)
 {
-	if (ct->exited || ct->pid <= 0)
+	if (ct->p.exited || ct->p.pid <= 0)
 		return st_error(err, ESRCH, "container `%s` has exited: no network namespace to make a socket in",
 				ct->id);
 	/* This thread's own namespace (thread-self: another thread may be

@@ -160,8 +160,13 @@ int rt_rootfs_setup(struct rt_child *c, st_error_t *err)
 	_cleanup_close_ int rootfd = open(c->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return st_error(err, errno, "open `%s`", c->merged);
-	if (mount_proc(rootfd, err) < 0 || rt_dev_setup(c, rootfd, err) < 0 ||
-	    mount_sys(c, rootfd, err) < 0 || rt_mounts_setup(c, rootfd, err) < 0 || mask_paths(rootfd, err) < 0)
+	rt_child_step(c, "mount /proc, /dev and /sys");
+	if (mount_proc(rootfd, err) < 0 || rt_dev_setup(c, rootfd, err) < 0 || mount_sys(c, rootfd, err) < 0)
+		return -1;
+	if (rt_mounts_setup(c, rootfd, err) < 0)
+		return -1;
+	rt_child_step(c, "mask /proc paths, make the working directory, pivot_root");
+	if (mask_paths(rootfd, err) < 0)
 		return -1;
 	if (c->cfg->process.cwd) {
 		_cleanup_close_ int fd = rt_open_in_root(rootfd, c->cfg->process.cwd, S_IFDIR, err);

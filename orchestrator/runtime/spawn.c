@@ -17,12 +17,11 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,58 +51,19 @@ void rt_child_close_fds(struct rt_child *c)
 	close_range(lo, ~0U, 0);
 }
 
-void rt_child_pick_stdio(const struct rt_process *proc, const int pipes[3], int out[3])
-{
-	for (int i = 0; i < 3; i++)
-		out[i] = proc->tty			  ? -1
-			 : proc->stdio == RT_STDIO_PIPES ? pipes[i]
-			 : proc->stdio == RT_STDIO_FDS	  ? proc->fds[i]
-						  : -1;
-}
+const char *rt_test_child_hang_step;
 
-int rt_parent_open_channels(const struct rt_process *proc, int sock[2], int child_stdio[3], int parent_stdio[3],
-			    st_error_t *err)
+void rt_child_step(struct rt_child *c, const char *fmt, ...)
 {
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0)
-		return st_error(err, errno, "socketpair");
-	if (proc->tty || proc->stdio != RT_STDIO_PIPES)
-		return 0;
-	for (int i = 0; i < 3; i++) {
-		int p[2];
-		if (pipe2(p, O_CLOEXEC) < 0)
-			return st_error(err, errno, "pipe");
-		child_stdio[i] = i == 0 ? p[0] : p[1];
-		parent_stdio[i] = i == 0 ? p[1] : p[0];
-	}
-	return 0;
-}
-
-void rt_parent_close_channels(int sock[2], int child_stdio[3])
-{
-	for (int i = 0; i < 2; i++)
-		if (sock[i] >= 0)
-			close(sock[i]);
-	for (int i = 0; i < 3; i++)
-		if (child_stdio[i] >= 0)
-			close(child_stdio[i]);
-}
-
-int rt_parent_after_fork(pid_t pid, int *child_sock, int child_stdio[3], int *pidfd, st_error_t *err)
-{
-	close(*child_sock);
-	*child_sock = -1;
-	for (int i = 0; i < 3; i++) {
-		if (child_stdio[i] >= 0)
-			close(child_stdio[i]);
-		child_stdio[i] = -1;
-	}
-	/* Without pidfd_open (kernels before 5.3, valgrind) the pid does:
-	 * the child is ours and unreaped until rt_container_wait(), so its
-	 * pid cannot be recycled before that (see container.c). */
-	*pidfd = pidfd_open(pid, 0);
-	if (*pidfd < 0 && errno != ENOSYS)
-		return st_error(err, errno, "pidfd_open %d", (int)pid);
-	return 0;
+	if (!c->progress)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->progress->step, sizeof(c->progress->step), fmt, ap);
+	va_end(ap);
+	if (rt_test_child_hang_step && strstr(c->progress->step, rt_test_child_hang_step))
+		for (;;)
+			pause();
 }
 
 int rt_child_open_pty(struct rt_child *c)
@@ -172,6 +132,7 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 	if (cfg->die_with_parent)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	umask(0);
+	rt_child_step(c, "unshare the namespaces");
 	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (cfg->net != RT_NET_HOST ? CLONE_NEWNET : 0);
 	if (unshare(flags) < 0) {
 		st_error(&err, errno, "unshare the mount, uts, ipc%s namespaces", flags & CLONE_NEWNET ? ", net" : "");
@@ -183,11 +144,13 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 	}
 	if (cfg->net != RT_NET_HOST && rt_net_lo_up(&err) < 0)
 		rt_child_fail(c->sync_fd, &err, 1);
+	rt_child_step(c, "mount the root overlay of `%s`", cfg->lower_dirs[0]);
 	if (rt_rootfs_setup(c, &err) < 0 || rt_rootfs_finish(c, &err) < 0)
 		rt_child_fail(c->sync_fd, &err, 1);
 
 	if (rt_payload_prepare(c, &err) < 0)
 		rt_child_fail(c->sync_fd, &err, 1);
+	rt_child_step(c, "open a pty");
 	int master = rt_child_open_pty(c);
 	if (master >= 0) {
 		/* Like Docker: /dev/console is the terminal too (gettys and
@@ -203,8 +166,10 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 		close(master);
 	/* Into the cgroup first, before the cgroup namespace is made (its root
 	 * is where we are) and before anything runs or forks. */
+	rt_child_step(c, "join the cgroup");
 	rt_child_await_go(c);
 
+	rt_child_step(c, "unshare the cgroup namespace, apply rlimits");
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		st_error(&err, errno, "unshare the cgroup namespace");
 		rt_child_fail(c->sync_fd, &err, 1);
@@ -293,86 +258,62 @@ pid_t rt_fork_in_pidns(int ns_fd, st_error_t *err)
 	return pid;
 }
 
-int rt_parent_recv(int sock, struct rt_msg *m, int *fd, const struct rt_cgroup_join *join, const char *step,
-		   st_error_t *err)
+/* One rt_container_start() in flight: what prepare() makes, spawn() and
+ * handshake() use, and keep() hands to the container or undo() frees. */
+struct start {
+	const struct rt_config *cfg;
+	struct rt_container *ct;
+	bool made_state;
+	struct rt_seccomp_prog *prog;
+	struct rt_rlimit *rl;
+	struct rt_dev_plan devplan;
+	int init_fd;
+	char *hostname, *merged;
+	struct rt_caps caps;
+	struct rt_spawn sp;
+};
+
+/* Everything that can fail on bad input before any side effect, then the
+ * state dir, the generated /etc files and the channels to the child. */
+static int prepare(struct start *s, st_error_t *err)
 {
-	int r = rt_sync_recv(sock, m, fd);
-	if (r < 0)
-		return st_error(err, errno, "read from the container process (%s)", step);
-	if (r == 1 && m->type == RT_MSG_ERROR)
-		return st_error(err, m->status, "%s", m->text);
-	if (r == 1 && m->type == RT_MSG_EXEC_FAILED) {
-		st_error(err, m->status, "%s", m->text);
-		return st_error_set_kind(err, m->status == ENOENT ? ST_ERR_NOT_FOUND : ST_ERR_NOT_EXECUTABLE);
+	const struct rt_config *cfg = s->cfg;
+	struct rt_container *ct = s->ct;
+	if (rt_overlay_take_upper(cfg, &ct->upper_fd, err) < 0 ||
+	    rt_caps_prepare(cfg->cap_add, cfg->cap_drop, &s->caps, err) < 0 ||
+	    rt_seccomp_prepare(cfg->seccomp, cfg->seccomp_profile, &s->caps, cfg->seccomp_cache_dir, &s->prog, err) < 0 ||
+	    rt_dev_prepare(cfg, &s->devplan, err) < 0)
+		return -1;
+	if (cfg->n_rlimits) {
+		s->rl = xcalloc(cfg->n_rlimits, sizeof(*s->rl));
+		memcpy(s->rl, cfg->rlimits, cfg->n_rlimits * sizeof(*s->rl));
+		if (rt_rlimit_prepare(s->rl, cfg->n_rlimits, &ct->warnings, err) < 0)
+			return -1;
 	}
-	if (r == 1 && m->type == RT_MSG_JOIN_FAILED) {
-		unsigned long i = strtoul(m->text, NULL, 10);
-		const char *path = join && i < join->n ? join->path[i] : "(unknown)";
-		return st_error(err, m->status, "move the container process into its cgroup: write `0` to `%s`", path);
-	}
-	return r;
+	if (cfg->init && (s->init_fd = rt_init_open(err)) < 0)
+		return -1;
+	if (make_state_dir(cfg, &s->made_state, err) < 0 || rt_etc_files_write(cfg, s->hostname, cfg->state_dir, err) < 0)
+		return -1;
+	return rt_spawn_open(&s->sp, &ct->p, &cfg->process, "container process", cfg->start_timeout_ms, err);
 }
 
-int rt_container_start(const struct rt_config *cfg, struct rt_container **out, st_error_t *err)
+/* Fork the container's first process into a new pid namespace. */
+static int spawn(struct start *s, st_error_t *err)
 {
-	*out = NULL;
-	if (validate(cfg, err) < 0)
-		return -1;
-	struct rt_container *ct = xzalloc(sizeof(*ct));
-	ct->id = xstrdup(cfg->id);
-	ct->state_dir = xstrdup(cfg->state_dir);
-	ct->pid = -1;
-	ct->pidfd = ct->sync_fd = ct->pty_master = ct->upper_fd = -1;
-	ct->stdio[0] = ct->stdio[1] = ct->stdio[2] = -1;
-	ct->stop_signal = cfg->stop_signal ? cfg->stop_signal : SIGTERM;
-
-	bool made_state = false;
-	struct rt_seccomp_prog *prog = NULL;
-	struct rt_rlimit *rl = NULL;
-	struct rt_dev_plan devplan = {0};
-	int sock[2] = {-1, -1}, child_stdio[3] = {-1, -1, -1};
-	_cleanup_close_ int init_fd = -1;
-	struct rt_cgroup_join join = {.n = 0};
-	_cleanup_free_ char *hostname = pick_hostname(cfg);
-	_cleanup_free_ char *merged = xasprintf("%s/merged", cfg->state_dir);
-	struct rt_caps caps;
-
-	/* Everything that can fail on bad input, before any side effect. */
-	if (rt_overlay_take_upper(cfg, &ct->upper_fd, err) < 0 ||
-	    rt_caps_prepare(cfg->cap_add, cfg->cap_drop, &caps, err) < 0 ||
-	    rt_seccomp_prepare(cfg->seccomp, cfg->seccomp_profile, &caps, cfg->seccomp_cache_dir, &prog, err) < 0 ||
-	    rt_dev_prepare(cfg, &devplan, err) < 0)
-		goto fail;
-	if (cfg->n_rlimits) {
-		rl = xcalloc(cfg->n_rlimits, sizeof(*rl));
-		memcpy(rl, cfg->rlimits, cfg->n_rlimits * sizeof(*rl));
-		if (rt_rlimit_prepare(rl, cfg->n_rlimits, &ct->warnings, err) < 0)
-			goto fail;
-	}
-	if (cfg->init && (init_fd = rt_init_open(err)) < 0)
-		goto fail;
-
-	if (make_state_dir(cfg, &made_state, err) < 0)
-		goto fail;
-	if (rt_etc_files_write(cfg, hostname, cfg->state_dir, err) < 0)
-		goto fail;
-	if (rt_parent_open_channels(&cfg->process, sock, child_stdio, ct->stdio, err) < 0)
-		goto fail;
-
+	const struct rt_config *cfg = s->cfg;
 	struct rt_child c = {
 		.cfg = cfg,
-		.sync_fd = sock[1],
-		.caps = &caps,
-		.seccomp = prog,
-		.rlimits = rl,
+		.caps = &s->caps,
+		.seccomp = s->prog,
+		.rlimits = s->rl,
 		.n_rlimits = cfg->n_rlimits,
-		.merged = merged,
-		.hostname = hostname,
+		.merged = s->merged,
+		.hostname = s->hostname,
 		.etc_dir = cfg->state_dir,
-		.dev = &devplan,
-		.init_fd = init_fd,
+		.dev = &s->devplan,
+		.init_fd = s->init_fd,
 	};
-	rt_child_pick_stdio(&cfg->process, child_stdio, c.stdio);
+	rt_spawn_child_fds(&s->sp, &cfg->process, &c);
 
 	/* init's signals blocked from birth: one sent during setup stays
 	 * pending until init forwards it (the caller's mask is restored). */
@@ -384,10 +325,16 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 		child_main(&c);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0)
-		goto fail;
-	ct->pid = pid;
-	if (rt_parent_after_fork(pid, &sock[1], child_stdio, &ct->pidfd, err) < 0)
-		goto fail;
+		return -1;
+	return rt_spawn_forked(&s->sp, pid, err);
+}
+
+/* The cgroup, made while the child builds its rootfs, then READY, the
+ * network hook, GO, and the payload's execve (or init's STARTED). */
+static int handshake(struct start *s, st_error_t *err)
+{
+	const struct rt_config *cfg = s->cfg;
+	struct rt_container *ct = s->ct;
 	/* The cgroup is made while the child builds its rootfs (it only has
 	 * to be in it before the payload runs).  The child joins the v1
 	 * hierarchies itself on GO, through fds opened here: a cgroup.procs
@@ -402,87 +349,106 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	 * The device allow-list is always on, and a failure to install it
 	 * fails the start: the payload and init run only after the join. */
 	struct rt_cgroup_opts cgopts = {
-		.parent = cfg->cgroup_parent, .devices = devplan.rules, .n_devices = devplan.n_rules,
+		.parent = cfg->cgroup_parent, .devices = s->devplan.rules, .n_devices = s->devplan.n_rules,
 	};
 	if (rt_cgroup_create(cfg->id, &cfg->limits, &cgopts, &ct->cg, err) < 0)
-		goto fail;
+		return -1;
 	const struct strv *cgw = rt_cgroup_warnings(ct->cg);
 	for (size_t i = 0; i < cgw->n; i++)
 		strv_push(&ct->warnings, cgw->v[i]);
-	if (rt_cgroup_join_open(ct->cg, &join, err) < 0 || rt_cgroup_add_pid_v2(ct->cg, pid, err) < 0)
-		goto fail;
-
-	struct rt_msg m;
-	int r = rt_parent_recv(sock[0], &m, &ct->pty_master, NULL, "setup", err);
-	if (r < 0)
-		goto fail;
-	if (r == 0 || m.type != RT_MSG_READY) {
-		st_error(err, 0, "the container process exited during setup");
-		goto fail;
-	}
-	if (cfg->net == RT_NET_PRIVATE && cfg->net_hook && cfg->net_hook(pid, cfg->net_hook_data, err) < 0) {
-		st_error_prefix(err, "network setup");
-		goto fail;
-	}
-	if (rt_sync_send_fds(sock[0], RT_MSG_GO, (int)join.n, NULL, join.fd, join.n) < 0) {
-		st_error(err, errno, "signal the container process to start");
-		goto fail;
-	}
+	if (rt_spawn_ready(&s->sp, ct->cg, err) < 0)
+		return -1;
+	if (cfg->net == RT_NET_PRIVATE && cfg->net_hook && cfg->net_hook(ct->p.pid, cfg->net_hook_data, err) < 0)
+		return st_error_prefix(err, "network setup");
 	/* No init: EOF means the payload exec'd (the socket is O_CLOEXEC).
 	 * Init: it says STARTED once the payload exec'd, then keeps the
 	 * socket to send the payload's wait status at the end. */
-	m.type = 0;
-	r = rt_parent_recv(sock[0], &m, NULL, &join, "exec", err);
+	struct rt_msg m;
+	int r = rt_spawn_go(&s->sp, &m, err);
 	if (r < 0)
-		goto fail;
-	if (cfg->init && (r == 0 || m.type != RT_MSG_STARTED)) {
-		st_error(err, 0, "the container's init exited before the payload started");
-		goto fail;
-	}
+		return -1;
+	if (cfg->init && (r == 0 || m.type != RT_MSG_STARTED))
+		return st_error(err, 0, "the container's init exited before the payload started");
 	if (cfg->init) {
-		ct->sync_fd = sock[0];
+		ct->sync_fd = rt_spawn_take_sock(&s->sp);
 		fcntl(ct->sync_fd, F_SETFL, O_NONBLOCK);
-	} else {
-		close(sock[0]);
 	}
-	/* Kept for rt_container_exec(): same caps, filter and base env. */
-	ct->caps = caps;
-	ct->seccomp = prog;
-	ct->no_new_privileges = cfg->no_new_privileges;
-	ct->net = cfg->net;
-	for (const char *const *e = cfg->process.env; e && *e; e++)
-		strv_push(&ct->env, *e);
-	ct->rlimits = rl;
-	ct->n_rlimits = cfg->n_rlimits;
-	rt_cgroup_join_close(&join);
-	rt_dev_plan_free(&devplan);
-	*out = ct;
 	return 0;
+}
 
-fail:
-	st_error_prefix(err, "container `%s`", cfg->id);
-	if (ct->pid > 0) {
-		kill(ct->pid, SIGKILL);
-		while (waitpid(ct->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		ct->pid = -1;
-	}
-	rt_cgroup_join_close(&join);
-	rt_parent_close_channels(sock, child_stdio);
-	rt_seccomp_prog_free(prog);
-	free(rl);
-	rt_dev_plan_free(&devplan);
+/* Started: the container keeps what rt_container_exec() needs (same
+ * caps, filter and base env). */
+static void keep(struct start *s)
+{
+	struct rt_container *ct = s->ct;
+	ct->caps = s->caps;
+	ct->seccomp = steal_pointer(&s->prog);
+	ct->no_new_privileges = s->cfg->no_new_privileges;
+	ct->net = s->cfg->net;
+	for (const char *const *e = s->cfg->process.env; e && *e; e++)
+		strv_push(&ct->env, *e);
+	ct->rlimits = steal_pointer(&s->rl);
+	ct->n_rlimits = s->cfg->n_rlimits;
+}
+
+/* What start made, in both outcomes; on failure also the process, the
+ * cgroup and (through rt_container_destroy) the state dir and ct. */
+static void finish(struct start *s, bool failed)
+{
+	struct rt_container *ct = s->ct;
+	if (failed)
+		rt_proc_kill(&ct->p);
+	rt_spawn_close(&s->sp);
+	rt_seccomp_prog_free(s->prog);
+	free(s->rl);
+	rt_dev_plan_free(&s->devplan);
+	if (s->init_fd >= 0)
+		close(s->init_fd);
+	free(s->hostname);
+	free(s->merged);
+	if (!failed)
+		return;
 	if (ct->cg) {
 		st_error_t e2 = NULL;
 		if (rt_cgroup_destroy(ct->cg, &e2) < 0)
 			st_error_free(&e2);
 		ct->cg = NULL;
 	}
-	if (!made_state) {
+	if (!s->made_state) {
 		free(ct->state_dir);
 		ct->state_dir = NULL;
 	}
-	ct->exited = true;
 	rt_container_destroy(ct, NULL);
-	return -1;
+}
+
+int rt_container_start(const struct rt_config *cfg, struct rt_container **out, st_error_t *err)
+{
+	*out = NULL;
+	if (validate(cfg, err) < 0)
+		return -1;
+	struct rt_container *ct = xzalloc(sizeof(*ct));
+	ct->id = xstrdup(cfg->id);
+	ct->state_dir = xstrdup(cfg->state_dir);
+	rt_proc_init(&ct->p);
+	ct->sync_fd = ct->upper_fd = -1;
+	ct->stop_signal = cfg->stop_signal ? cfg->stop_signal : SIGTERM;
+	ct->start_timeout_ms = cfg->start_timeout_ms;
+
+	struct start s = {
+		.cfg = cfg,
+		.ct = ct,
+		.init_fd = -1,
+		.hostname = pick_hostname(cfg),
+		.merged = xasprintf("%s/merged", cfg->state_dir),
+		.sp = {.sock = {-1, -1}, .child_stdio = {-1, -1, -1}},
+	};
+	if (prepare(&s, err) < 0 || spawn(&s, err) < 0 || handshake(&s, err) < 0) {
+		st_error_prefix(err, "container `%s`", cfg->id);
+		finish(&s, true);
+		return -1;
+	}
+	keep(&s);
+	finish(&s, false);
+	*out = ct;
+	return 0;
 }

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "runtime/container.h"
-#include "runtime/internal.h" /* rt_overlay_force_legacy, ct->pidfd */
+#include "runtime/internal.h" /* rt_overlay_force_legacy, ct->p.pidfd */
 #include "util/fs.h"
 #include "util/mem.h"
 
@@ -629,12 +629,12 @@ static void test_socket_in_container_netns(void **state)
 	expect_host_connect(host, port);
 
 	/* Without a pidfd (old kernels, valgrind): /proc/PID/ns/net. */
-	int pidfd = ct->pidfd;
-	ct->pidfd = -1;
+	int pidfd = ct->p.pidfd;
+	ct->p.pidfd = -1;
 	reply = http_get(ct, port);
 	assert_contains(reply, "served-from-container");
 	free(reply);
-	ct->pidfd = pidfd;
+	ct->p.pidfd = pidfd;
 
 	/* Concurrently: a probe thread in and out of the container's
 	 * namespace while this thread keeps using the host's. */
