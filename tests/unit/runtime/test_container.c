@@ -9,6 +9,7 @@
 #include "runtime/container.h"
 #include "util/fs.h"
 #include "util/mem.h"
+#include "ct_fixture.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -25,93 +26,23 @@
 #include <time.h>
 #include <unistd.h>
 
-/* strstr() that shows the text when the needle is missing (a bare
- * assert_non_null() would only say "0x0 is NULL"). */
-#define assert_contains(text, needle)                                              \
-	do {                                                                           \
-		const char *text_ = (text), *needle_ = (needle);                           \
-		if (!text_ || !strstr(text_, needle_))                                     \
-			fail_msg("`%s` not found in:\n%s", needle_, text_ ? text_ : "(null)"); \
-	} while (0)
-
-static char tmp[] = "/tmp/stack-rt-test-XXXXXX";
-static char rootfs[256], run_dir[256], secret[256], seccomp_cache[256], cgparent[64];
-static int counter;
 
 static int group_setup(void **state)
 {
 	(void)state;
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_container: needs root\n");
-		return -1;
-	}
-	if (!mkdtemp(tmp))
-		return -1;
-	snprintf(rootfs, sizeof(rootfs), "%s/root/busybox", tmp);
-	snprintf(run_dir, sizeof(run_dir), "%s/run", tmp);
-	snprintf(secret, sizeof(secret), "%s/secret.env", tmp);
-	snprintf(seccomp_cache, sizeof(seccomp_cache), "%s/root/cache/seccomp", tmp);
-	snprintf(cgparent, sizeof(cgparent), "stack-test-%d", (int)getpid());
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "%s/fixtures/busybox-rootfs.sh %s >/dev/null", TEST_SOURCE_DIR, rootfs);
-	if (system(cmd) != 0)
-		return -1;
-	FILE *f = fopen(secret, "w");
-	if (!f)
-		return -1;
-	fputs("API_KEY=espresso\n", f);
-	fclose(f);
-	return 0;
+	return ct_fixture_setup("test_container", 't');
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	st_error_t err = NULL;
-	/* A failed assertion skips a test's destroy: sweep every container
-	 * we may have started, whatever happened. */
-	for (int i = 1; i <= counter; i++) {
-		char id[64], sd[320];
-		snprintf(id, sizeof(id), "t%d-%d", (int)getpid(), i);
-		snprintf(sd, sizeof(sd), "%s/%s", run_dir, id);
-		if (rt_container_remove_stale(id, sd, cgparent, &err) < 0) {
-			fprintf(stderr, "teardown: %s\n", err->msg);
-			st_error_free(&err);
-		}
-	}
-	fs_remove_tree(tmp, &err);
-	st_error_free(&err);
-	return 0;
+	return ct_fixture_teardown();
 }
-
-struct run {
-	struct rt_config cfg;
-	const char *lower[2];
-	const char *argv[4];
-	char id[64], state_dir[320];
-	struct rt_mount mounts[4];
-};
 
 static void run_init(struct run *r, const char *script)
 {
-	rt_config_init(&r->cfg);
-	snprintf(r->id, sizeof(r->id), "t%d-%d", (int)getpid(), ++counter);
-	snprintf(r->state_dir, sizeof(r->state_dir), "%s/%s", run_dir, r->id);
-	r->lower[0] = rootfs;
-	r->lower[1] = NULL;
-	r->argv[0] = "/bin/sh";
-	r->argv[1] = "-c";
-	r->argv[2] = script;
-	r->argv[3] = NULL;
-	r->cfg.id = r->id;
-	r->cfg.state_dir = r->state_dir;
-	r->cfg.lower_dirs = r->lower;
-	r->cfg.process.argv = r->argv;
-	r->cfg.process.stdio = RT_STDIO_PIPES;
-	r->cfg.cgroup_parent = cgparent;
-	r->cfg.seccomp_cache_dir = seccomp_cache;
+	ct_run_init(r, script);
 	r->cfg.hostname = "espresso";
-	r->cfg.mounts = r->mounts;
 }
 
 static char *read_all(int fd)

@@ -12,6 +12,7 @@
 #include "runtime/internal.h" /* rt_test_child_hang_step */
 #include "util/fs.h"
 #include "util/mem.h"
+#include "ct_fixture.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -26,90 +27,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#define assert_contains(text, needle)                                              \
-	do {                                                                           \
-		const char *text_ = (text), *needle_ = (needle);                           \
-		if (!text_ || !strstr(text_, needle_))                                     \
-			fail_msg("`%s` not found in:\n%s", needle_, text_ ? text_ : "(null)"); \
-	} while (0)
 
 /* Long enough for a loaded machine to reach the hanging step; the tests
  * assert on the outcome, never on how long it took. */
 #define HANG_TIMEOUT_MS 2000
 
-static char tmp[] = "/tmp/stack-rt-async-XXXXXX";
-static char rootfs[256], run_dir[256], secret[256], cgparent[64];
-static int counter;
-
 static int group_setup(void **state)
 {
 	(void)state;
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_container_async: needs root\n");
-		return -1;
-	}
-	if (!mkdtemp(tmp))
-		return -1;
-	snprintf(rootfs, sizeof(rootfs), "%s/root/busybox", tmp);
-	snprintf(run_dir, sizeof(run_dir), "%s/run", tmp);
-	snprintf(secret, sizeof(secret), "%s/secret.env", tmp);
-	snprintf(cgparent, sizeof(cgparent), "stack-test-async-%d", (int)getpid());
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "%s/fixtures/busybox-rootfs.sh %s >/dev/null", TEST_SOURCE_DIR, rootfs);
-	if (system(cmd) != 0)
-		return -1;
-	FILE *f = fopen(secret, "w");
-	if (!f)
-		return -1;
-	fputs("API_KEY=espresso\n", f);
-	fclose(f);
-	return 0;
+	return ct_fixture_setup("test_container_async", 'a');
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	st_error_t err = NULL;
-	for (int i = 1; i <= counter; i++) {
-		char id[64], sd[320];
-		snprintf(id, sizeof(id), "a%d-%d", (int)getpid(), i);
-		snprintf(sd, sizeof(sd), "%s/%s", run_dir, id);
-		if (rt_container_remove_stale(id, sd, cgparent, &err) < 0) {
-			fprintf(stderr, "teardown: %s\n", err->msg);
-			st_error_free(&err);
-		}
-	}
-	fs_remove_tree(tmp, &err);
-	st_error_free(&err);
-	return 0;
-}
-
-struct run {
-	struct rt_config cfg;
-	const char *lower[2];
-	const char *argv[4];
-	char id[64], state_dir[320];
-	struct rt_mount mounts[2];
-};
-
-static void run_init(struct run *r, const char *script)
-{
-	rt_config_init(&r->cfg);
-	snprintf(r->id, sizeof(r->id), "a%d-%d", (int)getpid(), ++counter);
-	snprintf(r->state_dir, sizeof(r->state_dir), "%s/%s", run_dir, r->id);
-	r->lower[0] = rootfs;
-	r->lower[1] = NULL;
-	r->argv[0] = "/bin/sh";
-	r->argv[1] = "-c";
-	r->argv[2] = script;
-	r->argv[3] = NULL;
-	r->cfg.id = r->id;
-	r->cfg.state_dir = r->state_dir;
-	r->cfg.lower_dirs = r->lower;
-	r->cfg.process.argv = r->argv;
-	r->cfg.process.stdio = RT_STDIO_PIPES;
-	r->cfg.cgroup_parent = cgparent;
-	r->cfg.mounts = r->mounts;
+	return ct_fixture_teardown();
 }
 
 /* PARENT/ID in any cgroup hierarchy of the host: how many dirs exist. */
@@ -169,7 +101,7 @@ static void test_hung_user_lookup_times_out(void **state)
 {
 	(void)state;
 	struct run r;
-	run_init(&r, "echo never");
+	ct_run_init(&r, "echo never");
 	r.cfg.process.user = "1000";
 	rt_test_child_hang_step = "look up the user";
 	expect_hang(&r, "container process hung at: look up the user `1000` in the container's /etc/passwd");
@@ -181,7 +113,7 @@ static void test_hung_bind_source_times_out(void **state)
 {
 	(void)state;
 	struct run r;
-	run_init(&r, "echo never");
+	ct_run_init(&r, "echo never");
 	r.mounts[0] = (struct rt_mount){.type = RT_MOUNT_BIND, .source = secret, .target = "/run/secrets/api",
 					.read_only = true};
 	r.cfg.n_mounts = 1;
@@ -197,10 +129,10 @@ static void test_hung_exec_times_out(void **state)
 {
 	(void)state;
 	struct run r;
-	run_init(&r, "echo never");
+	ct_run_init(&r, "echo never");
 	rt_test_child_hang_step = "exec stack-init";
 	expect_hang(&r, "container process hung at: exec stack-init, which runs `/bin/sh`");
-	run_init(&r, "echo never");
+	ct_run_init(&r, "echo never");
 	r.cfg.init = false;
 	rt_test_child_hang_step = "join the cgroup";
 	expect_hang(&r, "container process hung at: join the cgroup");
@@ -212,7 +144,7 @@ static void test_hung_exec_into_container_times_out(void **state)
 {
 	(void)state;
 	struct run r;
-	run_init(&r, "read line; echo got $line");
+	ct_run_init(&r, "read line; echo got $line");
 	r.cfg.start_timeout_ms = HANG_TIMEOUT_MS;
 	struct rt_container *ct = NULL;
 	st_error_t err = NULL;
@@ -315,7 +247,7 @@ static void test_release_steps_while_cgroup_busy(void **state)
 {
 	(void)state;
 	struct run r;
-	run_init(&r, "exit 3");
+	ct_run_init(&r, "exit 3");
 	struct rt_container *ct = NULL;
 	st_error_t err = NULL;
 	assert_int_equal(rt_container_start(&r.cfg, &ct, &err), 0);
@@ -375,7 +307,7 @@ static void test_stop_and_release_from_a_loop(void **state)
 {
 	(void)state;
 	struct run r;
-	run_init(&r, "trap '' TERM; echo up; while :; do sleep 1; done");
+	ct_run_init(&r, "trap '' TERM; echo up; while :; do sleep 1; done");
 	r.cfg.init = false;
 	struct rt_container *ct = NULL;
 	st_error_t err = NULL;

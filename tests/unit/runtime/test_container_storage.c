@@ -15,6 +15,7 @@
 #include "runtime/internal.h" /* rt_overlay_force_legacy, ct->p.pidfd */
 #include "util/fs.h"
 #include "util/mem.h"
+#include "ct_fixture.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -34,78 +35,17 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#define assert_contains(text, needle)                                              \
-	do {                                                                           \
-		const char *text_ = (text), *needle_ = (needle);                           \
-		if (!text_ || !strstr(text_, needle_))                                     \
-			fail_msg("`%s` not found in:\n%s", needle_, text_ ? text_ : "(null)"); \
-	} while (0)
-
-static char tmp[] = "/tmp/stack-rt-storage-XXXXXX";
-static char rootfs[256], run_dir[256], seccomp_cache[256], cgparent[64];
-static int counter;
 
 static int group_setup(void **state)
 {
 	(void)state;
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_container_storage: needs root\n");
-		return -1;
-	}
-	if (!mkdtemp(tmp))
-		return -1;
-	snprintf(rootfs, sizeof(rootfs), "%s/root/busybox", tmp);
-	snprintf(run_dir, sizeof(run_dir), "%s/run", tmp);
-	snprintf(seccomp_cache, sizeof(seccomp_cache), "%s/root/cache/seccomp", tmp);
-	snprintf(cgparent, sizeof(cgparent), "stack-test-%d", (int)getpid());
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "%s/fixtures/busybox-rootfs.sh %s >/dev/null", TEST_SOURCE_DIR, rootfs);
-	return system(cmd) == 0 ? 0 : -1;
+	return ct_fixture_setup("test_container_storage", 's');
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	st_error_t err = NULL;
-	for (int i = 1; i <= counter; i++) {
-		char id[64], sd[320];
-		snprintf(id, sizeof(id), "s%d-%d", (int)getpid(), i);
-		snprintf(sd, sizeof(sd), "%s/%s", run_dir, id);
-		if (rt_container_remove_stale(id, sd, cgparent, &err) < 0) {
-			fprintf(stderr, "teardown: %s\n", err->msg);
-			st_error_free(&err);
-		}
-	}
-	fs_remove_tree(tmp, &err);
-	st_error_free(&err);
-	return 0;
-}
-
-struct run {
-	struct rt_config cfg;
-	const char *lower[2];
-	const char *argv[4];
-	char id[64], state_dir[320];
-};
-
-static void run_init(struct run *r, const char *script)
-{
-	rt_config_init(&r->cfg);
-	snprintf(r->id, sizeof(r->id), "s%d-%d", (int)getpid(), ++counter);
-	snprintf(r->state_dir, sizeof(r->state_dir), "%s/%s", run_dir, r->id);
-	r->lower[0] = rootfs;
-	r->lower[1] = NULL;
-	r->argv[0] = "/bin/sh";
-	r->argv[1] = "-c";
-	r->argv[2] = script;
-	r->argv[3] = NULL;
-	r->cfg.id = r->id;
-	r->cfg.state_dir = r->state_dir;
-	r->cfg.lower_dirs = r->lower;
-	r->cfg.process.argv = r->argv;
-	r->cfg.process.stdio = RT_STDIO_PIPES;
-	r->cfg.cgroup_parent = cgparent;
-	r->cfg.seccomp_cache_dir = seccomp_cache;
+	return ct_fixture_teardown();
 }
 
 static char *read_all(int fd)
@@ -254,7 +194,7 @@ static void check_layers(int n)
 	char wh[1024];
 	slice_layers(n, wh, sizeof(wh));
 	struct run r;
-	run_init(&r, "cat /l/top; echo files=$(ls /l | wc -l); test -e /l/f1 && echo f1-visible;"
+	ct_run_init(&r, "cat /l/top; echo files=$(ls /l | wc -l); test -e /l/f1 && echo f1-visible;"
 		     "cat /l/f2 /l/f3; echo sh=$(busybox echo ok);"
 		     /* which way it was mounted: each layer on its own, or fd names */
 		     "grep ' / / ' /proc/self/mountinfo | grep -q 'lowerdir+=/' && echo api=fsconfig;"
@@ -305,7 +245,7 @@ static void test_too_many_layers(void **state)
 	many[501] = rootfs;
 	many[502] = NULL;
 	struct run r;
-	run_init(&r, "true");
+	ct_run_init(&r, "true");
 	r.cfg.lower_dirs = many;
 	expect_start_failure(&r, "502 image layers, overlayfs stacks at most 500: squash the image");
 }
@@ -344,7 +284,7 @@ static void test_caller_owned_upper_is_the_layer(void **state)
 	struct layer_dirs d;
 	layer_dirs_make(&d, "step1");
 	struct run r;
-	run_init(&r, "echo brewed > /coffee; rm /etc/group; rm -r /home; mkdir /home; echo new > /home/x;"
+	ct_run_init(&r, "echo brewed > /coffee; rm /etc/group; rm -r /home; mkdir /home; echo new > /home/x;"
 		     "mkdir /srv && echo kept > /srv/y && rm /srv/y");
 	r.cfg.upper_dir = d.upper;
 	r.cfg.work_dir = d.work;
@@ -384,7 +324,7 @@ static void test_restart_keeps_the_writable_layer(void **state)
 	struct layer_dirs d;
 	layer_dirs_make(&d, "svc");
 	struct run r;
-	run_init(&r, "echo 1 >> /data/count 2>/dev/null || { mkdir /data; echo 1 > /data/count; };"
+	ct_run_init(&r, "echo 1 >> /data/count 2>/dev/null || { mkdir /data; echo 1 > /data/count; };"
 		     "rm -f /etc/group; echo up; exec sleep 60");
 	r.cfg.upper_dir = d.upper;
 	r.cfg.work_dir = d.work;
@@ -414,7 +354,7 @@ static void test_restart_keeps_the_writable_layer(void **state)
 	free(out);
 
 	/* The runtime's own upper is still thrown away with the container. */
-	run_init(&r, "echo 1 > /scratch");
+	ct_run_init(&r, "echo 1 > /scratch");
 	out = run_ok(&r);
 	free(out);
 	char *p = xasprintf("%s/upper/scratch", r.state_dir);
@@ -430,13 +370,13 @@ static void test_upper_in_use_is_refused(void **state)
 	struct layer_dirs d;
 	layer_dirs_make(&d, "shared");
 	struct run a, b;
-	run_init(&a, "echo a > /who; echo up; exec sleep 60");
+	ct_run_init(&a, "echo a > /who; echo up; exec sleep 60");
 	a.cfg.upper_dir = d.upper;
 	a.cfg.work_dir = d.work;
 	struct rt_container *ct = start_ok(&a);
 	char buf[8] = "";
 	assert_int_equal(read(rt_container_stdio(ct, 1), buf, 3), 3);
-	run_init(&b, "echo b > /who");
+	ct_run_init(&b, "echo b > /who");
 	b.cfg.upper_dir = d.upper;
 	b.cfg.work_dir = d.work;
 	char *want = xasprintf("upper dir `%s` is in use by another container: destroy that one first", d.upper);
@@ -459,18 +399,18 @@ static void test_bad_upper_dirs(void **state)
 	struct layer_dirs d;
 	layer_dirs_make(&d, "bad");
 	struct run r;
-	run_init(&r, "true");
+	ct_run_init(&r, "true");
 	char *missing = xasprintf("%s/missing", tmp);
 	r.cfg.upper_dir = missing;
 	r.cfg.work_dir = d.work;
 	expect_start_failure(&r, "upper dir `");
 	free(missing);
 
-	run_init(&r, "true");
+	ct_run_init(&r, "true");
 	r.cfg.upper_dir = d.upper;
 	expect_start_failure(&r, "upper_dir and work_dir are given together or not at all");
 
-	run_init(&r, "true");
+	ct_run_init(&r, "true");
 	r.cfg.upper_dir = d.upper;
 	r.cfg.work_dir = d.upper;
 	expect_start_failure(&r, "must be separate directories, neither inside the other");
@@ -478,7 +418,7 @@ static void test_bad_upper_dirs(void **state)
 	/* overlayfs refuses it too, but says why only in the kernel log. */
 	char *nested = xasprintf("%s/w", d.upper);
 	assert_int_equal(mkdir(nested, 0755), 0);
-	run_init(&r, "true");
+	ct_run_init(&r, "true");
 	r.cfg.upper_dir = d.upper;
 	r.cfg.work_dir = nested;
 	expect_start_failure(&r, "must be separate directories, neither inside the other");
@@ -488,7 +428,7 @@ static void test_bad_upper_dirs(void **state)
 	/* /dev/shm is a tmpfs of its own. */
 	char shm[] = "/dev/shm/stack-storage-XXXXXX";
 	assert_non_null(mkdtemp(shm));
-	run_init(&r, "true");
+	ct_run_init(&r, "true");
 	r.cfg.upper_dir = d.upper;
 	r.cfg.work_dir = shm;
 	expect_start_failure(&r, "must be on the same filesystem");
@@ -616,7 +556,7 @@ static void test_socket_in_container_netns(void **state)
 		 "until grep -q ':%04X 00000000:0000 0A' /proc/net/tcp; do usleep 10000; done; echo ready; wait",
 		 port, port);
 	struct run r;
-	run_init(&r, script);
+	ct_run_init(&r, script);
 	struct rt_container *ct = start_ok(&r);
 	char buf[8] = "";
 	assert_int_equal(read(rt_container_stdio(ct, 1), buf, 6), 6);

@@ -1,0 +1,105 @@
+/* The fixture the container unit tests share: a temp dir with a busybox
+ * rootfs, a secret file and a seccomp cache, containers named
+ * PREFIX<pid>-N under a cgroup parent of this process's own, and a
+ * teardown that sweeps every container a failed assertion left running.
+ * Each test program includes it once (static state, one per program). */
+#ifndef STACK_TEST_CT_FIXTURE_H
+#define STACK_TEST_CT_FIXTURE_H
+
+#include "runtime/container.h"
+#include "util/fs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* strstr() that shows the text when the needle is missing (a bare
+ * assert_non_null() would only say "0x0 is NULL"). */
+#define assert_contains(text, needle)                                              \
+	do {                                                                           \
+		const char *text_ = (text), *needle_ = (needle);                           \
+		if (!text_ || !strstr(text_, needle_))                                     \
+			fail_msg("`%s` not found in:\n%s", needle_, text_ ? text_ : "(null)"); \
+	} while (0)
+
+static char tmp[] = "/tmp/stack-rt-test-XXXXXX";
+static char rootfs[256], run_dir[256], secret[256], seccomp_cache[256], cgparent[64];
+static char id_prefix;
+static int counter;
+
+__attribute__((unused)) static int ct_fixture_setup(const char *program, char prefix)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "%s: needs root\n", program);
+		return -1;
+	}
+	if (!mkdtemp(tmp))
+		return -1;
+	id_prefix = prefix;
+	snprintf(rootfs, sizeof(rootfs), "%s/root/busybox", tmp);
+	snprintf(run_dir, sizeof(run_dir), "%s/run", tmp);
+	snprintf(secret, sizeof(secret), "%s/secret.env", tmp);
+	snprintf(seccomp_cache, sizeof(seccomp_cache), "%s/root/cache/seccomp", tmp);
+	snprintf(cgparent, sizeof(cgparent), "stack-test-%c%d", prefix, (int)getpid());
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "%s/fixtures/busybox-rootfs.sh %s >/dev/null", TEST_SOURCE_DIR, rootfs);
+	if (system(cmd) != 0)
+		return -1;
+	FILE *f = fopen(secret, "w");
+	if (!f)
+		return -1;
+	fputs("API_KEY=espresso\n", f);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+__attribute__((unused)) static int ct_fixture_teardown(void)
+{
+	st_error_t err = NULL;
+	/* A failed assertion skips a test's destroy: sweep every container
+	 * we may have started, whatever happened. */
+	for (int i = 1; i <= counter; i++) {
+		char id[64], sd[320];
+		snprintf(id, sizeof(id), "%c%d-%d", id_prefix, (int)getpid(), i);
+		snprintf(sd, sizeof(sd), "%s/%s", run_dir, id);
+		if (rt_container_remove_stale(id, sd, cgparent, &err) < 0) {
+			fprintf(stderr, "teardown: %s\n", err->msg);
+			st_error_free(&err);
+		}
+	}
+	fs_remove_tree(tmp, &err);
+	st_error_free(&err);
+	return 0;
+}
+
+struct run {
+	struct rt_config cfg;
+	const char *lower[2];
+	const char *argv[4];
+	char id[64], state_dir[320];
+	struct rt_mount mounts[4];
+};
+
+/* `sh -c script` over the busybox rootfs, stdio as pipes. */
+__attribute__((unused)) static void ct_run_init(struct run *r, const char *script)
+{
+	rt_config_init(&r->cfg);
+	snprintf(r->id, sizeof(r->id), "%c%d-%d", id_prefix, (int)getpid(), ++counter);
+	snprintf(r->state_dir, sizeof(r->state_dir), "%s/%s", run_dir, r->id);
+	r->lower[0] = rootfs;
+	r->lower[1] = NULL;
+	r->argv[0] = "/bin/sh";
+	r->argv[1] = "-c";
+	r->argv[2] = script;
+	r->argv[3] = NULL;
+	r->cfg.id = r->id;
+	r->cfg.state_dir = r->state_dir;
+	r->cfg.lower_dirs = r->lower;
+	r->cfg.process.argv = r->argv;
+	r->cfg.process.stdio = RT_STDIO_PIPES;
+	r->cfg.cgroup_parent = cgparent;
+	r->cfg.seccomp_cache_dir = seccomp_cache;
+	r->cfg.mounts = r->mounts;
+}
+
+#endif
