@@ -273,9 +273,11 @@ out:
 	run_relay_end(&relay);
 	if (err)
 		st_error_print(&err, stderr);
-	else if (!ct && st_interrupted())
-		fprintf(stderr, "stack run: stopped by SIG%s before the container started\n",
-			sigabbrev_np(st_interrupted()));
+	else if (!ct && st_interrupted()) {
+		char sig_name[32];
+		fprintf(stderr, "stack run: stopped by %s before the container started\n",
+			st_signal_name(st_interrupted(), sig_name, sizeof(sig_name)));
+	}
 	sup_ctconf_remove_host_files(&conf);
 	sup_lock_release(&g->paths, stack, name, lock_fd);
 	sup_ctconf_free(&conf);

@@ -523,8 +523,9 @@ static int read_report(int fd, pid_t pid, char **out, st_error_t *err)
 	int r = 0;
 	for (;;) {
 		if (st_interrupted()) {
+			char sig_name[32];
 			kill(pid, SIGKILL);
-			r = st_error(err, EINTR, "stopped by SIG%s", sigabbrev_np(st_interrupted()));
+			r = st_error(err, EINTR, "stopped by %s", st_signal_name(st_interrupted(), sig_name, sizeof(sig_name)));
 			break;
 		}
 		struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -626,8 +627,10 @@ static int make_import_dir(const struct img_store *s, char *tmp, int *lock_fd, s
 	while (flock(tfd, LOCK_EX) < 0) {
 		if (errno != EINTR)
 			return st_error(err, errno, "lock `%s`", tmpdir);
-		if (st_interrupted())
-			return st_error(err, EINTR, "stopped by SIG%s", sigabbrev_np(st_interrupted()));
+		if (st_interrupted()) {
+			char sig_name[32];
+			return st_error(err, EINTR, "stopped by %s", st_signal_name(st_interrupted(), sig_name, sizeof(sig_name)));
+		}
 	}
 	sweep_dead_imports(tfd, tmpdir);
 	if (!mkdtemp(tmp))

@@ -1,6 +1,7 @@
 #include "util/interrupt.h"
 #include "util/mem.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Every signal whose default action ends the process and that comes
@@ -47,3 +48,15 @@ void st_interrupt_catch(void)
 int st_interrupted(void) { return received; }
 
 void st_interrupt_clear(void) { received = 0; }
+
+const char *st_signal_name(int sig, char *buf, size_t size)
+{
+	const char *abbrev = sigabbrev_np(sig);
+	if (abbrev)
+		snprintf(buf, size, "SIG%s", abbrev);
+	else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+		snprintf(buf, size, "SIGRTMIN+%d", sig - SIGRTMIN);
+	else
+		snprintf(buf, size, "signal %d", sig);
+	return buf;
+}

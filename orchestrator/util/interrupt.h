@@ -13,6 +13,7 @@
 #define STACK_UTIL_INTERRUPT_H
 
 #include <signal.h>
+#include <stddef.h>
 
 /* Install the handlers (idempotent). */
 void st_interrupt_catch(void);
@@ -22,5 +23,8 @@ void st_interrupt_sigset(sigset_t *set);
 int st_interrupted(void);
 /* Forget it (once it was acted on, e.g. forwarded to a container). */
 void st_interrupt_clear(void);
+/* "SIGTERM", or "SIGRTMIN+N" for the real-time signals glibc has no
+ * abbreviation for; buf holds at least 16 bytes. */
+const char *st_signal_name(int sig, char *buf, size_t size);
 
 #endif

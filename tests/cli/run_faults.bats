@@ -155,6 +155,21 @@ killed_at() {
 	assert_nothing_left
 }
 
+@test "a real-time signal (SIGRTMIN+3) during a long import: exit 128+N, named in the message, nothing left" {
+	local big=$BATS_TEST_TMPDIR/big
+	cp -a "$ROOTFS" "$big"
+	head -c 300000000 /dev/zero >"$big/blob"
+	printf 'name: t\nbases:\n  big: {rootfs: %s}\nservices:\n  s: {image: big}\n' "$big" >stack.yaml
+	stack_bg out err run --rm s true
+	wait_for 30 eval 'ls "$STACK_ROOT"/tmp/import-* >/dev/null 2>&1'
+	kill -RTMIN+3 "$BG_PID"
+	wait_exit "$BG_PID" 30
+	cat err
+	[ "$BG_STATUS" -eq $((128 + $(kill -l RTMIN+3))) ]
+	grep -q 'stopped by SIGRTMIN+3' err
+	assert_nothing_left
+}
+
 @test "SIGPIPE: stack run -t ... | head -c 10 stops the container through the normal path, nothing left" {
 	one_service
 	local st
