@@ -337,6 +337,29 @@ static void kv_put(struct spec_loader *ld, struct spec_kvlist *out, const char *
 	spec_kvlist_set(out, key, value);
 }
 
+/* A key becomes `KEY=VALUE` in a process's environment (or a label or
+ * build arg of the same shape): an `=` in it would move the split, so the
+ * payload reads another variable than the file says, and a control
+ * character (a newline) makes one entry print as two in `stack config` and
+ * in env files.  The value may hold either: only the first `=` splits. */
+static bool kv_key_ok(struct spec_loader *ld, const struct spec_node *at, const char *what, const char *key)
+{
+	const char *why = NULL;
+	if (!key[0])
+		why = "is empty";
+	else if (strchr(key, '='))
+		why = "contains `=`";
+	for (const unsigned char *c = (const unsigned char *)key; !why && *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			why = "contains a control character (a newline or tab)";
+	if (!why)
+		return true;
+	_cleanup_free_ char *shown = spec_name_printable(key);
+	struct diag *d = ld_error(ld, at, "`%s`: the name `%s` %s", what, shown, why);
+	diag_hint(d, "a name is letters, digits and `_` (what a shell can export); put `=`, newlines and the rest in the value");
+	return false;
+}
+
 bool ld_kvlist(struct spec_loader *ld, const struct spec_node *n, const char *what, bool from_env,
 	       struct spec_kvlist *out)
 {
@@ -345,7 +368,9 @@ bool ld_kvlist(struct spec_loader *ld, const struct spec_node *n, const char *wh
 		for (size_t i = 0; i < n->n_pairs; i++) {
 			const struct spec_node *v = n->pairs[i].value;
 			const char *key = n->pairs[i].key->scalar;
-			if (spec_node_is_null(v)) {
+			if (!kv_key_ok(ld, n->pairs[i].key, what, key)) {
+				ok = false;
+			} else if (spec_node_is_null(v)) {
 				kv_put(ld, out, key, NULL, from_env);
 			} else if (v->type != SPEC_NODE_SCALAR) {
 				ld_error(ld, v, "`%s.%s`: expected a string, number or boolean, got %s", what, key,
@@ -371,6 +396,10 @@ bool ld_kvlist(struct spec_loader *ld, const struct spec_node *n, const char *wh
 		_cleanup_free_ char *key = eq ? xstrndup(item, (size_t)(eq - item)) : xstrdup(item);
 		if (!key[0]) {
 			ld_error(ld, n->items[i], "`%s`: `%s` has no name before `=`", what, item);
+			ok = false;
+			continue;
+		}
+		if (!kv_key_ok(ld, n->items[i], what, key)) {
 			ok = false;
 			continue;
 		}

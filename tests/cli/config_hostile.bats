@@ -242,3 +242,18 @@ marker_of() {
 	[ "$(marker_of p1)" = p1 ]
 	assert_no_leftovers
 }
+
+@test "an environment, label or build-arg name with = or a newline is refused; the value may hold both" {
+	refused 'services: {s: {image: bb, environment: {"A=B": x}}}' '`environment`: the name `A=B` contains `='
+	refused 'services: {s: {image: bb, environment: {"A\nB": x}}}' '`environment`: the name `A\\nB` contains a control character'
+	refused 'services: {s: {image: bb, environment: ["A\nB=x"]}}' '`environment`: the name `A\\nB` contains a control character'
+	refused 'services: {s: {image: bb, environment: {"A\tB": x}}}' 'contains a control character'
+	refused 'services: {s: {image: bb, labels: {"l\nx": v}}}' '`labels`: the name `l\\nx` contains a control character'
+	refused 'images: {i: {context: ., dockerfile_inline: "FROM bb", args: {"A=B": x}}}
+services: {s: {image: bb}}' 'the name `A=B` contains `='
+	# `=` and newlines in a value are the value's: the process sees them whole
+	one_service '{image: bb, environment: {A: "x=y\nz"}, labels: {l: "a=b"}}'
+	run --separate-stderr stack run -T s sh -c 'printf "%s|" "$A"'
+	[ "$status" -eq 0 ] || { echo "exit $status: $stderr" >&2; return 1; }
+	[ "$output" = $'x=y\nz|' ]
+}
