@@ -112,6 +112,9 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		_cleanup_free_ char *shown = spec_name_printable(o->name);
 		return cli_usage_error("run", "--name: invalid container name `%s`: %s", shown, SPEC_NAME_HINT);
 	}
+	if (o->name && sup_id_is_reserved(o->name))
+		return cli_usage_error("run", "--name: invalid container name `%s`: %s (stack's own files for "
+					      "another container are named so)", o->name, SUP_ID_RESERVED_HINT);
 	if (optind >= argc)
 		return cli_usage_error("run", "missing SERVICE");
 	o->service = argv[optind++];

@@ -85,6 +85,21 @@ static bool is_unplaced_lock_name(const char *name)
 	return p && p != name && p[6] && strspn(p + 6, "0123456789") == strlen(p + 6);
 }
 
+bool sup_id_is_reserved(const char *id)
+{
+	size_t n = strlen(id);
+	static const char *const suffixes[] = {".lock", ".secrets"};
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		size_t k = strlen(suffixes[i]);
+		if (n > k && strcmp(id + n - k, suffixes[i]) == 0)
+			return true;
+	}
+	const char *last = NULL;
+	for (const char *p = id; (p = strstr(p, ".lock.")); p++)
+		last = p;
+	return last && last != id && last[6] && strspn(last + 6, "0123456789") == strlen(last + 6);
+}
+
 /* Remove what the container of lock file `name` left, if nobody holds
  * the lock: 1 removed, 0 held (or not a lock file), -1 on error. */
 static int sweep_one(int dfd, const char *run, const char *cgroup_parent, const char *name, st_error_t *err)
@@ -143,6 +158,8 @@ int sup_lock_take(const struct st_paths *paths, const struct spec_stack *stack, 
 	 * this is the last place before a file is created and renamed by it. */
 	if (!id[0] || id[0] == '.' || strchr(id, '/'))
 		return st_error(err, EINVAL, "container name `%s` is not a single file name", id);
+	if (sup_id_is_reserved(id))
+		return st_error(err, EINVAL, "container name `%s` is the name of another container's lock or secrets", id);
 	/* The lock file is never visible unlocked while its starter lives,
 	 * so a sweep can tell a dead starter's from one being made.  The run
 	 * dir may vanish meanwhile (the project's last container removing it
