@@ -46,18 +46,33 @@ static int link_locked(const char *run, const char *path, int *fd)
 	return 0;
 }
 
-/* Where there is no O_TMPFILE: lock ID.lock.PID, then rename it into
- * place.  Killed before the rename, it stays unlocked under that name,
- * which the sweep removes (it never had a container); a sweep that took
- * it while we were between open and flock makes the rename fail with
- * ENOENT, and we start again. */
+/* tmp to path, failing with EEXIST when path is taken: a plain rename()
+ * would replace the lock of a live run, and two runs would share the id.
+ * Where RENAME_NOREPLACE is missing, a hard link does the same. */
+static int move_noreplace(const char *tmp, const char *path)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (link(tmp, path) < 0)
+		return -1;
+	unlink(tmp);
+	return 0;
+}
+
+/* Where there is no O_TMPFILE: lock ID.lock.PID, then move it into place
+ * (never over a lock that is there).  Killed before the move, it stays
+ * unlocked under that name, which the sweep removes (it never had a
+ * container); a sweep that took it while we were between open and flock
+ * makes the move fail with ENOENT, and we start again. */
 static int rename_locked(const char *path, int *fd)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.%d", path, (int)getpid());
 	int lfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lfd < 0)
 		return -1;
-	if (flock(lfd, LOCK_EX | LOCK_NB) < 0 || rename(tmp, path) < 0) {
+	if (flock(lfd, LOCK_EX | LOCK_NB) < 0 || move_noreplace(tmp, path) < 0) {
 		int e = errno;
 		close(lfd);
 		unlink(tmp);
