@@ -252,7 +252,10 @@ pid1_view() {
 
 @test "PID 1 runs under the payload's seccomp filter and no-new-privileges, without capabilities (root, uid 1000)" {
 	for u in 0 1000; do
-		run --separate-stderr stack run --rm -T -u $u s sh -c 'cat /proc/1/status; echo ---; cat /proc/self/status'
+		# init sheds its capabilities (and becomes the payload's user)
+		# once it has seen the payload exec: wait for that (at most 5 s).
+		run --separate-stderr stack run --rm -T -u $u s sh -c 'for i in $(seq 100); do grep -q "^CapEff:	0*$" /proc/1/status && break; sleep 0.05; done
+			cat /proc/1/status; echo ---; cat /proc/self/status'
 		[ "$status" -eq 0 ]
 		init=$(sed '/^---$/q' <<<"$output")
 		self=$(sed '1,/^---$/d' <<<"$output")
