@@ -12,29 +12,44 @@
 #include "util/mem.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-static void touch(const char *dir, const char *name)
+static char dir[64];
+
+static int setup(void **state)
 {
-	_cleanup_free_ char *p = xasprintf("%s/%s", dir, name);
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/review-sweep-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Also when an assertion failed halfway. */
+static int teardown(void **state)
+{
+	(void)state;
+	return fs_remove_tree(dir, NULL);
+}
+
+static void touch(const char *d, const char *name)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", d, name);
 	int fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
 	close(fd);
 }
 
-static bool exists(const char *dir, const char *name)
+static bool exists(const char *d, const char *name)
 {
-	_cleanup_free_ char *p = xasprintf("%s/%s", dir, name);
+	_cleanup_free_ char *p = xasprintf("%s/%s", d, name);
 	return access(p, F_OK) == 0;
 }
 
 static void test_sweep_keeps_names_that_only_contain_tmp(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/review-sweep-XXXXXX";
-	assert_non_null(mkdtemp(dir));
 	/* images/NAME.json with '/' escaped as %2F (image/store.c) */
 	static const char *const kept[] = {"registry.tmp.example%2Fapp.json", "my.tmp.1.json", "a.tmp.x",
 					   "x.tmp.", "cache.tmp.0123456789ab.json"};
@@ -51,14 +66,12 @@ static void test_sweep_keeps_names_that_only_contain_tmp(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(swept); i++)
 		if (exists(dir, swept[i]))
 			fail_msg("fs_sweep_tmp left the dead temp file `%s`", swept[i]);
-	st_error_t err = NULL;
-	assert_int_equal(fs_remove_tree(dir, &err), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sweep_keeps_names_that_only_contain_tmp),
+		cmocka_unit_test_setup_teardown(test_sweep_keeps_names_that_only_contain_tmp, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
