@@ -112,6 +112,9 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		_cleanup_free_ char *shown = spec_name_printable(o->name);
 		return cli_usage_error("run", "--name: invalid container name `%s`: %s", shown, SPEC_NAME_HINT);
 	}
+	if (o->name && sup_id_is_reserved(o->name))
+		return cli_usage_error("run", "--name: invalid container name `%s`: %s (stack's own files for "
+					      "another container are named so)", o->name, SUP_ID_RESERVED_HINT);
 	if (optind >= argc)
 		return cli_usage_error("run", "missing SERVICE");
 	o->service = argv[optind++];
@@ -254,6 +257,15 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 		fprintf(stderr, "stack run: %s was killed by the kernel's OOM killer (OOMKilled, exit 137): "
 				"raise `mem_limit` or find the leak\n", name);
 	rc = st.exit_code;
+	/* A file on our stdout that filled up: the output is lost, and a
+	 * success must not hide it. */
+	int lost_fd = 0, lost = run_relay_lost_output(&relay, &lost_fd);
+	if (lost) {
+		fprintf(stderr, "stack run: %s's %s could not all be written to fd %d: %s\n", name,
+			lost_fd == 1 ? "output" : "error output", lost_fd, strerror(lost));
+		if (rc == CLI_EXIT_OK)
+			rc = CLI_EXIT_FAILURE;
+	}
 out:
 	if (ct) {
 		st_error_t derr = NULL;

@@ -32,11 +32,14 @@ static void close_fd(int *fd)
 }
 
 /* What our fd may be for the container to get it as it is: a pipe, a
- * socket, a regular file or a character device that is not a terminal.
- * A terminal would let it TIOCSTI into the user's shell; a directory (or
- * an O_PATH fd), `stack run s < /`, would hand it the host's file tree
- * through /proc/self/fd/0 (CVE-2024-21626's class).  Closed fds are left
- * alone (main() opens /dev/null on them). */
+ * socket or a character device that is not a terminal.  A terminal would
+ * let it TIOCSTI into the user's shell; a directory (or an O_PATH fd),
+ * `stack run s < /`, would hand it the host's file tree through
+ * /proc/self/fd/0 (CVE-2024-21626's class); a regular file is reopened
+ * through /proc/self/fd/N with the inode's permissions, not our fd's (`<
+ * notes.txt` written, `>> log` truncated, its host path shown).  Reopening
+ * a pipe or /dev/null gains nothing, and a socket cannot be reopened.
+ * Closed fds are left alone (main() opens /dev/null on them). */
 static bool must_relay(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
@@ -47,7 +50,7 @@ static bool must_relay(int fd)
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return true;
-	return !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISREG(st.st_mode) || S_ISCHR(st.st_mode));
+	return !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode));
 }
 
 int run_relay_prepare(struct run_relay *r, st_error_t *err)
@@ -87,6 +90,8 @@ static bool write_all(int fd, const char *buf, size_t len)
 		ssize_t w = write(fd, buf, len);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w == 0)
+			errno = ENOSPC;
 		if (w <= 0)
 			return false;
 		buf += w;
@@ -107,10 +112,15 @@ static bool pump_output(struct run_relay_stream *s)
 		close_fd(&s->from);
 		return false;
 	}
-	/* A terminal that is gone (hangup): keep reading, so the container
-	 * does not block on a full pipe, and drop the output. */
-	if (s->to >= 0 && !write_all(s->to, s->buf, (size_t)n))
+	/* Output that cannot be written (a terminal gone, a full file
+	 * system): keep reading, so the container does not block on a full
+	 * pipe, and drop the output; a file that filled up is said at the
+	 * end (run_relay_lost_output). */
+	if (s->to >= 0 && !write_all(s->to, s->buf, (size_t)n)) {
+		if (errno != EIO && errno != EPIPE && !s->lost)
+			s->lost = errno ? errno : EIO;
 		s->to = -1;
+	}
 	return true;
 }
 
@@ -211,6 +221,16 @@ int run_relay_begin(struct run_relay *r, st_error_t *err)
 	if (e != 0)
 		return st_error(err, e, "start the terminal relay thread");
 	r->running = true;
+	return 0;
+}
+
+int run_relay_lost_output(const struct run_relay *r, int *fd)
+{
+	for (int i = 1; i < 3; i++)
+		if (r->s[i].lost) {
+			*fd = i;
+			return r->s[i].lost;
+		}
 	return 0;
 }
 

@@ -8,9 +8,10 @@
  * replaced by a pipe, and a thread of ours copies between the two (the
  * main thread waits for the container and handles signals).  So is a
  * directory (`stack run s < /`: /proc/self/fd/0 would be the host's root
- * tree inside the container).  Pipes, sockets, regular files and other
- * character devices (/dev/null) are passed as they are: `stack run s >
- * out.txt` writes out.txt directly. */
+ * tree inside the container) and a regular file (reopened through
+ * /proc/self/fd/N, `< notes.txt` could be written and `>> log`
+ * truncated).  Pipes, sockets and other character devices (/dev/null) are
+ * passed as they are: `stack run s | gzip` writes gzip's pipe directly. */
 #ifndef STACK_CLI_RUN_RELAY_H
 #define STACK_CLI_RUN_RELAY_H
 
@@ -25,6 +26,7 @@ struct run_relay_stream {
 	bool open;
 	char buf[8192];  /* read from `from`, not yet written to `to` */
 	size_t off, len;
+	int lost;        /* output: errno of the write that failed, 0 if none */
 };
 
 struct run_relay {
@@ -46,6 +48,10 @@ int run_relay_prepare(struct run_relay *r, st_error_t *err);
 void run_relay_close_child_ends(struct run_relay *r);
 /* Start copying (nothing to do when every fd is passed as it is). */
 int run_relay_begin(struct run_relay *r, st_error_t *err);
+/* The first output that could not be written (a file whose file system
+ * filled up): 0, or its errno and *fd (1 or 2).  A terminal that hung up
+ * or a reader that left (EIO, EPIPE) is not counted. */
+int run_relay_lost_output(const struct run_relay *r, int *fd);
 /* After the container exited: copy what its output pipes still hold, stop
  * the thread, close everything.  Safe after prepare alone. */
 void run_relay_end(struct run_relay *r);

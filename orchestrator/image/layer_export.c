@@ -36,6 +36,12 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+/* The walk recurses once per directory level and holds each level's fd on
+ * the way down: a tree deeper than this (a container or a hostile tarball
+ * can make one thousands deep) is refused with an error, before the stack
+ * or the fd table runs out. */
+#define EXPORT_MAX_DEPTH 4096
+
 struct link_seen {
 	dev_t dev;
 	ino_t ino;
@@ -50,6 +56,7 @@ struct exporter {
 	int write_errno; /* of a failed write to out_fd */
 	const char *what;
 	void *links; /* tsearch tree of struct link_seen */
+	size_t depth; /* directory levels below the layer root */
 };
 
 static la_ssize_t tar_write(struct archive *a, void *data, const void *buf, size_t len)
@@ -226,7 +233,10 @@ static void add_kept_xattr(struct exporter *x, int fd)
 		la.archive_entry_xattr_add_entry(x->e, IMG_KEPT_XATTR, buf, (size_t)n);
 }
 
-static int write_file_data(struct exporter *x, int fd, const char *path, off_t size, st_error_t *err)
+/* noinline: its 64 KiB buffer must not be in the frame of every level of
+ * the recursive walk. */
+__attribute__((noinline)) static int write_file_data(struct exporter *x, int fd, const char *path, off_t size,
+							 st_error_t *err)
 {
 	char buf[1 << 16];
 	off_t left = size;
@@ -247,6 +257,21 @@ static int write_file_data(struct exporter *x, int fd, const char *path, off_t s
 }
 
 static int walk_dir(struct exporter *x, int dir_fd, const char *prefix, st_error_t *err);
+
+/* Apart from write_one (noinline) for the same reason as write_file_data:
+ * a PATH_MAX buffer per level overflowed the stack at 2,000 levels. */
+__attribute__((noinline)) static int set_symlink(struct exporter *x, int dir_fd, const char *name, const char *path,
+						     st_error_t *err)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(dir_fd, name, target, sizeof(target) - 1);
+	if (n < 0)
+		return st_error(err, errno, "export `%s`: readlink `%s`", x->what, path);
+	target[n] = '\0';
+	la.archive_entry_set_filetype(x->e, AE_IFLNK);
+	la.archive_entry_set_symlink(x->e, target);
+	return 0;
+}
 
 static int write_one(struct exporter *x, int dir_fd, const char *prefix, const struct item *it, st_error_t *err)
 {
@@ -276,13 +301,8 @@ static int write_one(struct exporter *x, int dir_fd, const char *prefix, const s
 			return st_error(err, errno, "export `%s`: open `%s`", x->what, path);
 		la.archive_entry_set_filetype(x->e, AE_IFDIR);
 	} else if (S_ISLNK(st->st_mode)) {
-		char target[PATH_MAX];
-		ssize_t n = readlinkat(dir_fd, it->name, target, sizeof(target) - 1);
-		if (n < 0)
-			return st_error(err, errno, "export `%s`: readlink `%s`", x->what, path);
-		target[n] = '\0';
-		la.archive_entry_set_filetype(x->e, AE_IFLNK);
-		la.archive_entry_set_symlink(x->e, target);
+		if (set_symlink(x, dir_fd, it->name, path, err) < 0)
+			return -1;
 	} else {
 		la.archive_entry_set_filetype(x->e, st->st_mode & S_IFMT);
 		la.archive_entry_set_rdev(x->e, st->st_rdev);
@@ -292,8 +312,14 @@ static int write_one(struct exporter *x, int dir_fd, const char *prefix, const s
 	if (!hard && S_ISREG(st->st_mode) && write_file_data(x, fd, path, st->st_size, err) < 0)
 		return -1;
 	if (S_ISDIR(st->st_mode)) {
+		if (x->depth >= EXPORT_MAX_DEPTH)
+			return st_error(err, ELOOP, "export `%s`: a tree deeper than %d directories (at `%.64s...`): "
+					"a layer cannot hold it; make it shallower", x->what, EXPORT_MAX_DEPTH, path);
 		_cleanup_free_ char *sub = xasprintf("%s/", path);
-		return walk_dir(x, fd, sub, err);
+		x->depth++;
+		int r = walk_dir(x, fd, sub, err);
+		x->depth--;
+		return r;
 	}
 	return 0;
 }

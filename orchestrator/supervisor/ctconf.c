@@ -177,7 +177,9 @@ static int add_secret_mounts(const struct st_paths *paths, const struct spec_sta
 			}
 			char *path = xasprintf("%s/%s", c->secrets_dir, sec->name);
 			keep(c, path);
-			if (fs_write_file_atomic(path, value, strlen(value), 0400, err) < 0)
+			/* 0444, compose's default for a secret: the service's user
+			 * may be anyone (on the host the dir is 0700). */
+			if (fs_write_file_atomic(path, value, strlen(value), 0444, err) < 0)
 				return -1;
 			source = path;
 		} else if (access(source, F_OK) < 0) {

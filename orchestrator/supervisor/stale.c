@@ -46,18 +46,33 @@ static int link_locked(const char *run, const char *path, int *fd)
 	return 0;
 }
 
-/* Where there is no O_TMPFILE: lock ID.lock.PID, then rename it into
- * place.  Killed before the rename, it stays unlocked under that name,
- * which the sweep removes (it never had a container); a sweep that took
- * it while we were between open and flock makes the rename fail with
- * ENOENT, and we start again. */
+/* tmp to path, failing with EEXIST when path is taken: a plain rename()
+ * would replace the lock of a live run, and two runs would share the id.
+ * Where RENAME_NOREPLACE is missing, a hard link does the same. */
+static int move_noreplace(const char *tmp, const char *path)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (link(tmp, path) < 0)
+		return -1;
+	unlink(tmp);
+	return 0;
+}
+
+/* Where there is no O_TMPFILE: lock ID.lock.PID, then move it into place
+ * (never over a lock that is there).  Killed before the move, it stays
+ * unlocked under that name, which the sweep removes (it never had a
+ * container); a sweep that took it while we were between open and flock
+ * makes the move fail with ENOENT, and we start again. */
 static int rename_locked(const char *path, int *fd)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.%d", path, (int)getpid());
 	int lfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lfd < 0)
 		return -1;
-	if (flock(lfd, LOCK_EX | LOCK_NB) < 0 || rename(tmp, path) < 0) {
+	if (flock(lfd, LOCK_EX | LOCK_NB) < 0 || move_noreplace(tmp, path) < 0) {
 		int e = errno;
 		close(lfd);
 		unlink(tmp);
@@ -83,6 +98,21 @@ static bool is_unplaced_lock_name(const char *name)
 {
 	const char *p = strstr(name, ".lock.");
 	return p && p != name && p[6] && strspn(p + 6, "0123456789") == strlen(p + 6);
+}
+
+bool sup_id_is_reserved(const char *id)
+{
+	size_t n = strlen(id);
+	static const char *const suffixes[] = {".lock", ".secrets"};
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		size_t k = strlen(suffixes[i]);
+		if (n > k && strcmp(id + n - k, suffixes[i]) == 0)
+			return true;
+	}
+	const char *last = NULL;
+	for (const char *p = id; (p = strstr(p, ".lock.")); p++)
+		last = p;
+	return last && last != id && last[6] && strspn(last + 6, "0123456789") == strlen(last + 6);
 }
 
 /* Remove what the container of lock file `name` left, if nobody holds
@@ -143,6 +173,8 @@ int sup_lock_take(const struct st_paths *paths, const struct spec_stack *stack, 
 	 * this is the last place before a file is created and renamed by it. */
 	if (!id[0] || id[0] == '.' || strchr(id, '/'))
 		return st_error(err, EINVAL, "container name `%s` is not a single file name", id);
+	if (sup_id_is_reserved(id))
+		return st_error(err, EINVAL, "container name `%s` is the name of another container's lock or secrets", id);
 	/* The lock file is never visible unlocked while its starter lives,
 	 * so a sweep can tell a dead starter's from one being made.  The run
 	 * dir may vanish meanwhile (the project's last container removing it

@@ -15,6 +15,14 @@
 #include "util/error.h"
 #include "util/paths.h"
 
+#include <stdbool.h>
+
+/* An id that names what stack keeps for another container beside its
+ * state dir (ID.lock, ID.lock.PID, ID.secrets): as a container's own id it
+ * would share (and remove) that container's files. */
+bool sup_id_is_reserved(const char *id);
+#define SUP_ID_RESERVED_HINT "a name may not end in `.lock`, `.lock.NUMBER` or `.secrets`"
+
 /* Take the lock for container `id`; *fd holds it until sup_lock_release. */
 int sup_lock_take(const struct st_paths *paths, const struct spec_stack *stack, const char *id, int *fd,
 		  st_error_t *err);

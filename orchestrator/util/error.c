@@ -70,7 +70,19 @@ void st_error_print(st_error_t *err, FILE *out)
 	if (!err || !*err)
 		return;
 	char *t = st_error_text(*err);
-	fprintf(out, "stack: %s\n", t);
+	/* A message names things from outside (an archive's entry names, a
+	 * file's bytes): control bytes are shown escaped, so they can neither
+	 * drive the user's terminal nor start a line of their own. */
+	fputs("stack: ", out);
+	for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", out);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('\n', out);
 	free(t);
 	st_error_free(err);
 }

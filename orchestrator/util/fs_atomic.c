@@ -115,6 +115,20 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 	return st_error(err, ENOENT, "write `%s`: its temp file kept vanishing", path);
 }
 
+/* PATH.tmp.HEX as tmp_name() makes it (or PATH.tmp.PID, as older writers
+ * did): a name that only has ".tmp." inside, such as the record of an
+ * image called registry.tmp.example/app, is not a temp file. */
+static bool is_tmp_name(const char *name)
+{
+	const char *last = NULL;
+	for (const char *p = name; (p = strstr(p, ".tmp.")); p++)
+		last = p;
+	if (!last || last == name)
+		return false;
+	const char *suffix = last + 5;
+	return *suffix && strspn(suffix, "0123456789abcdef") == strlen(suffix);
+}
+
 void fs_sweep_tmp(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -122,7 +136,7 @@ void fs_sweep_tmp(const char *dir)
 		return;
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		if (!strstr(e->d_name, ".tmp."))
+		if (!is_tmp_name(e->d_name))
 			continue;
 		_cleanup_close_ int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)

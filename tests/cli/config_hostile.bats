@@ -85,7 +85,9 @@ services: {s: {image: bb, volumes: [\"..:/data\"]}}" 'invalid volume name `\.\.`
 	run --separate-stderr stack run -T s true
 	[ "$status" -eq 2 ]
 	[[ "$stderr" =~ stack\.yaml:1:7:\ error:\ invalid\ project\ name ]]
-	[ ! -e "$BATS_FILE_TMPDIR/escape" ] && [ ! -e "$STACK_RUN/../../escape" ]
+	# one test per line: in `a && b` a failing `a` does not fail the test (set -e)
+	[ ! -e "$BATS_FILE_TMPDIR/escape" ]
+	[ ! -e "$STACK_RUN/../../escape" ]
 	run --separate-stderr stack -p ../x run -T s true
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *'invalid project name `../x` given with -p'* ]]

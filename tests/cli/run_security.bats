@@ -197,7 +197,10 @@ mkdir OK" ]
 
 @test "our init (PID 1) keeps no capability, cannot gain privileges, and shows no host command line" {
 	one_service
-	run --separate-stderr stack run --rm s sh -c 'grep -E "^(CapEff|CapPrm|CapBnd|NoNewPrivs):" /proc/1/status; tr "\0" " " </proc/1/cmdline; echo'
+	# init sheds its capabilities once it has seen the payload exec: the
+	# payload can look first.  Wait (at most 5 s) for that, then look.
+	run --separate-stderr stack run --rm s sh -c 'for i in $(seq 100); do grep -q "^CapEff:	0*$" /proc/1/status && break; sleep 0.05; done
+		grep -E "^(CapEff|CapPrm|CapBnd|NoNewPrivs):" /proc/1/status; tr "\0" " " </proc/1/cmdline; echo'
 	[ "$status" -eq 0 ]
 	# It runs as the payload's user, so signalling it needs no CAP_KILL.
 	none=$(cap_mask)
