@@ -182,6 +182,8 @@ void img_ref_list_free(struct img_ref *refs, size_t n);
  *     rootfs directory to import it again.
  * Stamps are cheap (no content is read): this runs on every `stack run`. */
 char *img_rootfs_key(const char *path, st_error_t *err);
+/* The same with another kind than "rootfs" ("oci@..."). */
+char *img_source_key(const char *kind, const char *path, st_error_t *err);
 
 /* Import a root filesystem (a directory, or a tar archive: plain, gzip,
  * xz, zstd ... whatever libarchive detects) as one layer.  *digest gets
@@ -198,6 +200,19 @@ char *img_rootfs_key(const char *path, st_error_t *err);
  * directory (other `.wh..wh.` names are aufs metadata and are skipped).
  * Importing the same content twice stores it once. */
 int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err);
+
+/* Import the linux/amd64 image of an OCI image layout directory, an OCI
+ * archive (a tar of a layout, gzip or zstd too) or a `docker save`
+ * archive: *out gets its config (Env, Cmd ... and history as the image
+ * has them) with `layers` naming the stored layers; the caller names and
+ * writes it (img_image_write).  Every blob's digest and every layer's
+ * diff id is checked; a layer is refused when it unpacks to more than
+ * img_unpack_limit (oci_source.h: 100 times its size or 1 GiB, whichever
+ * is more, at most 64 GiB) or has an absolute or `..` name, a hard link
+ * out of it, a symlink a later entry writes through or a device node
+ * (whiteouts excepted).  Nothing is written outside STORE/tmp and
+ * STORE/layers; a failure leaves no layer half made. */
+int img_import_oci(const struct img_store *s, const char *path, struct img_image *out, st_error_t *err);
 
 /* Write the canonical tar of a stored layer to `out_fd` (-1: only hash it)
  * and its digest to `digest_out` (see layer_export.c for what canonical
