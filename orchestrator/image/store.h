@@ -201,6 +201,23 @@ char *img_source_key(const char *kind, const char *path, st_error_t *err);
  * Importing the same content twice stores it once. */
 int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err);
 
+/* `stack image prune`: remove the layers and blobs no ref reaches, and
+ * the refs of imported bases whose source is gone or changed (their key
+ * can never be asked for again); `all` also removes every imported base's
+ * ref (they are imported again from their sources when next used).
+ * Images with names (built, tagged) are removed only by img_ref_remove.
+ * Refuses while another process has the store open, so a layer between
+ * its commit and its ref, or one a running container mounts
+ * (img_store_pin), is never removed.  A build cache entry is not a root:
+ * whoever keeps one must take a missing layer as a miss. */
+struct img_prune_report {
+	size_t refs, layers, blobs;
+	uint64_t bytes; /* disk space freed (allocated blocks) */
+};
+int img_store_prune(const struct img_store *s, bool all, struct img_prune_report *rep, st_error_t *err);
+/* Disk space a file tree takes (allocated blocks, not followed). */
+uint64_t img_path_size(const char *path);
+
 /* Import the linux/amd64 image of an OCI image layout directory, an OCI
  * archive (a tar of a layout, gzip or zstd too) or a `docker save`
  * archive: *out gets its config (Env, Cmd ... and history as the image
@@ -213,6 +230,12 @@ int img_import_rootfs(const struct img_store *s, const char *path, char **digest
  * (whiteouts excepted).  Nothing is written outside STORE/tmp and
  * STORE/layers; a failure leaves no layer half made. */
 int img_import_oci(const struct img_store *s, const char *path, struct img_image *out, st_error_t *err);
+
+/* Write image `name` to `out` as an OCI image archive (a tar of an OCI
+ * image layout; layers gzip-compressed when `gz`), atomically: `out` is
+ * replaced only by a complete archive.  The same image gives the same
+ * bytes (save_oci.c says how). */
+int img_image_save(const struct img_store *s, const char *name, const char *out, bool gz, st_error_t *err);
 
 /* Write the canonical tar of a stored layer to `out_fd` (-1: only hash it)
  * and its digest to `digest_out` (see layer_export.c for what canonical
