@@ -17,6 +17,13 @@
  *     the payload's execve, bounded by cfg->start_timeout_ms (default
  *     30 s; the net hook's time counts, it is the caller's to bound).  A
  *     normal start takes a few ms.
+ *   rt_container_start_begin, rt_container_start_step: never wait for the
+ *     container process (see "An event loop starts a container" below);
+ *     begin does the parent's own setup (seccomp compile or cache read,
+ *     state dir, cgroup: a cgroup left by a crash is emptied first, up to
+ *     ~1 s) and the fork; a step reads one message, or calls the net hook.
+ *   rt_container_start_abort: until the SIGKILLed child is reaped, then
+ *     as rt_container_destroy.
  *   rt_container_kill, rt_container_try_wait, rt_container_release,
  *     rt_exec_kill, the accessors: never (a few syscalls).
  *   rt_container_wait, rt_exec_wait: until the process exits (no bound).
@@ -40,7 +47,22 @@
  * Without a pidfd (-1: no pidfd_open, e.g. under valgrind), poll
  * rt_container_try_wait() from a timer or on SIGCHLD instead.
  * rt_container_stop() and rt_container_destroy() are the blocking
- * conveniences of the same steps, for `stack run`. */
+ * conveniences of the same steps, for `stack run`.
+ *
+ * An event loop starts a container without blocking:
+ *   1. rt_container_start_begin(cfg, &spawn, &err): the child is forked
+ *      and sets up its root; watch rt_spawn_fd(spawn) for readability,
+ *      with a timer of rt_spawn_timeout_ms(spawn) (-1: none).
+ *   2. fd readable, or the timer: rt_container_start_step(spawn, &ct,
+ *      &err).  1: not yet, watch again (the fd and the time left may have
+ *      changed: ask again).  0: started, ct is the container, spawn is
+ *      gone.  -1: failed (ETIMEDOUT past the deadline, naming the step the
+ *      child hung at), nothing is left behind, spawn is gone.
+ *   3. rt_container_start_abort(spawn) instead, at any point before 0 or
+ *      -1 (a `stack down` during the start): kills the child and undoes
+ *      everything, as a failed start.
+ * cfg and what it points to must stay valid until step 2 returns 0 or -1
+ * (or the abort).  rt_container_start() is the same steps in a poll loop. */
 #ifndef STACK_RUNTIME_CONTAINER_H
 #define STACK_RUNTIME_CONTAINER_H
 
@@ -65,6 +87,14 @@ struct rt_exit {
  * ST_ERR_NOT_EXECUTABLE (a shell's 127 and 126, which docker run reports
  * too). */
 int rt_container_start(const struct rt_config *cfg, struct rt_container **out, st_error_t *err);
+
+/* rt_container_start() in steps for an event loop (see the top). */
+struct rt_start;
+int rt_container_start_begin(const struct rt_config *cfg, struct rt_start **out, st_error_t *err);
+int rt_spawn_fd(const struct rt_start *spawn);
+int rt_spawn_timeout_ms(const struct rt_start *spawn);
+int rt_container_start_step(struct rt_start *spawn, struct rt_container **out, st_error_t *err);
+void rt_container_start_abort(struct rt_start *spawn);
 
 /* Block until the container's first process exits; idempotent. */
 int rt_container_wait(struct rt_container *ct, struct rt_exit *st, st_error_t *err);

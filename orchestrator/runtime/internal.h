@@ -205,11 +205,27 @@ int rt_spawn_open(struct rt_spawn *s, struct rt_proc *p, const struct rt_process
 void rt_spawn_child_fds(const struct rt_spawn *s, const struct rt_process *proc, struct rt_child *c);
 /* Right after the fork: close the child's ends, open the pidfd. */
 int rt_spawn_forked(struct rt_spawn *s, pid_t pid, st_error_t *err);
-/* Open cg's join files (cg may be NULL), add the child to cg's cgroup2
- * directory and wait for READY (its pty master into p->pty_master). */
+/* The handshake in steps that never block, for rt_container_start_step():
+ * rt_spawn_check() says whether the child's next message is there (1),
+ * not yet (0), or the deadline passed (-1: the child is killed and
+ * reaped, the error names its step); rt_spawn_ms_left() is the time left
+ * (-1: no deadline).  Then, in this order: */
+int rt_spawn_check(struct rt_spawn *s, const char *step, st_error_t *err);
+int rt_spawn_ms_left(const struct rt_spawn *s);
+/* Open cg's join files (cg may be NULL) and add the child to cg's
+ * cgroup2 directory, while it sets up its root. */
+int rt_spawn_ready_begin(struct rt_spawn *s, struct rt_cgroup *cg, st_error_t *err);
+/* Readable: READY (its pty master into p->pty_master). */
+int rt_spawn_recv_ready(struct rt_spawn *s, st_error_t *err);
+/* GO with the join files. */
+int rt_spawn_send_go(struct rt_spawn *s, st_error_t *err);
+/* Readable: the next message, as rt_parent_recv() (m->type tells which);
+ * 0 = EOF (the payload exec'd). */
+int rt_spawn_recv_exec(struct rt_spawn *s, struct rt_msg *m, st_error_t *err);
+/* The same steps blocking, each wait bounded by the deadline
+ * (rt_spawn_wait: poll until readable, 1, or -1 as rt_spawn_check). */
+int rt_spawn_wait(struct rt_spawn *s, const char *step, st_error_t *err);
 int rt_spawn_ready(struct rt_spawn *s, struct rt_cgroup *cg, st_error_t *err);
-/* Send GO with the join files, then read the next message: as
- * rt_parent_recv() (m->type tells which); 0 = EOF (the payload exec'd). */
 int rt_spawn_go(struct rt_spawn *s, struct rt_msg *m, st_error_t *err);
 /* Our end of the sync socket, now the caller's (init keeps talking on it). */
 int rt_spawn_take_sock(struct rt_spawn *s);

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -258,11 +259,18 @@ pid_t rt_fork_in_pidns(int ns_fd, st_error_t *err)
 	return pid;
 }
 
-/* One rt_container_start() in flight: what prepare() makes, spawn() and
- * handshake() use, and keep() hands to the container or undo() frees. */
-struct start {
+/* One start in flight (the public handle of rt_container_start_begin()):
+ * what prepare() makes, spawn() and the handshake steps use, and keep()
+ * hands to the container or finish() undoes. */
+enum start_phase {
+	START_READY, /* waiting for the child's READY (its rootfs is set up) */
+	START_EXEC,  /* GO sent: waiting for its execve (EOF, or init's STARTED) */
+};
+
+struct rt_start {
 	const struct rt_config *cfg;
 	struct rt_container *ct;
+	enum start_phase phase;
 	bool made_state;
 	struct rt_seccomp_prog *prog;
 	struct rt_rlimit *rl;
@@ -275,7 +283,7 @@ struct start {
 
 /* Everything that can fail on bad input before any side effect, then the
  * state dir, the generated /etc files and the channels to the child. */
-static int prepare(struct start *s, st_error_t *err)
+static int prepare(struct rt_start *s, st_error_t *err)
 {
 	const struct rt_config *cfg = s->cfg;
 	struct rt_container *ct = s->ct;
@@ -298,7 +306,7 @@ static int prepare(struct start *s, st_error_t *err)
 }
 
 /* Fork the container's first process into a new pid namespace. */
-static int spawn(struct start *s, st_error_t *err)
+static int spawn(struct rt_start *s, st_error_t *err)
 {
 	const struct rt_config *cfg = s->cfg;
 	struct rt_child c = {
@@ -329,9 +337,9 @@ static int spawn(struct start *s, st_error_t *err)
 	return rt_spawn_forked(&s->sp, pid, err);
 }
 
-/* The cgroup, made while the child builds its rootfs, then READY, the
- * network hook, GO, and the payload's execve (or init's STARTED). */
-static int handshake(struct start *s, st_error_t *err)
+/* The cgroup, made while the child builds its rootfs: joined by the
+ * child on GO, before anything of the payload runs. */
+static int make_cgroup(struct rt_start *s, st_error_t *err)
 {
 	const struct rt_config *cfg = s->cfg;
 	struct rt_container *ct = s->ct;
@@ -356,15 +364,30 @@ static int handshake(struct start *s, st_error_t *err)
 	const struct strv *cgw = rt_cgroup_warnings(ct->cg);
 	for (size_t i = 0; i < cgw->n; i++)
 		strv_push(&ct->warnings, cgw->v[i]);
-	if (rt_spawn_ready(&s->sp, ct->cg, err) < 0)
+	return rt_spawn_ready_begin(&s->sp, ct->cg, err);
+}
+
+/* READY arrived: the network hook, then GO. */
+static int on_ready(struct rt_start *s, st_error_t *err)
+{
+	const struct rt_config *cfg = s->cfg;
+	struct rt_container *ct = s->ct;
+	if (rt_spawn_recv_ready(&s->sp, err) < 0)
 		return -1;
 	if (cfg->net == RT_NET_PRIVATE && cfg->net_hook && cfg->net_hook(ct->p.pid, cfg->net_hook_data, err) < 0)
 		return st_error_prefix(err, "network setup");
-	/* No init: EOF means the payload exec'd (the socket is O_CLOEXEC).
-	 * Init: it says STARTED once the payload exec'd, then keeps the
-	 * socket to send the payload's wait status at the end. */
+	return rt_spawn_send_go(&s->sp, err);
+}
+
+/* The message after GO.  No init: EOF means the payload exec'd (the
+ * socket is O_CLOEXEC).  Init: it says STARTED once the payload exec'd,
+ * then keeps the socket to send the payload's wait status at the end. */
+static int on_exec(struct rt_start *s, st_error_t *err)
+{
+	const struct rt_config *cfg = s->cfg;
+	struct rt_container *ct = s->ct;
 	struct rt_msg m;
-	int r = rt_spawn_go(&s->sp, &m, err);
+	int r = rt_spawn_recv_exec(&s->sp, &m, err);
 	if (r < 0)
 		return -1;
 	if (cfg->init && (r == 0 || m.type != RT_MSG_STARTED))
@@ -378,7 +401,7 @@ static int handshake(struct start *s, st_error_t *err)
 
 /* Started: the container keeps what rt_container_exec() needs (same
  * caps, filter and base env). */
-static void keep(struct start *s)
+static void keep(struct rt_start *s)
 {
 	struct rt_container *ct = s->ct;
 	ct->caps = s->caps;
@@ -392,8 +415,8 @@ static void keep(struct start *s)
 }
 
 /* What start made, in both outcomes; on failure also the process, the
- * cgroup and (through rt_container_destroy) the state dir and ct. */
-static void finish(struct start *s, bool failed)
+ * cgroup and (through rt_container_destroy) the state dir and ct.  Frees s. */
+static void finish(struct rt_start *s, bool failed)
 {
 	struct rt_container *ct = s->ct;
 	if (failed)
@@ -406,22 +429,23 @@ static void finish(struct start *s, bool failed)
 		close(s->init_fd);
 	free(s->hostname);
 	free(s->merged);
-	if (!failed)
-		return;
-	if (ct->cg) {
-		st_error_t e2 = NULL;
-		if (rt_cgroup_destroy(ct->cg, &e2) < 0)
-			st_error_free(&e2);
-		ct->cg = NULL;
+	if (failed) {
+		if (ct->cg) {
+			st_error_t e2 = NULL;
+			if (rt_cgroup_destroy(ct->cg, &e2) < 0)
+				st_error_free(&e2);
+			ct->cg = NULL;
+		}
+		if (!s->made_state) {
+			free(ct->state_dir);
+			ct->state_dir = NULL;
+		}
+		rt_container_destroy(ct, NULL);
 	}
-	if (!s->made_state) {
-		free(ct->state_dir);
-		ct->state_dir = NULL;
-	}
-	rt_container_destroy(ct, NULL);
+	free(s);
 }
 
-int rt_container_start(const struct rt_config *cfg, struct rt_container **out, st_error_t *err)
+int rt_container_start_begin(const struct rt_config *cfg, struct rt_start **out, st_error_t *err)
 {
 	*out = NULL;
 	if (validate(cfg, err) < 0)
@@ -434,21 +458,81 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	ct->stop_signal = cfg->stop_signal ? cfg->stop_signal : SIGTERM;
 	ct->start_timeout_ms = cfg->start_timeout_ms;
 
-	struct start s = {
+	struct rt_start *s = xzalloc(sizeof(*s));
+	*s = (struct rt_start){
 		.cfg = cfg,
 		.ct = ct,
+		.phase = START_READY,
 		.init_fd = -1,
 		.hostname = pick_hostname(cfg),
 		.merged = xasprintf("%s/merged", cfg->state_dir),
 		.sp = {.sock = {-1, -1}, .child_stdio = {-1, -1, -1}},
 	};
-	if (prepare(&s, err) < 0 || spawn(&s, err) < 0 || handshake(&s, err) < 0) {
+	if (prepare(s, err) < 0 || spawn(s, err) < 0 || make_cgroup(s, err) < 0) {
 		st_error_prefix(err, "container `%s`", cfg->id);
-		finish(&s, true);
+		finish(s, true);
 		return -1;
 	}
-	keep(&s);
-	finish(&s, false);
-	*out = ct;
+	*out = s;
 	return 0;
+}
+
+int rt_spawn_fd(const struct rt_start *s)
+{
+	return s->sp.sock[0];
+}
+
+int rt_spawn_timeout_ms(const struct rt_start *s)
+{
+	return rt_spawn_ms_left(&s->sp);
+}
+
+int rt_container_start_step(struct rt_start *s, struct rt_container **out, st_error_t *err)
+{
+	*out = NULL;
+	const char *step = s->phase == START_READY ? "setup" : "exec";
+	int r = rt_spawn_check(&s->sp, step, err);
+	if (r == 0)
+		return 1;
+	if (r > 0 && s->phase == START_READY) {
+		r = on_ready(s, err);
+		s->phase = START_EXEC;
+		if (r == 0)
+			return 1;
+	} else if (r > 0) {
+		r = on_exec(s, err);
+	}
+	if (r < 0) {
+		st_error_prefix(err, "container `%s`", s->cfg->id);
+		finish(s, true);
+		return -1;
+	}
+	keep(s);
+	*out = s->ct;
+	finish(s, false);
+	return 0;
+}
+
+void rt_container_start_abort(struct rt_start *s)
+{
+	if (s)
+		finish(s, true);
+}
+
+int rt_container_start(const struct rt_config *cfg, struct rt_container **out, st_error_t *err)
+{
+	struct rt_start *s;
+	*out = NULL;
+	if (rt_container_start_begin(cfg, &s, err) < 0)
+		return -1;
+	for (;;) {
+		int r = rt_container_start_step(s, out, err);
+		if (r <= 0)
+			return r;
+		/* Until the next message or the deadline, which the next step
+		 * then acts on. */
+		struct pollfd pfd = {.fd = rt_spawn_fd(s), .events = POLLIN};
+		while (poll(&pfd, 1, rt_spawn_timeout_ms(s)) < 0 && errno == EINTR)
+			;
+	}
 }
