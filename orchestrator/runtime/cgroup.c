@@ -404,6 +404,28 @@ int rt_cgroup_try_remove(struct rt_cgroup *cg, st_error_t *err)
 	return r;
 }
 
+/* A new v1 cpuset cgroup starts with no CPUs and no memory nodes, and
+ * nothing can join it (ENOSPC) until they are set: the parent's, as
+ * cgroup.clone_children would copy them. */
+static int cpuset_inherit(const struct cg_hier *h, const char *parent, const char *dir, st_error_t *err)
+{
+	if (h->v2 || !strstr(h->data, "cpuset"))
+		return 0;
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *mine = cg_read(dir, files[i]);
+		if (mine && mine[strspn(mine, " \n")])
+			continue; /* clone_children did it */
+		_cleanup_free_ char *v = cg_read(parent, files[i]);
+		if (!v)
+			return st_error(err, errno, "read `%s/%s`", parent, files[i]);
+		v[strcspn(v, "\n")] = '\0';
+		if (cg_write(dir, files[i], v, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* mkdir MOUNT/PARENT/... components (v2: enabling `enable` controllers in
  * each level's cgroup.subtree_control, starting at the root) and then the
  * leaf.  Returns the leaf path. */
@@ -435,10 +457,18 @@ static int make_dirs(struct rt_cgroup *cg, const struct cg_hier *h, unsigned ena
 		}
 		const char *e = strchrnul(s, '/');
 		char *next = xasprintf("%s/%.*s", cur, (int)(e - s), s);
+		bool made = mkdir(next, 0755) == 0;
+		if (!made && errno != EEXIST) {
+			st_error(err, errno, "mkdir cgroup `%s`", next);
+			free(next);
+			return -1;
+		}
+		if (made && cpuset_inherit(h, cur, next, err) < 0) {
+			free(next);
+			return -1;
+		}
 		free(cur);
 		cur = next;
-		if (mkdir(cur, 0755) < 0 && errno != EEXIST)
-			return st_error(err, errno, "mkdir cgroup `%s`", cur);
 		if (!*e)
 			break;
 		s = e + 1;
@@ -473,7 +503,10 @@ static unsigned required_ctrls(const struct rt_cgroup_limits *lim)
  * the directory is skipped when it would serve none of our controllers and
  * a v1 freezer exists; otherwise (pure v2, a controller only v2 has, a
  * device allow-list with no v1 devices controller to hold it, no v1
- * freezer) it is made and joined as before. */
+ * freezer) it is made and joined as before.  A container start asks
+ * for every hierarchy (every_hierarchy): its /sys/fs/cgroup shows the
+ * cgroup2 tree too, and must show its own cgroup there, not the whole
+ * tree, so it pays for the join. */
 static bool skip_v2_dir(const struct cg_host *host, const struct cg_hier *h, bool bpf_devices)
 {
 	if (!h->v2 || h->ctrls || bpf_devices)
@@ -534,7 +567,8 @@ int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const
 		const struct cg_hier *h = &host.h[i];
 		/* The devices hierarchy only holds an allow-list. */
 		unsigned ctrls = want_devices ? h->ctrls : h->ctrls & ~CG_BIT(CG_DEVICES);
-		if ((!h->v2 && !ctrls) || skip_v2_dir(&host, h, bpf_devices))
+		bool every = opts && opts->every_hierarchy;
+		if (!every && ((!h->v2 && !ctrls) || skip_v2_dir(&host, h, bpf_devices)))
 			continue;
 		char *leaf = NULL;
 		st_error_t e = NULL;
@@ -549,7 +583,7 @@ int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const
 		if (r < 0) {
 			/* The cgroup2 dir only tracks processes in hybrid mode:
 			 * losing it costs cgroup.kill, not correctness. */
-			if (h->v2 && !(h->ctrls & required) && !bpf_devices && host.n > 1) {
+			if (h->v2 && !(h->ctrls & required) && !bpf_devices && host.n > 1 && !every) {
 				char *t = st_error_text(e);
 				strv_pushf(&cg->warnings, "%s (no cgroup2 tracking directory)", t);
 				free(t);

@@ -159,6 +159,8 @@ struct rt_child {
 	const char *hostname;
 	const char *etc_dir;   /* state_dir: hosts, hostname, resolv.conf */
 	const struct rt_dev_plan *dev; /* passed-through devices; may be NULL */
+	const struct rt_cgroup_fs *cgroup_fs; /* its /sys/fs/cgroup (cgroup_fs.c) */
+	size_t n_cgroup_fs;
 	struct rt_user user;   /* rt_payload_prepare() */
 	struct strv env;
 	struct rt_progress *progress; /* shared with the parent until the execve */
@@ -290,6 +292,10 @@ int rt_bind(int src_dirfd, const char *src_path, int target_fd, unsigned attr, c
 /* dev.c (child): a tmpfs on the root's /dev (resolved in the root) with
  * the usual nodes, links and file systems, and c->dev's devices. */
 int rt_dev_setup(struct rt_child *c, int rootfd, st_error_t *err);
+
+/* cgroup_fs.c (child, in its cgroup namespace, after pivot_root): mount
+ * c->cgroup_fs read-only at /sys/fs/cgroup. */
+int rt_cgroup_fs_mount(struct rt_child *c, st_error_t *err);
 
 /* net.c: bring lo up in the current network namespace. */
 int rt_net_lo_up(st_error_t *err);

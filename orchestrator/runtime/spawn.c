@@ -170,11 +170,13 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 	rt_child_step(c, "join the cgroup");
 	rt_child_await_go(c);
 
-	rt_child_step(c, "unshare the cgroup namespace, apply rlimits");
+	rt_child_step(c, "unshare the cgroup namespace, mount /sys/fs/cgroup, apply rlimits");
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		st_error(&err, errno, "unshare the cgroup namespace");
 		rt_child_fail(c->sync_fd, &err, 1);
 	}
+	if (rt_cgroup_fs_mount(c, &err) < 0)
+		rt_child_fail(c->sync_fd, &err, 1);
 	if (rt_rlimit_apply(c->rlimits, c->n_rlimits, &err) < 0)
 		rt_child_fail(c->sync_fd, &err, 1);
 	rt_payload_exec(c); /* or init (cfg->init), which forks the payload */
@@ -275,6 +277,8 @@ struct rt_start {
 	struct rt_seccomp_prog *prog;
 	struct rt_rlimit *rl;
 	struct rt_dev_plan devplan;
+	struct rt_cgroup_fs *cgfs; /* the container's /sys/fs/cgroup */
+	size_t n_cgfs;
 	int init_fd;
 	char *hostname, *merged;
 	struct rt_caps caps;
@@ -291,6 +295,9 @@ static int prepare(struct rt_start *s, st_error_t *err)
 	    rt_caps_prepare(cfg->cap_add, cfg->cap_drop, &s->caps, err) < 0 ||
 	    rt_seccomp_prepare(cfg->seccomp, cfg->seccomp_profile, &s->caps, cfg->seccomp_cache_dir, &s->prog, err) < 0 ||
 	    rt_dev_prepare(cfg, &s->devplan, err) < 0)
+		return -1;
+	struct rt_cgroup_opts cgopts = {.parent = cfg->cgroup_parent};
+	if (rt_cgroup_fs_plan(&cgopts, &s->cgfs, &s->n_cgfs, err) < 0)
 		return -1;
 	if (cfg->n_rlimits) {
 		s->rl = xcalloc(cfg->n_rlimits, sizeof(*s->rl));
@@ -319,6 +326,8 @@ static int spawn(struct rt_start *s, st_error_t *err)
 		.hostname = s->hostname,
 		.etc_dir = cfg->state_dir,
 		.dev = &s->devplan,
+		.cgroup_fs = s->cgfs,
+		.n_cgroup_fs = s->n_cgfs,
 		.init_fd = s->init_fd,
 	};
 	rt_spawn_child_fds(&s->sp, &cfg->process, &c);
@@ -348,9 +357,9 @@ static int make_cgroup(struct rt_start *s, st_error_t *err)
 	 * hierarchies itself on GO, through fds opened here: a cgroup.procs
 	 * write from here would take the kernel's global
 	 * cgroup_threadgroup_rwsem (5-12 ms on a busy host).  Only a cgroup2
-	 * directory, when the cgroup has one (pure v2 hosts; hybrid ones only
-	 * when it is needed, see cgroup.c), is joined from here, still under
-	 * that lock but in parallel with the rootfs setup.  clone3()'s
+	 * directory (pure v2 hosts, and hybrid ones: the container sees its
+	 * own cgroup2 tree too) is joined from here, still under that lock
+	 * but in parallel with the rootfs setup.  clone3()'s
 	 * CLONE_INTO_CGROUP would avoid the lock there, but it needs the
 	 * cgroup before the fork (no overlap with the rootfs setup) and a raw
 	 * clone3() child does not get glibc's malloc locks reset (see above).
@@ -358,6 +367,7 @@ static int make_cgroup(struct rt_start *s, st_error_t *err)
 	 * fails the start: the payload and init run only after the join. */
 	struct rt_cgroup_opts cgopts = {
 		.parent = cfg->cgroup_parent, .devices = s->devplan.rules, .n_devices = s->devplan.n_rules,
+		.every_hierarchy = true, /* the container's /sys/fs/cgroup shows each (cgroup_fs.c) */
 	};
 	if (rt_cgroup_create(cfg->id, &cfg->limits, &cgopts, &ct->cg, err) < 0)
 		return -1;
@@ -425,6 +435,7 @@ static void finish(struct rt_start *s, bool failed)
 	rt_seccomp_prog_free(s->prog);
 	free(s->rl);
 	rt_dev_plan_free(&s->devplan);
+	rt_cgroup_fs_free(s->cgfs, s->n_cgfs);
 	if (s->init_fd >= 0)
 		close(s->init_fd);
 	free(s->hostname);
