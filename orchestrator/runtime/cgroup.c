@@ -323,14 +323,25 @@ static int rmdir_tree_once(const char *path, st_error_t *err)
 	return errno == EBUSY ? 1 : st_error(err, errno, "rmdir `%s`", path);
 }
 
+/* How long a blocking removal waits for a just-emptied parent: the
+ * kernel takes a child cgroup offline asynchronously after its rmdir, and
+ * until then the parent's rmdir fails with EBUSY though it is empty. */
+#define PARENT_BUSY_MS 100
+
 /* Remove PARENT's components, deepest first, as long as they are empty;
- * another container still in PARENT simply stops this (ENOTEMPTY/EBUSY). */
-static void rmdir_parents(const char *mount, const char *parent)
+ * another container still in PARENT simply stops this (ENOTEMPTY, or
+ * EBUSY once wait_ms passed). */
+static void rmdir_parents(const char *mount, const char *parent, int wait_ms)
 {
 	_cleanup_free_ char *p = xasprintf("%s/%s", mount, parent);
 	size_t root = strlen(mount);
 	while (strlen(p) > root) {
-		if (rmdir(p) < 0 && errno != ENOENT)
+		int r, waited = 0;
+		while ((r = rmdir(p)) < 0 && errno == EBUSY && waited < wait_ms) {
+			sleep_ms(2);
+			waited += 2;
+		}
+		if (r < 0 && errno != ENOENT)
 			return;
 		char *slash = strrchr(p, '/');
 		if (!slash || (size_t)(slash - p) < root)
@@ -362,7 +373,7 @@ int rt_cgroup_destroy(struct rt_cgroup *cg, st_error_t *err)
 			continue;
 		}
 		_cleanup_free_ char *mount = mount_of(&cg->d[i], cg->rel);
-		rmdir_parents(mount, cg->parent);
+		rmdir_parents(mount, cg->parent, PARENT_BUSY_MS);
 	}
 	rt_cgroup_free(cg);
 	return r;
@@ -398,7 +409,7 @@ int rt_cgroup_try_remove(struct rt_cgroup *cg, st_error_t *err)
 		return 1;
 	for (size_t i = 0; i < cg->n && r == 0; i++) {
 		_cleanup_free_ char *mount = mount_of(&cg->d[i], cg->rel);
-		rmdir_parents(mount, cg->parent);
+		rmdir_parents(mount, cg->parent, 0); /* never sleeps */
 	}
 	rt_cgroup_free(cg);
 	return r;
@@ -592,7 +603,7 @@ int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const
 				*err = steal_pointer(&e);
 			}
 			st_error_free(&e);
-			rmdir_parents(h->mount, parent);
+			rmdir_parents(h->mount, parent, PARENT_BUSY_MS);
 			continue;
 		}
 		cg->d[cg->n++] = (struct cg_dir){.path = leaf, .ctrls = ctrls, .v2 = h->v2, .created = true};
@@ -621,7 +632,8 @@ int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const
 	return 0;
 }
 
-int rt_cgroup_remove_by_name(const char *name, const struct rt_cgroup_opts *opts, st_error_t *err)
+/* PARENT/NAME where it exists. */
+static int find_existing(const char *name, const struct rt_cgroup_opts *opts, struct rt_cgroup **out, st_error_t *err)
 {
 	_cleanup_free_ char *parent = NULL;
 	struct cg_host host;
@@ -636,7 +648,31 @@ int rt_cgroup_remove_by_name(const char *name, const struct rt_cgroup_opts *opts
 							 .v2 = host.h[i].v2};
 	}
 	cg_host_free(&host);
+	*out = cg;
+	return 0;
+}
+
+int rt_cgroup_remove_by_name(const char *name, const struct rt_cgroup_opts *opts, st_error_t *err)
+{
+	struct rt_cgroup *cg;
+	if (find_existing(name, opts, &cg, err) < 0)
+		return -1;
 	return rt_cgroup_destroy(cg, err);
+}
+
+int rt_cgroup_open(const char *name, const struct rt_cgroup_opts *opts, struct rt_cgroup **out, st_error_t *err)
+{
+	*out = NULL;
+	struct rt_cgroup *cg;
+	if (find_existing(name, opts, &cg, err) < 0)
+		return -1;
+	if (cg->n == 0) {
+		st_error(err, ENOENT, "cgroup `%s` exists in no hierarchy", cg->rel);
+		rt_cgroup_free(cg);
+		return -1;
+	}
+	*out = cg;
+	return 0;
 }
 
 uint64_t rt_cgroup_shares_to_weight(uint64_t shares)

@@ -164,6 +164,11 @@ int rt_cgroup_destroy(struct rt_cgroup *cg, st_error_t *err);
  * call again later, from a timer; cg is kept.  -1: error, cg freed. */
 int rt_cgroup_try_remove(struct rt_cgroup *cg, st_error_t *err);
 
+/* The existing PARENT/NAME in every hierarchy that has it, to join
+ * (rt_container_open: a container another process started); ENOENT when
+ * none has it.  rt_cgroup_free() it: it is not ours to remove. */
+int rt_cgroup_open(const char *name, const struct rt_cgroup_opts *opts, struct rt_cgroup **out, st_error_t *err);
+
 /* Free without removing anything (the cgroup outlives this process). */
 void rt_cgroup_free(struct rt_cgroup *cg);
 

@@ -135,6 +135,11 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 	cfg.id = ct->id;
 	cfg.state_dir = ct->state_dir;
 	cfg.process = *proc;
+	/* As docker exec: the payload's user and working dir unless given. */
+	if (!cfg.process.user)
+		cfg.process.user = ct->user;
+	if (!cfg.process.cwd)
+		cfg.process.cwd = ct->cwd;
 	cfg.no_new_privileges = ct->no_new_privileges;
 	cfg.net = ct->net;
 	cfg.init = false;
@@ -197,16 +202,27 @@ fail:
 	return -1;
 }
 
-int rt_exec_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err)
+static int exec_wait(struct rt_exec *x, struct rt_exit *st, bool block, st_error_t *err)
 {
 	if (!x->p.exited) {
-		if (rt_proc_reap(&x->p, true, err) < 0)
-			return -1;
+		int r = rt_proc_reap(&x->p, block, err);
+		if (r <= 0)
+			return r;
 		rt_exit_from_status(&x->exit, x->p.status);
 	}
 	if (st)
 		*st = x->exit;
-	return 0;
+	return 1;
+}
+
+int rt_exec_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err)
+{
+	return exec_wait(x, st, true, err) < 0 ? -1 : 0;
+}
+
+int rt_exec_try_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err)
+{
+	return exec_wait(x, st, false, err);
 }
 
 int rt_exec_kill(struct rt_exec *x, int sig, st_error_t *err)
@@ -221,6 +237,14 @@ void rt_exec_free(struct rt_exec *x)
 	if (!x)
 		return;
 	rt_proc_kill(&x->p);
+	rt_proc_close(&x->p);
+	free(x);
+}
+
+void rt_exec_detach(struct rt_exec *x)
+{
+	if (!x)
+		return;
 	rt_proc_close(&x->p);
 	free(x);
 }

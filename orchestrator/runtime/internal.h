@@ -75,7 +75,19 @@ struct rt_container {
 	struct rt_rlimit *rlimits;
 	size_t n_rlimits;
 	struct rt_exit exit; /* once p.exited */
+	char *user;      /* cfg->process.user (NULL: root), exec's default */
+	char *cwd;       /* cfg->process.cwd, exec's default */
+	unsigned long long start_time; /* of p.pid, field 22 of /proc/PID/stat */
+	/* rt_container_open(): started by another process, whose child it
+	 * is: its exit status is not ours to read, nor its cleanup ours. */
+	bool opened;
 };
+
+/* state.c: the state file rt_container_open() reads, written once the
+ * start succeeded (ct->start_time set). */
+int rt_state_write(const struct rt_container *ct, st_error_t *err);
+/* proc.c-like: the start time of pid (field 22 of /proc/PID/stat). */
+int rt_proc_start_time(pid_t pid, unsigned long long *out, st_error_t *err);
 
 /* container.c: a wait status as exit code (128+N for signal N) and signal. */
 void rt_exit_from_status(struct rt_exit *x, int status);

@@ -377,6 +377,32 @@ static int make_cgroup(struct rt_start *s, st_error_t *err)
 	return rt_spawn_ready_begin(&s->sp, ct->cg, err);
 }
 
+/* Ready to go: the container keeps what rt_container_exec() needs (same
+ * caps, filter, base env, user and cwd). */
+static void keep(struct rt_start *s)
+{
+	struct rt_container *ct = s->ct;
+	ct->caps = s->caps;
+	ct->seccomp = steal_pointer(&s->prog);
+	ct->no_new_privileges = s->cfg->no_new_privileges;
+	ct->net = s->cfg->net;
+	for (const char *const *e = s->cfg->process.env; e && *e; e++)
+		strv_push(&ct->env, *e);
+	ct->rlimits = steal_pointer(&s->rl);
+	ct->n_rlimits = s->cfg->n_rlimits;
+	ct->user = s->cfg->process.user ? xstrdup(s->cfg->process.user) : NULL;
+	ct->cwd = s->cfg->process.cwd ? xstrdup(s->cfg->process.cwd) : NULL;
+}
+
+/* What rt_container_open() in another process reads (state.c). */
+static int record_state(struct rt_start *s, st_error_t *err)
+{
+	struct rt_container *ct = s->ct;
+	if (rt_proc_start_time(ct->p.pid, &ct->start_time, err) < 0)
+		return -1;
+	return rt_state_write(ct, err);
+}
+
 /* READY arrived: the network hook, then GO. */
 static int on_ready(struct rt_start *s, st_error_t *err)
 {
@@ -386,6 +412,12 @@ static int on_ready(struct rt_start *s, st_error_t *err)
 		return -1;
 	if (cfg->net == RT_NET_PRIVATE && cfg->net_hook && cfg->net_hook(ct->p.pid, cfg->net_hook_data, err) < 0)
 		return st_error_prefix(err, "network setup");
+	/* The state before the payload runs: the time it takes is not added
+	 * after the payload started (a caller sets the pty's window size
+	 * once start returned; the sooner, the fewer payloads see 0x0). */
+	keep(s);
+	if (record_state(s, err) < 0)
+		return st_error_prefix(err, "write its state");
 	return rt_spawn_send_go(&s->sp, err);
 }
 
@@ -407,21 +439,6 @@ static int on_exec(struct rt_start *s, st_error_t *err)
 		fcntl(ct->sync_fd, F_SETFL, O_NONBLOCK);
 	}
 	return 0;
-}
-
-/* Started: the container keeps what rt_container_exec() needs (same
- * caps, filter and base env). */
-static void keep(struct rt_start *s)
-{
-	struct rt_container *ct = s->ct;
-	ct->caps = s->caps;
-	ct->seccomp = steal_pointer(&s->prog);
-	ct->no_new_privileges = s->cfg->no_new_privileges;
-	ct->net = s->cfg->net;
-	for (const char *const *e = s->cfg->process.env; e && *e; e++)
-		strv_push(&ct->env, *e);
-	ct->rlimits = steal_pointer(&s->rl);
-	ct->n_rlimits = s->cfg->n_rlimits;
 }
 
 /* What start made, in both outcomes; on failure also the process, the
@@ -518,7 +535,6 @@ int rt_container_start_step(struct rt_start *s, struct rt_container **out, st_er
 		finish(s, true);
 		return -1;
 	}
-	keep(s);
 	*out = s->ct;
 	finish(s, false);
 	return 0;
