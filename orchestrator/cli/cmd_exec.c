@@ -202,6 +202,8 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv)
 	run_relay_close_child_ends(&relay);
 	if (started < 0)
 		goto out;
+	if (rt_exec_failure(x))
+		fprintf(stderr, "stack: %s\n", rt_exec_failure(x));
 	if (o.detach) {
 		rt_exec_detach(x);
 		x = NULL;

@@ -160,6 +160,9 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 int rt_exec_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err);
 /* Non-blocking: 1 = exited (*st filled), 0 = still running. */
 int rt_exec_try_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err);
+/* When the command could not be exec'd (it exits 127 or 126): why
+ * ("exec `nosuch`: No such file or directory"); NULL otherwise. */
+const char *rt_exec_failure(const struct rt_exec *x);
 int rt_exec_kill(struct rt_exec *x, int sig, st_error_t *err);
 pid_t rt_exec_pid(const struct rt_exec *x);
 int rt_exec_pidfd(const struct rt_exec *x);

@@ -25,6 +25,7 @@
 struct rt_exec {
 	struct rt_proc p;
 	struct rt_exit exit; /* once p.exited */
+	char *exec_failure;  /* why the command could not be exec'd, or NULL */
 };
 
 /* The container's namespaces to join: its pidfd names them all at once;
@@ -184,8 +185,10 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 	int r = rt_spawn_go(&sp, &m, err);
 	/* A command that cannot be exec'd is not an error here: the process
 	 * exits 127/126, as a shell's would, for rt_exec_wait(). */
-	if (r < 0 && m.type == RT_MSG_EXEC_FAILED)
+	if (r < 0 && m.type == RT_MSG_EXEC_FAILED) {
+		x->exec_failure = st_error_text(*err);
 		st_error_free(err);
+	}
 	else if (r < 0)
 		goto fail;
 	rt_spawn_close(&sp);
@@ -238,6 +241,7 @@ void rt_exec_free(struct rt_exec *x)
 		return;
 	rt_proc_kill(&x->p);
 	rt_proc_close(&x->p);
+	free(x->exec_failure);
 	free(x);
 }
 
@@ -246,8 +250,11 @@ void rt_exec_detach(struct rt_exec *x)
 	if (!x)
 		return;
 	rt_proc_close(&x->p);
+	free(x->exec_failure);
 	free(x);
 }
+
+const char *rt_exec_failure(const struct rt_exec *x) { return x->exec_failure; }
 
 pid_t rt_exec_pid(const struct rt_exec *x) { return x->p.pid; }
 int rt_exec_pidfd(const struct rt_exec *x) { return x->p.pidfd; }

@@ -54,6 +54,9 @@ ex() {
 	[ "$status" -eq 0 ]
 	ex s /no/such/command
 	[ "$status" -eq 127 ]
+	[[ "$stderr" == *'`/no/such/command`'*'No such file or directory'* ]]
+	ex s /etc/passwd
+	[ "$status" -eq 126 ]
 	ex --index 2 s true
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"service \`s\` has no running container 2"* ]]
