@@ -10,8 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
+/* What is waited for: a container's first process, or an exec'd one. */
+struct target {
+	void *obj;
+	int (*kill)(void *obj, int sig);
+	int (*try_wait)(void *obj, struct rt_exit *st, st_error_t *err);
+	int pidfd;
+};
+
 struct stopper {
-	struct rt_container *ct;
+	const struct target *t;
 	const struct run_wait_opts *o;
 	int requests;     /* stop signals and output loss seen so far */
 	int64_t first;    /* monotonic ms of the first */
@@ -44,7 +52,7 @@ static void stop_requested(struct stopper *s)
 		s->first = now;
 		s->deadline = now + s->o->grace_ms;
 	} else if (s->deadline >= 0) {
-		rt_container_kill(s->ct, SIGKILL, NULL);
+		s->t->kill(s->t->obj, SIGKILL);
 		s->deadline = -1;
 	}
 }
@@ -62,20 +70,20 @@ static void on_signal(struct stopper *s, const struct signalfd_siginfo *si, stru
 	/* Every container process is in a session of its own (spawn.c), never
 	 * in our terminal's process group: a ^C reaches only us, and is
 	 * forwarded like kill(1)'s signals. */
-	rt_container_kill(s->ct, sig, NULL);
+	s->t->kill(s->t->obj, sig);
 	if (is_stop_signal(sig))
 		stop_requested(s);
 }
 
-int run_wait(struct rt_container *ct, struct run_tty *tty, const struct run_wait_opts *o, struct rt_exit *st,
-	     st_error_t *err)
+static int wait_target(const struct target *t, struct run_tty *tty, const struct run_wait_opts *o,
+		       struct rt_exit *st, st_error_t *err)
 {
 	sigset_t mask, old;
 	st_interrupt_sigset(&mask);
 	sigaddset(&mask, SIGWINCH);
 	/* Without a pidfd (valgrind, kernels before 5.3) SIGCHLD wakes us:
 	 * blocked before the first try_wait, it cannot be missed. */
-	int pidfd = rt_container_pidfd(ct);
+	int pidfd = t->pidfd;
 	if (pidfd < 0)
 		sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, &old);
@@ -86,25 +94,25 @@ int run_wait(struct rt_container *ct, struct run_tty *tty, const struct run_wait
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return st_error(err, e, "signalfd for forwarding signals to the container");
 	}
-	struct stopper s = {.ct = ct, .o = o, .deadline = -1};
+	struct stopper s = {.t = t, .o = o, .deadline = -1};
 	bool master_open = tty != NULL, output_lost = false;
 	int r = 0;
 	for (;;) {
-		r = rt_container_try_wait(ct, st, err);
+		r = t->try_wait(t->obj, st, err);
 		if (r != 0)
 			break;
 		if (tty && !output_lost && run_tty_output_gone(tty)) {
 			/* The reader of our output left (`| head`): stop the
 			 * container as a stop would, not die of SIGPIPE. */
 			output_lost = true;
-			rt_container_kill(ct, o->stop_signal, NULL);
+			t->kill(t->obj, o->stop_signal);
 			stop_requested(&s);
 		}
 		int timeout = -1;
 		if (s.deadline >= 0) {
 			int64_t left = s.deadline - now_ms();
 			if (left <= 0) {
-				rt_container_kill(ct, SIGKILL, NULL);
+				t->kill(t->obj, SIGKILL);
 				s.deadline = -1;
 				continue;
 			}
@@ -134,4 +142,23 @@ int run_wait(struct rt_container *ct, struct run_tty *tty, const struct run_wait
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return r < 0 ? -1 : 0;
+}
+
+static int ct_kill(void *obj, int sig) { return rt_container_kill(obj, sig, NULL); }
+static int ct_try_wait(void *obj, struct rt_exit *st, st_error_t *err) { return rt_container_try_wait(obj, st, err); }
+static int x_kill(void *obj, int sig) { return rt_exec_kill(obj, sig, NULL); }
+static int x_try_wait(void *obj, struct rt_exit *st, st_error_t *err) { return rt_exec_try_wait(obj, st, err); }
+
+int run_wait(struct rt_container *ct, struct run_tty *tty, const struct run_wait_opts *o, struct rt_exit *st,
+	     st_error_t *err)
+{
+	struct target t = {.obj = ct, .kill = ct_kill, .try_wait = ct_try_wait, .pidfd = rt_container_pidfd(ct)};
+	return wait_target(&t, tty, o, st, err);
+}
+
+int run_wait_exec(struct rt_exec *x, struct run_tty *tty, const struct run_wait_opts *o, struct rt_exit *st,
+		  st_error_t *err)
+{
+	struct target t = {.obj = x, .kill = x_kill, .try_wait = x_try_wait, .pidfd = rt_exec_pidfd(x)};
+	return wait_target(&t, tty, o, st, err);
 }

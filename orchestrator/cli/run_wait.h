@@ -1,4 +1,4 @@
-/* `stack run` waiting for its container: signals forwarded to it, the
+/* `stack run` waiting for its container (and `stack exec` for its process): signals forwarded to it, the
  * terminal pumped when it has a TTY, and a stop that cannot hang.
  *
  * SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to us go to
@@ -23,5 +23,8 @@ struct run_wait_opts {
  * NULL without a TTY. */
 int run_wait(struct rt_container *ct, struct run_tty *tty, const struct run_wait_opts *o, struct rt_exit *st,
 	     st_error_t *err);
+/* The same for a process exec'd into a container (`stack exec`). */
+int run_wait_exec(struct rt_exec *x, struct run_tty *tty, const struct run_wait_opts *o, struct rt_exit *st,
+		  st_error_t *err);
 
 #endif

@@ -323,14 +323,25 @@ static int rmdir_tree_once(const char *path, st_error_t *err)
 	return errno == EBUSY ? 1 : st_error(err, errno, "rmdir `%s`", path);
 }
 
+/* How long a blocking removal waits for a just-emptied parent: the
+ * kernel takes a child cgroup offline asynchronously after its rmdir, and
+ * until then the parent's rmdir fails with EBUSY though it is empty. */
+#define PARENT_BUSY_MS 100
+
 /* Remove PARENT's components, deepest first, as long as they are empty;
- * another container still in PARENT simply stops this (ENOTEMPTY/EBUSY). */
-static void rmdir_parents(const char *mount, const char *parent)
+ * another container still in PARENT simply stops this (ENOTEMPTY, or
+ * EBUSY once wait_ms passed). */
+static void rmdir_parents(const char *mount, const char *parent, int wait_ms)
 {
 	_cleanup_free_ char *p = xasprintf("%s/%s", mount, parent);
 	size_t root = strlen(mount);
 	while (strlen(p) > root) {
-		if (rmdir(p) < 0 && errno != ENOENT)
+		int r, waited = 0;
+		while ((r = rmdir(p)) < 0 && errno == EBUSY && waited < wait_ms) {
+			sleep_ms(2);
+			waited += 2;
+		}
+		if (r < 0 && errno != ENOENT)
 			return;
 		char *slash = strrchr(p, '/');
 		if (!slash || (size_t)(slash - p) < root)
@@ -362,7 +373,7 @@ int rt_cgroup_destroy(struct rt_cgroup *cg, st_error_t *err)
 			continue;
 		}
 		_cleanup_free_ char *mount = mount_of(&cg->d[i], cg->rel);
-		rmdir_parents(mount, cg->parent);
+		rmdir_parents(mount, cg->parent, PARENT_BUSY_MS);
 	}
 	rt_cgroup_free(cg);
 	return r;
@@ -398,10 +409,32 @@ int rt_cgroup_try_remove(struct rt_cgroup *cg, st_error_t *err)
 		return 1;
 	for (size_t i = 0; i < cg->n && r == 0; i++) {
 		_cleanup_free_ char *mount = mount_of(&cg->d[i], cg->rel);
-		rmdir_parents(mount, cg->parent);
+		rmdir_parents(mount, cg->parent, 0); /* never sleeps */
 	}
 	rt_cgroup_free(cg);
 	return r;
+}
+
+/* A new v1 cpuset cgroup starts with no CPUs and no memory nodes, and
+ * nothing can join it (ENOSPC) until they are set: the parent's, as
+ * cgroup.clone_children would copy them. */
+static int cpuset_inherit(const struct cg_hier *h, const char *parent, const char *dir, st_error_t *err)
+{
+	if (h->v2 || !strstr(h->data, "cpuset"))
+		return 0;
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *mine = cg_read(dir, files[i]);
+		if (mine && mine[strspn(mine, " \n")])
+			continue; /* clone_children did it */
+		_cleanup_free_ char *v = cg_read(parent, files[i]);
+		if (!v)
+			return st_error(err, errno, "read `%s/%s`", parent, files[i]);
+		v[strcspn(v, "\n")] = '\0';
+		if (cg_write(dir, files[i], v, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* mkdir MOUNT/PARENT/... components (v2: enabling `enable` controllers in
@@ -435,10 +468,18 @@ static int make_dirs(struct rt_cgroup *cg, const struct cg_hier *h, unsigned ena
 		}
 		const char *e = strchrnul(s, '/');
 		char *next = xasprintf("%s/%.*s", cur, (int)(e - s), s);
+		bool made = mkdir(next, 0755) == 0;
+		if (!made && errno != EEXIST) {
+			st_error(err, errno, "mkdir cgroup `%s`", next);
+			free(next);
+			return -1;
+		}
+		if (made && cpuset_inherit(h, cur, next, err) < 0) {
+			free(next);
+			return -1;
+		}
 		free(cur);
 		cur = next;
-		if (mkdir(cur, 0755) < 0 && errno != EEXIST)
-			return st_error(err, errno, "mkdir cgroup `%s`", cur);
 		if (!*e)
 			break;
 		s = e + 1;
@@ -473,7 +514,10 @@ static unsigned required_ctrls(const struct rt_cgroup_limits *lim)
  * the directory is skipped when it would serve none of our controllers and
  * a v1 freezer exists; otherwise (pure v2, a controller only v2 has, a
  * device allow-list with no v1 devices controller to hold it, no v1
- * freezer) it is made and joined as before. */
+ * freezer) it is made and joined as before.  A container start asks
+ * for every hierarchy (every_hierarchy): its /sys/fs/cgroup shows the
+ * cgroup2 tree too, and must show its own cgroup there, not the whole
+ * tree, so it pays for the join. */
 static bool skip_v2_dir(const struct cg_host *host, const struct cg_hier *h, bool bpf_devices)
 {
 	if (!h->v2 || h->ctrls || bpf_devices)
@@ -534,7 +578,8 @@ int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const
 		const struct cg_hier *h = &host.h[i];
 		/* The devices hierarchy only holds an allow-list. */
 		unsigned ctrls = want_devices ? h->ctrls : h->ctrls & ~CG_BIT(CG_DEVICES);
-		if ((!h->v2 && !ctrls) || skip_v2_dir(&host, h, bpf_devices))
+		bool every = opts && opts->every_hierarchy;
+		if (!every && ((!h->v2 && !ctrls) || skip_v2_dir(&host, h, bpf_devices)))
 			continue;
 		char *leaf = NULL;
 		st_error_t e = NULL;
@@ -549,7 +594,7 @@ int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const
 		if (r < 0) {
 			/* The cgroup2 dir only tracks processes in hybrid mode:
 			 * losing it costs cgroup.kill, not correctness. */
-			if (h->v2 && !(h->ctrls & required) && !bpf_devices && host.n > 1) {
+			if (h->v2 && !(h->ctrls & required) && !bpf_devices && host.n > 1 && !every) {
 				char *t = st_error_text(e);
 				strv_pushf(&cg->warnings, "%s (no cgroup2 tracking directory)", t);
 				free(t);
@@ -558,7 +603,7 @@ int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const
 				*err = steal_pointer(&e);
 			}
 			st_error_free(&e);
-			rmdir_parents(h->mount, parent);
+			rmdir_parents(h->mount, parent, PARENT_BUSY_MS);
 			continue;
 		}
 		cg->d[cg->n++] = (struct cg_dir){.path = leaf, .ctrls = ctrls, .v2 = h->v2, .created = true};
@@ -587,7 +632,8 @@ int rt_cgroup_create(const char *name, const struct rt_cgroup_limits *lim, const
 	return 0;
 }
 
-int rt_cgroup_remove_by_name(const char *name, const struct rt_cgroup_opts *opts, st_error_t *err)
+/* PARENT/NAME where it exists. */
+static int find_existing(const char *name, const struct rt_cgroup_opts *opts, struct rt_cgroup **out, st_error_t *err)
 {
 	_cleanup_free_ char *parent = NULL;
 	struct cg_host host;
@@ -602,7 +648,31 @@ int rt_cgroup_remove_by_name(const char *name, const struct rt_cgroup_opts *opts
 							 .v2 = host.h[i].v2};
 	}
 	cg_host_free(&host);
+	*out = cg;
+	return 0;
+}
+
+int rt_cgroup_remove_by_name(const char *name, const struct rt_cgroup_opts *opts, st_error_t *err)
+{
+	struct rt_cgroup *cg;
+	if (find_existing(name, opts, &cg, err) < 0)
+		return -1;
 	return rt_cgroup_destroy(cg, err);
+}
+
+int rt_cgroup_open(const char *name, const struct rt_cgroup_opts *opts, struct rt_cgroup **out, st_error_t *err)
+{
+	*out = NULL;
+	struct rt_cgroup *cg;
+	if (find_existing(name, opts, &cg, err) < 0)
+		return -1;
+	if (cg->n == 0) {
+		st_error(err, ENOENT, "cgroup `%s` exists in no hierarchy", cg->rel);
+		rt_cgroup_free(cg);
+		return -1;
+	}
+	*out = cg;
+	return 0;
 }
 
 uint64_t rt_cgroup_shares_to_weight(uint64_t shares)

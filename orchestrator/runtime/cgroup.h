@@ -8,7 +8,8 @@
  * cgroup2 tree only when it needs something from it: a controller of ours
  * served there, a device allow-list without a v1 devices controller, or
  * cgroup.kill because there is no v1 freezer (see rt_cgroup_create() in
- * cgroup.c for why).  A host where
+ * cgroup.c for why); with every_hierarchy (a container start: it sees
+ * them all at /sys/fs/cgroup) in every hierarchy.  A host where
  * a requested limit's controller exists nowhere is an error, not a no-op.
  *
  * A container's cgroup is PARENT/NAME in every hierarchy, PARENT relative to
@@ -64,6 +65,12 @@ struct rt_cgroup_opts {
 	 * apply as far as possible.  NULL: no device restriction of ours. */
 	const struct rt_device_rule *devices;
 	size_t n_devices;
+	/* A directory in every hierarchy of the host, not only in those
+	 * that serve a controller of ours (and, on hybrid hosts, in the
+	 * cgroup2 tree too): a container with a cgroup namespace sees each
+	 * hierarchy at /sys/fs/cgroup, rooted at its own cgroup there, and
+	 * must see its own cgroup, not the caller's subtree. */
+	bool every_hierarchy;
 	/* Tests: use this cgroup2 mount as the only hierarchy (v1 ignored). */
 	const char *v2_root;
 	/* Tests: parse this file instead of /proc/self/mountinfo. */
@@ -106,7 +113,7 @@ int rt_cgroup_add_pid(struct rt_cgroup *cg, pid_t pid, st_error_t *err);
  * before it runs anything else, which calls rt_cgroup_join_self().  A cgroup2 directory has no such
  * path (cgroup.procs always takes the lock, cgroup.threads needs threaded
  * mode): the parent adds the child there with rt_cgroup_add_pid_v2(). */
-#define RT_CGROUP_JOIN_MAX 8
+#define RT_CGROUP_JOIN_MAX 16
 struct rt_cgroup_join {
 	int fd[RT_CGROUP_JOIN_MAX]; /* O_WRONLY|O_CLOEXEC `tasks` of each v1 dir */
 	char *path[RT_CGROUP_JOIN_MAX];
@@ -157,12 +164,32 @@ int rt_cgroup_destroy(struct rt_cgroup *cg, st_error_t *err);
  * call again later, from a timer; cg is kept.  -1: error, cg freed. */
 int rt_cgroup_try_remove(struct rt_cgroup *cg, st_error_t *err);
 
+/* The existing PARENT/NAME in every hierarchy that has it, to join
+ * (rt_container_open: a container another process started); ENOENT when
+ * none has it.  rt_cgroup_free() it: it is not ours to remove. */
+int rt_cgroup_open(const char *name, const struct rt_cgroup_opts *opts, struct rt_cgroup **out, st_error_t *err);
+
 /* Free without removing anything (the cgroup outlives this process). */
 void rt_cgroup_free(struct rt_cgroup *cg);
 
 /* After a crash: find PARENT/NAME in every hierarchy, kill what runs there
  * and remove it.  Missing everywhere is not an error. */
 int rt_cgroup_remove_by_name(const char *name, const struct rt_cgroup_opts *opts, st_error_t *err);
+
+/* A container's /sys/fs/cgroup: one file system per host hierarchy,
+ * mounted read-only in the container's cgroup namespace (so rooted at its
+ * own cgroup), as Docker mounts it.  From the host's layout, before the
+ * container's cgroup exists (rt_cgroup_create with every_hierarchy makes
+ * a directory in each of them). */
+struct rt_cgroup_fs {
+	const char *fstype; /* "cgroup" or "cgroup2" */
+	char *data;         /* mount data: "cpu,cpuacct", "none,name=systemd"; "" for cgroup2 */
+	char *dir;          /* below /sys/fs/cgroup ("cpu,cpuacct", "systemd", "unified");
+	                     * "" when a cgroup2-only host mounts it there itself */
+	struct strv links;  /* symlinks next to dir that name it ("cpu", "cpuacct") */
+};
+int rt_cgroup_fs_plan(const struct rt_cgroup_opts *opts, struct rt_cgroup_fs **out, size_t *n, st_error_t *err);
+void rt_cgroup_fs_free(struct rt_cgroup_fs *fs, size_t n);
 
 /* Host layout, for diagnostics and `stack info`. */
 enum rt_cgroup_layout { RT_CGROUP_NONE, RT_CGROUP_V1, RT_CGROUP_HYBRID, RT_CGROUP_V2 };

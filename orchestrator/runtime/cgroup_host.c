@@ -50,15 +50,52 @@ static void unescape(char *s)
 	*w = '\0';
 }
 
-static int add_hier(struct cg_host *host, const char *mount, unsigned ctrls, bool v2)
+/* One hierarchy per mount point and per v1 mount data: a second mount
+ * of the same hierarchy (a bind of its root) is not another one. */
+static int add_hier(struct cg_host *host, const char *mount, unsigned ctrls, bool v2, char *data)
 {
 	for (size_t i = 0; i < host->n; i++)
-		if (strcmp(host->h[i].mount, mount) == 0)
+		if (strcmp(host->h[i].mount, mount) == 0 || (!v2 && !host->h[i].v2 && strcmp(host->h[i].data, data) == 0)) {
+			free(data);
 			return (int)i;
-	if (host->n >= ARRAY_SIZE(host->h))
+		}
+	if (host->n >= ARRAY_SIZE(host->h)) {
+		free(data);
 		return -1;
-	host->h[host->n] = (struct cg_hier){.mount = xstrdup(mount), .ctrls = ctrls, .v2 = v2};
+	}
+	host->h[host->n] = (struct cg_hier){.mount = xstrdup(mount), .ctrls = ctrls, .v2 = v2, .data = data};
 	return (int)host->n++;
+}
+
+/* A v1 mount's super options ("rw,xattr,cpu,cpuacct", "rw,name=systemd")
+ * as the data that mounts the same hierarchy: its controllers and name,
+ * without the flags, which would not identify it. */
+static char *v1_mount_data(const char *super)
+{
+	static const char *const not_ctrl[] = {"rw", "ro", "noprefix", "clone_children", "xattr", "cpuset_v2_mode",
+					      "favordynmods", "none", "all"};
+	size_t size = strlen(super) + sizeof("none,");
+	char *data = xzalloc(size);
+	bool ctrl = false;
+	_cleanup_free_ char *copy = xstrdup(super);
+	char *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		bool named = strncmp(t, "name=", 5) == 0;
+		bool skip = strchr(t, '=') && !named;
+		for (size_t i = 0; !skip && i < ARRAY_SIZE(not_ctrl); i++)
+			skip = strcmp(t, not_ctrl[i]) == 0;
+		if (skip)
+			continue;
+		ctrl |= !named;
+		if (data[0])
+			strcat(data, ",");
+		strcat(data, t);
+	}
+	if (!ctrl) { /* a named hierarchy without controllers */
+		memmove(data + 5, data, strlen(data) + 1);
+		memcpy(data, "none,", 5);
+	}
+	return data;
 }
 
 static void read_v2_controllers(struct cg_host *host)
@@ -72,7 +109,7 @@ static int host_parse(const struct rt_cgroup_opts *opts, struct cg_host *host, s
 	memset(host, 0, sizeof(*host));
 	host->v2 = -1;
 	if (opts && opts->v2_root) {
-		host->v2 = add_hier(host, opts->v2_root, 0, true);
+		host->v2 = add_hier(host, opts->v2_root, 0, true, xstrdup(""));
 		read_v2_controllers(host);
 		host->h[host->v2].ctrls = host->v2_avail & ~CG_BIT(CG_FREEZER) & ~CG_BIT(CG_DEVICES);
 		return 0;
@@ -105,13 +142,14 @@ static int host_parse(const struct rt_cgroup_opts *opts, struct cg_host *host, s
 		unescape(f[4]);
 		if (strcmp(fstype, "cgroup2") == 0) {
 			if (host->v2 < 0)
-				host->v2 = add_hier(host, f[4], 0, true);
+				host->v2 = add_hier(host, f[4], 0, true, xstrdup(""));
 		} else if (strcmp(fstype, "cgroup") == 0) {
+			/* Every v1 hierarchy, ours or not (a container sees
+			 * them all, see every_hierarchy in cgroup.h); a
+			 * controller of ours counts in the first one only. */
 			unsigned m = parse_ctrls(super, ",") & ~v1_taken;
-			if (m) {
-				add_hier(host, f[4], m, false);
+			if (add_hier(host, f[4], m, false, v1_mount_data(super)) >= 0)
 				v1_taken |= m;
-			}
 		}
 	}
 	if (host->v2 >= 0) {
@@ -145,8 +183,10 @@ int cg_host_detect(const struct rt_cgroup_opts *opts, struct cg_host *host, st_e
 	}
 	if (r == 0) {
 		*host = host_cache;
-		for (size_t i = 0; i < host->n; i++)
+		for (size_t i = 0; i < host->n; i++) {
 			host->h[i].mount = xstrdup(host_cache.h[i].mount);
+			host->h[i].data = xstrdup(host_cache.h[i].data);
+		}
 	}
 	pthread_mutex_unlock(&host_lock);
 	return r;
@@ -154,8 +194,10 @@ int cg_host_detect(const struct rt_cgroup_opts *opts, struct cg_host *host, st_e
 
 void cg_host_free(struct cg_host *host)
 {
-	for (size_t i = 0; i < host->n; i++)
+	for (size_t i = 0; i < host->n; i++) {
 		free(host->h[i].mount);
+		free(host->h[i].data);
+	}
 	host->n = 0;
 }
 

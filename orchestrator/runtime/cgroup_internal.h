@@ -17,11 +17,18 @@ struct cg_hier {
 	char *mount;       /* mount point (hierarchy root) */
 	unsigned ctrls;    /* CG_BIT()s of ours served by this hierarchy */
 	bool v2;
+	/* v1: what mounts this hierarchy again ("cpu,cpuacct",
+	 * "none,name=systemd"): the controllers and the name from its super
+	 * options, nothing else (a cgroup namespace may only mount an
+	 * existing hierarchy, by exactly these).  v2: "". */
+	char *data;
 };
 
-/* The host: at most one v2 hierarchy, one v1 hierarchy per controller. */
+/* The host: at most one v2 hierarchy, one v1 hierarchy per controller
+ * set (ours and the others: cpuset, blkio, net_cls, name=systemd ...). */
+#define CG_MAX_HIER 16
 struct cg_host {
-	struct cg_hier h[CG_NCTRL + 1];
+	struct cg_hier h[CG_MAX_HIER];
 	size_t n;
 	int v2;            /* index in h of the cgroup2 hierarchy, or -1 */
 	unsigned v2_avail; /* controllers listed in the v2 root's cgroup.controllers */
@@ -42,7 +49,7 @@ struct cg_dir {
 struct rt_cgroup {
 	char *rel;            /* PARENT/NAME */
 	char *parent;         /* PARENT */
-	struct cg_dir d[CG_NCTRL + 1];
+	struct cg_dir d[CG_MAX_HIER];
 	size_t n;
 	int v2_fd;            /* O_DIRECTORY fd of the v2 dir, or -1 */
 	struct strv warnings;

@@ -4,7 +4,8 @@
  * fill this struct from their own models.
  *
  * Strings and arrays are borrowed: they must stay valid for the duration of
- * rt_container_start() only (the started container copies what it keeps).
+ * rt_container_start() only, or from rt_container_start_begin() to the
+ * step that ends the start (the started container copies what it keeps).
  * Start from rt_config_init(), which sets the defaults a zeroed struct
  * cannot express (init on, SIGTERM as the stop signal). */
 #ifndef STACK_RUNTIME_CONFIG_H

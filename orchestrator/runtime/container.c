@@ -41,8 +41,26 @@ static void record_exit(struct rt_container *ct, int status)
 		x->exit_code = 137;
 }
 
+/* An opened container's first process is another's child: the pidfd
+ * says when it exited, not how. */
+static int opened_wait(struct rt_container *ct, bool block)
+{
+	struct pollfd pfd = {.fd = ct->p.pidfd, .events = POLLIN};
+	int r;
+	do
+		r = poll(&pfd, 1, block ? -1 : 0);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		return 0;
+	ct->p.exited = true;
+	ct->exit = (struct rt_exit){.exit_code = -1};
+	return 1;
+}
+
 static int do_wait(struct rt_container *ct, struct rt_exit *st, bool block, st_error_t *err)
 {
+	if (!ct->p.exited && ct->opened && opened_wait(ct, block) == 0)
+		return 0;
 	if (!ct->p.exited) {
 		int r = rt_proc_reap(&ct->p, block, err);
 		if (r < 0)
@@ -108,7 +126,7 @@ int rt_container_stop(struct rt_container *ct, int timeout_ms, struct rt_exit *s
 static int container_free(struct rt_container *ct, st_error_t *err)
 {
 	int ret = 0;
-	if (ct->state_dir && fs_remove_tree(ct->state_dir, err) < 0)
+	if (!ct->opened && ct->state_dir && fs_remove_tree(ct->state_dir, err) < 0)
 		ret = -1;
 	rt_proc_close(&ct->p);
 	if (ct->sync_fd >= 0)
@@ -119,16 +137,32 @@ static int container_free(struct rt_container *ct, st_error_t *err)
 	strv_free(&ct->env);
 	rt_seccomp_prog_free(ct->seccomp);
 	free(ct->rlimits);
+	free(ct->user);
+	free(ct->cwd);
 	free(ct->id);
 	free(ct->state_dir);
 	free(ct);
 	return ret;
 }
 
+void rt_container_close(struct rt_container *ct)
+{
+	if (!ct)
+		return;
+	rt_cgroup_free(ct->cg); /* it outlives this handle */
+	ct->cg = NULL;
+	ct->opened = true;      /* nothing of it is removed */
+	container_free(ct, NULL);
+}
+
 int rt_container_destroy(struct rt_container *ct, st_error_t *err)
 {
 	if (!ct)
 		return 0;
+	if (ct->opened) {
+		rt_container_close(ct);
+		return 0;
+	}
 	int ret = 0;
 	if (!ct->p.exited && ct->p.pid > 0) {
 		rt_container_kill(ct, SIGKILL, NULL);
@@ -154,6 +188,10 @@ int rt_container_release(struct rt_container *ct, int *retry_ms, st_error_t *err
 	*retry_ms = 0;
 	if (!ct)
 		return 0;
+	if (ct->opened) {
+		rt_container_close(ct);
+		return 0;
+	}
 	if (!ct->p.exited && ct->p.pid > 0) {
 		rt_container_kill(ct, SIGKILL, NULL);
 		int r = do_wait(ct, NULL, false, err);

@@ -6,6 +6,10 @@
  *     rt_container_wait(ct, &st, &err);      (or poll rt_container_pidfd())
  *     rt_container_destroy(ct, &err);
  *
+ * Another process (`stack exec`, a supervisor back after a crash) gets a
+ * handle on it with rt_container_open(id, state_dir, &ct, &err) from what
+ * the start recorded in its state directory.
+ *
  * start either returns a running container or leaves nothing behind (no
  * process, cgroup, mount or state directory).  Every mount lives in the
  * container's own mount namespace, so the host's mount table never changes
@@ -17,8 +21,16 @@
  *     the payload's execve, bounded by cfg->start_timeout_ms (default
  *     30 s; the net hook's time counts, it is the caller's to bound).  A
  *     normal start takes a few ms.
+ *   rt_container_start_begin, rt_container_start_step: never wait for the
+ *     container process (see "An event loop starts a container" below);
+ *     begin does the parent's own setup (seccomp compile or cache read,
+ *     state dir, cgroup: a cgroup left by a crash is emptied first, up to
+ *     ~1 s) and the fork; a step reads one message, or calls the net hook.
+ *   rt_container_start_abort: until the SIGKILLed child is reaped, then
+ *     as rt_container_destroy.
  *   rt_container_kill, rt_container_try_wait, rt_container_release,
- *     rt_exec_kill, the accessors: never (a few syscalls).
+ *     rt_exec_kill, rt_exec_try_wait, rt_container_open,
+ *     rt_container_close, the accessors: never (a few syscalls).
  *   rt_container_wait, rt_exec_wait: until the process exits (no bound).
  *   rt_container_stop: up to timeout_ms, then until the SIGKILLed
  *     container is reaped.
@@ -40,7 +52,22 @@
  * Without a pidfd (-1: no pidfd_open, e.g. under valgrind), poll
  * rt_container_try_wait() from a timer or on SIGCHLD instead.
  * rt_container_stop() and rt_container_destroy() are the blocking
- * conveniences of the same steps, for `stack run`. */
+ * conveniences of the same steps, for `stack run`.
+ *
+ * An event loop starts a container without blocking:
+ *   1. rt_container_start_begin(cfg, &spawn, &err): the child is forked
+ *      and sets up its root; watch rt_spawn_fd(spawn) for readability,
+ *      with a timer of rt_spawn_timeout_ms(spawn) (-1: none).
+ *   2. fd readable, or the timer: rt_container_start_step(spawn, &ct,
+ *      &err).  1: not yet, watch again (the fd and the time left may have
+ *      changed: ask again).  0: started, ct is the container, spawn is
+ *      gone.  -1: failed (ETIMEDOUT past the deadline, naming the step the
+ *      child hung at), nothing is left behind, spawn is gone.
+ *   3. rt_container_start_abort(spawn) instead, at any point before 0 or
+ *      -1 (a `stack down` during the start): kills the child and undoes
+ *      everything, as a failed start.
+ * cfg and what it points to must stay valid until step 2 returns 0 or -1
+ * (or the abort).  rt_container_start() is the same steps in a poll loop. */
 #ifndef STACK_RUNTIME_CONTAINER_H
 #define STACK_RUNTIME_CONTAINER_H
 
@@ -52,7 +79,8 @@
 #include <sys/types.h>
 
 struct rt_exit {
-	int exit_code;   /* 0..255; 128+N when killed by signal N; 137 when OOM-killed */
+	int exit_code;   /* 0..255; 128+N when killed by signal N; 137 when OOM-killed;
+	                  * -1: unknown (a container from rt_container_open) */
 	int signal;      /* the signal that killed the payload, 0 if it exited */
 	bool oom_killed; /* the kernel OOM killer killed a process of the container */
 };
@@ -65,6 +93,14 @@ struct rt_exit {
  * ST_ERR_NOT_EXECUTABLE (a shell's 127 and 126, which docker run reports
  * too). */
 int rt_container_start(const struct rt_config *cfg, struct rt_container **out, st_error_t *err);
+
+/* rt_container_start() in steps for an event loop (see the top). */
+struct rt_start;
+int rt_container_start_begin(const struct rt_config *cfg, struct rt_start **out, st_error_t *err);
+int rt_spawn_fd(const struct rt_start *spawn);
+int rt_spawn_timeout_ms(const struct rt_start *spawn);
+int rt_container_start_step(struct rt_start *spawn, struct rt_container **out, st_error_t *err);
+void rt_container_start_abort(struct rt_start *spawn);
 
 /* Block until the container's first process exits; idempotent. */
 int rt_container_wait(struct rt_container *ct, struct rt_exit *st, st_error_t *err);
@@ -112,15 +148,21 @@ int rt_container_socket(struct rt_container *ct, int domain, int type, int proto
 
 /* Another process in a running container (`stack exec`, exec health
  * probes): it joins the container's namespaces and cgroup and gets the
- * payload's capabilities, no_new_privs and seccomp filter; argv, user,
- * cwd, stdio and tty come from `proc`, its env is the container's with
- * proc->env on top.  It is our child, not init's: wait for it with
+ * payload's capabilities, no_new_privs and seccomp filter; argv, stdio
+ * and tty come from `proc`, user and cwd too unless NULL (then the
+ * payload's, as docker exec), its env is the container's with proc->env
+ * on top.  It is our child, not init's: wait for it with
  * rt_exec_wait(); it dies with the container.  Its setup is bounded by
  * the container's start_timeout_ms, as start's. */
 struct rt_exec;
 int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, struct rt_exec **out,
 		      st_error_t *err);
 int rt_exec_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err);
+/* Non-blocking: 1 = exited (*st filled), 0 = still running. */
+int rt_exec_try_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err);
+/* When the command could not be exec'd (it exits 127 or 126): why
+ * ("exec `nosuch`: No such file or directory"); NULL otherwise. */
+const char *rt_exec_failure(const struct rt_exec *x);
 int rt_exec_kill(struct rt_exec *x, int sig, st_error_t *err);
 pid_t rt_exec_pid(const struct rt_exec *x);
 int rt_exec_pidfd(const struct rt_exec *x);
@@ -129,6 +171,28 @@ int rt_exec_take_stdio(struct rt_exec *x, int which);
 int rt_exec_pty(const struct rt_exec *x);
 /* SIGKILL it if still running, reap, free.  x may be NULL. */
 void rt_exec_free(struct rt_exec *x);
+/* Free the handle and leave the process running (`stack exec -d`): once
+ * we exit, the host's init (or our subreaper) reaps it. */
+void rt_exec_detach(struct rt_exec *x);
+
+/* A handle on a running container that another process started (the
+ * supervisor; `stack exec` opens it), from what the start wrote in its
+ * state dir: rt_container_exec(), rt_container_kill(), the accessors and
+ * rt_container_socket() work on it.  The state is trusted only when the
+ * directory and its files are ours and writable by nobody else, and the
+ * recorded pid only when it is alive with its recorded start time, the
+ * first process of its own pid and mount namespaces, in the container's
+ * cgroup PARENT/ID: a reused pid, or a state dir pointed at a host
+ * process, fails with ESRCH ("container `x` is not running: process N
+ * is not its process (...)") before anything joins it.  Needs
+ * pidfd_open (Linux 5.3).  The first process is not our child:
+ * rt_container_wait() and try_wait() say when it exited (the pidfd), not
+ * how (exit_code -1).  rt_container_destroy() and release() of such a
+ * handle only close it: the starter owns the cleanup. */
+int rt_container_open(const char *id, const char *state_dir, struct rt_container **out, st_error_t *err);
+/* Free the handle and leave the container as it is (running, its cgroup
+ * and state dir in place).  ct may be NULL. */
+void rt_container_close(struct rt_container *ct);
 
 /* After a crash of the process that started a container (its
  * rt_container is lost): kill whatever still runs in its cgroup (the

@@ -25,6 +25,7 @@
 struct rt_exec {
 	struct rt_proc p;
 	struct rt_exit exit; /* once p.exited */
+	char *exec_failure;  /* why the command could not be exec'd, or NULL */
 };
 
 /* The container's namespaces to join: its pidfd names them all at once;
@@ -135,6 +136,11 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 	cfg.id = ct->id;
 	cfg.state_dir = ct->state_dir;
 	cfg.process = *proc;
+	/* As docker exec: the payload's user and working dir unless given. */
+	if (!cfg.process.user)
+		cfg.process.user = ct->user;
+	if (!cfg.process.cwd)
+		cfg.process.cwd = ct->cwd;
 	cfg.no_new_privileges = ct->no_new_privileges;
 	cfg.net = ct->net;
 	cfg.init = false;
@@ -179,8 +185,10 @@ int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, st
 	int r = rt_spawn_go(&sp, &m, err);
 	/* A command that cannot be exec'd is not an error here: the process
 	 * exits 127/126, as a shell's would, for rt_exec_wait(). */
-	if (r < 0 && m.type == RT_MSG_EXEC_FAILED)
+	if (r < 0 && m.type == RT_MSG_EXEC_FAILED) {
+		x->exec_failure = st_error_text(*err);
 		st_error_free(err);
+	}
 	else if (r < 0)
 		goto fail;
 	rt_spawn_close(&sp);
@@ -197,16 +205,27 @@ fail:
 	return -1;
 }
 
-int rt_exec_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err)
+static int exec_wait(struct rt_exec *x, struct rt_exit *st, bool block, st_error_t *err)
 {
 	if (!x->p.exited) {
-		if (rt_proc_reap(&x->p, true, err) < 0)
-			return -1;
+		int r = rt_proc_reap(&x->p, block, err);
+		if (r <= 0)
+			return r;
 		rt_exit_from_status(&x->exit, x->p.status);
 	}
 	if (st)
 		*st = x->exit;
-	return 0;
+	return 1;
+}
+
+int rt_exec_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err)
+{
+	return exec_wait(x, st, true, err) < 0 ? -1 : 0;
+}
+
+int rt_exec_try_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err)
+{
+	return exec_wait(x, st, false, err);
 }
 
 int rt_exec_kill(struct rt_exec *x, int sig, st_error_t *err)
@@ -222,8 +241,20 @@ void rt_exec_free(struct rt_exec *x)
 		return;
 	rt_proc_kill(&x->p);
 	rt_proc_close(&x->p);
+	free(x->exec_failure);
 	free(x);
 }
+
+void rt_exec_detach(struct rt_exec *x)
+{
+	if (!x)
+		return;
+	rt_proc_close(&x->p);
+	free(x->exec_failure);
+	free(x);
+}
+
+const char *rt_exec_failure(const struct rt_exec *x) { return x->exec_failure; }
 
 pid_t rt_exec_pid(const struct rt_exec *x) { return x->p.pid; }
 int rt_exec_pidfd(const struct rt_exec *x) { return x->p.pidfd; }

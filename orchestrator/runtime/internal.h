@@ -75,7 +75,19 @@ struct rt_container {
 	struct rt_rlimit *rlimits;
 	size_t n_rlimits;
 	struct rt_exit exit; /* once p.exited */
+	char *user;      /* cfg->process.user (NULL: root), exec's default */
+	char *cwd;       /* cfg->process.cwd, exec's default */
+	unsigned long long start_time; /* of p.pid, field 22 of /proc/PID/stat */
+	/* rt_container_open(): started by another process, whose child it
+	 * is: its exit status is not ours to read, nor its cleanup ours. */
+	bool opened;
 };
+
+/* state.c: the state file rt_container_open() reads, written once the
+ * start succeeded (ct->start_time set). */
+int rt_state_write(const struct rt_container *ct, st_error_t *err);
+/* proc.c-like: the start time of pid (field 22 of /proc/PID/stat). */
+int rt_proc_start_time(pid_t pid, unsigned long long *out, st_error_t *err);
 
 /* container.c: a wait status as exit code (128+N for signal N) and signal. */
 void rt_exit_from_status(struct rt_exit *x, int status);
@@ -159,6 +171,8 @@ struct rt_child {
 	const char *hostname;
 	const char *etc_dir;   /* state_dir: hosts, hostname, resolv.conf */
 	const struct rt_dev_plan *dev; /* passed-through devices; may be NULL */
+	const struct rt_cgroup_fs *cgroup_fs; /* its /sys/fs/cgroup (cgroup_fs.c) */
+	size_t n_cgroup_fs;
 	struct rt_user user;   /* rt_payload_prepare() */
 	struct strv env;
 	struct rt_progress *progress; /* shared with the parent until the execve */
@@ -205,11 +219,27 @@ int rt_spawn_open(struct rt_spawn *s, struct rt_proc *p, const struct rt_process
 void rt_spawn_child_fds(const struct rt_spawn *s, const struct rt_process *proc, struct rt_child *c);
 /* Right after the fork: close the child's ends, open the pidfd. */
 int rt_spawn_forked(struct rt_spawn *s, pid_t pid, st_error_t *err);
-/* Open cg's join files (cg may be NULL), add the child to cg's cgroup2
- * directory and wait for READY (its pty master into p->pty_master). */
+/* The handshake in steps that never block, for rt_container_start_step():
+ * rt_spawn_check() says whether the child's next message is there (1),
+ * not yet (0), or the deadline passed (-1: the child is killed and
+ * reaped, the error names its step); rt_spawn_ms_left() is the time left
+ * (-1: no deadline).  Then, in this order: */
+int rt_spawn_check(struct rt_spawn *s, const char *step, st_error_t *err);
+int rt_spawn_ms_left(const struct rt_spawn *s);
+/* Open cg's join files (cg may be NULL) and add the child to cg's
+ * cgroup2 directory, while it sets up its root. */
+int rt_spawn_ready_begin(struct rt_spawn *s, struct rt_cgroup *cg, st_error_t *err);
+/* Readable: READY (its pty master into p->pty_master). */
+int rt_spawn_recv_ready(struct rt_spawn *s, st_error_t *err);
+/* GO with the join files. */
+int rt_spawn_send_go(struct rt_spawn *s, st_error_t *err);
+/* Readable: the next message, as rt_parent_recv() (m->type tells which);
+ * 0 = EOF (the payload exec'd). */
+int rt_spawn_recv_exec(struct rt_spawn *s, struct rt_msg *m, st_error_t *err);
+/* The same steps blocking, each wait bounded by the deadline
+ * (rt_spawn_wait: poll until readable, 1, or -1 as rt_spawn_check). */
+int rt_spawn_wait(struct rt_spawn *s, const char *step, st_error_t *err);
 int rt_spawn_ready(struct rt_spawn *s, struct rt_cgroup *cg, st_error_t *err);
-/* Send GO with the join files, then read the next message: as
- * rt_parent_recv() (m->type tells which); 0 = EOF (the payload exec'd). */
 int rt_spawn_go(struct rt_spawn *s, struct rt_msg *m, st_error_t *err);
 /* Our end of the sync socket, now the caller's (init keeps talking on it). */
 int rt_spawn_take_sock(struct rt_spawn *s);
@@ -274,6 +304,10 @@ int rt_bind(int src_dirfd, const char *src_path, int target_fd, unsigned attr, c
 /* dev.c (child): a tmpfs on the root's /dev (resolved in the root) with
  * the usual nodes, links and file systems, and c->dev's devices. */
 int rt_dev_setup(struct rt_child *c, int rootfd, st_error_t *err);
+
+/* cgroup_fs.c (child, in its cgroup namespace, after pivot_root): mount
+ * c->cgroup_fs read-only at /sys/fs/cgroup. */
+int rt_cgroup_fs_mount(struct rt_child *c, st_error_t *err);
 
 /* net.c: bring lo up in the current network namespace. */
 int rt_net_lo_up(st_error_t *err);

@@ -122,11 +122,10 @@ static uint32_t prog_crc(const void *insns, size_t len)
 	return (uint32_t)crc32(0, insns, (uInt)len);
 }
 
-static struct rt_seccomp_prog *cache_read(const char *path)
+/* A program file (the cache's format) on an open fd: NULL unless it is a
+ * regular file we own that nobody else can write, with a good trailer. */
+static struct rt_seccomp_prog *read_prog_fd(int fd, const char *path)
 {
-	/* The checks on the open file, not the path: what we check is what
-	 * we read (and one stat instead of two on every start). */
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
 		return NULL;
@@ -145,22 +144,54 @@ static struct rt_seccomp_prog *cache_read(const char *path)
 	struct rt_seccomp_prog *p = xzalloc(sizeof(*p));
 	p->insns = (struct sock_filter *)(void *)data;
 	p->n = (len - insn) / insn;
-	p->from_cache = true;
-	p->cache_path = xstrdup(path);
 	return p;
 }
 
-static int cache_write(const char *dir, const char *path, const struct rt_seccomp_prog *p, st_error_t *err)
+static struct rt_seccomp_prog *cache_read(const char *path)
+{
+	/* The checks on the open file, not the path: what we check is what
+	 * we read (and one stat instead of two on every start). */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct rt_seccomp_prog *p = read_prog_fd(fd, path);
+	if (p) {
+		p->from_cache = true;
+		p->cache_path = xstrdup(path);
+	}
+	return p;
+}
+
+static int write_prog(const char *path, const struct rt_seccomp_prog *p, bool sync, st_error_t *err)
 {
 	size_t n = p->n * sizeof(struct sock_filter);
 	_cleanup_free_ unsigned char *buf = xmalloc(n + sizeof(struct sock_filter));
 	memcpy(buf, p->insns, n);
 	uint32_t trailer[2] = {SC_TRAILER_MAGIC, prog_crc(p->insns, n)};
 	memcpy(buf + n, trailer, sizeof(trailer));
+	return sync ? fs_write_file_atomic(path, buf, n + sizeof(trailer), 0600, err)
+		    : fs_write_file_atomic_volatile(path, buf, n + sizeof(trailer), 0600, err);
+}
+
+static int cache_write(const char *dir, const char *path, const struct rt_seccomp_prog *p, st_error_t *err)
+{
 	if (fs_mkdir_p(dir, 0700, err) < 0)
 		return -1;
 	fs_sweep_tmp(dir); /* what a writer killed mid-way left */
-	return fs_write_file_atomic(path, buf, n + sizeof(trailer), 0600, err);
+	return write_prog(path, p, true, err);
+}
+
+int rt_seccomp_prog_save(const struct rt_seccomp_prog *prog, const char *path, st_error_t *err)
+{
+	return write_prog(path, prog, false, err);
+}
+
+int rt_seccomp_prog_load_at(int dirfd, const char *name, struct rt_seccomp_prog **out, st_error_t *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	*out = read_prog_fd(fd, name);
+	if (!*out)
+		return st_error(err, fd < 0 ? errno : EINVAL,
+				"seccomp program `%s`: missing, damaged, or not a file only we can write", name);
+	return 0;
 }
 
 /* seccomp_export_bpf writes to an fd; a memfd keeps it off the disk. */

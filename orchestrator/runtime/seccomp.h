@@ -43,6 +43,15 @@ int rt_seccomp_load(const struct rt_seccomp_prog *prog, st_error_t *err);
 
 void rt_seccomp_prog_free(struct rt_seccomp_prog *prog);
 
+/* The program in a file of the cache's format (BPF, then a magic and a
+ * CRC-32), written atomically with mode 0600 but not synced (it lives as
+ * long as the container): a container's state keeps
+ * it for processes exec'd into the container by another process.  The
+ * load opens `name` in dirfd without following a symlink and takes only
+ * a regular file we own that nobody else can write, intact. */
+int rt_seccomp_prog_save(const struct rt_seccomp_prog *prog, const char *path, st_error_t *err);
+int rt_seccomp_prog_load_at(int dirfd, const char *name, struct rt_seccomp_prog **out, st_error_t *err);
+
 /* Introspection, for tests and `stack ps`. */
 bool rt_seccomp_prog_from_cache(const struct rt_seccomp_prog *prog);
 const char *rt_seccomp_prog_cache_path(const struct rt_seccomp_prog *prog); /* NULL: not cached */

@@ -7,7 +7,10 @@
  *  - ptrace, process_vm_readv/writev need CAP_SYS_PTRACE (Docker allows
  *    them on kernels >= 4.8 for everyone);
  *  - kexec_load/kexec_file_load need CAP_SYS_BOOT;
- *  - io_uring_* are not allowed (as in Docker 25+).
+ *  - io_uring_* are not allowed (as in Docker 25+);
+ *  - with CAP_SYS_ADMIN, mount(2) may not remount anything writable and
+ *    mount_setattr() is refused (Docker leaves that to AppArmor): the
+ *    container's read-only mounts stay read-only.
  * Names libseccomp does not know are skipped when compiling. */
 #include "runtime/seccomp_internal.h"
 #include "util/mem.h"
@@ -93,6 +96,8 @@ struct def_rule {
 #define CLONE_NS_FLAGS 0x7E020000ULL
 #define AF_ALG_NUM 38
 #define AF_VSOCK_NUM 40
+#define MS_RDONLY_NUM 0x1ULL
+#define MS_REMOUNT_NUM 0x20ULL
 
 static const struct def_rule rules[] = {
 	{.names = "personality", .nargs = 1, .args = {{0, 0x0, 0, "SCMP_CMP_EQ"}}},
@@ -114,10 +119,19 @@ static const struct def_rule rules[] = {
 	{.names = "s390_pci_mmio_read s390_pci_mmio_write s390_runtime_instr",
 	 .incl_arches = "s390 s390x"},
 	{.names = "open_by_handle_at", .incl_caps = "CAP_DAC_READ_SEARCH"},
-	{.names = "bpf clone clone3 fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie mount "
-		  "mount_setattr move_mount open_tree perf_event_open pivot_root quotactl quotactl_fd "
+	{.names = "bpf clone clone3 fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie "
+		  "move_mount open_tree perf_event_open pivot_root quotactl quotactl_fd "
 		  "setdomainname sethostname setns syslog umount umount2 unshare",
 	 .incl_caps = "CAP_SYS_ADMIN"},
+	/* mount(2) but a remount that makes a mount writable: what the
+	 * runtime made read-only (/sys/fs/cgroup, /sys, read-only binds and
+	 * the root) stays so with CAP_SYS_ADMIN.  mount_setattr() could clear
+	 * MOUNT_ATTR_RDONLY from a struct seccomp cannot read: not allowed. */
+	{.names = "mount", .nargs = 1, .args = {{3, MS_REMOUNT_NUM, 0, "SCMP_CMP_MASKED_EQ"}},
+	 .incl_caps = "CAP_SYS_ADMIN", .comment = "mount, not a remount"},
+	{.names = "mount", .nargs = 1,
+	 .args = {{3, MS_REMOUNT_NUM | MS_RDONLY_NUM, MS_REMOUNT_NUM | MS_RDONLY_NUM, "SCMP_CMP_MASKED_EQ"}},
+	 .incl_caps = "CAP_SYS_ADMIN", .comment = "a remount that leaves the mount read-only"},
 	{.names = "clone", .nargs = 1, .args = {{0, CLONE_NS_FLAGS, 0, "SCMP_CMP_MASKED_EQ"}},
 	 .excl_caps = "CAP_SYS_ADMIN", .excl_arches = "s390 s390x",
 	 .comment = "clone without namespace flags"},

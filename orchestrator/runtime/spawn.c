@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -169,11 +170,13 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 	rt_child_step(c, "join the cgroup");
 	rt_child_await_go(c);
 
-	rt_child_step(c, "unshare the cgroup namespace, apply rlimits");
+	rt_child_step(c, "unshare the cgroup namespace, mount /sys/fs/cgroup, apply rlimits");
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		st_error(&err, errno, "unshare the cgroup namespace");
 		rt_child_fail(c->sync_fd, &err, 1);
 	}
+	if (rt_cgroup_fs_mount(c, &err) < 0)
+		rt_child_fail(c->sync_fd, &err, 1);
 	if (rt_rlimit_apply(c->rlimits, c->n_rlimits, &err) < 0)
 		rt_child_fail(c->sync_fd, &err, 1);
 	rt_payload_exec(c); /* or init (cfg->init), which forks the payload */
@@ -258,15 +261,24 @@ pid_t rt_fork_in_pidns(int ns_fd, st_error_t *err)
 	return pid;
 }
 
-/* One rt_container_start() in flight: what prepare() makes, spawn() and
- * handshake() use, and keep() hands to the container or undo() frees. */
-struct start {
+/* One start in flight (the public handle of rt_container_start_begin()):
+ * what prepare() makes, spawn() and the handshake steps use, and keep()
+ * hands to the container or finish() undoes. */
+enum start_phase {
+	START_READY, /* waiting for the child's READY (its rootfs is set up) */
+	START_EXEC,  /* GO sent: waiting for its execve (EOF, or init's STARTED) */
+};
+
+struct rt_start {
 	const struct rt_config *cfg;
 	struct rt_container *ct;
+	enum start_phase phase;
 	bool made_state;
 	struct rt_seccomp_prog *prog;
 	struct rt_rlimit *rl;
 	struct rt_dev_plan devplan;
+	struct rt_cgroup_fs *cgfs; /* the container's /sys/fs/cgroup */
+	size_t n_cgfs;
 	int init_fd;
 	char *hostname, *merged;
 	struct rt_caps caps;
@@ -275,7 +287,7 @@ struct start {
 
 /* Everything that can fail on bad input before any side effect, then the
  * state dir, the generated /etc files and the channels to the child. */
-static int prepare(struct start *s, st_error_t *err)
+static int prepare(struct rt_start *s, st_error_t *err)
 {
 	const struct rt_config *cfg = s->cfg;
 	struct rt_container *ct = s->ct;
@@ -283,6 +295,9 @@ static int prepare(struct start *s, st_error_t *err)
 	    rt_caps_prepare(cfg->cap_add, cfg->cap_drop, &s->caps, err) < 0 ||
 	    rt_seccomp_prepare(cfg->seccomp, cfg->seccomp_profile, &s->caps, cfg->seccomp_cache_dir, &s->prog, err) < 0 ||
 	    rt_dev_prepare(cfg, &s->devplan, err) < 0)
+		return -1;
+	struct rt_cgroup_opts cgopts = {.parent = cfg->cgroup_parent};
+	if (rt_cgroup_fs_plan(&cgopts, &s->cgfs, &s->n_cgfs, err) < 0)
 		return -1;
 	if (cfg->n_rlimits) {
 		s->rl = xcalloc(cfg->n_rlimits, sizeof(*s->rl));
@@ -298,7 +313,7 @@ static int prepare(struct start *s, st_error_t *err)
 }
 
 /* Fork the container's first process into a new pid namespace. */
-static int spawn(struct start *s, st_error_t *err)
+static int spawn(struct rt_start *s, st_error_t *err)
 {
 	const struct rt_config *cfg = s->cfg;
 	struct rt_child c = {
@@ -311,6 +326,8 @@ static int spawn(struct start *s, st_error_t *err)
 		.hostname = s->hostname,
 		.etc_dir = cfg->state_dir,
 		.dev = &s->devplan,
+		.cgroup_fs = s->cgfs,
+		.n_cgroup_fs = s->n_cgfs,
 		.init_fd = s->init_fd,
 	};
 	rt_spawn_child_fds(&s->sp, &cfg->process, &c);
@@ -329,9 +346,9 @@ static int spawn(struct start *s, st_error_t *err)
 	return rt_spawn_forked(&s->sp, pid, err);
 }
 
-/* The cgroup, made while the child builds its rootfs, then READY, the
- * network hook, GO, and the payload's execve (or init's STARTED). */
-static int handshake(struct start *s, st_error_t *err)
+/* The cgroup, made while the child builds its rootfs: joined by the
+ * child on GO, before anything of the payload runs. */
+static int make_cgroup(struct rt_start *s, st_error_t *err)
 {
 	const struct rt_config *cfg = s->cfg;
 	struct rt_container *ct = s->ct;
@@ -340,9 +357,9 @@ static int handshake(struct start *s, st_error_t *err)
 	 * hierarchies itself on GO, through fds opened here: a cgroup.procs
 	 * write from here would take the kernel's global
 	 * cgroup_threadgroup_rwsem (5-12 ms on a busy host).  Only a cgroup2
-	 * directory, when the cgroup has one (pure v2 hosts; hybrid ones only
-	 * when it is needed, see cgroup.c), is joined from here, still under
-	 * that lock but in parallel with the rootfs setup.  clone3()'s
+	 * directory (pure v2 hosts, and hybrid ones: the container sees its
+	 * own cgroup2 tree too) is joined from here, still under that lock
+	 * but in parallel with the rootfs setup.  clone3()'s
 	 * CLONE_INTO_CGROUP would avoid the lock there, but it needs the
 	 * cgroup before the fork (no overlap with the rootfs setup) and a raw
 	 * clone3() child does not get glibc's malloc locks reset (see above).
@@ -350,21 +367,69 @@ static int handshake(struct start *s, st_error_t *err)
 	 * fails the start: the payload and init run only after the join. */
 	struct rt_cgroup_opts cgopts = {
 		.parent = cfg->cgroup_parent, .devices = s->devplan.rules, .n_devices = s->devplan.n_rules,
+		.every_hierarchy = true, /* the container's /sys/fs/cgroup shows each (cgroup_fs.c) */
 	};
 	if (rt_cgroup_create(cfg->id, &cfg->limits, &cgopts, &ct->cg, err) < 0)
 		return -1;
 	const struct strv *cgw = rt_cgroup_warnings(ct->cg);
 	for (size_t i = 0; i < cgw->n; i++)
 		strv_push(&ct->warnings, cgw->v[i]);
-	if (rt_spawn_ready(&s->sp, ct->cg, err) < 0)
+	return rt_spawn_ready_begin(&s->sp, ct->cg, err);
+}
+
+/* Ready to go: the container keeps what rt_container_exec() needs (same
+ * caps, filter, base env, user and cwd). */
+static void keep(struct rt_start *s)
+{
+	struct rt_container *ct = s->ct;
+	ct->caps = s->caps;
+	ct->seccomp = steal_pointer(&s->prog);
+	ct->no_new_privileges = s->cfg->no_new_privileges;
+	ct->net = s->cfg->net;
+	for (const char *const *e = s->cfg->process.env; e && *e; e++)
+		strv_push(&ct->env, *e);
+	ct->rlimits = steal_pointer(&s->rl);
+	ct->n_rlimits = s->cfg->n_rlimits;
+	ct->user = s->cfg->process.user ? xstrdup(s->cfg->process.user) : NULL;
+	ct->cwd = s->cfg->process.cwd ? xstrdup(s->cfg->process.cwd) : NULL;
+}
+
+/* What rt_container_open() in another process reads (state.c). */
+static int record_state(struct rt_start *s, st_error_t *err)
+{
+	struct rt_container *ct = s->ct;
+	if (rt_proc_start_time(ct->p.pid, &ct->start_time, err) < 0)
+		return -1;
+	return rt_state_write(ct, err);
+}
+
+/* READY arrived: the network hook, then GO. */
+static int on_ready(struct rt_start *s, st_error_t *err)
+{
+	const struct rt_config *cfg = s->cfg;
+	struct rt_container *ct = s->ct;
+	if (rt_spawn_recv_ready(&s->sp, err) < 0)
 		return -1;
 	if (cfg->net == RT_NET_PRIVATE && cfg->net_hook && cfg->net_hook(ct->p.pid, cfg->net_hook_data, err) < 0)
 		return st_error_prefix(err, "network setup");
-	/* No init: EOF means the payload exec'd (the socket is O_CLOEXEC).
-	 * Init: it says STARTED once the payload exec'd, then keeps the
-	 * socket to send the payload's wait status at the end. */
+	/* The state before the payload runs: the time it takes is not added
+	 * after the payload started (a caller sets the pty's window size
+	 * once start returned; the sooner, the fewer payloads see 0x0). */
+	keep(s);
+	if (record_state(s, err) < 0)
+		return st_error_prefix(err, "write its state");
+	return rt_spawn_send_go(&s->sp, err);
+}
+
+/* The message after GO.  No init: EOF means the payload exec'd (the
+ * socket is O_CLOEXEC).  Init: it says STARTED once the payload exec'd,
+ * then keeps the socket to send the payload's wait status at the end. */
+static int on_exec(struct rt_start *s, st_error_t *err)
+{
+	const struct rt_config *cfg = s->cfg;
+	struct rt_container *ct = s->ct;
 	struct rt_msg m;
-	int r = rt_spawn_go(&s->sp, &m, err);
+	int r = rt_spawn_recv_exec(&s->sp, &m, err);
 	if (r < 0)
 		return -1;
 	if (cfg->init && (r == 0 || m.type != RT_MSG_STARTED))
@@ -376,24 +441,9 @@ static int handshake(struct start *s, st_error_t *err)
 	return 0;
 }
 
-/* Started: the container keeps what rt_container_exec() needs (same
- * caps, filter and base env). */
-static void keep(struct start *s)
-{
-	struct rt_container *ct = s->ct;
-	ct->caps = s->caps;
-	ct->seccomp = steal_pointer(&s->prog);
-	ct->no_new_privileges = s->cfg->no_new_privileges;
-	ct->net = s->cfg->net;
-	for (const char *const *e = s->cfg->process.env; e && *e; e++)
-		strv_push(&ct->env, *e);
-	ct->rlimits = steal_pointer(&s->rl);
-	ct->n_rlimits = s->cfg->n_rlimits;
-}
-
 /* What start made, in both outcomes; on failure also the process, the
- * cgroup and (through rt_container_destroy) the state dir and ct. */
-static void finish(struct start *s, bool failed)
+ * cgroup and (through rt_container_destroy) the state dir and ct.  Frees s. */
+static void finish(struct rt_start *s, bool failed)
 {
 	struct rt_container *ct = s->ct;
 	if (failed)
@@ -402,26 +452,28 @@ static void finish(struct start *s, bool failed)
 	rt_seccomp_prog_free(s->prog);
 	free(s->rl);
 	rt_dev_plan_free(&s->devplan);
+	rt_cgroup_fs_free(s->cgfs, s->n_cgfs);
 	if (s->init_fd >= 0)
 		close(s->init_fd);
 	free(s->hostname);
 	free(s->merged);
-	if (!failed)
-		return;
-	if (ct->cg) {
-		st_error_t e2 = NULL;
-		if (rt_cgroup_destroy(ct->cg, &e2) < 0)
-			st_error_free(&e2);
-		ct->cg = NULL;
+	if (failed) {
+		if (ct->cg) {
+			st_error_t e2 = NULL;
+			if (rt_cgroup_destroy(ct->cg, &e2) < 0)
+				st_error_free(&e2);
+			ct->cg = NULL;
+		}
+		if (!s->made_state) {
+			free(ct->state_dir);
+			ct->state_dir = NULL;
+		}
+		rt_container_destroy(ct, NULL);
 	}
-	if (!s->made_state) {
-		free(ct->state_dir);
-		ct->state_dir = NULL;
-	}
-	rt_container_destroy(ct, NULL);
+	free(s);
 }
 
-int rt_container_start(const struct rt_config *cfg, struct rt_container **out, st_error_t *err)
+int rt_container_start_begin(const struct rt_config *cfg, struct rt_start **out, st_error_t *err)
 {
 	*out = NULL;
 	if (validate(cfg, err) < 0)
@@ -434,21 +486,80 @@ int rt_container_start(const struct rt_config *cfg, struct rt_container **out, s
 	ct->stop_signal = cfg->stop_signal ? cfg->stop_signal : SIGTERM;
 	ct->start_timeout_ms = cfg->start_timeout_ms;
 
-	struct start s = {
+	struct rt_start *s = xzalloc(sizeof(*s));
+	*s = (struct rt_start){
 		.cfg = cfg,
 		.ct = ct,
+		.phase = START_READY,
 		.init_fd = -1,
 		.hostname = pick_hostname(cfg),
 		.merged = xasprintf("%s/merged", cfg->state_dir),
 		.sp = {.sock = {-1, -1}, .child_stdio = {-1, -1, -1}},
 	};
-	if (prepare(&s, err) < 0 || spawn(&s, err) < 0 || handshake(&s, err) < 0) {
+	if (prepare(s, err) < 0 || spawn(s, err) < 0 || make_cgroup(s, err) < 0) {
 		st_error_prefix(err, "container `%s`", cfg->id);
-		finish(&s, true);
+		finish(s, true);
 		return -1;
 	}
-	keep(&s);
-	finish(&s, false);
-	*out = ct;
+	*out = s;
 	return 0;
+}
+
+int rt_spawn_fd(const struct rt_start *s)
+{
+	return s->sp.sock[0];
+}
+
+int rt_spawn_timeout_ms(const struct rt_start *s)
+{
+	return rt_spawn_ms_left(&s->sp);
+}
+
+int rt_container_start_step(struct rt_start *s, struct rt_container **out, st_error_t *err)
+{
+	*out = NULL;
+	const char *step = s->phase == START_READY ? "setup" : "exec";
+	int r = rt_spawn_check(&s->sp, step, err);
+	if (r == 0)
+		return 1;
+	if (r > 0 && s->phase == START_READY) {
+		r = on_ready(s, err);
+		s->phase = START_EXEC;
+		if (r == 0)
+			return 1;
+	} else if (r > 0) {
+		r = on_exec(s, err);
+	}
+	if (r < 0) {
+		st_error_prefix(err, "container `%s`", s->cfg->id);
+		finish(s, true);
+		return -1;
+	}
+	*out = s->ct;
+	finish(s, false);
+	return 0;
+}
+
+void rt_container_start_abort(struct rt_start *s)
+{
+	if (s)
+		finish(s, true);
+}
+
+int rt_container_start(const struct rt_config *cfg, struct rt_container **out, st_error_t *err)
+{
+	struct rt_start *s;
+	*out = NULL;
+	if (rt_container_start_begin(cfg, &s, err) < 0)
+		return -1;
+	for (;;) {
+		int r = rt_container_start_step(s, out, err);
+		if (r <= 0)
+			return r;
+		/* Until the next message or the deadline, which the next step
+		 * then acts on. */
+		struct pollfd pfd = {.fd = rt_spawn_fd(s), .events = POLLIN};
+		while (poll(&pfd, 1, rt_spawn_timeout_ms(s)) < 0 && errno == EINTR)
+			;
+	}
 }

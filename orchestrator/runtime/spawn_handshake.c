@@ -122,31 +122,50 @@ static int timed_out(struct rt_spawn *s, const char *step, st_error_t *err)
 			s->what, at, s->timeout_ms);
 }
 
-/* rt_parent_recv() once the socket is readable, or the deadline passed. */
-static int recv_by_deadline(struct rt_spawn *s, struct rt_msg *m, int *fd, const struct rt_cgroup_join *join,
-			    const char *step, st_error_t *err)
+int rt_spawn_check(struct rt_spawn *s, const char *step, st_error_t *err)
 {
-	while (s->timeout_ms > 0) {
-		struct pollfd pfd = {.fd = s->sock[0], .events = POLLIN};
-		int left = ms_left(&s->deadline);
-		int r = left > 0 ? poll(&pfd, 1, left) : 0;
-		if (r > 0)
-			break;
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return st_error(err, errno, "poll the container process (%s)", step);
+	struct pollfd pfd = {.fd = s->sock[0], .events = POLLIN};
+	int r;
+	do
+		r = poll(&pfd, 1, 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return st_error(err, errno, "poll the %s (%s)", s->what, step);
+	if (r > 0)
+		return 1;
+	if (s->timeout_ms > 0 && ms_left(&s->deadline) == 0)
 		return timed_out(s, step, err);
-	}
-	return rt_parent_recv(s->sock[0], m, fd, join, step, err);
+	return 0;
 }
 
-int rt_spawn_ready(struct rt_spawn *s, struct rt_cgroup *cg, st_error_t *err)
+int rt_spawn_ms_left(const struct rt_spawn *s)
+{
+	return s->timeout_ms > 0 ? ms_left(&s->deadline) : -1;
+}
+
+int rt_spawn_wait(struct rt_spawn *s, const char *step, st_error_t *err)
+{
+	for (;;) {
+		int r = rt_spawn_check(s, step, err);
+		if (r != 0)
+			return r;
+		struct pollfd pfd = {.fd = s->sock[0], .events = POLLIN};
+		if (poll(&pfd, 1, rt_spawn_ms_left(s)) < 0 && errno != EINTR)
+			return st_error(err, errno, "poll the %s (%s)", s->what, step);
+	}
+}
+
+int rt_spawn_ready_begin(struct rt_spawn *s, struct rt_cgroup *cg, st_error_t *err)
 {
 	if (cg && (rt_cgroup_join_open(cg, &s->join, err) < 0 || rt_cgroup_add_pid_v2(cg, s->proc->pid, err) < 0))
 		return -1;
+	return 0;
+}
+
+int rt_spawn_recv_ready(struct rt_spawn *s, st_error_t *err)
+{
 	struct rt_msg m;
-	int r = recv_by_deadline(s, &m, &s->proc->pty_master, NULL, "setup", err);
+	int r = rt_parent_recv(s->sock[0], &m, &s->proc->pty_master, NULL, "setup", err);
 	if (r < 0)
 		return -1;
 	if (r == 0 || m.type != RT_MSG_READY)
@@ -154,12 +173,32 @@ int rt_spawn_ready(struct rt_spawn *s, struct rt_cgroup *cg, st_error_t *err)
 	return 0;
 }
 
-int rt_spawn_go(struct rt_spawn *s, struct rt_msg *m, st_error_t *err)
+int rt_spawn_send_go(struct rt_spawn *s, st_error_t *err)
 {
 	if (rt_sync_send_fds(s->sock[0], RT_MSG_GO, (int)s->join.n, NULL, s->join.fd, s->join.n) < 0)
 		return st_error(err, errno, "signal the %s to start", s->what);
+	return 0;
+}
+
+int rt_spawn_recv_exec(struct rt_spawn *s, struct rt_msg *m, st_error_t *err)
+{
 	m->type = 0;
-	return recv_by_deadline(s, m, NULL, &s->join, "exec", err);
+	return rt_parent_recv(s->sock[0], m, NULL, &s->join, "exec", err);
+}
+
+int rt_spawn_ready(struct rt_spawn *s, struct rt_cgroup *cg, st_error_t *err)
+{
+	if (rt_spawn_ready_begin(s, cg, err) < 0 || rt_spawn_wait(s, "setup", err) < 0)
+		return -1;
+	return rt_spawn_recv_ready(s, err);
+}
+
+int rt_spawn_go(struct rt_spawn *s, struct rt_msg *m, st_error_t *err)
+{
+	m->type = 0;
+	if (rt_spawn_send_go(s, err) < 0 || rt_spawn_wait(s, "exec", err) < 0)
+		return -1;
+	return rt_spawn_recv_exec(s, m, err);
 }
 
 int rt_spawn_take_sock(struct rt_spawn *s)

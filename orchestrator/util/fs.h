@@ -18,6 +18,10 @@ int fs_read_fd(int fd, const char *what, size_t max_size, char **out, size_t *le
  * only exists while its writer holds an flock on it, so what a crash
  * leaves is found by fs_sweep_tmp() (see util/fs_atomic.c). */
 int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, st_error_t *err);
+/* The same without the fsync, for state that does not outlive a reboot
+ * (STACK_RUN: a container's state file): readers still see all or none,
+ * but the start path does not wait for the disk. */
+int fs_write_file_atomic_volatile(const char *path, const void *data, size_t len, mode_t mode, st_error_t *err);
 /* Remove the PATH.tmp.HEX files in `dir` that no live writer holds. */
 void fs_sweep_tmp(const char *dir);
 int fs_mkdir_p(const char *path, mode_t mode, st_error_t *err);

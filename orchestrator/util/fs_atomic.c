@@ -70,7 +70,8 @@ static int link_unnamed(int fd, const char *path, char **tmp, st_error_t *err)
 	return st_error(err, EEXIST, "link a temp file next to `%s`", path);
 }
 
-static int write_once(const char *path, const void *data, size_t len, mode_t mode, bool *retry, st_error_t *err)
+static int write_once(const char *path, const void *data, size_t len, mode_t mode, bool sync, bool *retry,
+		      st_error_t *err)
 {
 	_cleanup_free_ char *dir = fs_dirname(path);
 	_cleanup_free_ char *tmp = NULL;
@@ -88,7 +89,7 @@ static int write_once(const char *path, const void *data, size_t len, mode_t mod
 		r = st_error(err, errno, "lock `%s`", what);
 	else if (write_all(fd, data, len) < 0)
 		r = st_error(err, errno, "write `%s`", what);
-	else if (fsync(fd) < 0)
+	else if (sync && fsync(fd) < 0)
 		r = st_error(err, errno, "fsync `%s`", what);
 	else if (unnamed)
 		r = link_unnamed(fd, path, &tmp, err);
@@ -103,16 +104,26 @@ static int write_once(const char *path, const void *data, size_t len, mode_t mod
 	return r;
 }
 
-int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, st_error_t *err)
+static int write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool sync, st_error_t *err)
 {
 	for (int attempt = 0; attempt < 4; attempt++) {
 		bool retry = false;
-		if (write_once(path, data, len, mode, &retry, err) == 0)
+		if (write_once(path, data, len, mode, sync, &retry, err) == 0)
 			return 0;
 		if (!retry)
 			return -1;
 	}
 	return st_error(err, ENOENT, "write `%s`: its temp file kept vanishing", path);
+}
+
+int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, st_error_t *err)
+{
+	return write_atomic(path, data, len, mode, true, err);
+}
+
+int fs_write_file_atomic_volatile(const char *path, const void *data, size_t len, mode_t mode, st_error_t *err)
+{
+	return write_atomic(path, data, len, mode, false, err);
 }
 
 /* PATH.tmp.HEX as tmp_name() makes it (or PATH.tmp.PID, as older writers
