@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int write_file(const char *dir, const char *name, const char *data, st_error_t *err)
@@ -20,6 +21,9 @@ static int write_file(const char *dir, const char *name, const char *data, st_er
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return st_error(err, errno, "create `%s`", path);
+	/* 0644 whatever the caller's umask: a non-root payload reads it. */
+	if (fchmod(fd, 0644) < 0)
+		return st_error(err, errno, "chmod `%s`", path);
 	size_t len = strlen(data);
 	if (write(fd, data, len) != (ssize_t)len)
 		return st_error(err, errno ? errno : EIO, "write `%s`", path);

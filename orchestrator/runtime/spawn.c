@@ -216,7 +216,10 @@ static int make_state_dir(const struct rt_config *cfg, bool *created, st_error_t
 	static const char *const sub[] = {"merged", "upper", "work"};
 	for (size_t i = 0; i < (cfg->upper_dir ? 1 : ARRAY_SIZE(sub)); i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", cfg->state_dir, sub[i]);
-		if (mkdir(p, 0755) < 0)
+		/* The upper dir's mode is the container's `/`: 0755 whatever the
+		 * caller's umask (under umask 077 a non-root payload could not
+		 * even chdir to `/`). */
+		if (mkdir(p, 0755) < 0 || chmod(p, 0755) < 0)
 			return st_error(err, errno, "mkdir `%s`", p);
 	}
 	return 0;

@@ -87,6 +87,8 @@ static int write_once(const char *path, const void *data, size_t len, mode_t mod
 	int r = 0;
 	if (flock(fd, LOCK_EX) < 0)
 		r = st_error(err, errno, "lock `%s`", what);
+	else if (fchmod(fd, mode) < 0) /* the mode asked for, not what the umask leaves */
+		r = st_error(err, errno, "chmod `%s`", what);
 	else if (write_all(fd, data, len) < 0)
 		r = st_error(err, errno, "write `%s`", what);
 	else if (sync && fsync(fd) < 0)

@@ -96,3 +96,25 @@ srun() {
 	[[ "$stderr" == *"/.env"* ]]
 	assert_no_leftovers
 }
+
+@test "the caller's umask 077 does not reach the container: a non-root service still starts and reads its files" {
+	# The user (earl) may not read what root's umask would make 0700/0600:
+	# the container's `/` (the upper dir's mode), /etc/hosts and friends,
+	# an environment secret.
+	cat >>stack.yaml <<-'EOF2'
+	  envsec:
+	    image: bb
+	    user: "1000"
+	    secrets: [token]
+	EOF2
+	sed -i 's/^secrets:$/secrets:\n  token: {environment: TOKEN}/' stack.yaml
+	umask 077 # this test's process only: bats runs each test in its own
+	run --separate-stderr stack run --rm -T espresso sh -c "cd / && cat /etc/hosts /etc/hostname /etc/resolv.conf >/dev/null && stat -c %a / && cat /espresso/.env"
+	[ "$status" -eq 0 ] || { echo "exit $status: $stderr" >&2; return 1; }
+	[ "${lines[0]}" = 755 ]
+	[ "${lines[1]}" = "API_KEY=espresso" ]
+	TOKEN=t0k run --separate-stderr stack run --rm -T envsec cat /run/secrets/token
+	[ "$status" -eq 0 ] || { echo "exit $status: $stderr" >&2; return 1; }
+	[ "$output" = t0k ]
+	assert_no_leftovers
+}
