@@ -1,0 +1,617 @@
+/* The stack's networks: setup, a container's attachment, teardown (see
+ * network.h). */
+#include "supervisor/network.h"
+
+#include "spec/names.h"
+#include "supervisor/ctconf.h"
+#include "supervisor/net_ns.h"
+#include "supervisor/net_state.h"
+#include "supervisor/netlink.h"
+#include "util/fs.h"
+#include "util/mem.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+static void net_free(struct sup_net *net)
+{
+	free(net->name);
+	free(net->netns_path);
+	for (size_t i = 0; i < net->n_hosts; i++) {
+		free(net->hosts[i].key);
+		free(net->hosts[i].holder);
+	}
+	free(net->hosts);
+}
+
+void sup_nets_free(struct sup_nets *nets)
+{
+	for (size_t i = 0; i < nets->n; i++)
+		net_free(&nets->v[i]);
+	free(nets->v);
+	memset(nets, 0, sizeof(*nets));
+}
+
+const struct sup_net *sup_nets_find(const struct sup_nets *nets, const char *name)
+{
+	for (size_t i = 0; i < nets->n; i++)
+		if (strcmp(nets->v[i].name, name) == 0)
+			return &nets->v[i];
+	return NULL;
+}
+
+static struct sup_net_host *find_host(const struct sup_net *net, const char *key)
+{
+	for (size_t i = 0; i < net->n_hosts; i++)
+		if (strcmp(net->hosts[i].key, key) == 0)
+			return &net->hosts[i];
+	return NULL;
+}
+
+/* The lowest free address after the bridge's, below broadcast. */
+static int alloc_addr(struct sup_net *net, const char *key, uint32_t *out, st_error_t *err)
+{
+	uint32_t size = ~spec_subnet_mask(net->subnet.prefix) + 1u;
+	for (uint32_t off = 2; off < size - 1; off++) {
+		uint32_t a = net->subnet.addr + off;
+		bool used = false;
+		for (size_t i = 0; i < net->n_hosts && !used; i++)
+			used = net->hosts[i].addr == a;
+		if (used)
+			continue;
+		net->hosts = xrealloc(net->hosts, (net->n_hosts + 1) * sizeof(*net->hosts));
+		net->hosts[net->n_hosts++] = (struct sup_net_host){.key = xstrdup(key), .addr = a};
+		*out = a;
+		return 0;
+	}
+	char buf[SPEC_SUBNET_STRLEN];
+	spec_subnet_format(&net->subnet, buf);
+	return st_error(err, ENOSPC, "network `%s`: no free address left in %s for `%s`; give it a larger "
+				    "`ipam.config.subnet`",
+			net->name, buf, key);
+}
+
+/* FNV-1a: a stable spread of PROJECT/NETWORK over the pool. */
+static uint32_t name_hash(const char *project, const char *network)
+{
+	uint32_t h = 2166136261u;
+	for (const char *p = project; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h = (h ^ '/') * 16777619u;
+	for (const char *p = network; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h;
+}
+
+static bool overlaps_any(const struct spec_subnet *s, const struct spec_subnet *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (spec_subnet_overlap(s, &v[i]))
+			return true;
+	return false;
+}
+
+/* A /24 of the pool for a network the file gives no subnet: from the
+ * name's hash on, the first that no network of this stack, no other
+ * stack's state and no address or route of the host's takes.  Other
+ * stacks' bridges are in namespaces of their own, so sharing a subnet
+ * would not break either; distinct ones keep addresses unambiguous for
+ * whoever reads them (logs, `stack ps`, a user comparing two stacks). */
+static int pick_subnet(const struct st_paths *paths, const struct spec_stack *stack, const char *network,
+		       const struct sup_nets *mine, struct spec_subnet *out, st_error_t *err)
+{
+	struct spec_subnet pool;
+	char *msg = NULL;
+	if (spec_subnet_parse(SUP_NET_POOL, &pool, &msg) < 0) {
+		free(msg);
+		return st_error(err, EINVAL, "bad pool " SUP_NET_POOL);
+	}
+	struct spec_subnet *taken = NULL, *host = NULL;
+	size_t n_taken = 0, n_host = 0;
+	sup_net_state_others(paths->run, stack->name, &taken, &n_taken);
+	struct sup_nl nl;
+	st_error_t e = NULL;
+	/* The host's view is advice: without it, the other checks remain. */
+	if (sup_nl_open(&nl, -1, &e) == 0) {
+		if (sup_nl_v4_prefixes(&nl, &host, &n_host, &e) < 0)
+			st_error_free(&e);
+		sup_nl_close(&nl);
+	} else {
+		st_error_free(&e);
+	}
+	uint32_t n = 1u << (24 - pool.prefix), start = name_hash(stack->name, network) % n;
+	int r = st_error(err, EADDRNOTAVAIL, "network `%s`: every /24 of %s is taken; set `ipam.config.subnet`",
+			 network, SUP_NET_POOL);
+	for (uint32_t i = 0; i < n; i++) {
+		struct spec_subnet c = {.addr = pool.addr + (((start + i) % n) << 8), .prefix = 24};
+		bool busy = overlaps_any(&c, taken, n_taken) || overlaps_any(&c, host, n_host);
+		for (size_t j = 0; j < mine->n && !busy; j++)
+			busy = mine->v[j].name && spec_subnet_overlap(&c, &mine->v[j].subnet);
+		if (!busy) {
+			*out = c;
+			st_error_free(err);
+			r = 0;
+			break;
+		}
+	}
+	free(taken);
+	free(host);
+	return r;
+}
+
+static bool on_network(const struct spec_service *svc, const char *network)
+{
+	for (size_t i = 0; i < svc->n_networks; i++)
+		if (strcmp(svc->networks[i].network, network) == 0)
+			return true;
+	return false;
+}
+
+/* The state's entry for net (added when new), with the file's subnet. */
+static int plan_network(const struct st_paths *paths, const struct spec_stack *stack, const char *run,
+			const struct spec_network *sn, struct sup_nets *nets, st_error_t *err)
+{
+	struct spec_subnet want = {0};
+	char *msg = NULL;
+	if (sn->subnet && spec_subnet_parse(sn->subnet, &want, &msg) < 0) {
+		int r = st_error(err, EINVAL, "network `%s`: %s", sn->name, msg);
+		free(msg);
+		return r;
+	}
+	struct sup_net *net = (struct sup_net *)sup_nets_find(nets, sn->name);
+	if (net) {
+		if (sn->subnet && (want.addr != net->subnet.addr || want.prefix != net->subnet.prefix)) {
+			char have[SPEC_SUBNET_STRLEN];
+			spec_subnet_format(&net->subnet, have);
+			return st_error(err, EEXIST,
+					"network `%s` exists with subnet %s, the stack file now says %s: run `stack "
+					"down` to remove it first",
+					sn->name, have, sn->subnet);
+		}
+		return 0;
+	}
+	if (!spec_name_valid(sn->name))
+		return st_error(err, EINVAL, "invalid network name");
+	if (!sn->subnet && pick_subnet(paths, stack, sn->name, nets, &want, err) < 0)
+		return -1;
+	for (size_t i = 0; i < nets->n; i++)
+		if (spec_subnet_overlap(&want, &nets->v[i].subnet))
+			return st_error(err, EEXIST, "network `%s`: subnet %s overlaps network `%s`; run `stack down` "
+						     "first, or give it another subnet",
+					sn->name, sn->subnet ? sn->subnet : "", nets->v[i].name);
+	nets->v = xrealloc(nets->v, (nets->n + 1) * sizeof(*nets->v));
+	net = &nets->v[nets->n++];
+	*net = (struct sup_net){
+		.name = xstrdup(sn->name),
+		.netns_path = xasprintf("%s/netns/%s", run, sn->name),
+		.subnet = want,
+		.gateway = want.addr + 1,
+	};
+	return 0;
+}
+
+/* Is container id looked after (its ID.lock held: see stale.h)? */
+static bool container_live(const char *run, const char *id)
+{
+	_cleanup_free_ char *lock = xasprintf("%s/%s.lock", run, id);
+	int fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	bool live = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return live;
+}
+
+/* What containers whose starter is gone held: a one-off container's
+ * address is freed, a service's address loses its holder. */
+static void drop_stale(const char *run, struct sup_net *net)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < net->n_hosts; i++) {
+		struct sup_net_host *h = &net->hosts[i];
+		if (h->holder && !container_live(run, h->holder)) {
+			free(h->holder);
+			h->holder = NULL;
+			if (strncmp(h->key, "run:", 4) == 0) {
+				free(h->key);
+				continue;
+			}
+		}
+		net->hosts[o++] = *h;
+	}
+	net->n_hosts = o;
+}
+
+/* The namespace, its lo and bridge with the gateway address, all up. */
+static int build_network(const struct sup_net *net, bool *created, st_error_t *err)
+{
+	if (sup_netns_ensure(net->netns_path, created, err) < 0)
+		return -1;
+	_cleanup_close_ int fd = open(net->netns_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return st_error(err, errno, "open `%s`", net->netns_path);
+	struct sup_nl nl;
+	if (sup_nl_open(&nl, fd, err) < 0)
+		return -1;
+	int r = -1, lo = sup_nl_ifindex(&nl, "lo", err);
+	if (lo <= 0 || sup_nl_link_up(&nl, lo, 0, err) < 0)
+		goto out;
+	int br = sup_nl_ifindex(&nl, SUP_NET_BRIDGE, err);
+	if (br == 0 && sup_nl_bridge_add(&nl, SUP_NET_BRIDGE, err) == 0)
+		br = sup_nl_ifindex(&nl, SUP_NET_BRIDGE, err);
+	if (br <= 0)
+		goto out;
+	if (sup_nl_addr_add(&nl, br, net->gateway, net->subnet.prefix, err) < 0 || sup_nl_link_up(&nl, br, 0, err) < 0)
+		goto out;
+	r = 0;
+out:
+	sup_nl_close(&nl);
+	if (r < 0 && !err)
+		st_error(err, ENODEV, "network `%s`: no `lo`", net->name);
+	return r < 0 ? st_error_prefix(err, "network `%s`", net->name) : 0;
+}
+
+int sup_net_setup(const struct st_paths *paths, const struct spec_stack *stack, struct sup_nets *out, st_error_t *err)
+{
+	memset(out, 0, sizeof(*out));
+	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
+	_cleanup_free_ char *nsdir = xasprintf("%s/netns", run);
+	int lock = -1;
+	if (sup_net_lock(run, &lock, err) < 0)
+		return -1;
+	int r = -1;
+	if (sup_net_state_read(run, out, err) < 0 || fs_mkdir_p(nsdir, 0700, err) < 0)
+		goto out;
+	for (size_t i = 0; i < stack->n_networks; i++)
+		if (plan_network(paths, stack, run, &stack->networks[i], out, err) < 0)
+			goto out;
+	/* Every service its address now, in file order: the hosts entries
+	 * of the first container started already name them all. */
+	for (size_t i = 0; i < out->n; i++) {
+		struct sup_net *net = &out->v[i];
+		drop_stale(run, net);
+		for (size_t j = 0; j < stack->n_services; j++) {
+			const struct spec_service *svc = &stack->services[j];
+			_cleanup_free_ char *key = xasprintf("svc:%s", svc->name);
+			uint32_t a;
+			if (svc->network_mode == SPEC_NET_PRIVATE && on_network(svc, net->name) && !find_host(net, key) &&
+			    alloc_addr(net, key, &a, err) < 0)
+				goto out;
+		}
+	}
+	/* Recorded before anything is made: a crash half-way leaves what
+	 * teardown needs to find, and the next setup adopts it. */
+	if (sup_net_state_write(run, out, err) < 0)
+		goto out;
+	for (size_t i = 0; i < out->n; i++) {
+		bool created = false;
+		if (build_network(&out->v[i], &created, err) < 0)
+			goto out;
+		out->created |= created;
+	}
+	r = 0;
+out:
+	sup_net_unlock(run, lock, false);
+	if (r < 0)
+		sup_nets_free(out);
+	return r;
+}
+
+static void push_host_line(struct strv *lines, const char *name, const char *addr, const char *own_hostname)
+{
+	/* The container's own hostname already has its line (the
+	 * runtime's first, on loopback): one name, one line. */
+	if (strcmp(name, own_hostname) != 0)
+		strv_pushf(lines, "%s:%s", name, addr);
+}
+
+/* Every service of net by name, hostname and aliases. */
+static void add_host_lines(const struct sup_net *net, const struct spec_stack *stack, const char *own_hostname,
+			   struct strv *lines)
+{
+	for (size_t i = 0; i < stack->n_services; i++) {
+		const struct spec_service *svc = &stack->services[i];
+		_cleanup_free_ char *key = xasprintf("svc:%s", svc->name);
+		const struct sup_net_host *h = find_host(net, key);
+		if (!h)
+			continue;
+		char a[16];
+		spec_ipv4_format(h->addr, a);
+		push_host_line(lines, svc->name, a, own_hostname);
+		if (svc->hostname && strcmp(svc->hostname, svc->name) != 0)
+			push_host_line(lines, svc->hostname, a, own_hostname);
+		for (size_t j = 0; j < svc->n_networks; j++)
+			if (strcmp(svc->networks[j].network, net->name) == 0)
+				for (size_t k = 0; k < svc->networks[j].aliases.n; k++)
+					push_host_line(lines, svc->networks[j].aliases.v[k], a, own_hostname);
+	}
+}
+
+/* Under the lock, in the state on disk: each link's address for
+ * container a->id.  The service's own address when nobody else holds it
+ * (a one-off container of the service then answers to its name, as
+ * compose's run does); else, for a one-off container, one of its own. */
+static int take_addresses(const char *run, const char *service, struct sup_net_attach *a, st_error_t *err)
+{
+	_cleanup_free_ char *svc_key = xasprintf("svc:%s", service);
+	_cleanup_free_ char *run_key = xasprintf("run:%s", a->id);
+	int lock = -1;
+	if (sup_net_lock(run, &lock, err) < 0)
+		return -1;
+	struct sup_nets cur;
+	int r = -1;
+	if (sup_net_state_read(run, &cur, err) < 0)
+		goto out;
+	for (size_t i = 0; i < a->n; i++) {
+		struct sup_net *net = (struct sup_net *)sup_nets_find(&cur, a->links[i].net->name);
+		if (!net) {
+			st_error(err, ENOENT, "network `%s` is gone (a `stack down` meanwhile?)", a->links[i].net->name);
+			goto done;
+		}
+		drop_stale(run, net);
+		struct sup_net_host *h = find_host(net, svc_key), *mine = find_host(net, run_key);
+		if (mine) {
+			a->links[i].addr = mine->addr;
+		} else if (h && (!h->holder || strcmp(h->holder, a->id) == 0)) {
+			free(h->holder);
+			h->holder = xstrdup(a->id);
+			a->links[i].addr = h->addr;
+		} else if (!a->one_off) {
+			char s[16];
+			spec_ipv4_format(h ? h->addr : 0, s);
+			st_error(err, EADDRINUSE,
+				 h ? "service `%s`: its address %s on network `%s` is held by container `%s`; stop it first"
+				   : "service `%s`: no address%s on network `%s`%s: set up the networks again",
+				 service, h ? s : "", net->name, h ? h->holder : "");
+			goto done;
+		} else if (alloc_addr(net, run_key, &a->links[i].addr, err) < 0) {
+			goto done;
+		} else {
+			find_host(net, run_key)->holder = xstrdup(a->id);
+		}
+	}
+	r = sup_net_state_write(run, &cur, err);
+done:
+	sup_nets_free(&cur);
+out:
+	sup_net_unlock(run, lock, false);
+	return r;
+}
+
+int sup_net_attach_prepare(const struct st_paths *paths, const struct spec_stack *stack, const struct sup_nets *nets,
+			   const struct spec_service *svc, const char *id, bool one_off, struct sup_net_attach *out,
+			   struct strv *extra_hosts, st_error_t *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (svc->network_mode != SPEC_NET_PRIVATE)
+		return 0;
+	if (!spec_name_valid(id))
+		return st_error(err, EINVAL, "invalid container name");
+	if (svc->n_networks > SUP_NET_MAX_PER_CONTAINER)
+		return st_error(err, E2BIG, "service `%s`: on %zu networks, more than the %d a container can join",
+				svc->name, svc->n_networks, SUP_NET_MAX_PER_CONTAINER);
+	out->links = xcalloc(svc->n_networks + 1, sizeof(*out->links));
+	out->id = xstrdup(id);
+	out->one_off = one_off;
+	for (size_t i = 0; i < svc->n_networks; i++) {
+		const struct sup_net *net = sup_nets_find(nets, svc->networks[i].network);
+		if (!net) {
+			sup_net_attach_free(out);
+			return st_error(err, ENOENT, "service `%s`: network `%s` was not set up", svc->name,
+					svc->networks[i].network);
+		}
+		struct sup_net_link *l = &out->links[out->n++];
+		l->net = net;
+		snprintf(l->ifname, sizeof(l->ifname), "eth%u", (unsigned)i % 1000u);
+		add_host_lines(net, stack, svc->hostname ? svc->hostname : svc->name, extra_hosts);
+	}
+	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
+	if (take_addresses(run, svc->name, out, err) < 0) {
+		sup_net_attach_free(out);
+		return -1;
+	}
+	/* Unique in the network's namespace, since the address is. */
+	for (size_t i = 0; i < out->n; i++)
+		snprintf(out->links[i].host_ifname, sizeof(out->links[i].host_ifname), "ve%08x", out->links[i].addr);
+	return 0;
+}
+
+static int attach_one(const struct sup_net_link *l, int ct_ns, bool first, st_error_t *err)
+{
+	_cleanup_close_ int stack_ns = open(l->net->netns_path, O_RDONLY | O_CLOEXEC);
+	if (stack_ns < 0)
+		return st_error(err, errno, "open `%s`", l->net->netns_path);
+	struct sup_nl nl, ct = {0};
+	if (sup_nl_open(&nl, stack_ns, err) < 0)
+		return -1;
+	int r = -1;
+	/* The end of a container that just died on this address: the kernel
+	 * removes it with that namespace, but later. */
+	if (sup_nl_link_del(&nl, l->host_ifname, err) < 0 ||
+	    sup_nl_veth_add(&nl, l->host_ifname, l->ifname, ct_ns, err) < 0)
+		goto out;
+	int br = sup_nl_ifindex(&nl, SUP_NET_BRIDGE, err), hi = sup_nl_ifindex(&nl, l->host_ifname, err);
+	if (br <= 0 || hi <= 0) {
+		st_error(err, ENODEV, "no `%s` or `%s`", SUP_NET_BRIDGE, l->host_ifname);
+		goto out;
+	}
+	if (sup_nl_link_up(&nl, hi, br, err) < 0 || sup_nl_open(&ct, ct_ns, err) < 0)
+		goto out;
+	int ci = sup_nl_ifindex(&ct, l->ifname, err);
+	if (ci <= 0) {
+		st_error(err, ENODEV, "no `%s` in the container", l->ifname);
+		goto out;
+	}
+	if (sup_nl_addr_add(&ct, ci, l->addr, l->net->subnet.prefix, err) < 0 || sup_nl_link_up(&ct, ci, 0, err) < 0)
+		goto out;
+	if (first && sup_nl_route_default(&ct, l->net->gateway, err) < 0)
+		goto out;
+	r = 0;
+out:
+	if (ct.sock)
+		sup_nl_close(&ct);
+	sup_nl_close(&nl);
+	return r < 0 ? st_error_prefix(err, "network `%s`", l->net->name) : 0;
+}
+
+int sup_net_attach_hook(pid_t pid, void *data, st_error_t *err)
+{
+	const struct sup_net_attach *a = data;
+	if (!a || !a->n)
+		return 0;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	/* The container is our child, not yet reaped: pid names it. */
+	_cleanup_close_ int ct_ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ct_ns < 0)
+		return st_error(err, errno, "open `%s`", path);
+	for (size_t i = 0; i < a->n; i++)
+		if (attach_one(&a->links[i], ct_ns, i == 0, err) < 0)
+			return -1;
+	return 0;
+}
+
+int sup_net_release_container(const struct st_paths *paths, const struct spec_stack *stack,
+			      const struct sup_net_attach *a, st_error_t *err)
+{
+	int r = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct sup_net_link *l = &a->links[i];
+		_cleanup_close_ int fd = open(l->net->netns_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* torn down already: its veths went with it */
+		struct sup_nl nl;
+		if (sup_nl_open(&nl, fd, err) < 0 || sup_nl_link_del(&nl, l->host_ifname, err) < 0)
+			r = -1;
+		if (nl.sock)
+			sup_nl_close(&nl);
+	}
+	if (!a->id || !a->n)
+		return r;
+	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
+	int lock = -1;
+	if (access(run, F_OK) < 0)
+		return r;
+	if (sup_net_lock(run, &lock, err) < 0)
+		return -1;
+	struct sup_nets cur;
+	if (sup_net_state_read(run, &cur, err) == 0) {
+		bool changed = false;
+		for (size_t i = 0; i < cur.n; i++) {
+			struct sup_net *net = &cur.v[i];
+			size_t o = 0;
+			for (size_t j = 0; j < net->n_hosts; j++) {
+				struct sup_net_host *h = &net->hosts[j];
+				if (h->holder && strcmp(h->holder, a->id) == 0) {
+					changed = true;
+					free(h->holder);
+					h->holder = NULL;
+					if (strncmp(h->key, "run:", 4) == 0) {
+						free(h->key);
+						continue;
+					}
+				}
+				net->hosts[o++] = *h;
+			}
+			net->n_hosts = o;
+		}
+		if (changed && sup_net_state_write(run, &cur, err) < 0)
+			r = -1;
+		sup_nets_free(&cur);
+	} else {
+		r = -1;
+	}
+	sup_net_unlock(run, lock, false);
+	return r;
+}
+
+void sup_net_attach_free(struct sup_net_attach *a)
+{
+	free(a->links);
+	free(a->id);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Under the lock. */
+static int teardown_locked(const char *run, st_error_t *err)
+{
+	int r = 0;
+	_cleanup_free_ char *nsdir = xasprintf("%s/netns", run);
+	DIR *d = opendir(nsdir);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			_cleanup_free_ char *p = xasprintf("%s/%s", nsdir, e->d_name);
+			if (sup_netns_remove(p, err) < 0)
+				r = -1; /* the others still go */
+		}
+		closedir(d);
+		if (r == 0 && rmdir(nsdir) < 0 && errno != ENOENT)
+			r = st_error(err, errno, "remove `%s`", nsdir);
+	} else if (errno != ENOENT) {
+		r = st_error(err, errno, "open `%s`", nsdir);
+	}
+	_cleanup_free_ char *state = sup_net_state_path(run);
+	if (r == 0 && unlink(state) < 0 && errno != ENOENT)
+		r = st_error(err, errno, "remove `%s`", state);
+	return r;
+}
+
+int sup_net_teardown(const struct st_paths *paths, const struct spec_stack *stack, st_error_t *err)
+{
+	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
+	if (access(run, F_OK) < 0)
+		return 0;
+	int lock = -1;
+	if (sup_net_lock(run, &lock, err) < 0)
+		return -1;
+	int r = teardown_locked(run, err);
+	sup_net_unlock(run, lock, r == 0);
+	return r;
+}
+
+/* Is a container of the project other than self_id looked after? */
+static bool other_container_live(const char *run, const char *self_id)
+{
+	DIR *d = opendir(run);
+	if (!d)
+		return false;
+	_cleanup_free_ char *self = xasprintf("%s.lock", self_id);
+	bool live = false;
+	struct dirent *e;
+	while (!live && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (n <= 5 || strcmp(e->d_name + n - 5, ".lock") != 0 || strcmp(e->d_name, self) == 0)
+			continue;
+		int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		live = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+		close(fd);
+	}
+	closedir(d);
+	return live;
+}
+
+int sup_net_teardown_if_unused(const struct st_paths *paths, const struct spec_stack *stack, const char *self_id,
+			       st_error_t *err)
+{
+	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
+	int lock = -1;
+	if (sup_net_lock(run, &lock, err) < 0)
+		return -1;
+	int r = 0;
+	bool remove = !other_container_live(run, self_id);
+	if (remove)
+		r = teardown_locked(run, err);
+	sup_net_unlock(run, lock, remove && r == 0);
+	return r;
+}
