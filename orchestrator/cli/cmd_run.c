@@ -150,12 +150,13 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	struct rt_container *ct = NULL;
 	struct strv entrypoint = {0};
 	/* As compose's run: the one-off container joins the project's
-	 * networks, with an address of its own.  Networks it had to make
-	 * itself it removes again when nothing else of the project runs
-	 * (stack keeps nothing of a one-off container). */
+	 * networks (its service's address when free, else one of its own).
+	 * Networks no `stack up` keeps it removes again when nothing else of
+	 * the project runs (stack keeps nothing of a one-off container). */
 	struct sup_nets nets = {0};
 	struct sup_net_attach attach = {0};
 	struct strv extra_hosts = {0};
+	bool on_networks = false;
 	_cleanup_free_ char *name = NULL;
 	_cleanup_error_ st_error_t err = NULL;
 	int lock_fd = -1;
@@ -218,7 +219,8 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 		goto out;
 	}
 	if (svc->network_mode == SPEC_NET_PRIVATE) {
-		if (sup_net_setup(&g->paths, stack, &nets, &err) < 0 ||
+		on_networks = true;
+		if (sup_net_setup_oneoff(&g->paths, stack, &nets, &err) < 0 ||
 		    sup_net_attach_prepare(&g->paths, stack, &nets, svc, name, true, &attach, &extra_hosts, &err) < 0)
 			goto out;
 		conf.cfg.net_hook = sup_net_attach_hook;
@@ -309,7 +311,7 @@ out:
 			st_error_free(&nerr);
 		}
 	}
-	if (nets.created) {
+	if (on_networks) {
 		st_error_t nerr = NULL;
 		if (sup_net_teardown_if_unused(&g->paths, stack, name, &nerr) < 0) {
 			st_error_print(&nerr, stderr);

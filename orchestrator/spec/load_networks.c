@@ -33,7 +33,7 @@ static const struct ld_unsupported_key ipam_config_unsupported[] = {
 };
 static const char *const attach_keys[] = {"aliases"};
 static const struct ld_unsupported_key attach_unsupported[] = {
-	{"ipv4_address", "stack keeps each service's address stable itself (see `stack config` and docs/networks.md)"},
+	{"ipv4_address", "stack gives each service a stable address itself (see docs/networks.md)"},
 	{"ipv6_address", "stack networks are IPv4 only"},
 	{"link_local_ips", NULL},
 	{"priority", NULL},

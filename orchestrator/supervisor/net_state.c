@@ -44,6 +44,8 @@ int sup_net_lock(const char *project_run, int *fd, st_error_t *err)
 		}
 		struct stat a, b;
 		if (fstat(f, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+			/* A state write killed half-way left its temp file. */
+			fs_sweep_tmp(project_run);
 			*fd = f;
 			return 0;
 		}
@@ -127,6 +129,7 @@ int sup_net_state_read(const char *project_run, struct sup_nets *nets, st_error_
 		return st_error(err, EINVAL, "`%s`: not a networks state file (line %d: %s); `stack down` removes it",
 				path, je.line, root ? "no `networks`" : je.text);
 	}
+	nets->keep = json_is_true(json_object_get(root, "keep"));
 	nets->v = xcalloc(json_object_size(networks) + 1, sizeof(*nets->v));
 	const char *name;
 	json_t *o;
@@ -160,7 +163,7 @@ int sup_net_state_write(const char *project_run, const struct sup_nets *nets, st
 		}
 		json_object_set_new(networks, net->name, json_pack("{s:s,s:o}", "subnet", buf, "hosts", hosts));
 	}
-	json_t *root = json_pack("{s:i,s:o}", "version", 1, "networks", networks);
+	json_t *root = json_pack("{s:i,s:b,s:o}", "version", 1, "keep", nets->keep, "networks", networks);
 	char *text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
 	json_decref(root);
 	_cleanup_free_ char *path = sup_net_state_path(project_run);

@@ -229,9 +229,10 @@ static void drop_stale(const char *run, struct sup_net *net)
 }
 
 /* The namespace, its lo and bridge with the gateway address, all up. */
-static int build_network(const struct sup_net *net, bool *created, st_error_t *err)
+static int build_network(const struct sup_net *net, st_error_t *err)
 {
-	if (sup_netns_ensure(net->netns_path, created, err) < 0)
+	bool created;
+	if (sup_netns_ensure(net->netns_path, &created, err) < 0)
 		return -1;
 	_cleanup_close_ int fd = open(net->netns_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -257,7 +258,8 @@ out:
 	return r < 0 ? st_error_prefix(err, "network `%s`", net->name) : 0;
 }
 
-int sup_net_setup(const struct st_paths *paths, const struct spec_stack *stack, struct sup_nets *out, st_error_t *err)
+static int setup(const struct st_paths *paths, const struct spec_stack *stack, bool keep, struct sup_nets *out,
+		 st_error_t *err)
 {
 	memset(out, 0, sizeof(*out));
 	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
@@ -268,6 +270,7 @@ int sup_net_setup(const struct st_paths *paths, const struct spec_stack *stack, 
 	int r = -1;
 	if (sup_net_state_read(run, out, err) < 0 || fs_mkdir_p(nsdir, 0700, err) < 0)
 		goto out;
+	out->keep |= keep;
 	for (size_t i = 0; i < stack->n_networks; i++)
 		if (plan_network(paths, stack, run, &stack->networks[i], out, err) < 0)
 			goto out;
@@ -289,18 +292,26 @@ int sup_net_setup(const struct st_paths *paths, const struct spec_stack *stack, 
 	 * teardown needs to find, and the next setup adopts it. */
 	if (sup_net_state_write(run, out, err) < 0)
 		goto out;
-	for (size_t i = 0; i < out->n; i++) {
-		bool created = false;
-		if (build_network(&out->v[i], &created, err) < 0)
+	for (size_t i = 0; i < out->n; i++)
+		if (build_network(&out->v[i], err) < 0)
 			goto out;
-		out->created |= created;
-	}
 	r = 0;
 out:
 	sup_net_unlock(run, lock, false);
 	if (r < 0)
 		sup_nets_free(out);
 	return r;
+}
+
+int sup_net_setup(const struct st_paths *paths, const struct spec_stack *stack, struct sup_nets *out, st_error_t *err)
+{
+	return setup(paths, stack, true, out, err);
+}
+
+int sup_net_setup_oneoff(const struct st_paths *paths, const struct spec_stack *stack, struct sup_nets *out,
+			 st_error_t *err)
+{
+	return setup(paths, stack, false, out, err);
 }
 
 static void push_host_line(struct strv *lines, const char *name, const char *addr, const char *own_hostname)
@@ -608,10 +619,14 @@ int sup_net_teardown_if_unused(const struct st_paths *paths, const struct spec_s
 	int lock = -1;
 	if (sup_net_lock(run, &lock, err) < 0)
 		return -1;
-	int r = 0;
-	bool remove = !other_container_live(run, self_id);
-	if (remove)
-		r = teardown_locked(run, err);
+	struct sup_nets cur;
+	if (sup_net_state_read(run, &cur, err) < 0) {
+		sup_net_unlock(run, lock, false);
+		return -1;
+	}
+	bool remove = !cur.keep && !other_container_live(run, self_id);
+	sup_nets_free(&cur);
+	int r = remove ? teardown_locked(run, err) : 0;
 	sup_net_unlock(run, lock, remove && r == 0);
 	return r;
 }

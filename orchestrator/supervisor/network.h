@@ -63,7 +63,7 @@ struct sup_net {
 struct sup_nets {
 	struct sup_net *v;
 	size_t n;
-	bool created; /* this setup made a namespace (none was there) */
+	bool keep; /* made or adopted by a long-lived owner (sup_net_setup): one-off containers never remove them */
 };
 
 /* Create or adopt the stack's namespaces and bridges and give every
@@ -71,6 +71,10 @@ struct sup_nets {
  * subnet than the stack file now gives is an error (`stack down` first). */
 int sup_net_setup(const struct st_paths *paths, const struct spec_stack *stack, struct sup_nets *out,
 		  st_error_t *err);
+/* The same for a one-off container (`stack run`): networks it finds are
+ * joined as they are, networks it makes are not marked `keep`. */
+int sup_net_setup_oneoff(const struct st_paths *paths, const struct spec_stack *stack, struct sup_nets *out,
+			 st_error_t *err);
 void sup_nets_free(struct sup_nets *nets);
 const struct sup_net *sup_nets_find(const struct sup_nets *nets, const char *name);
 
@@ -112,11 +116,11 @@ int sup_net_release_container(const struct st_paths *paths, const struct spec_st
 			      const struct sup_net_attach *a, st_error_t *err);
 void sup_net_attach_free(struct sup_net_attach *a);
 
-/* For a one-off container that made the networks itself (nets->created):
- * once it is gone, and no other container of the project is looked after
- * (no ID.lock but self_id's is held: see stale.h), tear the networks down
- * as sup_net_teardown does, so a `stack run` leaves nothing behind.
- * Networks someone else made, or that another container uses, stay. */
+/* For a one-off container, once it is gone: unless a long-lived owner
+ * keeps the networks (sup_net_setup) or another container of the project
+ * is looked after (an ID.lock other than self_id's is held: see stale.h),
+ * tear them down as sup_net_teardown does, so `stack run` leaves nothing
+ * behind, also what an earlier one killed with SIGKILL left. */
 int sup_net_teardown_if_unused(const struct st_paths *paths, const struct spec_stack *stack, const char *self_id,
 			       st_error_t *err);
 
