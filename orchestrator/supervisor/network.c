@@ -128,18 +128,22 @@ static int pick_subnet(const struct st_paths *paths, const struct spec_stack *st
 	uint32_t n = 1u << (24 - pool.prefix), start = name_hash(stack->name, network) % n;
 	int r = st_error(err, EADDRNOTAVAIL, "network `%s`: every /24 of %s is taken; set `ipam.config.subnet`",
 			 network, SUP_NET_POOL);
-	for (uint32_t i = 0; i < n; i++) {
-		struct spec_subnet c = {.addr = pool.addr + (((start + i) % n) << 8), .prefix = 24};
-		bool busy = overlaps_any(&c, taken, n_taken) || overlaps_any(&c, host, n_host);
-		for (size_t j = 0; j < mine->n && !busy; j++)
-			busy = mine->v[j].name && spec_subnet_overlap(&c, &mine->v[j].subnet);
-		if (!busy) {
-			*out = c;
-			st_error_free(err);
-			r = 0;
-			break;
+	/* The host's prefixes are avoided where possible; a host routing all
+	 * of 10/8 (a VPN) must not leave a stack without a network, and its
+	 * bridges are out of the host's reach anyway. */
+	for (int pass = 0; pass < 2 && r < 0; pass++)
+		for (uint32_t i = 0; i < n; i++) {
+			struct spec_subnet c = {.addr = pool.addr + (((start + i) % n) << 8), .prefix = 24};
+			bool busy = overlaps_any(&c, taken, n_taken) || (pass == 0 && overlaps_any(&c, host, n_host));
+			for (size_t j = 0; j < mine->n && !busy; j++)
+				busy = spec_subnet_overlap(&c, &mine->v[j].subnet);
+			if (!busy) {
+				*out = c;
+				st_error_free(err);
+				r = 0;
+				break;
+			}
 		}
-	}
 	free(taken);
 	free(host);
 	return r;
