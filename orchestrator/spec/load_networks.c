@@ -236,15 +236,15 @@ void ld_check_networks(struct spec_loader *ld)
 			if (sv->network_mode == SPEC_NET_SERVICE) {
 				const struct spec_service *t = spec_find_service(s, sv->network_service);
 				if (!t) {
-					struct diag *d = ld_error_at(
-						ld, &sv->pos, "service `%s`: `network_mode: service:%s` names no service",
-						sv->name, sv->network_service);
+					struct diag *d = ld_error_at(ld, &sv->network_mode_pos,
+								     "service `%s`: `network_mode: service:%s` names no service",
+								     sv->name, sv->network_service);
 					diag_hint(d, "name a service of this stack (one enabled by the active profiles)");
 				} else if (t == sv) {
-					ld_error_at(ld, &sv->pos, "service `%s`: `network_mode` names the service itself",
-						    sv->name);
+					ld_error_at(ld, &sv->network_mode_pos,
+						    "service `%s`: `network_mode` names the service itself", sv->name);
 				} else if (t->network_mode == SPEC_NET_SERVICE) {
-					struct diag *d = ld_error_at(ld, &sv->pos,
+					struct diag *d = ld_error_at(ld, &sv->network_mode_pos,
 								     "service `%s`: `network_mode: service:%s` names a service "
 								     "that shares another's network itself",
 								     sv->name, t->name);

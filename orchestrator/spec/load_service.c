@@ -112,6 +112,7 @@ static void load_network_mode(struct spec_loader *ld, struct spec_service *sv, c
 	} else if (strncmp(s, "service:", 8) == 0 && spec_name_valid(s + 8)) {
 		/* The target is checked once every service is known (ld_check_networks). */
 		sv->network_mode = SPEC_NET_SERVICE;
+		sv->network_mode_pos = ld_pos(ld, n);
 		free(sv->network_service);
 		sv->network_service = xstrdup(s + 8);
 	} else {

@@ -190,6 +190,7 @@ struct spec_service {
 	char *hostname;
 	enum spec_network_mode network_mode;
 	char *network_service; /* SPEC_NET_SERVICE: the service whose namespace it joins */
+	struct spec_pos network_mode_pos;
 	/* SPEC_NET_PRIVATE: the networks joined, in file order (at least one:
 	 * `default` when the file gives none); empty otherwise. */
 	struct spec_net_attach *networks;
