@@ -185,10 +185,13 @@ static int plan_network(const struct st_paths *paths, const struct spec_stack *s
 	if (!sn->subnet && pick_subnet(paths, stack, sn->name, nets, &want, err) < 0)
 		return -1;
 	for (size_t i = 0; i < nets->n; i++)
-		if (spec_subnet_overlap(&want, &nets->v[i].subnet))
+		if (spec_subnet_overlap(&want, &nets->v[i].subnet)) {
+			char buf[SPEC_SUBNET_STRLEN];
+			spec_subnet_format(&want, buf);
 			return st_error(err, EEXIST, "network `%s`: subnet %s overlaps network `%s`; run `stack down` "
 						     "first, or give it another subnet",
-					sn->name, sn->subnet ? sn->subnet : "", nets->v[i].name);
+					sn->name, buf, nets->v[i].name);
+		}
 	nets->v = xrealloc(nets->v, (nets->n + 1) * sizeof(*nets->v));
 	net = &nets->v[nets->n++];
 	*net = (struct sup_net){
@@ -257,8 +260,8 @@ static int build_network(const struct sup_net *net, st_error_t *err)
 	r = 0;
 out:
 	sup_nl_close(&nl);
-	if (r < 0 && !err)
-		st_error(err, ENODEV, "network `%s`: no `lo`", net->name);
+	if (r < 0 && err && !*err)
+		st_error(err, ENODEV, "no `lo` or `%s` in `%s`", SUP_NET_BRIDGE, net->netns_path);
 	return r < 0 ? st_error_prefix(err, "network `%s`", net->name) : 0;
 }
 
