@@ -1,9 +1,10 @@
-/* The stack's networks: setup, a container's attachment, teardown (see
- * network.h). */
+/* The stack's networks: setup and teardown of the namespaces, bridges
+ * and address plan (see network.h; a container's part is net_attach.c). */
 #include "supervisor/network.h"
 
 #include "spec/names.h"
 #include "supervisor/ctconf.h"
+#include "supervisor/net_internal.h"
 #include "supervisor/net_ns.h"
 #include "supervisor/net_state.h"
 #include "supervisor/netlink.h"
@@ -44,37 +45,6 @@ const struct sup_net *sup_nets_find(const struct sup_nets *nets, const char *nam
 		if (strcmp(nets->v[i].name, name) == 0)
 			return &nets->v[i];
 	return NULL;
-}
-
-static struct sup_net_host *find_host(const struct sup_net *net, const char *key)
-{
-	for (size_t i = 0; i < net->n_hosts; i++)
-		if (strcmp(net->hosts[i].key, key) == 0)
-			return &net->hosts[i];
-	return NULL;
-}
-
-/* The lowest free address after the bridge's, below broadcast. */
-static int alloc_addr(struct sup_net *net, const char *key, uint32_t *out, st_error_t *err)
-{
-	uint32_t size = ~spec_subnet_mask(net->subnet.prefix) + 1u;
-	for (uint32_t off = 2; off < size - 1; off++) {
-		uint32_t a = net->subnet.addr + off;
-		bool used = false;
-		for (size_t i = 0; i < net->n_hosts && !used; i++)
-			used = net->hosts[i].addr == a;
-		if (used)
-			continue;
-		net->hosts = xrealloc(net->hosts, (net->n_hosts + 1) * sizeof(*net->hosts));
-		net->hosts[net->n_hosts++] = (struct sup_net_host){.key = xstrdup(key), .addr = a};
-		*out = a;
-		return 0;
-	}
-	char buf[SPEC_SUBNET_STRLEN];
-	spec_subnet_format(&net->subnet, buf);
-	return st_error(err, ENOSPC, "network `%s`: no free address left in %s for `%s`; give it a larger "
-				    "`ipam.config.subnet`",
-			net->name, buf, key);
 }
 
 /* FNV-1a: a stable spread of PROJECT/NETWORK over the pool. */
@@ -203,38 +173,6 @@ static int plan_network(const struct st_paths *paths, const struct spec_stack *s
 	return 0;
 }
 
-/* Is container id looked after (its ID.lock held: see stale.h)? */
-static bool container_live(const char *run, const char *id)
-{
-	_cleanup_free_ char *lock = xasprintf("%s/%s.lock", run, id);
-	int fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return false;
-	bool live = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-	close(fd);
-	return live;
-}
-
-/* What containers whose starter is gone held: a one-off container's
- * address is freed, a service's address loses its holder. */
-static void drop_stale(const char *run, struct sup_net *net)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < net->n_hosts; i++) {
-		struct sup_net_host *h = &net->hosts[i];
-		if (h->holder && !container_live(run, h->holder)) {
-			free(h->holder);
-			h->holder = NULL;
-			if (strncmp(h->key, "run:", 4) == 0) {
-				free(h->key);
-				continue;
-			}
-		}
-		net->hosts[o++] = *h;
-	}
-	net->n_hosts = o;
-}
-
 /* The namespace, its lo and bridge with the gateway address, all up. */
 static int build_network(const struct sup_net *net, st_error_t *err)
 {
@@ -285,13 +223,13 @@ static int setup(const struct st_paths *paths, const struct spec_stack *stack, b
 	 * of the first container started already name them all. */
 	for (size_t i = 0; i < out->n; i++) {
 		struct sup_net *net = &out->v[i];
-		drop_stale(run, net);
+		sup_net_drop_stale(run, net);
 		for (size_t j = 0; j < stack->n_services; j++) {
 			const struct spec_service *svc = &stack->services[j];
 			_cleanup_free_ char *key = xasprintf("svc:%s", svc->name);
 			uint32_t a;
-			if (svc->network_mode == SPEC_NET_PRIVATE && on_network(svc, net->name) && !find_host(net, key) &&
-			    alloc_addr(net, key, &a, err) < 0)
+			if (svc->network_mode == SPEC_NET_PRIVATE && on_network(svc, net->name) && !sup_net_find_host(net, key) &&
+			    sup_net_alloc_addr(net, key, &a, err) < 0)
 				goto out;
 		}
 	}
@@ -319,241 +257,6 @@ int sup_net_setup_oneoff(const struct st_paths *paths, const struct spec_stack *
 			 st_error_t *err)
 {
 	return setup(paths, stack, false, out, err);
-}
-
-static void push_host_line(struct strv *lines, const char *name, const char *addr, const char *own_hostname)
-{
-	/* The container's own hostname already has its line (the
-	 * runtime's first, on loopback): one name, one line. */
-	if (strcmp(name, own_hostname) != 0)
-		strv_pushf(lines, "%s:%s", name, addr);
-}
-
-/* Every service of net by name, hostname and aliases. */
-static void add_host_lines(const struct sup_net *net, const struct spec_stack *stack, const char *own_hostname,
-			   struct strv *lines)
-{
-	for (size_t i = 0; i < stack->n_services; i++) {
-		const struct spec_service *svc = &stack->services[i];
-		_cleanup_free_ char *key = xasprintf("svc:%s", svc->name);
-		const struct sup_net_host *h = find_host(net, key);
-		if (!h)
-			continue;
-		char a[16];
-		spec_ipv4_format(h->addr, a);
-		push_host_line(lines, svc->name, a, own_hostname);
-		if (svc->hostname && strcmp(svc->hostname, svc->name) != 0)
-			push_host_line(lines, svc->hostname, a, own_hostname);
-		for (size_t j = 0; j < svc->n_networks; j++)
-			if (strcmp(svc->networks[j].network, net->name) == 0)
-				for (size_t k = 0; k < svc->networks[j].aliases.n; k++)
-					push_host_line(lines, svc->networks[j].aliases.v[k], a, own_hostname);
-	}
-}
-
-/* Under the lock, in the state on disk: each link's address for
- * container a->id.  The service's own address when nobody else holds it
- * (a one-off container of the service then answers to its name, as
- * compose's run does); else, for a one-off container, one of its own. */
-static int take_addresses(const char *run, const char *service, struct sup_net_attach *a, st_error_t *err)
-{
-	_cleanup_free_ char *svc_key = xasprintf("svc:%s", service);
-	_cleanup_free_ char *run_key = xasprintf("run:%s", a->id);
-	int lock = -1;
-	if (sup_net_lock(run, &lock, err) < 0)
-		return -1;
-	struct sup_nets cur;
-	int r = -1;
-	if (sup_net_state_read(run, &cur, err) < 0)
-		goto out;
-	for (size_t i = 0; i < a->n; i++) {
-		struct sup_net *net = (struct sup_net *)sup_nets_find(&cur, a->links[i].net->name);
-		if (!net) {
-			st_error(err, ENOENT, "network `%s` is gone (a `stack down` meanwhile?)", a->links[i].net->name);
-			goto done;
-		}
-		drop_stale(run, net);
-		struct sup_net_host *h = find_host(net, svc_key), *mine = find_host(net, run_key);
-		if (mine) {
-			a->links[i].addr = mine->addr;
-		} else if (h && (!h->holder || strcmp(h->holder, a->id) == 0)) {
-			free(h->holder);
-			h->holder = xstrdup(a->id);
-			a->links[i].addr = h->addr;
-		} else if (!a->one_off) {
-			char s[16];
-			spec_ipv4_format(h ? h->addr : 0, s);
-			st_error(err, EADDRINUSE,
-				 h ? "service `%s`: its address %s on network `%s` is held by container `%s`; stop it first"
-				   : "service `%s`: no address%s on network `%s`%s: set up the networks again",
-				 service, h ? s : "", net->name, h ? h->holder : "");
-			goto done;
-		} else if (alloc_addr(net, run_key, &a->links[i].addr, err) < 0) {
-			goto done;
-		} else {
-			find_host(net, run_key)->holder = xstrdup(a->id);
-		}
-	}
-	r = sup_net_state_write(run, &cur, err);
-done:
-	sup_nets_free(&cur);
-out:
-	sup_net_unlock(run, lock, false);
-	return r;
-}
-
-int sup_net_attach_prepare(const struct st_paths *paths, const struct spec_stack *stack, const struct sup_nets *nets,
-			   const struct spec_service *svc, const char *id, bool one_off, struct sup_net_attach *out,
-			   struct strv *extra_hosts, st_error_t *err)
-{
-	memset(out, 0, sizeof(*out));
-	if (svc->network_mode != SPEC_NET_PRIVATE)
-		return 0;
-	if (!spec_name_valid(id))
-		return st_error(err, EINVAL, "invalid container name");
-	if (svc->n_networks > SUP_NET_MAX_PER_CONTAINER)
-		return st_error(err, E2BIG, "service `%s`: on %zu networks, more than the %d a container can join",
-				svc->name, svc->n_networks, SUP_NET_MAX_PER_CONTAINER);
-	out->links = xcalloc(svc->n_networks + 1, sizeof(*out->links));
-	out->id = xstrdup(id);
-	out->one_off = one_off;
-	for (size_t i = 0; i < svc->n_networks; i++) {
-		const struct sup_net *net = sup_nets_find(nets, svc->networks[i].network);
-		if (!net) {
-			sup_net_attach_free(out);
-			return st_error(err, ENOENT, "service `%s`: network `%s` was not set up", svc->name,
-					svc->networks[i].network);
-		}
-		struct sup_net_link *l = &out->links[out->n++];
-		l->net = net;
-		snprintf(l->ifname, sizeof(l->ifname), "eth%u", (unsigned)i % 1000u);
-		add_host_lines(net, stack, svc->hostname ? svc->hostname : svc->name, extra_hosts);
-	}
-	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
-	if (take_addresses(run, svc->name, out, err) < 0) {
-		sup_net_attach_free(out);
-		return -1;
-	}
-	/* Unique in the network's namespace, since the address is. */
-	for (size_t i = 0; i < out->n; i++)
-		snprintf(out->links[i].host_ifname, sizeof(out->links[i].host_ifname), "ve%08x", out->links[i].addr);
-	return 0;
-}
-
-static int attach_one(const struct sup_net_link *l, int ct_ns, bool first, st_error_t *err)
-{
-	_cleanup_close_ int stack_ns = open(l->net->netns_path, O_RDONLY | O_CLOEXEC);
-	if (stack_ns < 0)
-		return st_error(err, errno, "open `%s`", l->net->netns_path);
-	struct sup_nl nl, ct = {0};
-	if (sup_nl_open(&nl, stack_ns, err) < 0)
-		return -1;
-	int r = -1;
-	/* The end of a container that just died on this address: the kernel
-	 * removes it with that namespace, but later. */
-	if (sup_nl_link_del(&nl, l->host_ifname, err) < 0 ||
-	    sup_nl_veth_add(&nl, l->host_ifname, l->ifname, ct_ns, err) < 0)
-		goto out;
-	int br = sup_nl_ifindex(&nl, SUP_NET_BRIDGE, err), hi = sup_nl_ifindex(&nl, l->host_ifname, err);
-	if (br <= 0 || hi <= 0) {
-		st_error(err, ENODEV, "no `%s` or `%s`", SUP_NET_BRIDGE, l->host_ifname);
-		goto out;
-	}
-	if (sup_nl_link_up(&nl, hi, br, err) < 0 || sup_nl_open(&ct, ct_ns, err) < 0)
-		goto out;
-	int ci = sup_nl_ifindex(&ct, l->ifname, err);
-	if (ci <= 0) {
-		st_error(err, ENODEV, "no `%s` in the container", l->ifname);
-		goto out;
-	}
-	if (sup_nl_addr_add(&ct, ci, l->addr, l->net->subnet.prefix, err) < 0 || sup_nl_link_up(&ct, ci, 0, err) < 0)
-		goto out;
-	if (first && sup_nl_route_default(&ct, l->net->gateway, err) < 0)
-		goto out;
-	r = 0;
-out:
-	if (ct.sock)
-		sup_nl_close(&ct);
-	sup_nl_close(&nl);
-	return r < 0 ? st_error_prefix(err, "network `%s`", l->net->name) : 0;
-}
-
-int sup_net_attach_hook(pid_t pid, void *data, st_error_t *err)
-{
-	const struct sup_net_attach *a = data;
-	if (!a || !a->n)
-		return 0;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	/* The container is our child, not yet reaped: pid names it. */
-	_cleanup_close_ int ct_ns = open(path, O_RDONLY | O_CLOEXEC);
-	if (ct_ns < 0)
-		return st_error(err, errno, "open `%s`", path);
-	for (size_t i = 0; i < a->n; i++)
-		if (attach_one(&a->links[i], ct_ns, i == 0, err) < 0)
-			return -1;
-	return 0;
-}
-
-int sup_net_release_container(const struct st_paths *paths, const struct spec_stack *stack,
-			      const struct sup_net_attach *a, st_error_t *err)
-{
-	int r = 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct sup_net_link *l = &a->links[i];
-		_cleanup_close_ int fd = open(l->net->netns_path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue; /* torn down already: its veths went with it */
-		struct sup_nl nl;
-		if (sup_nl_open(&nl, fd, err) < 0 || sup_nl_link_del(&nl, l->host_ifname, err) < 0)
-			r = -1;
-		if (nl.sock)
-			sup_nl_close(&nl);
-	}
-	if (!a->id || !a->n)
-		return r;
-	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
-	int lock = -1;
-	if (access(run, F_OK) < 0)
-		return r;
-	if (sup_net_lock(run, &lock, err) < 0)
-		return -1;
-	struct sup_nets cur;
-	if (sup_net_state_read(run, &cur, err) == 0) {
-		bool changed = false;
-		for (size_t i = 0; i < cur.n; i++) {
-			struct sup_net *net = &cur.v[i];
-			size_t o = 0;
-			for (size_t j = 0; j < net->n_hosts; j++) {
-				struct sup_net_host *h = &net->hosts[j];
-				if (h->holder && strcmp(h->holder, a->id) == 0) {
-					changed = true;
-					free(h->holder);
-					h->holder = NULL;
-					if (strncmp(h->key, "run:", 4) == 0) {
-						free(h->key);
-						continue;
-					}
-				}
-				net->hosts[o++] = *h;
-			}
-			net->n_hosts = o;
-		}
-		if (changed && sup_net_state_write(run, &cur, err) < 0)
-			r = -1;
-		sup_nets_free(&cur);
-	} else {
-		r = -1;
-	}
-	sup_net_unlock(run, lock, false);
-	return r;
-}
-
-void sup_net_attach_free(struct sup_net_attach *a)
-{
-	free(a->links);
-	free(a->id);
-	memset(a, 0, sizeof(*a));
 }
 
 /* Under the lock. */
@@ -597,7 +300,7 @@ int sup_net_teardown(const struct st_paths *paths, const struct spec_stack *stac
 }
 
 /* Is a container of the project other than self_id looked after? */
-static bool other_container_live(const char *run, const char *self_id)
+static bool other_sup_net_container_live(const char *run, const char *self_id)
 {
 	DIR *d = opendir(run);
 	if (!d)
@@ -631,7 +334,7 @@ int sup_net_teardown_if_unused(const struct st_paths *paths, const struct spec_s
 		sup_net_unlock(run, lock, false);
 		return -1;
 	}
-	bool remove = !cur.keep && !other_container_live(run, self_id);
+	bool remove = !cur.keep && !other_sup_net_container_live(run, self_id);
 	sup_nets_free(&cur);
 	int r = remove ? teardown_locked(run, err) : 0;
 	sup_net_unlock(run, lock, remove && r == 0);
