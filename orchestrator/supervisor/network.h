@@ -107,10 +107,10 @@ int sup_net_attach_prepare(const struct st_paths *paths, const struct spec_stack
 			   struct strv *extra_hosts, st_error_t *err);
 /* rt_net_hook_fn: data is a struct sup_net_attach. */
 int sup_net_attach_hook(pid_t pid, void *data, st_error_t *err);
-/* The container is gone (or going): its bridge ends are removed (the
- * kernel drops a veth pair with the container's namespace, but only
- * eventually), its addresses lose their holder, and a one-off container's
- * own address is freed.  A holder that died without this is dropped by
+/* The container is gone: its addresses lose their holder, and a one-off
+ * container's own address is freed.  Its bridge ends go with its network
+ * namespace (the kernel's cleanup, shortly after); a new container on the
+ * same address removes a leftover end first.  A holder that died without this is dropped by
  * the next setup or prepare (its ID.lock is free). */
 int sup_net_release_container(const struct st_paths *paths, const struct spec_stack *stack,
 			      const struct sup_net_attach *a, st_error_t *err);

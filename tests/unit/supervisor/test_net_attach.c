@@ -2,7 +2,7 @@
  * with real containers: setup, two containers on the default network
  * reaching each other by name through the attach hook, a third joining
  * the first's namespace (RT_NET_JOIN, network_mode: service:NAME),
- * release, and a teardown that leaves no namespace, veth or state, run
+ * release (the bridge end gone with the container), and a teardown that leaves no namespace, veth or state, run
  * twice.  Needs root. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -153,6 +153,9 @@ static void test_attach_join_teardown(void **state)
 	free(finish(ca));
 	assert_int_equal(sup_net_release_container(&paths, &stack, &aa, &err), 0);
 	assert_int_equal(sup_net_release_container(&paths, &stack, &ab, &err), 0);
+	/* a's bridge end goes with a's namespace, in the kernel's own time */
+	for (int i = 0; i < 1000 && has_link(stack_ns, aa.links[0].host_ifname); i++)
+		usleep(10000);
 	assert_false(has_link(stack_ns, aa.links[0].host_ifname));
 	close(stack_ns);
 
