@@ -7,7 +7,7 @@ PACKAGES=(
   # build
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libyaml-dev libuv1-dev libcap-ng-dev libseccomp-dev libjansson-dev
-  libssl-dev libarchive-dev libcurl4-openssl-dev zlib1g-dev
+  libssl-dev libarchive-dev libcurl4-openssl-dev zlib1g-dev libmnl-dev
   # tests
   libcmocka-dev bats valgrind python3 python3-jsonschema python3-yaml
   busybox-static iproute2 procps util-linux bsdutils tar gzip xz-utils zstd

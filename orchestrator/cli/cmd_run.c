@@ -12,6 +12,7 @@
 #include "runtime/container.h"
 #include "spec/names.h"
 #include "supervisor/ctconf.h"
+#include "supervisor/network.h"
 #include "supervisor/stale.h"
 #include "util/fs.h"
 #include "util/interrupt.h"
@@ -151,6 +152,14 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	struct sup_ctconf conf = {0};
 	struct rt_container *ct = NULL;
 	struct strv entrypoint = {0};
+	/* As compose's run: the one-off container joins the project's
+	 * networks (its service's address when free, else one of its own).
+	 * Networks no `stack up` keeps it removes again when nothing else of
+	 * the project runs (stack keeps nothing of a one-off container). */
+	struct sup_nets nets = {0};
+	struct sup_net_attach attach = {0};
+	struct strv extra_hosts = {0};
+	bool on_networks = false;
 	_cleanup_free_ char *name = NULL;
 	_cleanup_error_ st_error_t err = NULL;
 	int lock_fd = -1;
@@ -205,6 +214,22 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	};
 	if (sup_ctconf_build(&g->paths, stack, svc, name, &img.layers, &img.defaults, &ov, &conf, &err) < 0)
 		goto out;
+	if (svc->network_mode == SPEC_NET_SERVICE) {
+		st_error(&err, 0,
+			 "service `%s` shares the network namespace of service `%s` (`network_mode: service:%s`): "
+			 "`stack run` cannot join it; run `%s` with `stack up`, or give `%s` a network of its own",
+			 svc->name, svc->network_service, svc->network_service, svc->name, svc->name);
+		goto out;
+	}
+	if (svc->network_mode == SPEC_NET_PRIVATE) {
+		on_networks = true;
+		if (sup_net_setup_oneoff(&g->paths, stack, &nets, &err) < 0 ||
+		    sup_net_attach_prepare(&g->paths, stack, &nets, svc, name, true, &attach, &extra_hosts, &err) < 0)
+			goto out;
+		conf.cfg.net_hook = sup_net_attach_hook;
+		conf.cfg.net_hook_data = &attach;
+		conf.cfg.extra_hosts = (const char *const *)strv_argv(&extra_hosts);
+	}
 	conf.cfg.die_with_parent = true;
 	bool want_tty = o.tty == 1 || (o.tty == -1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
 	conf.cfg.process.tty = want_tty;
@@ -290,6 +315,25 @@ out:
 		fprintf(stderr, "stack run: stopped by %s before the container started\n",
 			st_signal_name(st_interrupted(), sig_name, sizeof(sig_name)));
 	}
+	if (attach.id) {
+		st_error_t nerr = NULL;
+		if (sup_net_release_container(&g->paths, stack, &attach, &nerr) < 0) {
+			_cleanup_free_ char *t = st_error_text(nerr);
+			fprintf(stderr, "stack run: warning: %s\n", t);
+			st_error_free(&nerr);
+		}
+	}
+	if (on_networks) {
+		st_error_t nerr = NULL;
+		if (sup_net_teardown_if_unused(&g->paths, stack, name, &nerr) < 0) {
+			st_error_print(&nerr, stderr);
+			if (rc == CLI_EXIT_OK)
+				rc = CLI_EXIT_FAILURE;
+		}
+	}
+	sup_net_attach_free(&attach);
+	sup_nets_free(&nets);
+	strv_free(&extra_hosts);
 	sup_ctconf_remove_host_files(&conf);
 	sup_lock_release(&g->paths, stack, name, lock_fd);
 	sup_ctconf_free(&conf);

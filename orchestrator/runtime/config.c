@@ -7,6 +7,7 @@ void rt_config_init(struct rt_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->net = RT_NET_NONE;
+	cfg->net_join_fd = -1;
 	cfg->seccomp = RT_SECCOMP_DEFAULT;
 	cfg->process.stdio = RT_STDIO_INHERIT;
 	cfg->process.fds[0] = cfg->process.fds[1] = cfg->process.fds[2] = -1;

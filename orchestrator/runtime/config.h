@@ -25,6 +25,7 @@ enum rt_net_mode {
 	RT_NET_NONE,    /* new network namespace with only lo (up) */
 	RT_NET_HOST,    /* the host's network namespace */
 	RT_NET_PRIVATE, /* like NONE, then cfg->net_hook plugs it in (veth) */
+	RT_NET_JOIN,    /* the network namespace cfg->net_join_fd names (network_mode: service:NAME) */
 };
 
 enum rt_mount_type {
@@ -104,6 +105,7 @@ struct rt_config {
 	enum rt_net_mode net;
 	rt_net_hook_fn net_hook;        /* RT_NET_PRIVATE; may be NULL */
 	void *net_hook_data;
+	int net_join_fd;                /* RT_NET_JOIN: an fd of a netns (/proc/PID/ns/net); the caller's */
 	const char *const *extra_hosts; /* "NAME:ADDR" lines added to /etc/hosts; may be NULL */
 	const char *const *dns;         /* nameservers replacing the host's; may be NULL */
 

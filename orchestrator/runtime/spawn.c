@@ -127,6 +127,12 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 	 * caller's terminal, or open it as /dev/tty.  A new child is never a
 	 * process group leader, so this cannot fail. */
 	setsid();
+	/* Before the fds are closed: the one naming the namespace to join is
+	 * the caller's, not one the child keeps. */
+	if (cfg->net == RT_NET_JOIN && setns(cfg->net_join_fd, CLONE_NEWNET) < 0) {
+		st_error(&err, errno, "join the network namespace of fd %d", cfg->net_join_fd);
+		rt_child_fail(c->sync_fd, &err, 1);
+	}
 	rt_child_close_fds(c);
 	/* Set before anything can block: if the parent is already gone, the
 	 * sync socket's EOF ends us below instead. */
@@ -134,7 +140,8 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	umask(0);
 	rt_child_step(c, "unshare the namespaces");
-	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (cfg->net != RT_NET_HOST ? CLONE_NEWNET : 0);
+	bool own_net = cfg->net == RT_NET_NONE || cfg->net == RT_NET_PRIVATE;
+	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (own_net ? CLONE_NEWNET : 0);
 	if (unshare(flags) < 0) {
 		st_error(&err, errno, "unshare the mount, uts, ipc%s namespaces", flags & CLONE_NEWNET ? ", net" : "");
 		rt_child_fail(c->sync_fd, &err, 1);
@@ -143,7 +150,7 @@ __attribute__((noreturn)) static void child_main(struct rt_child *c)
 		st_error(&err, errno, "sethostname `%s`", c->hostname);
 		rt_child_fail(c->sync_fd, &err, 1);
 	}
-	if (cfg->net != RT_NET_HOST && rt_net_lo_up(&err) < 0)
+	if (own_net && rt_net_lo_up(&err) < 0)
 		rt_child_fail(c->sync_fd, &err, 1);
 	rt_child_step(c, "mount the root overlay of `%s`", cfg->lower_dirs[0]);
 	if (rt_rootfs_setup(c, &err) < 0 || rt_rootfs_finish(c, &err) < 0)
@@ -192,6 +199,8 @@ static int validate(const struct rt_config *cfg, st_error_t *err)
 		return st_error(err, EINVAL, "container `%s`: no image layer", cfg->id);
 	if (!cfg->process.argv || !cfg->process.argv[0])
 		return st_error(err, EINVAL, "container `%s`: no command", cfg->id);
+	if (cfg->net == RT_NET_JOIN && cfg->net_join_fd < 0)
+		return st_error(err, EINVAL, "container `%s`: RT_NET_JOIN without a namespace fd", cfg->id);
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		const struct rt_mount *m = &cfg->mounts[i];
 		if (!m->target || m->target[0] != '/')

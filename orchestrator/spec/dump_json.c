@@ -229,9 +229,9 @@ static json_t *signal_json(int sig)
 	return json_string(buf);
 }
 
-static void service_run_keys(json_t *o, const struct spec_service *sv)
+static void service_run_keys(json_t *o, const struct spec_stack *s, const struct spec_service *sv)
 {
-	static const char *const net[] = {"bridge", "none", "host"};
+	static const char *const net[] = {"bridge", "none", "host", "service"};
 	if (sv->command_set)
 		json_object_set_new(o, "command", strv_json(&sv->command));
 	if (sv->entrypoint_set)
@@ -241,7 +241,26 @@ static void service_run_keys(json_t *o, const struct spec_service *sv)
 	set_str(o, "working_dir", sv->working_dir);
 	set_str(o, "user", sv->user);
 	set_str(o, "hostname", sv->hostname);
-	json_object_set_new(o, "network_mode", json_string(net[sv->network_mode]));
+	if (sv->network_mode == SPEC_NET_SERVICE)
+		json_object_set_new(o, "network_mode", json_sprintf("service:%s", sv->network_service));
+	else
+		json_object_set_new(o, "network_mode", json_string(net[sv->network_mode]));
+	/* The implicit `default` alone is left unsaid, as the file did. */
+	const struct spec_network *only = sv->n_networks == 1 ? spec_find_network(s, sv->networks[0].network) : NULL;
+	bool implicit = only && only->implicit && !sv->networks[0].aliases.n;
+	if (sv->n_networks && !implicit) {
+		json_t *nets = json_object();
+		for (size_t i = 0; i < sv->n_networks; i++) {
+			const struct spec_net_attach *at = &sv->networks[i];
+			json_t *e = json_null();
+			if (at->aliases.n) {
+				e = json_object();
+				set_strv(e, "aliases", &at->aliases);
+			}
+			json_object_set_new(nets, at->network, e);
+		}
+		json_object_set_new(o, "networks", nets);
+	}
 	if (sv->n_ports) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < sv->n_ports; i++)
@@ -313,7 +332,7 @@ static json_t *service_json(const struct spec_stack *s, const struct spec_servic
 		if (im)
 			json_object_set_new(o, "build", image_json(im));
 	}
-	service_run_keys(o, sv);
+	service_run_keys(o, s, sv);
 	service_limit_keys(o, sv);
 	json_object_set_new(o, "init", json_boolean(sv->init));
 	json_object_set_new(o, "stop_signal", signal_json(sv->stop_signal));
@@ -366,6 +385,22 @@ json_t *spec_dump_tree(const struct spec_stack *s)
 			json_object_set_new(o, sec->name, e);
 		}
 		json_object_set_new(root, "secrets", o);
+	}
+	if (s->n_networks) {
+		json_t *o = json_object();
+		for (size_t i = 0; i < s->n_networks; i++) {
+			const struct spec_network *net = &s->networks[i];
+			if (net->implicit)
+				continue;
+			json_t *e = json_object();
+			if (net->subnet)
+				json_object_set_new(e, "ipam", json_pack("{s:[{s:s}]}", "config", "subnet", net->subnet));
+			json_object_set_new(o, net->name, e);
+		}
+		if (json_object_size(o))
+			json_object_set_new(root, "networks", o);
+		else
+			json_decref(o);
 	}
 	if (s->volumes.n) {
 		json_t *o = json_object();

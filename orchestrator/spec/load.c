@@ -21,7 +21,7 @@
 
 extern char **environ;
 
-static const char *const top_keys[] = {"name", "version", "bases", "images", "secrets", "services", "volumes"};
+static const char *const top_keys[] = {"name", "version", "bases", "images", "networks", "secrets", "services", "volumes"};
 
 /* Read one stack file (or stdin) within the parser's size limit. */
 static int read_stack_file(const char *name, const char *path, char **text, size_t *len, struct diag_list *diags)
@@ -121,7 +121,6 @@ static void load_root(struct spec_loader *ld, const struct spec_node *root)
 {
 	size_t errors_before = ld->diags->n;
 	static const struct ld_unsupported_key unsupported[] = {
-		{"networks", "services get a private network namespace; use `network_mode:` per service"},
 		{"configs", "mount files with a service's `volumes:`, or `secrets:` for secret ones"},
 		{"include", "pass each file with -f instead"},
 		{"models", "remove it"},
@@ -141,10 +140,14 @@ static void load_root(struct spec_loader *ld, const struct spec_node *root)
 		ld_images(ld, v);
 	if ((v = ld_get(root, "secrets")))
 		ld_secrets(ld, v);
+	if ((v = ld_get(root, "networks")))
+		ld_networks(ld, v);
 	if ((v = ld_get(root, "services"))) {
 		ld_services(ld, v);
-		if (ld_check_depends(ld))
+		if (ld_check_depends(ld)) {
 			ld_apply_profiles(ld);
+			ld_check_networks(ld);
+		}
 	}
 	/* Not worth saying when the cause is already reported (e.g. `servics:`). */
 	const struct spec_node *sv = ld_get(root, "services"), *im = ld_get(root, "images");

@@ -130,6 +130,11 @@ void ld_service_devices(struct spec_loader *ld, struct spec_service *sv, const s
 void ld_service_env(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *map);
 void ld_healthcheck(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n);
 void ld_depends_on(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n);
+/* networks (load_networks.c): the top-level section, a service's list,
+ * and after all services (and profiles) the references between them. */
+void ld_networks(struct spec_loader *ld, const struct spec_node *n);
+void ld_service_networks(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n);
+void ld_check_networks(struct spec_loader *ld);
 /* After all services: references between them (depends_on targets, cycles);
  * false if a target is unknown or the service itself. */
 bool ld_check_depends(struct spec_loader *ld);

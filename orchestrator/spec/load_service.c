@@ -13,7 +13,7 @@
 
 static const char *const service_keys[] = {
 	"image", "build", "command", "entrypoint", "environment", "env_file", "working_dir", "user", "hostname",
-	"network_mode", "ports", "volumes", "secrets", "tmpfs", "read_only", "cap_add", "cap_drop", "pids_limit",
+	"network_mode", "networks", "ports", "volumes", "secrets", "tmpfs", "read_only", "cap_add", "cap_drop", "pids_limit",
 	"mem_limit", "memswap_limit", "cpu_shares", "cpus", "deploy", "security_opt", "ulimits", "init",
 	"stop_signal", "stop_grace_period", "restart", "depends_on", "healthcheck", "labels", "profiles",
 	"devices",
@@ -23,7 +23,6 @@ static const char *const service_keys[] = {
  * unknown key with an unhelpful did-you-mean. */
 static const struct ld_unsupported_key unsupported_keys[] = {
 	{"container_name", "stack names containers PROJECT-SERVICE-N itself"},
-	{"networks", "each service gets a private network namespace; use `network_mode:` and `ports:`"},
 	{"links", "use `depends_on:` for start order"},
 	{"external_links", NULL},
 	{"privileged", "add only the capabilities needed with `cap_add:`"},
@@ -110,9 +109,16 @@ static void load_network_mode(struct spec_loader *ld, struct spec_service *sv, c
 		sv->network_mode = SPEC_NET_NONE;
 	} else if (strcmp(s, "host") == 0) {
 		sv->network_mode = SPEC_NET_HOST;
+	} else if (strncmp(s, "service:", 8) == 0 && spec_name_valid(s + 8)) {
+		/* The target is checked once every service is known (ld_check_networks). */
+		sv->network_mode = SPEC_NET_SERVICE;
+		sv->network_mode_pos = ld_pos(ld, n);
+		free(sv->network_service);
+		sv->network_service = xstrdup(s + 8);
 	} else {
-		struct diag *d = ld_error(ld, n, "`network_mode`: `%s` is not supported by stack's runtime", s);
-		diag_hint(d, "use bridge (a private network namespace, the default), host or none");
+		_cleanup_free_ char *shown = spec_name_printable(s);
+		struct diag *d = ld_error(ld, n, "`network_mode`: `%s` is not supported by stack's runtime", shown);
+		diag_hint(d, "use bridge (the stack's networks, the default), host, none or service:NAME");
 	}
 }
 
@@ -137,6 +143,8 @@ static void load_simple(struct spec_loader *ld, struct spec_service *sv, const s
 	}
 	if ((v = ld_get(map, "network_mode")))
 		load_network_mode(ld, sv, v);
+	if ((v = ld_get(map, "networks")))
+		ld_service_networks(ld, sv, v);
 	if ((v = ld_get(map, "read_only")))
 		ld_bool(ld, v, "read_only", &sv->read_only);
 	if ((v = ld_get(map, "init")))

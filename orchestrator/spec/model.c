@@ -75,6 +75,14 @@ const struct spec_service *spec_find_service(const struct spec_stack *s, const c
 	return NULL;
 }
 
+const struct spec_network *spec_find_network(const struct spec_stack *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_networks; i++)
+		if (strcmp(s->networks[i].name, name) == 0)
+			return &s->networks[i];
+	return NULL;
+}
+
 ssize_t spec_find_pull_base(const struct spec_stack *s, const char *name, const char *ref)
 {
 	for (size_t i = 0; i < s->n_bases; i++) {
@@ -171,6 +179,12 @@ void spec_service_free(struct spec_service *sv)
 	free(sv->health.path);
 	spec_kvlist_free(&sv->labels);
 	strv_free(&sv->profiles);
+	free(sv->network_service);
+	for (size_t i = 0; i < sv->n_networks; i++) {
+		free(sv->networks[i].network);
+		strv_free(&sv->networks[i].aliases);
+	}
+	free(sv->networks);
 }
 
 void spec_stack_free(struct spec_stack *s)
@@ -192,6 +206,11 @@ void spec_stack_free(struct spec_stack *s)
 	for (size_t i = 0; i < s->n_services; i++)
 		spec_service_free(&s->services[i]);
 	free(s->services);
+	for (size_t i = 0; i < s->n_networks; i++) {
+		free(s->networks[i].name);
+		free(s->networks[i].subnet);
+	}
+	free(s->networks);
 	free(s->name);
 	free(s->project_dir);
 	strv_free(&s->files);

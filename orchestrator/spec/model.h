@@ -63,6 +63,14 @@ struct spec_image {
 	struct spec_pos pos;
 };
 
+/* ---- networks: bridges in the stack's own network namespace ---- */
+struct spec_network {
+	char *name;   /* a path component: STACK_RUN/PROJECT/netns/NAME */
+	char *subnet; /* ipam.config[0].subnet, normalized "A.B.C.D/N"; NULL: chosen at setup */
+	bool implicit; /* `default`, made for services without `networks:` */
+	struct spec_pos pos;
+};
+
 /* ---- secrets ---- */
 struct spec_secret {
 	char *name;
@@ -152,7 +160,17 @@ struct spec_depends {
 
 enum spec_seccomp { SPEC_SECCOMP_DEFAULT, SPEC_SECCOMP_UNCONFINED, SPEC_SECCOMP_PROFILE };
 
-enum spec_network_mode { SPEC_NET_PRIVATE, SPEC_NET_NONE, SPEC_NET_HOST };
+/* PRIVATE: the container's own network namespace, on the stack's networks
+ * (networks[], or the `default` network); SERVICE: the namespace of
+ * another service's container (network_mode: service:NAME). */
+enum spec_network_mode { SPEC_NET_PRIVATE, SPEC_NET_NONE, SPEC_NET_HOST, SPEC_NET_SERVICE };
+
+/* One entry of a service's `networks:`. */
+struct spec_net_attach {
+	char *network;       /* names a spec_network */
+	struct strv aliases; /* host names other services find this one by, besides its name */
+	struct spec_pos pos;
+};
 
 struct spec_service {
 	char *name;
@@ -171,6 +189,12 @@ struct spec_service {
 	char *user;
 	char *hostname;
 	enum spec_network_mode network_mode;
+	char *network_service; /* SPEC_NET_SERVICE: the service whose namespace it joins */
+	struct spec_pos network_mode_pos;
+	/* SPEC_NET_PRIVATE: the networks joined, in file order (at least one:
+	 * `default` when the file gives none); empty otherwise. */
+	struct spec_net_attach *networks;
+	size_t n_networks;
 
 	struct spec_port *ports;
 	size_t n_ports;
@@ -226,6 +250,8 @@ struct spec_stack {
 	size_t n_secrets;
 	struct spec_service *services;
 	size_t n_services;
+	struct spec_network *networks; /* those some service joins, and those declared */
+	size_t n_networks;
 };
 
 /* Replace or append; returns the entry (its `secret` flag cleared). */
@@ -237,6 +263,7 @@ const struct spec_base *spec_find_base(const struct spec_stack *s, const char *n
 const struct spec_image *spec_find_image(const struct spec_stack *s, const char *name);
 const struct spec_secret *spec_find_secret(const struct spec_stack *s, const char *name);
 const struct spec_service *spec_find_service(const struct spec_stack *s, const char *name);
+const struct spec_network *spec_find_network(const struct spec_stack *s, const char *name);
 
 /* The index of the base that already stands for registry image `ref`
  * (normalized; `name` as written): one of that name, one whose name

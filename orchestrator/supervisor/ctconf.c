@@ -234,6 +234,9 @@ static enum rt_net_mode net_mode(enum spec_network_mode m)
 		return RT_NET_NONE;
 	case SPEC_NET_HOST:
 		return RT_NET_HOST;
+	case SPEC_NET_SERVICE:
+		/* The starter sets cfg.net_join_fd to the target's namespace. */
+		return RT_NET_JOIN;
 	case SPEC_NET_PRIVATE:
 		break;
 	}

@@ -199,11 +199,13 @@ s3cr3t-value" ]
 	[[ "${lines[1]}" =~ ^\ *1\  ]]
 }
 
-@test "network: the default private netns has only lo (/proc/net/dev and ip link)" {
+@test "network: the default private netns has only lo and the stack network's eth0 (/proc/net/dev and ip link)" {
 	one_service
-	in_container s sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; echo ---; ip -o link | cut -d: -f2 | tr -d " "'
-	[ "$output" = "lo
+	in_container s sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort; echo ---; ip -o link | cut -d: -f2 | tr -d " " | sed "s/@.*//" | sort'
+	[ "$output" = "eth0
+lo
 ---
+eth0
 lo" ]
 	# the host does have other interfaces, or the test would prove nothing
 	[ "$(tail -n +3 /proc/net/dev | wc -l)" -gt 1 ]

@@ -72,12 +72,13 @@ srun() {
 	assert_no_leftovers
 }
 
-@test "only the container's processes and lo are visible" {
-	srun sh -c 'set -- /proc/[0-9]*; echo $#; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "'
+@test "only the container's processes, lo and the stack network's eth0 are visible" {
+	srun sh -c 'set -- /proc/[0-9]*; echo $#; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort'
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = 2 ]
-	[ "${lines[1]}" = lo ]
-	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[1]}" = eth0 ]
+	[ "${lines[2]}" = lo ]
+	[ "${#lines[@]}" -eq 3 ]
 	assert_no_leftovers
 }
 

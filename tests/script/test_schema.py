@@ -63,6 +63,14 @@ SCHEMA_CANNOT = {
         "a memory limit below 6m written with a unit (1k): comparing needs the unit's arithmetic",
     "tests/corpus/stack/duplicate-mount.yaml":
         "two mounts at one target: compares items of ports/volumes/tmpfs/secrets",
+    "tests/corpus/stack/net-subnet-overlap.yaml":
+        "two networks on overlapping subnets: compares two values",
+    "tests/corpus/stack/net-subnet-host-bits.yaml":
+        "a subnet with host bits set, or inside 127/8: address arithmetic a pattern cannot do",
+    "tests/corpus/stack/net-undeclared.yaml":
+        "a service's network must be declared at the top level: cross-reference between sections",
+    "tests/corpus/stack/net-mode-service.yaml":
+        "network_mode service:NAME must name another service; networks with network_mode: cross-references",
 }
 
 
@@ -205,6 +213,22 @@ images:
     (True, "port 1 and 65535", "services: {web: {image: nginx, ports: [\"1:65535\"]}}"),
     (False, "port 0", "services: {web: {image: nginx, ports: [\"0:80\"]}}"),
     (False, "depends_on condition", "services: {a: {image: x}, web: {image: nginx, depends_on: {a: {condition: up}}}}"),
+    (True, "networks, aliases, subnet, service network_mode", """
+networks:
+  front: {driver: bridge, ipam: {driver: default, config: [{subnet: 10.5.0.0/24}]}}
+  back:
+services:
+  web: {image: nginx, networks: {front: {aliases: [www, api.local]}, back: }}
+  db: {image: x, networks: [back]}
+  side: {image: x, network_mode: "service:web"}
+  lone: {image: x, network_mode: none}
+"""),
+    (False, "network subnet /30", "networks: {n: {ipam: {config: [{subnet: 10.5.0.0/30}]}}}\nservices: {web: {image: x, networks: [n]}}"),
+    (False, "network subnet not a subnet", "networks: {n: {ipam: {config: [{subnet: 10.5.0.0}]}}}\nservices: {web: {image: x, networks: [n]}}"),
+    (False, "network driver overlay", "networks: {n: {driver: overlay}}\nservices: {web: {image: x, networks: [n]}}"),
+    (False, "network ipv4_address", "networks: {n: }\nservices: {web: {image: x, networks: {n: {ipv4_address: 10.1.1.1}}}}"),
+    (False, "network alias with a space", "networks: {n: }\nservices: {web: {image: x, networks: {n: {aliases: [\"a b\"]}}}}"),
+    (False, "network_mode container:", "services: {web: {image: x, network_mode: \"container:db\"}}"),
 ]
 
 

@@ -1,0 +1,211 @@
+/* The network module as the supervisor drives it (supervisor/network.h),
+ * with real containers: setup, two containers on the default network
+ * reaching each other by name through the attach hook, a third joining
+ * the first's namespace (RT_NET_JOIN, network_mode: service:NAME),
+ * release (the bridge end gone with the container), and a teardown that leaves no namespace, veth or state, run
+ * twice.  Needs root. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "../runtime/ct_fixture.h"
+#include "supervisor/netlink.h"
+#include "supervisor/network.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+static char *read_all(int fd)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = xmalloc(cap);
+	for (;;) {
+		if (n + 1 >= cap)
+			buf = xrealloc(buf, cap *= 2);
+		ssize_t k = read(fd, buf + n, cap - n - 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static struct rt_container *start(struct run *r)
+{
+	struct rt_container *ct = NULL;
+	st_error_t err = NULL;
+	if (rt_container_start(&r->cfg, &ct, &err) < 0)
+		fail_msg("start: %s", err ? err->msg : "?");
+	close(rt_container_take_stdio(ct, 0));
+	return ct;
+}
+
+static char *finish(struct rt_container *ct)
+{
+	st_error_t err = NULL;
+	char *out = read_all(rt_container_stdio(ct, 1));
+	char *errout = read_all(rt_container_stdio(ct, 2));
+	struct rt_exit st;
+	assert_int_equal(rt_container_wait(ct, &st, &err), 0);
+	assert_int_equal(rt_container_destroy(ct, &err), 0);
+	char *all = xasprintf("%s%s", out, errout);
+	free(out);
+	free(errout);
+	return all;
+}
+
+/* Does link `name` exist in the namespace fd names (-1: ours)? */
+static bool has_link(int ns_fd, const char *name)
+{
+	struct sup_nl nl;
+	st_error_t err = NULL;
+	assert_int_equal(sup_nl_open(&nl, ns_fd, &err), 0);
+	int idx = sup_nl_ifindex(&nl, name, &err);
+	sup_nl_close(&nl);
+	assert_true(idx >= 0);
+	return idx > 0;
+}
+
+static void test_attach_join_teardown(void **state)
+{
+	(void)state;
+	char project[32], root[300], dflt[] = "default", na[] = "a", nb[] = "b";
+	snprintf(project, sizeof(project), "ut%d", (int)getpid());
+	snprintf(root, sizeof(root), "%s/root", tmp);
+	struct st_paths paths = {.root = root, .run = run_dir, .cgroup_parent = cgparent};
+	struct spec_net_attach at_a = {.network = dflt}, at_b = {.network = dflt};
+	struct spec_service svcs[2] = {
+		{.name = na, .network_mode = SPEC_NET_PRIVATE, .networks = &at_a, .n_networks = 1},
+		{.name = nb, .network_mode = SPEC_NET_PRIVATE, .networks = &at_b, .n_networks = 1},
+	};
+	struct spec_network net = {.name = dflt, .implicit = true};
+	struct spec_stack stack = {.name = project, .services = svcs, .n_services = 2, .networks = &net, .n_networks = 1};
+
+	struct sup_nets nets;
+	st_error_t err = NULL;
+	if (sup_net_setup(&paths, &stack, &nets, &err) < 0)
+		fail_msg("setup: %s", err->msg);
+	assert_int_equal(nets.n, 1);
+	assert_true(nets.keep);
+	/* a second setup adopts and keeps the addresses */
+	struct sup_nets again;
+	assert_int_equal(sup_net_setup(&paths, &stack, &again, &err), 0);
+	assert_int_equal(again.v[0].subnet.addr, nets.v[0].subnet.addr);
+	sup_nets_free(&again);
+
+	struct run ra, rb, rc;
+	ct_run_init(&ra, "exec sleep 30");
+	struct sup_net_attach aa, ab;
+	struct strv hosts_a = {0}, hosts_b = {0};
+	if (sup_net_attach_prepare(&paths, &stack, &nets, &svcs[0], ra.id, false, &aa, &hosts_a, &err) < 0)
+		fail_msg("prepare a: %s", err->msg);
+	assert_int_equal(aa.n, 1);
+	assert_string_equal(aa.links[0].ifname, "eth0");
+	ra.cfg.net = RT_NET_PRIVATE;
+	ra.cfg.net_hook = sup_net_attach_hook;
+	ra.cfg.net_hook_data = &aa;
+	ra.cfg.hostname = "a";
+	ra.cfg.extra_hosts = (const char *const *)strv_argv(&hosts_a);
+	struct rt_container *ca = start(&ra);
+
+	ct_run_init(&rb, "ping -c 1 -W 2 a >/dev/null && echo ping-ok; grep -w a /etc/hosts");
+	if (sup_net_attach_prepare(&paths, &stack, &nets, &svcs[1], rb.id, false, &ab, &hosts_b, &err) < 0)
+		fail_msg("prepare b: %s", err->msg);
+	rb.cfg.net = RT_NET_PRIVATE;
+	rb.cfg.net_hook = sup_net_attach_hook;
+	rb.cfg.net_hook_data = &ab;
+	rb.cfg.hostname = "b";
+	rb.cfg.extra_hosts = (const char *const *)strv_argv(&hosts_b);
+	char *out = finish(start(&rb));
+	char a_addr[16];
+	spec_ipv4_format(aa.links[0].addr, a_addr);
+	assert_contains(out, "ping-ok");
+	assert_contains(out, a_addr);
+	free(out);
+
+	/* network_mode: service:a — the namespace of a's container */
+	char ns_path[64];
+	snprintf(ns_path, sizeof(ns_path), "/proc/%d/ns/net", (int)rt_container_pid(ca));
+	int join_fd = open(ns_path, O_RDONLY | O_CLOEXEC);
+	assert_true(join_fd >= 0);
+	ct_run_init(&rc, "ip -o -4 addr show eth0");
+	rc.cfg.net = RT_NET_JOIN;
+	rc.cfg.net_join_fd = join_fd;
+	out = finish(start(&rc));
+	close(join_fd);
+	assert_contains(out, a_addr);
+	free(out);
+
+	/* the bridge end of a, in the network's namespace, not on the host */
+	int stack_ns = open(nets.v[0].netns_path, O_RDONLY | O_CLOEXEC);
+	assert_true(stack_ns >= 0);
+	assert_true(has_link(stack_ns, aa.links[0].host_ifname));
+	assert_false(has_link(-1, aa.links[0].host_ifname));
+	assert_false(has_link(-1, SUP_NET_BRIDGE));
+	assert_int_equal(rt_container_kill(ca, SIGKILL, &err), 0);
+	free(finish(ca));
+	assert_int_equal(sup_net_release_container(&paths, &stack, &aa, &err), 0);
+	assert_int_equal(sup_net_release_container(&paths, &stack, &ab, &err), 0);
+	/* a's bridge end goes with a's namespace, in the kernel's own time */
+	for (int i = 0; i < 1000 && has_link(stack_ns, aa.links[0].host_ifname); i++)
+		usleep(10000);
+	assert_false(has_link(stack_ns, aa.links[0].host_ifname));
+	close(stack_ns);
+
+	_cleanup_free_ char *ns_file = xstrdup(nets.v[0].netns_path);
+	assert_int_equal(sup_net_teardown(&paths, &stack, &err), 0);
+	struct stat sb;
+	assert_int_equal(lstat(ns_file, &sb), -1);
+	_cleanup_free_ char *state_file = xasprintf("%s/%s/.networks.json", run_dir, project);
+	assert_int_equal(lstat(state_file, &sb), -1);
+	assert_int_equal(sup_net_teardown(&paths, &stack, &err), 0); /* idempotent */
+
+	sup_net_attach_free(&aa);
+	sup_net_attach_free(&ab);
+	strv_free(&hosts_a);
+	strv_free(&hosts_b);
+	sup_nets_free(&nets);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return ct_fixture_setup("test_net_attach", 'n');
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	/* A failed assertion skips the test's own teardown: the namespace's
+	 * bind mount must not outlive us (nor block the temp dir's removal). */
+	char project[32], root[300];
+	snprintf(project, sizeof(project), "ut%d", (int)getpid());
+	snprintf(root, sizeof(root), "%s/root", tmp);
+	struct st_paths paths = {.root = root, .run = run_dir, .cgroup_parent = cgparent};
+	struct spec_stack stack = {.name = project};
+	st_error_t err = NULL;
+	if (sup_net_teardown(&paths, &stack, &err) < 0) {
+		fprintf(stderr, "teardown: %s\n", err->msg);
+		st_error_free(&err);
+	}
+	return ct_fixture_teardown();
+}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_net_attach: needs root\n");
+		return 77;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_attach_join_teardown),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
