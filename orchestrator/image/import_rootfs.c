@@ -25,14 +25,12 @@
  * symlinks), which a hand-written dirfd-relative writer would have to redo.
  * It dies with us (PR_SET_PDEATHSIG), and we stop it at a stop signal.
  *
- * Each temp dir is flock()ed by its importer for as long as it works on
- * it; tmp/ itself is flock()ed while the sweep runs and a new temp dir is
- * made and locked, so the sweep never sees one before its lock is held.
- * An unlocked temp dir is what a killed import left (a pid in the name
- * would prove nothing: pids are reused). */
+ * The temp dir is flock()ed while the import works in it, and swept when
+ * its importer died (image/tmp_dir.h). */
 #include "image/archive_dl.h"
 #include "image/layer_tar.h"
 #include "image/store.h"
+#include "image/tmp_dir.h"
 #include "util/fs.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
@@ -61,6 +59,7 @@ struct import {
 	const char *store_root; /* STACK_ROOT, named when it fills up */
 	size_t src_prefix; /* disk reader: strlen of the dir path, stripped from names */
 	bool from_dir;
+	unsigned flags;	    /* IMG_IMPORT_* */
 	struct strv dirs;   /* directories the source lists */
 	struct strv parents; /* every entry's parent directories */
 	char *last_dir;	     /* the parent of the entry before */
@@ -216,6 +215,13 @@ static int shape_entry(struct import *im, struct archive_entry *e, char **name, 
 	la.archive_entry_set_gname(e, NULL);
 	if (la.archive_entry_filetype(e) == AE_IFSOCK)
 		return 1; /* nothing at rest (a directory source's): the export leaves them out too */
+	unsigned type = la.archive_entry_filetype(e);
+	bool device = type == AE_IFBLK || (type == AE_IFCHR && la.archive_entry_rdev(e) != 0);
+	if (device && (im->flags & IMG_IMPORT_SKIP_DEVICES))
+		return 1;
+	if (device && (im->flags & IMG_IMPORT_REFUSE_DEVICES))
+		return st_error(err, 0, "`%s`: a device node; an image layer holds none (the runtime makes /dev)",
+				*name);
 	if (strcmp(base, IMG_WH_OPAQUE) == 0) {
 		strv_push(&im->opaque, dir);
 		return 1;
@@ -458,7 +464,7 @@ static int start_export(const char *upper, int out, pid_t *pid, st_error_t *err)
 /* The helper: extract into `dir` from inside it, write "ok HEX" or
  * "error ERRNO MESSAGE" to `out`, exit. */
 __attribute__((noreturn)) static void extract_child(const struct img_store *s, const char *src, bool commit,
-						    const char *dir, pid_t parent, int out)
+						    unsigned flags, const char *dir, pid_t parent, int out)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
@@ -475,7 +481,7 @@ __attribute__((noreturn)) static void extract_child(const struct img_store *s, c
 		if (sigismember(&stop, sig))
 			signal(sig, SIG_DFL);
 	sigprocmask(SIG_UNBLOCK, &stop, NULL);
-	struct import im = {.src_path = src, .src_fd = -1, .store_root = s->root};
+	struct import im = {.src_path = src, .src_fd = -1, .store_root = s->root, .flags = flags};
 	st_error_t err = NULL;
 	char hex[ST_SHA256_HEX_LEN + 1];
 	pid_t exporter = -1;
@@ -554,7 +560,7 @@ static int read_report(int fd, pid_t pid, char **out, st_error_t *err)
 	return r;
 }
 
-static int extract(const struct img_store *s, const char *src, bool commit, const char *dir,
+static int extract(const struct img_store *s, const char *src, bool commit, unsigned flags, const char *dir,
 		   char hex[ST_SHA256_HEX_LEN + 1], st_error_t *err)
 {
 	int p[2];
@@ -564,7 +570,7 @@ static int extract(const struct img_store *s, const char *src, bool commit, cons
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		extract_child(s, src, commit, dir, parent, p[1]);
+		extract_child(s, src, commit, flags, dir, parent, p[1]);
 	}
 	int e = errno;
 	close(p[1]);
@@ -594,58 +600,8 @@ static int extract(const struct img_store *s, const char *src, bool commit, cons
 	return 0;
 }
 
-/* Under tmp/'s lock: remove every temp dir nobody holds a lock on. */
-static void sweep_dead_imports(int tmp_fd, const char *tmpdir)
-{
-	int dup_fd = dup(tmp_fd);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, "import-", 7) != 0)
-			continue;
-		_cleanup_close_ int fd = openat(tmp_fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
-			continue; /* an import at work */
-		_cleanup_free_ char *path = xasprintf("%s/%s", tmpdir, e->d_name);
-		fs_remove_tree(path, NULL);
-	}
-	closedir(d);
-}
-
-/* Sweep, then make tmp/import-XXXXXX and lock it: *lock_fd holds it. */
-static int make_import_dir(const struct img_store *s, char *tmp, int *lock_fd, st_error_t *err)
-{
-	_cleanup_free_ char *tmpdir = xasprintf("%s/tmp", s->root);
-	_cleanup_close_ int tfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (tfd < 0)
-		return st_error(err, errno, "open `%s`", tmpdir);
-	while (flock(tfd, LOCK_EX) < 0) {
-		if (errno != EINTR)
-			return st_error(err, errno, "lock `%s`", tmpdir);
-		if (st_interrupted()) {
-			char sig_name[32];
-			return st_error(err, EINTR, "stopped by %s", st_signal_name(st_interrupted(), sig_name, sizeof(sig_name)));
-		}
-	}
-	sweep_dead_imports(tfd, tmpdir);
-	if (!mkdtemp(tmp))
-		return st_error(err, errno, "mkdtemp `%s`", tmp);
-	*lock_fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (*lock_fd < 0 || flock(*lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
-		rmdir(tmp);
-		return st_error(err, e, "lock `%s`", tmp);
-	}
-	return 0; /* tmp/'s lock goes with tfd */
-}
-
-static int import_into_store(const struct img_store *s, const char *path, bool commit, char **digest,
-			     st_error_t *err)
+static int import_into_store(const struct img_store *s, const char *path, bool commit, unsigned flags,
+			     char **digest, st_error_t *err)
 {
 	_cleanup_free_ char *src = realpath(path, NULL);
 	_cleanup_free_ char *tmp = xasprintf("%s/tmp/import-XXXXXX", s->root);
@@ -661,7 +617,7 @@ static int import_into_store(const struct img_store *s, const char *path, bool c
 	}
 	if (img_archive_load(err) < 0)
 		goto out;
-	if (make_import_dir(s, tmp, &lock_fd, err) < 0)
+	if (img_tmp_dir_make(s, tmp, &lock_fd, err) < 0)
 		goto out;
 	made_tmp = true;
 	/* A layer root must be traversable by every user of the container. */
@@ -669,7 +625,7 @@ static int import_into_store(const struct img_store *s, const char *path, bool c
 		st_error(err, errno, "chmod `%s`", tmp);
 		goto out;
 	}
-	if (extract(s, src, commit, tmp, hex, err) < 0)
+	if (extract(s, src, commit, flags, tmp, hex, err) < 0)
 		goto out;
 	dst = img_layer_path(s, hex);
 	if (rename(tmp, dst) < 0) {
@@ -694,7 +650,12 @@ out:
 
 int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err)
 {
-	return import_into_store(s, path, false, digest, err);
+	return import_into_store(s, path, false, 0, digest, err);
+}
+
+int img_import_layer(const struct img_store *s, const char *path, unsigned flags, char **digest, st_error_t *err)
+{
+	return import_into_store(s, path, false, flags, digest, err);
 }
 
 int img_layer_commit_dir(const struct img_store *s, const char *upper_dir, char **layer_id, st_error_t *err)
@@ -704,5 +665,5 @@ int img_layer_commit_dir(const struct img_store *s, const char *upper_dir, char 
 		return st_error(err, errno, "commit `%s` as a layer", upper_dir);
 	if (!S_ISDIR(st.st_mode))
 		return st_error(err, ENOTDIR, "commit `%s` as a layer: not a directory", upper_dir);
-	return import_into_store(s, upper_dir, true, layer_id, err);
+	return import_into_store(s, upper_dir, true, 0, layer_id, err);
 }

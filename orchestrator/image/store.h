@@ -83,6 +83,15 @@ char *img_rootfs_key(const char *path, st_error_t *err);
  * Importing the same content twice stores it once. */
 int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err);
 
+/* img_import_rootfs with a choice for device nodes (block devices and
+ * character devices other than a 0:0 whiteout): IMG_IMPORT_REFUSE_DEVICES
+ * fails the import naming the entry (a registry layer: an image has no
+ * business shipping /dev/sda), IMG_IMPORT_SKIP_DEVICES leaves them out (a
+ * debootstrap tree's /dev/null ...: the runtime makes /dev); 0 keeps them
+ * as img_import_rootfs does.  The messages say "import rootfs `PATH`". */
+enum { IMG_IMPORT_REFUSE_DEVICES = 1, IMG_IMPORT_SKIP_DEVICES = 2 };
+int img_import_layer(const struct img_store *s, const char *path, unsigned flags, char **digest, st_error_t *err);
+
 /* "sha256:" and 64 hex digits, and the NUL. */
 #define IMG_DIGEST_LEN 72
 
