@@ -36,7 +36,7 @@ static int import_base(const struct img_store *store, const struct spec_base *ba
 	strv_push_take(&img->layers, digest);
 	/* A bare rootfs has no config; docker's import gives it this PATH too. */
 	strv_push(&img->env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	return img_image_write(store, img, err);
+	return img_image_write(store, img, NULL, err);
 }
 
 /* A base of the stack: its store entry, imported now if need be. */
@@ -82,6 +82,14 @@ int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *sta
 			goto out;
 		}
 	}
+	if (img.layers.n == 0) {
+		st_error(err, 0, "image `%s` has no layers: there is nothing to run (an image built FROM scratch "
+				 "needs a COPY or ADD)", image);
+		goto out;
+	}
+	/* Its layers become lower dirs of this process's containers: no prune
+	 * may remove them while we (or the supervisor we become) live. */
+	img_store_pin(&store);
 	/* The store lists layers bottom first; overlayfs wants the top first. */
 	for (size_t i = img.layers.n; i-- > 0;)
 		strv_push_take(&out->layers, img_layer_path(&store, img.layers.v[i]));

@@ -90,14 +90,6 @@ struct reg_manifest {
 int reg_manifest_parse(const char *body, size_t len, const char *content_type, struct reg_manifest *m,
 		       char **platform, st_error_t *err);
 void reg_manifest_free(struct reg_manifest *m);
-/* A digest as a descriptor may have it: "sha256:" and 64 lower-case hex. */
-bool reg_digest_valid(const char *digest);
-
-/* The OCI image config in `body` (its digest already checked) into img:
- * Env, Entrypoint, Cmd, WorkingDir, User.  Refuses another os or
- * architecture than linux/amd64. */
-int reg_config_apply(const char *body, size_t len, struct img_image *img, st_error_t *err);
-
 /* Progress of a pull on a terminal or as plain lines (registry_progress.c). */
 struct reg_progress {
 	FILE *out;

@@ -12,16 +12,6 @@
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 
-bool reg_digest_valid(const char *d)
-{
-	if (!d || strncmp(d, "sha256:", 7) != 0 || strlen(d) != 7 + ST_SHA256_HEX_LEN)
-		return false;
-	for (const char *p = d + 7; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return false;
-	return true;
-}
-
 /* Layer media types whose blob is a tar, plain or compressed as
  * libarchive detects; anything else (encrypted layers, artifacts) is not
  * something a container can run from. */
@@ -48,7 +38,7 @@ static int parse_desc(json_t *j, const char *what, struct reg_desc *d, st_error_
 	const char *mt = json_string_value(json_object_get(j, "mediaType"));
 	const char *digest = json_string_value(json_object_get(j, "digest"));
 	json_t *size = json_object_get(j, "size");
-	if (!reg_digest_valid(digest))
+	if (!img_digest_valid(digest))
 		return st_error(err, 0, "manifest: %s has no sha256 digest (`%s`)", what, digest ? digest : "");
 	if (!json_is_integer(size) || json_integer_value(size) < 0)
 		return st_error(err, 0, "manifest: %s %s has no size", what, digest);
@@ -80,7 +70,7 @@ static int pick_platform(json_t *doc, char **platform, st_error_t *err)
 			strv_pushf(&seen, "%s/%s", os, arch);
 		if (os && arch && !strcmp(os, "linux") && !strcmp(arch, "amd64")) {
 			strv_free(&seen);
-			if (!reg_digest_valid(digest))
+			if (!img_digest_valid(digest))
 				return st_error(err, 0, "image index: the linux/amd64 entry has no sha256 digest");
 			*platform = xstrdup(digest);
 			return 0;
@@ -174,45 +164,4 @@ void reg_manifest_free(struct reg_manifest *m)
 		desc_free(&m->layers[i]);
 	free(m->layers);
 	memset(m, 0, sizeof(*m));
-}
-
-static void strings_of(json_t *arr, struct strv *out)
-{
-	size_t i;
-	json_t *v;
-	json_array_foreach (arr, i, v)
-		if (json_is_string(v))
-			strv_push(out, json_string_value(v));
-}
-
-static char *string_of(json_t *obj, const char *key)
-{
-	const char *v = json_string_value(json_object_get(obj, key));
-	return v && *v ? xstrdup(v) : NULL;
-}
-
-int reg_config_apply(const char *body, size_t len, struct img_image *img, st_error_t *err)
-{
-	json_error_t jerr;
-	json_t *doc = json_loadb(body, len, 0, &jerr);
-	if (!json_is_object(doc)) {
-		json_decref(doc);
-		return st_error(err, 0, "image config: not a JSON object (line %d: %s)", jerr.line, jerr.text);
-	}
-	const char *os = json_string_value(json_object_get(doc, "os"));
-	const char *arch = json_string_value(json_object_get(doc, "architecture"));
-	if ((os && strcmp(os, "linux") != 0) || (arch && strcmp(arch, "amd64") != 0)) {
-		st_error(err, 0, "image config: the image is for %s/%s; stack runs linux/amd64 images", os ? os : "?",
-			 arch ? arch : "?");
-		json_decref(doc);
-		return -1;
-	}
-	json_t *cfg = json_object_get(doc, "config");
-	strings_of(json_object_get(cfg, "Env"), &img->env);
-	strings_of(json_object_get(cfg, "Entrypoint"), &img->entrypoint);
-	strings_of(json_object_get(cfg, "Cmd"), &img->cmd);
-	img->working_dir = string_of(cfg, "WorkingDir");
-	img->user = string_of(cfg, "User");
-	json_decref(doc);
-	return 0;
 }

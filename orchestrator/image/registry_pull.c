@@ -3,7 +3,8 @@
  * imported; the image record is written last, so a failed or stopped
  * pull leaves no image, only layers that were whole and verified.
  *
- * blobs/sha256/HEX   a config blob, as the registry served it (verified)
+ * blobs/sha256/HEX   a config blob, as the registry served it (verified;
+ *                    the store's img_blob_*)
  * blobs/layers/HEX   the layer id ("sha256:...") that the layer blob HEX
  *                    was imported as: a second pull, of this image or of
  *                    another that shares the blob, downloads nothing */
@@ -72,7 +73,7 @@ static int resolve_manifest(struct pull *p, struct reg_manifest *m, st_error_t *
 	const char *reference = p->c.ref.reference;
 	_cleanup_free_ char *body = NULL, *ctype = NULL, *platform = NULL;
 	size_t len = 0;
-	if (get_manifest(p, reference, reg_digest_valid(reference) ? reference : NULL, &body, &len, &ctype, err) < 0)
+	if (get_manifest(p, reference, img_digest_valid(reference) ? reference : NULL, &body, &len, &ctype, err) < 0)
 		return -1;
 	if (reg_manifest_parse(body, len, ctype, m, &platform, err) < 0)
 		return st_error_prefix(err, "`%s`", p->ref);
@@ -93,21 +94,21 @@ static int resolve_manifest(struct pull *p, struct reg_manifest *m, st_error_t *
 	return 0;
 }
 
+/* The image config (every field: Env, Cmd, ExposedPorts, Healthcheck ...)
+ * from the blob store, or from the registry into it. */
 static int get_config(struct pull *p, const struct reg_desc *d, struct img_image *img, st_error_t *err)
 {
-	_cleanup_free_ char *path = xasprintf("%s/sha256/%s", p->blobs, d->digest + 7);
 	_cleanup_free_ char *body = NULL;
 	size_t len = 0;
 	st_error_t e = NULL;
-	/* Written only after its digest was checked (below). */
-	if (fs_read_file(path, IMG_REGISTRY_MAX_JSON, &body, &len, &e) < 0) {
+	if (img_blob_read(p->s, d->digest, IMG_REGISTRY_MAX_JSON, &body, &len, &e) < 0) {
 		st_error_free(&e);
-		if (reg_blob_fetch_json(&p->c, d, &body, &len, err) < 0)
-			return -1;
-		if (fs_write_file_atomic(path, body, len, 0600, err) < 0)
+		char digest[IMG_DIGEST_LEN];
+		if (reg_blob_fetch_json(&p->c, d, &body, &len, err) < 0 ||
+		    img_blob_write(p->s, body, len, digest, err) < 0)
 			return -1;
 	}
-	if (reg_config_apply(body, len, img, err) < 0)
+	if (img_config_parse(body, len, img, err) < 0)
 		return st_error_prefix(err, "`%s`", p->ref);
 	return 0;
 }
@@ -124,7 +125,7 @@ static char *known_layer(struct pull *p, const struct reg_desc *d)
 		return NULL;
 	}
 	struct stat st;
-	_cleanup_free_ char *dir = reg_digest_valid(id) ? img_layer_path(p->s, id) : NULL;
+	_cleanup_free_ char *dir = img_digest_valid(id) ? img_layer_path(p->s, id) : NULL;
 	if (!dir || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		free(id);
 		return NULL; /* pruned since: pull it again */
@@ -174,6 +175,15 @@ static int pull_image(struct pull *p, const struct img_pull_opts *o, struct img_
 	memset(img, 0, sizeof(*img));
 	if (get_config(p, &m.config, img, err) < 0)
 		goto out;
+	if (img->layers.n != m.n_layers) {
+		st_error(err, 0, "`%s`: its config lists %zu layers, its manifest %zu", p->ref, img->layers.n,
+			 m.n_layers);
+		goto out;
+	}
+	/* The registry's diff ids are digests of its tars; ours are of the
+	 * canonical tar of what was extracted (store.h), so an export of
+	 * this image matches what the store holds. */
+	strv_free(&img->layers);
 	int64_t total = 0;
 	for (size_t i = 0; i < m.n_layers; i++)
 		total += m.layers[i].size;
@@ -184,9 +194,11 @@ static int pull_image(struct pull *p, const struct img_pull_opts *o, struct img_
 			goto out;
 		strv_push_take(&img->layers, id);
 	}
+	free(img->name);
+	free(img->source);
 	img->name = xstrdup(p->ref);
 	img->source = xasprintf("%s@%s", p->ref, p->digest);
-	if (img_image_write(p->s, img, err) < 0)
+	if (img_image_write(p->s, img, NULL, err) < 0)
 		goto out;
 	reg_progress_end(&prog);
 	r = 0;
@@ -206,12 +218,10 @@ int img_registry_pull(const struct img_store *s, const char *ref, const struct i
 	struct pull p = {.s = s, .ref = ref, .work_lock = -1};
 	int r = -1;
 	p.blobs = xasprintf("%s/blobs", s->root);
-	_cleanup_free_ char *configs = xasprintf("%s/sha256", p.blobs);
 	_cleanup_free_ char *layers = xasprintf("%s/layers", p.blobs);
-	if (fs_mkdir_p(configs, 0700, err) < 0 || fs_mkdir_p(layers, 0700, err) < 0)
+	if (fs_mkdir_p(layers, 0700, err) < 0)
 		goto out;
 	/* What a writer killed between link and rename left. */
-	fs_sweep_tmp(configs);
 	fs_sweep_tmp(layers);
 	if (reg_client_open(&p.c, ref, o, err) < 0)
 		goto out;
