@@ -12,6 +12,7 @@
 static const struct cli_command commands[] = {
 	{"config", cmd_config, "Validate and print the resolved stack file"},
 	{"dockerfile", cmd_dockerfile, "Print the parse of a Dockerfile as JSON"},
+	{"pull", cmd_pull, "Pull the stack's registry bases, run its debootstrap bases again"},
 	{"run", cmd_run, "Run a one-off container for a service"},
 };
 

@@ -36,6 +36,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 int cmd_config(struct cli_globals *g, int argc, char **argv);
 int cmd_dockerfile(struct cli_globals *g, int argc, char **argv);
+int cmd_pull(struct cli_globals *g, int argc, char **argv);
 int cmd_run(struct cli_globals *g, int argc, char **argv);
 
 #endif

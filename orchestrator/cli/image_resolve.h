@@ -2,6 +2,7 @@
 #ifndef STACK_CLI_IMAGE_RESOLVE_H
 #define STACK_CLI_IMAGE_RESOLVE_H
 
+#include "image/store.h"
 #include "spec/model.h"
 #include "supervisor/ctconf.h"
 #include "util/error.h"
@@ -13,12 +14,19 @@ struct cli_image {
 	struct sup_image_defaults defaults;
 };
 
-/* Today: a `bases:` entry with `rootfs:` (directory or tarball), imported
- * into the layer store once and reused.  Images of the stack need the
- * builder; registry, OCI and debootstrap bases need the image module's
- * importers: both say so rather than guessing. */
+/* A `bases:` entry (rootfs:, pull:, debootstrap:) is put into the store on
+ * first use (cli_base_fetch) and reused; any other name is looked up in the
+ * store (a built image).  OCI bases need the OCI importer, and an image of
+ * the stack that is not built yet needs `stack build`: both say so. */
 int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *stack, const char *image,
 		      struct cli_image *out, st_error_t *err);
 void cli_image_free(struct cli_image *img);
+
+/* Put a base into the store if it is not there (rootfs: imported again
+ * when its source changed), or fetch it again when `force` (`--pull`,
+ * `stack pull`: a registry image pulled, a debootstrap run again); *img
+ * gets its record.  Pulls and debootstrap report progress on stderr. */
+int cli_base_fetch(const struct img_store *store, const struct spec_base *base, bool force, struct img_image *img,
+		   st_error_t *err);
 
 #endif
