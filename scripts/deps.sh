@@ -12,6 +12,8 @@ PACKAGES=(
   libcmocka-dev bats valgrind python3 python3-jsonschema python3-yaml
   busybox-static iproute2 procps util-linux bsdutils tar gzip xz-utils zstd
   strace e2fsprogs
+  # registry tests: a loopback registry, seeded from OCI layouts
+  docker-registry skopeo umoci
   # images and peers for benchmarks
   debootstrap hyperfine crun runc
 )
