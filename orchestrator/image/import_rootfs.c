@@ -280,6 +280,15 @@ static int copy_entries(struct import *im, st_error_t *err)
 		}
 		if (im->from_dir)
 			la.archive_read_disk_descend(im->src);
+		/* An archive's names are relative to the layer: an absolute one
+		 * (or a hard link to one) was made to land elsewhere. */
+		const char *raw_link = la.archive_entry_hardlink(e);
+		if (!im->from_dir && im->src_fd < 0 &&
+		    (la.archive_entry_pathname(e)[0] == '/' || (raw_link && raw_link[0] == '/'))) {
+			r = st_error(err, 0, "`%s`: entry `%s`%s%s has an absolute name: refused", im->src_path,
+				     la.archive_entry_pathname(e), raw_link ? " -> " : "", raw_link ? raw_link : "");
+			break;
+		}
 		_cleanup_free_ char *name = clean_name(relative_name(im, la.archive_entry_pathname(e)));
 		if (!*name)
 			continue; /* the root itself: its mode is set on the layer dir */

@@ -116,6 +116,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return out
 
     def manifest(self, ref):
+        if ref.startswith("sha256:"):
+            try:
+                with open(blob_path(self.opts.layout, ref), "rb") as f:
+                    data = f.read()
+            except OSError:
+                return self.reply(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
+            return self.reply(200, data, json.loads(data).get("mediaType", "application/json"))
         with open(os.path.join(self.opts.layout, "index.json")) as f:
             index = json.load(f)
         pick = index["manifests"][0]
