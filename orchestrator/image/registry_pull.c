@@ -76,7 +76,7 @@ static int resolve_manifest(struct pull *p, struct reg_manifest *m, st_error_t *
 	if (get_manifest(p, reference, img_digest_valid(reference) ? reference : NULL, &body, &len, &ctype, err) < 0)
 		return -1;
 	if (reg_manifest_parse(body, len, ctype, m, &platform, err) < 0)
-		return st_error_prefix(err, "`%s`", p->ref);
+		return -1;
 	if (!platform)
 		return 0;
 	free(body);
@@ -86,10 +86,10 @@ static int resolve_manifest(struct pull *p, struct reg_manifest *m, st_error_t *
 		return -1;
 	_cleanup_free_ char *nested = NULL;
 	if (reg_manifest_parse(body, len, ctype, m, &nested, err) < 0)
-		return st_error_prefix(err, "`%s`", p->ref);
+		return -1;
 	if (nested) {
 		reg_manifest_free(m);
-		return st_error(err, 0, "`%s`: the linux/amd64 entry of its index is an index again", p->ref);
+		return st_error(err, 0, "the linux/amd64 entry of its index is an index again");
 	}
 	return 0;
 }
@@ -109,7 +109,7 @@ static int get_config(struct pull *p, const struct reg_desc *d, struct img_image
 			return -1;
 	}
 	if (img_config_parse(body, len, img, err) < 0)
-		return st_error_prefix(err, "`%s`", p->ref);
+		return -1;
 	return 0;
 }
 
@@ -154,7 +154,7 @@ static int pull_layer(struct pull *p, const struct reg_desc *d, struct reg_progr
 	int r = img_import_layer(p->s, file, IMG_IMPORT_REFUSE_DEVICES, id, err);
 	unlink(file);
 	if (r < 0)
-		return st_error_prefix(err, "`%s`: layer %s", p->ref, d->digest);
+		return st_error_prefix(err, "layer %s refused (a broken or hostile image: do not run it)", d->digest);
 	_cleanup_free_ char *map = xasprintf("%s/layers/%s", p->blobs, d->digest + 7);
 	if (fs_write_file_atomic(map, *id, strlen(*id), 0600, err) < 0) {
 		free(*id);
@@ -176,8 +176,7 @@ static int pull_image(struct pull *p, const struct img_pull_opts *o, struct img_
 	if (get_config(p, &m.config, img, err) < 0)
 		goto out;
 	if (img->layers.n != m.n_layers) {
-		st_error(err, 0, "`%s`: its config lists %zu layers, its manifest %zu", p->ref, img->layers.n,
-			 m.n_layers);
+		st_error(err, 0, "its config lists %zu layers, its manifest %zu", img->layers.n, m.n_layers);
 		goto out;
 	}
 	/* The registry's diff ids are digests of its tars; ours are of the
