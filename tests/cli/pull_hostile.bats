@@ -218,3 +218,39 @@ layer_count() { ls "$STACK_ROOT/layers" 2>/dev/null | wc -l; }
 	run -2 stack config
 	[[ "$output" == *"\`insecure\` is an option of \`pull:\`"* ]]
 }
+
+# A pull stopped halfway through a layer (the stub trickles it in), into
+# a store of the test's own (the file's has the layer already).
+start_slow_pull() {
+	export STACK_ROOT="$BATS_TEST_TMPDIR/root"
+	mkdir -p "$STACK_ROOT/tmp" "$STACK_ROOT/layers"
+	stub_start good 127.0.0.1 "$1" --slow
+	pull_file "127.0.0.1:$1/bb:1"
+	stack_bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" pull
+	wait_for 20 grep -q '^GET /v2/bb/blobs/.*' "$STUB_LOG"
+	wait_for 20 eval 'ls "$STACK_ROOT/tmp" | grep -q "^pull-"'
+	# Some of the layer is in the work dir.
+	wait_for 20 eval 'find "$STACK_ROOT/tmp" -name "blob-*" -size +16k | grep -q .'
+}
+
+@test "fault: SIGINT mid-layer stops the pull at once: exit 130, no work dir, no ref, no layer" {
+	start_slow_pull 15005
+	kill -INT "$BG_PID"
+	wait_exit "$BG_PID" 10
+	[ "$BG_STATUS" = 130 ]
+	[[ "$(cat "$BATS_TEST_TMPDIR/err")" != *"digest"* ]]
+	assert_refused_cleanly 127.0.0.1:15005/bb:1 0
+}
+
+@test "fault: kill -9 mid-layer leaves a work dir the next pull sweeps, and that pull succeeds" {
+	start_slow_pull 15004
+	kill -KILL "$BG_PID"
+	wait_exit "$BG_PID" 10
+	[ -n "$(ls -A "$STACK_ROOT/tmp")" ]
+	run ! grep -qF '"127.0.0.1:15004/bb:1"' "$STACK_ROOT/refs.json"
+	[ "$(layer_count)" = 0 ]
+	RUN_TIMEOUT=120 run -0 stack pull
+	[ -z "$(ls -A "$STACK_ROOT/tmp")" ]
+	run -0 stack run s echo after
+	[ "$output" = after ]
+}

@@ -4,13 +4,14 @@
     registry_stub.py layout OUT LAYER.tar[.gz]   wrap one layer into an OCI
                                                  layout (config: Cmd /bin/sh)
     registry_stub.py serve --layout DIR --bind ADDR --port N --log FILE
-                           [--tamper] [--auth USER:PASS]
+                           [--tamper] [--slow] [--auth USER:PASS]
 
 `serve` answers GET/HEAD /v2/NAME/manifests/REF and /v2/NAME/blobs/DIGEST
 from the layout (any NAME; a tag is looked up by its ref.name annotation,
 else the first manifest), writes "METHOD PATH" per HTTP request to the
 log, and with --tamper serves every layer blob with its last byte changed
-(its descriptor, and so its digest, unchanged).  With --auth it is a
+(its descriptor, and so its digest, unchanged), with --slow
+16 KiB of it every 50 ms.  With --auth it is a
 Bearer-token registry: /v2/... without the token gets a 401 challenge
 naming the realm http://ADDR:N/token, which gives the token only for
 Basic USER:PASS.  It creates LOG.ready once it listens.
@@ -22,6 +23,7 @@ import http.server
 import json
 import os
 import sys
+import time
 
 
 def blob_path(layout, digest):
@@ -142,7 +144,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(404, b'{"errors":[{"code":"BLOB_UNKNOWN"}]}')
         if self.opts.tamper and digest in self.layers():
             data = data[:-1] + bytes([data[-1] ^ 0xFF])
-        self.reply(200, data, "application/octet-stream")
+        if not (self.opts.slow and digest in self.layers()):
+            return self.reply(200, data, "application/octet-stream")
+        # --slow: the layer trickles in, 16 KiB every 50 ms, for the
+        # tests that stop a pull halfway.
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        for off in range(0, len(data), 16384):
+            self.wfile.write(data[off:off + 16384])
+            self.wfile.flush()
+            time.sleep(0.05)
 
     def do_GET(self):
         self.note()
@@ -175,6 +188,7 @@ def main():
     sp.add_argument("--port", type=int, required=True)
     sp.add_argument("--log", required=True)
     sp.add_argument("--tamper", action="store_true")
+    sp.add_argument("--slow", action="store_true")
     sp.add_argument("--auth")
     a = ap.parse_args()
     if a.cmd == "layout":
