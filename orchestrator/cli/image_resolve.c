@@ -84,6 +84,18 @@ static int import_base(const struct img_store *store, const struct spec_base *ba
 	return img_image_write(store, img, NULL, err);
 }
 
+/* An `oci:` base keeps its image's config; its layers are stored once,
+ * shared with every image that has them. */
+static int import_oci_base(const struct img_store *store, const struct spec_base *base, const char *key,
+			   struct img_image *img, st_error_t *err)
+{
+	if (img_import_oci(store, base->path, img, err) < 0)
+		return st_error_prefix(err, "base image `%s`", base->name);
+	img->name = xstrdup(key);
+	img->source = xstrdup(base->path);
+	return img_image_write(store, img, NULL, err);
+}
+
 int cli_base_fetch(const struct img_store *store, const struct spec_base *base, bool force, struct img_image *img,
 		   st_error_t *err)
 {
@@ -93,18 +105,19 @@ int cli_base_fetch(const struct img_store *store, const struct spec_base *base, 
 	case SPEC_BASE_DEBOOTSTRAP:
 		return debootstrap_base(store, base, force, img, err);
 	case SPEC_BASE_OCI:
-		return st_error(err, 0, "base image `%s`: importing OCI layouts is not available yet; use a `rootfs:` "
-				"or `pull:` base for now", base->name);
 	case SPEC_BASE_ROOTFS:
 		break;
 	}
-	_cleanup_free_ char *key = img_rootfs_key(base->path, err);
+	bool oci = base->kind == SPEC_BASE_OCI;
+	_cleanup_free_ char *key = img_source_key(oci ? "oci" : "rootfs", base->path, err);
 	if (!key)
 		return st_error_prefix(err, "base image `%s`", base->name);
 	int found = img_image_read(store, key, img, err);
 	if (found < 0)
 		return -1;
-	return found ? 0 : import_base(store, base, key, img, err);
+	if (found)
+		return 0;
+	return oci ? import_oci_base(store, base, key, img, err) : import_base(store, base, key, img, err);
 }
 
 int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *stack, const char *image,

@@ -1,6 +1,6 @@
 /* Run debootstrap (debootstrap.h) and import its tree as one layer. */
 #include "image/debootstrap.h"
-#include "image/tmp_dir.h"
+#include "image/import_int.h"
 #include "util/fs.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
@@ -273,6 +273,24 @@ static void remove_files(int root, const char *dir, const char *suffix)
 	closedir(ds);
 }
 
+/* Remove the device nodes debootstrap made in `dir` (/dev/null ...). */
+static void remove_devices(int root, const char *dir)
+{
+	_cleanup_close_ int d = open_in(root, dir);
+	int dd = d >= 0 ? dup(d) : -1;
+	DIR *ds = dd >= 0 ? fdopendir(dd) : NULL;
+	if (!ds) {
+		if (dd >= 0)
+			close(dd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(ds)))
+		if (e->d_type == DT_CHR || e->d_type == DT_BLK)
+			unlinkat(d, e->d_name, 0);
+	closedir(ds);
+}
+
 /* Take the mirror and the host out of the tree (debootstrap.h). */
 static int scrub(const char *target, const struct img_debootstrap *o, st_error_t *err)
 {
@@ -287,13 +305,15 @@ static int scrub(const char *target, const struct img_debootstrap *o, st_error_t
 	remove_files(root, "var/lib/apt/lists/partial", "");
 	remove_files(root, "var/cache/apt/archives", ".deb");
 	remove_files(root, "var/cache/apt", ".bin");
+	remove_devices(root, "dev");
 	return 0;
 }
 
 int img_debootstrap_import(const struct img_store *s, const struct img_debootstrap *o, const char *name,
 			   struct img_image *out, st_error_t *err)
 {
-	_cleanup_free_ char *work = xasprintf("%s/tmp/debootstrap-XXXXXX", s->root);
+	/* "import-": the prefix the store's sweep takes when we die. */
+	_cleanup_free_ char *work = xasprintf("%s/tmp/import-debootstrap-XXXXXX", s->root);
 	_cleanup_free_ char *mirror = NULL, *target = NULL;
 	_cleanup_close_ int lock_fd = -1;
 	char *layer = NULL;
@@ -305,7 +325,7 @@ int img_debootstrap_import(const struct img_store *s, const struct img_debootstr
 	mirror = o->mirror ? xstrdup(o->mirror) : img_apt_debian_mirror(o->apt_dir, o->suite, err);
 	if (!mirror)
 		goto out;
-	if (img_tmp_dir_make(s, work, &lock_fd, err) < 0)
+	if (img_import_tmpdir(s, work, &lock_fd, err) < 0)
 		goto out;
 	made = true;
 	target = xasprintf("%s/rootfs", work);
@@ -316,7 +336,7 @@ int img_debootstrap_import(const struct img_store *s, const struct img_debootstr
 	}
 	if (run_debootstrap(o, mirror, target, err) < 0 || scrub(target, o, err) < 0)
 		goto out;
-	if (img_import_layer(s, target, IMG_IMPORT_SKIP_DEVICES, &layer, err) < 0)
+	if (img_import_rootfs(s, target, &layer, err) < 0)
 		goto out;
 	out->name = xstrdup(name);
 	out->source = xasprintf("debootstrap %s%s%s", o->suite, o->variant ? " --variant=" : "",

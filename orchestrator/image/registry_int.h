@@ -114,6 +114,10 @@ void reg_progress_end(struct reg_progress *p);
  * `d` says: *path gets it. */
 int reg_blob_fetch(struct reg_client *c, const struct reg_desc *d, const char *dir, struct reg_progress *p,
 		   char **path, st_error_t *err);
+/* A downloaded layer, uncompressed in one pass before it is extracted:
+ * refused unless its digest is `diff_id` (the config's word for it) and
+ * it unpacks to at most img_unpack_limit of its size (oci_source.h). */
+int reg_layer_check(const char *path, const struct reg_desc *d, const char *diff_id, st_error_t *err);
 /* Fetch a JSON blob (config) into memory, verified. */
 int reg_blob_fetch_json(struct reg_client *c, const struct reg_desc *d, char **body, size_t *len,
 			st_error_t *err);

@@ -5,11 +5,16 @@
  *
  * blobs/sha256/HEX   a config blob, as the registry served it (verified;
  *                    the store's img_blob_*)
+ * A downloaded layer is checked again uncompressed, before it is
+ * extracted: its digest must be the diff id the config gives it, and it
+ * may unpack to no more than img_unpack_limit (the `oci:` importer's
+ * decompression-bomb limit, oci_source.h).
+ *
  * blobs/layers/HEX   the layer id ("sha256:...") that the layer blob HEX
  *                    was imported as: a second pull, of this image or of
  *                    another that shares the blob, downloads nothing */
 #include "image/registry_int.h"
-#include "image/tmp_dir.h"
+#include "image/import_int.h"
 #include "util/fs.h"
 #include "util/mem.h"
 
@@ -133,16 +138,17 @@ static char *known_layer(struct pull *p, const struct reg_desc *d)
 	return id;
 }
 
-static int pull_layer(struct pull *p, const struct reg_desc *d, struct reg_progress *prog, char **id,
-		      st_error_t *err)
+static int pull_layer(struct pull *p, const struct reg_desc *d, const char *diff_id, struct reg_progress *prog,
+		      char **id, st_error_t *err)
 {
 	if ((*id = known_layer(p, d))) {
 		reg_progress_layer(prog, d, false);
 		return 0;
 	}
 	if (!p->work) {
-		p->work = xasprintf("%s/tmp/pull-XXXXXX", p->s->root);
-		if (img_tmp_dir_make(p->s, p->work, &p->work_lock, err) < 0) {
+		/* "import-": the prefix the store's sweep takes when we die. */
+		p->work = xasprintf("%s/tmp/import-pull-XXXXXX", p->s->root);
+		if (img_import_tmpdir(p->s, p->work, &p->work_lock, err) < 0) {
 			free(p->work);
 			p->work = NULL;
 			return -1;
@@ -151,7 +157,7 @@ static int pull_layer(struct pull *p, const struct reg_desc *d, struct reg_progr
 	_cleanup_free_ char *file = NULL;
 	if (reg_blob_fetch(&p->c, d, p->work, prog, &file, err) < 0)
 		return -1;
-	int r = img_import_layer(p->s, file, IMG_IMPORT_REFUSE_DEVICES, id, err);
+	int r = reg_layer_check(file, d, diff_id, err) < 0 ? -1 : img_import_layer(p->s, file, id, err);
 	unlink(file);
 	if (r < 0)
 		return st_error_prefix(err, "layer %s refused (a broken or hostile image: do not run it)", d->digest);
@@ -169,6 +175,7 @@ static int pull_image(struct pull *p, const struct img_pull_opts *o, struct img_
 {
 	struct reg_manifest m = {0};
 	struct reg_progress prog = {0};
+	struct strv diff_ids = {0};
 	int r = -1;
 	if (resolve_manifest(p, &m, err) < 0)
 		return -1;
@@ -182,14 +189,15 @@ static int pull_image(struct pull *p, const struct img_pull_opts *o, struct img_
 	/* The registry's diff ids are digests of its tars; ours are of the
 	 * canonical tar of what was extracted (store.h), so an export of
 	 * this image matches what the store holds. */
-	strv_free(&img->layers);
+	diff_ids = img->layers;
+	memset(&img->layers, 0, sizeof(img->layers));
 	int64_t total = 0;
 	for (size_t i = 0; i < m.n_layers; i++)
 		total += m.layers[i].size;
 	reg_progress_begin(&prog, o->progress, o->progress_tty, p->ref, m.n_layers, total);
 	for (size_t i = 0; i < m.n_layers; i++) {
 		char *id = NULL;
-		if (pull_layer(p, &m.layers[i], &prog, &id, err) < 0)
+		if (pull_layer(p, &m.layers[i], diff_ids.v[i], &prog, &id, err) < 0)
 			goto out;
 		strv_push_take(&img->layers, id);
 	}
@@ -208,6 +216,7 @@ out:
 		img_image_free(img);
 	}
 	reg_manifest_free(&m);
+	strv_free(&diff_ids);
 	return r;
 }
 

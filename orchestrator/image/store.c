@@ -268,6 +268,11 @@ static int stamp_entries(uint64_t *h, int dfd, int depth)
 
 char *img_rootfs_key(const char *path, st_error_t *err)
 {
+	return img_source_key("rootfs", path, err);
+}
+
+char *img_source_key(const char *kind, const char *path, st_error_t *err)
+{
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -282,6 +287,6 @@ char *img_rootfs_key(const char *path, st_error_t *err)
 		st_error(err, errno, "rootfs `%s`", path);
 		return NULL;
 	}
-	return xasprintf("rootfs@%" PRIx64 "-%" PRIx64 "-%016" PRIx64, (uint64_t)st.st_dev, (uint64_t)st.st_ino, h);
+	return xasprintf("%s@%" PRIx64 "-%" PRIx64 "-%016" PRIx64, kind, (uint64_t)st.st_dev, (uint64_t)st.st_ino, h);
 }
 

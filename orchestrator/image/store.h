@@ -182,6 +182,8 @@ void img_ref_list_free(struct img_ref *refs, size_t n);
  *     rootfs directory to import it again.
  * Stamps are cheap (no content is read): this runs on every `stack run`. */
 char *img_rootfs_key(const char *path, st_error_t *err);
+/* The same with another kind than "rootfs" ("oci@..."). */
+char *img_source_key(const char *kind, const char *path, st_error_t *err);
 
 /* Import a root filesystem (a directory, or a tar archive: plain, gzip,
  * xz, zstd ... whatever libarchive detects) as one layer.  *digest gets
@@ -199,14 +201,41 @@ char *img_rootfs_key(const char *path, st_error_t *err);
  * Importing the same content twice stores it once. */
 int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err);
 
-/* img_import_rootfs with a choice for device nodes (block devices and
- * character devices other than a 0:0 whiteout): IMG_IMPORT_REFUSE_DEVICES
- * fails the import naming the entry (a registry layer: an image has no
- * business shipping /dev/sda), IMG_IMPORT_SKIP_DEVICES leaves them out (a
- * debootstrap tree's /dev/null ...: the runtime makes /dev); 0 keeps them
- * as img_import_rootfs does.  The messages say "import rootfs `PATH`". */
-enum { IMG_IMPORT_REFUSE_DEVICES = 1, IMG_IMPORT_SKIP_DEVICES = 2 };
-int img_import_layer(const struct img_store *s, const char *path, unsigned flags, char **digest, st_error_t *err);
+/* `stack image prune`: remove the layers and blobs no ref reaches, and
+ * the refs of imported bases whose source is gone or changed (their key
+ * can never be asked for again); `all` also removes every imported base's
+ * ref (they are imported again from their sources when next used).
+ * Images with names (built, tagged) are removed only by img_ref_remove.
+ * Refuses while another process has the store open, so a layer between
+ * its commit and its ref, or one a running container mounts
+ * (img_store_pin), is never removed.  A build cache entry is not a root:
+ * whoever keeps one must take a missing layer as a miss. */
+struct img_prune_report {
+	size_t refs, layers, blobs;
+	uint64_t bytes; /* disk space freed (allocated blocks) */
+};
+int img_store_prune(const struct img_store *s, bool all, struct img_prune_report *rep, st_error_t *err);
+/* Disk space a file tree takes (allocated blocks, not followed). */
+uint64_t img_path_size(const char *path);
+
+/* Import the linux/amd64 image of an OCI image layout directory, an OCI
+ * archive (a tar of a layout, gzip or zstd too) or a `docker save`
+ * archive: *out gets its config (Env, Cmd ... and history as the image
+ * has them) with `layers` naming the stored layers; the caller names and
+ * writes it (img_image_write).  Every blob's digest and every layer's
+ * diff id is checked; a layer is refused when it unpacks to more than
+ * img_unpack_limit (oci_source.h: 100 times its size or 1 GiB, whichever
+ * is more, at most 64 GiB) or has an absolute or `..` name, a hard link
+ * out of it, a symlink a later entry writes through or a device node
+ * (whiteouts excepted).  Nothing is written outside STORE/tmp and
+ * STORE/layers; a failure leaves no layer half made. */
+int img_import_oci(const struct img_store *s, const char *path, struct img_image *out, st_error_t *err);
+
+/* Write image `name` to `out` as an OCI image archive (a tar of an OCI
+ * image layout; layers gzip-compressed when `gz`), atomically: `out` is
+ * replaced only by a complete archive.  The same image gives the same
+ * bytes (save_oci.c says how). */
+int img_image_save(const struct img_store *s, const char *name, const char *out, bool gz, st_error_t *err);
 
 /* Write the canonical tar of a stored layer to `out_fd` (-1: only hash it)
  * and its digest to `digest_out` (see layer_export.c for what canonical

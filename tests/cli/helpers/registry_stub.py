@@ -18,6 +18,7 @@ Basic USER:PASS.  It creates LOG.ready once it listens.
 """
 import argparse
 import base64
+import gzip
 import hashlib
 import http.server
 import json
@@ -47,11 +48,12 @@ def make_layout(out, layer_file):
         layer = f.read()
     gz = layer[:2] == b"\x1f\x8b"
     ld, ls = put_blob(out, layer)
+    diff_id = "sha256:" + hashlib.sha256(gzip.decompress(layer) if gz else layer).hexdigest()
     config = {
         "architecture": "amd64",
         "os": "linux",
         "config": {"Cmd": ["/bin/sh"]},
-        "rootfs": {"type": "layers", "diff_ids": [ld]},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
     }
     cd, cs = put_blob(out, json.dumps(config).encode())
     manifest = {
