@@ -45,6 +45,14 @@ setup_file() {
 		[ -f "$f" ] || f="$LAYERS/$l.tar.gz"
 		python3 "$STUB" layout "$BATS_FILE_TMPDIR/oci-$l" "$f"
 	done
+	# The busybox layer, but its config claims another diff id.
+	python3 "$STUB" layout "$BATS_FILE_TMPDIR/oci-diffid" "$LAYERS/good.tar.gz" \
+		--diff-id "sha256:$(printf '%064d' 0)"
+	# A decompression bomb: 1.1 GiB of zeros in about a MiB of gzip.
+	truncate -s 1100M "$LAYERS/zero"
+	tar -C "$LAYERS" -cf - zero | gzip -1 >"$LAYERS/bomb.tar.gz"
+	rm "$LAYERS/zero"
+	python3 "$STUB" layout "$BATS_FILE_TMPDIR/oci-bomb" "$LAYERS/bomb.tar.gz" --diff-id "sha256:$(printf '%064d' 0)"
 }
 teardown_file() { run_env_teardown_file; }
 
@@ -129,6 +137,21 @@ layer_count() { ls "$STACK_ROOT/layers" 2>/dev/null | wc -l; }
 		assert_refused_cleanly "127.0.0.1:$port/bb:1" "$n"
 		port=$((port + 1))
 	done
+}
+
+@test "hostile: a layer that is not what its config's diff id says, and a decompression bomb, are refused" {
+	stub_start diffid 127.0.0.1 15003
+	pull_file 127.0.0.1:15003/bb:1
+	local n
+	n=$(layer_count)
+	run -1 stack pull
+	[[ "$output" == *"uncompressed has the digest"*"its config says sha256:0000"* ]]
+	assert_refused_cleanly 127.0.0.1:15003/bb:1 "$n"
+	stub_start bomb 127.0.0.1 15004
+	pull_file 127.0.0.1:15004/bb:1
+	run -1 stack pull
+	[[ "$output" == *"refused as a decompression bomb"* ]]
+	assert_refused_cleanly 127.0.0.1:15004/bb:1 "$n"
 }
 
 @test "hostile: the good layout from the same stub pulls and runs (the stub is not what fails)" {
@@ -228,7 +251,7 @@ start_slow_pull() {
 	pull_file "127.0.0.1:$1/bb:1"
 	stack_bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" pull
 	wait_for 20 grep -q '^GET /v2/bb/blobs/.*' "$STUB_LOG"
-	wait_for 20 eval 'ls "$STACK_ROOT/tmp" | grep -q "^pull-"'
+	wait_for 20 eval 'ls "$STACK_ROOT/tmp" | grep -q "^import-pull-"'
 	# Some of the layer is in the work dir.
 	wait_for 20 eval 'find "$STACK_ROOT/tmp" -name "blob-*" -size +16k | grep -q .'
 }

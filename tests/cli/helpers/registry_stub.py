@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A tiny OCI distribution registry for the hostile pull tests.
 
-    registry_stub.py layout OUT LAYER.tar[.gz]   wrap one layer into an OCI
-                                                 layout (config: Cmd /bin/sh)
+    registry_stub.py layout OUT LAYER.tar[.gz] [--diff-id D]
+                                    wrap one layer into an OCI layout
+                                    (config: Cmd /bin/sh; diff id D if given)
     registry_stub.py serve --layout DIR --bind ADDR --port N --log FILE
                            [--tamper] [--slow] [--auth USER:PASS]
 
@@ -40,7 +41,7 @@ def put_blob(layout, data):
     return d, len(data)
 
 
-def make_layout(out, layer_file):
+def make_layout(out, layer_file, diff_id=None):
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "oci-layout"), "w") as f:
         json.dump({"imageLayoutVersion": "1.0.0"}, f)
@@ -48,7 +49,8 @@ def make_layout(out, layer_file):
         layer = f.read()
     gz = layer[:2] == b"\x1f\x8b"
     ld, ls = put_blob(out, layer)
-    diff_id = "sha256:" + hashlib.sha256(gzip.decompress(layer) if gz else layer).hexdigest()
+    if diff_id is None:
+        diff_id = "sha256:" + hashlib.sha256(gzip.decompress(layer) if gz else layer).hexdigest()
     config = {
         "architecture": "amd64",
         "os": "linux",
@@ -184,6 +186,7 @@ def main():
     lp = sub.add_parser("layout")
     lp.add_argument("out")
     lp.add_argument("layer")
+    lp.add_argument("--diff-id", help="claim this diff id for the layer in the config")
     sp = sub.add_parser("serve")
     sp.add_argument("--layout", required=True)
     sp.add_argument("--bind", default="127.0.0.1")
@@ -194,7 +197,7 @@ def main():
     sp.add_argument("--auth")
     a = ap.parse_args()
     if a.cmd == "layout":
-        make_layout(a.out, a.layer)
+        make_layout(a.out, a.layer, a.diff_id)
         return 0
     Handler.opts = a
     srv = http.server.ThreadingHTTPServer((a.bind, a.port), Handler)
