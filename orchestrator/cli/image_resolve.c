@@ -9,8 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Docker's: $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
-static char *docker_config_path(void)
+char *cli_docker_config_path(void)
 {
 	const char *dir = getenv("DOCKER_CONFIG");
 	if (dir && *dir)
@@ -29,7 +28,7 @@ static int pull_base(const struct img_store *store, const struct spec_base *base
 		if (found != 0)
 			return found < 0 ? -1 : 0;
 	}
-	_cleanup_free_ char *config = docker_config_path();
+	_cleanup_free_ char *config = cli_docker_config_path();
 	struct img_pull_opts o = {
 		.insecure = base->insecure,
 		.docker_config = config,

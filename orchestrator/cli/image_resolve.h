@@ -26,6 +26,10 @@ void cli_image_free(struct cli_image *img);
  * when its source changed), or fetch it again when `force` (`--pull`,
  * `stack pull`: a registry image pulled, a debootstrap run again); *img
  * gets its record.  Pulls and debootstrap report progress on stderr. */
+/* Where Docker's credentials are: $DOCKER_CONFIG/config.json, else
+ * ~/.docker/config.json (caller frees; NULL without HOME). */
+char *cli_docker_config_path(void);
+
 int cli_base_fetch(const struct img_store *store, const struct spec_base *base, bool force, struct img_image *img,
 		   st_error_t *err);
 

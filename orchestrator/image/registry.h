@@ -48,4 +48,14 @@ struct img_pull_opts {
 int img_registry_pull(const struct img_store *s, const char *ref, const struct img_pull_opts *o,
 		      struct img_image *out, st_error_t *err);
 
+/* Push the store's image `name` to `ref` (normalized) as an OCI image:
+ * each layer is its canonical tar, uncompressed (so a blob's digest is the
+ * layer id and the config's diff id: the same image pushes the same
+ * digests every time), the config blob as stored, then an OCI manifest.
+ * A blob the registry has already (HEAD) is not uploaded.  `digest` gets
+ * the manifest's digest.  Transport and auth as for a pull (tokens are
+ * asked for pull,push). */
+int img_registry_push(const struct img_store *s, const char *name, const char *ref, const struct img_pull_opts *o,
+		      char digest[IMG_DIGEST_LEN], st_error_t *err);
+
 #endif

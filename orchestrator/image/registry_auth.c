@@ -90,7 +90,7 @@ static int fetch_token(struct reg_client *c, const char *params, st_error_t *err
 				"`insecure: true` registry may use HTTP)",
 				c->ref.host, realm);
 	if (!scope)
-		scope = xasprintf("repository:%s:pull", c->ref.repo);
+		scope = xasprintf("repository:%s:%s", c->ref.repo, c->push ? "pull,push" : "pull");
 	_cleanup_free_ char *esc_scope = escaped(scope);
 	_cleanup_free_ char *esc_service = service ? escaped(service) : NULL;
 	_cleanup_free_ char *url = xasprintf("%s%sscope=%s%s%s", realm, strchr(realm, '?') ? "&" : "?", esc_scope,

@@ -12,10 +12,14 @@
 #include <strings.h>
 #include <unistd.h>
 
-/* One transfer: the sink of a 2xx body, the first bytes of any other. */
+/* One transfer: the sink of a 2xx body, the first bytes of any other,
+ * and the request body's read position. */
 struct xfer {
 	struct reg_client *c;
 	struct reg_sink *sink;
+	const struct reg_req *rq;
+	int64_t sent;
+	int read_errno;
 	long status;
 	struct strbuf errbody;
 };
@@ -30,7 +34,8 @@ static size_t on_header(char *buf, size_t size, size_t n, void *data)
 		x->status = sp ? strtol(sp + 1, NULL, 10) : 0;
 		free(x->c->content_type);
 		free(x->c->challenge);
-		x->c->content_type = x->c->challenge = NULL;
+		free(x->c->location);
+		x->c->content_type = x->c->challenge = x->c->location = NULL;
 		return len;
 	}
 	const char *colon = memchr(buf, ':', len);
@@ -47,6 +52,8 @@ static size_t on_header(char *buf, size_t size, size_t n, void *data)
 		slot = &x->c->content_type;
 	else if (klen == 16 && strncasecmp(buf, "www-authenticate", 16) == 0)
 		slot = &x->c->challenge;
+	else if (klen == 8 && strncasecmp(buf, "location", 8) == 0)
+		slot = &x->c->location;
 	if (slot) {
 		free(*slot);
 		*slot = xstrndup(v, (size_t)(end - v));
@@ -86,6 +93,31 @@ static size_t on_body(char *buf, size_t size, size_t n, void *data)
 	if (s->progress)
 		s->progress(s->progress_ctx, s->got);
 	return len;
+}
+
+static size_t on_read(char *buf, size_t size, size_t n, void *data)
+{
+	struct xfer *x = data;
+	const struct reg_req *rq = x->rq;
+	size_t want = size * n;
+	if (rq->body) {
+		size_t left = rq->body_len - (size_t)x->sent;
+		size_t k = left < want ? left : want;
+		memcpy(buf, (const char *)rq->body + x->sent, k);
+		x->sent += (int64_t)k;
+		return k;
+	}
+	for (;;) {
+		ssize_t got = pread(rq->body_fd, buf, want, (off_t)x->sent);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			x->read_errno = errno;
+			return CURL_READFUNC_ABORT;
+		}
+		x->sent += got;
+		return (size_t)got;
+	}
 }
 
 /* Called by curl about once a second and on each chunk: a stop signal
@@ -128,6 +160,7 @@ void reg_client_close(struct reg_client *c)
 	free(c->authz);
 	free(c->content_type);
 	free(c->challenge);
+	free(c->location);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -146,12 +179,23 @@ static char *excerpt(struct strbuf *b)
 long reg_http_get(struct reg_client *c, const char *url, const char *authz, const char *accept,
 		  struct reg_sink *sink, st_error_t *err)
 {
+	struct reg_req rq = {.accept = accept, .body_fd = -1, .sink = sink};
+	return reg_http(c, url, authz, &rq, err);
+}
+
+long reg_http(struct reg_client *c, const char *url, const char *authz, const struct reg_req *rq, st_error_t *err)
+{
 	CURL *h = c->curl;
-	struct xfer x = {.c = c, .sink = sink};
+	struct reg_sink *sink = rq->sink;
+	struct xfer x = {.c = c, .sink = sink, .rq = rq};
+	const char *method = rq->method ? rq->method : "GET";
 	struct curl_slist *hdrs = NULL;
-	_cleanup_free_ char *accept_h = accept ? xasprintf("Accept: %s", accept) : NULL;
+	_cleanup_free_ char *accept_h = rq->accept ? xasprintf("Accept: %s", rq->accept) : NULL;
+	_cleanup_free_ char *ctype_h = rq->content_type ? xasprintf("Content-Type: %s", rq->content_type) : NULL;
 	if (accept_h)
 		hdrs = lc.curl_slist_append(hdrs, accept_h);
+	if (ctype_h)
+		hdrs = lc.curl_slist_append(hdrs, ctype_h);
 	if (authz)
 		hdrs = lc.curl_slist_append(hdrs, authz);
 	const char *protos = c->http_ok ? "http,https" : "https";
@@ -181,6 +225,25 @@ long reg_http_get(struct reg_client *c, const char *url, const char *authz, cons
 		lc.curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		lc.curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+	bool has_body = rq->body || rq->body_fd >= 0;
+	if (!strcmp(method, "HEAD")) {
+		lc.curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	} else if (!strcmp(method, "PUT") || (!strcmp(method, "POST") && has_body)) {
+		/* An upload: curl reads the body through on_read. */
+		lc.curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		lc.curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+		lc.curl_easy_setopt(h, CURLOPT_READDATA, &x);
+		lc.curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
+				    (curl_off_t)(rq->body ? (int64_t)rq->body_len : has_body ? rq->body_size : 0));
+		/* No redirect for an upload: a body is not resent. */
+		lc.curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+		if (strcmp(method, "PUT") != 0)
+			lc.curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	} else if (!strcmp(method, "POST")) {
+		lc.curl_easy_setopt(h, CURLOPT_POST, 1L);
+		lc.curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+		lc.curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	}
 	c->requests++;
 	CURLcode rc = lc.curl_easy_perform(h);
 	lc.curl_slist_free_all(hdrs);
@@ -190,17 +253,20 @@ long reg_http_get(struct reg_client *c, const char *url, const char *authz, cons
 		if (status < 200 || status > 299) {
 			_cleanup_free_ char *ex = excerpt(&x.errbody);
 			/* The caller words the error; keep the server's words. */
-			st_error(err, 0, "GET %s: HTTP %ld%s", url, status, ex);
+			st_error(err, 0, "%s %s: HTTP %ld%s", method, url, status, ex);
 		}
 	} else if (sink && sink->over) {
-		st_error(err, EFBIG, "GET %s: more than the %lld bytes expected", url, (long long)sink->limit);
+		st_error(err, EFBIG, "%s %s: more than the %lld bytes expected", method, url, (long long)sink->limit);
 	} else if (sink && sink->write_errno) {
-		st_error(err, sink->write_errno, "GET %s: write the download", url);
+		st_error(err, sink->write_errno, "%s %s: write the download", method, url);
+	} else if (x.read_errno) {
+		st_error(err, x.read_errno, "%s %s: read the upload", method, url);
 	} else if (rc == CURLE_ABORTED_BY_CALLBACK) {
 		char sig[32];
-		st_error(err, EINTR, "GET %s: stopped by %s", url, st_signal_name(st_interrupted(), sig, sizeof(sig)));
+		st_error(err, EINTR, "%s %s: stopped by %s", method, url,
+			 st_signal_name(st_interrupted(), sig, sizeof(sig)));
 	} else {
-		st_error(err, 0, "GET %s: %s", url, lc.curl_easy_strerror(rc));
+		st_error(err, 0, "%s %s: %s", method, url, lc.curl_easy_strerror(rc));
 		/* Which failures mean "this is not HTTPS": the caller's to decide. */
 		status = rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR ? -2 : -1;
 	}
@@ -218,13 +284,37 @@ static void sink_rewind(struct reg_sink *s)
 	s->write_errno = 0;
 }
 
+/* `what` as a URL: a path of the API, or an absolute URL the registry
+ * gave (Location).  *ours: it is the registry's own host, so our
+ * credentials may go with it. */
+static char *call_url(const struct reg_client *c, const char *what, bool *ours)
+{
+	const char *scheme = c->plain_http ? "http" : "https";
+	*ours = true;
+	if (what[0] == '/')
+		return xasprintf("%s://%s%s", scheme, c->ref.api_host, what);
+	if (strncmp(what, "http://", 7) && strncmp(what, "https://", 8))
+		return xasprintf("%s://%s/v2/%s/%s", scheme, c->ref.api_host, c->ref.repo, what);
+	const char *host = strstr(what, "://") + 3;
+	size_t n = strcspn(host, "/?#");
+	*ours = strlen(c->ref.api_host) == n && strncmp(host, c->ref.api_host, n) == 0;
+	return xstrdup(what);
+}
+
 long reg_get(struct reg_client *c, const char *what, const char *accept, struct reg_sink *sink, st_error_t *err)
 {
+	struct reg_req rq = {.accept = accept, .body_fd = -1, .sink = sink};
+	return reg_call(c, what, &rq, err);
+}
+
+long reg_call(struct reg_client *c, const char *what, const struct reg_req *rq, st_error_t *err)
+{
+	struct reg_sink *sink = rq->sink;
 	for (int attempt = 0;; attempt++) {
-		_cleanup_free_ char *url = xasprintf("%s://%s/v2/%s/%s", c->plain_http ? "http" : "https",
-						     c->ref.api_host, c->ref.repo, what);
+		bool ours = true;
+		_cleanup_free_ char *url = call_url(c, what, &ours);
 		st_error_t e = NULL;
-		long status = reg_http_get(c, url, c->authz, accept, sink, &e);
+		long status = reg_http(c, url, ours ? c->authz : NULL, rq, &e);
 		if (status == -2 && !c->plain_http && (!sink || sink->got == 0)) {
 			if (!c->http_ok) {
 				_cleanup_free_ char *why = st_error_text(e);

@@ -49,19 +49,39 @@ struct reg_client {
 	char *authz;	 /* "Authorization: ..." once a challenge was answered */
 	char *content_type; /* of the last response */
 	char *challenge;    /* WWW-Authenticate of the last response */
+	char *location;	    /* Location of the last response (an upload's URL) */
+	bool push;	    /* tokens are asked for pull,push */
 	long requests;	    /* HTTP requests sent, for the progress */
 };
 
 int reg_client_open(struct reg_client *c, const char *ref, const struct img_pull_opts *o, st_error_t *err);
 void reg_client_close(struct reg_client *c);
 
-/* GET /v2/<repo>/<what> (e.g. "manifests/latest", "blobs/sha256:..."),
- * answering an auth challenge once.  Returns the HTTP status (200 ...)
- * or -1; the body went to `sink`.  `accept`: an Accept header or NULL. */
+/* A request: its method, headers and body (memory, or a file from its
+ * start), and where a 2xx response's body goes. */
+struct reg_req {
+	const char *method; /* "GET" (NULL), "HEAD", "POST", "PUT" */
+	const char *accept;
+	const char *content_type;
+	const void *body; /* a body in memory ... */
+	size_t body_len;
+	int body_fd;	  /* ... or in a file (-1: none; 0 is never one here) */
+	int64_t body_size;
+	struct reg_sink *sink;
+};
+
+/* METHOD /v2/<repo>/<what> (e.g. "manifests/latest", "blobs/sha256:..."),
+ * or `what` itself when it is a URL of the registry (an upload's
+ * Location), answering an auth challenge once.  Returns the HTTP status
+ * (200 ...) or -1; a non-2xx status also sets *err with the server's words. */
+long reg_call(struct reg_client *c, const char *what, const struct reg_req *rq, st_error_t *err);
+/* reg_call of a GET. */
 long reg_get(struct reg_client *c, const char *what, const char *accept, struct reg_sink *sink, st_error_t *err);
 
-/* The lower layer: one GET of a full URL with the client's headers; the
- * status or -1 (a transport failure, with curl's reason). */
+/* The lower layer: one request to a full URL with the client's headers;
+ * the status, -1 (a transport failure, with curl's reason), or -2 (TLS
+ * failed: perhaps not HTTPS). */
+long reg_http(struct reg_client *c, const char *url, const char *authz, const struct reg_req *rq, st_error_t *err);
 long reg_http_get(struct reg_client *c, const char *url, const char *authz, const char *accept,
 		  struct reg_sink *sink, st_error_t *err);
 

@@ -150,3 +150,49 @@ print(sorted(cfg["config"]["ExposedPorts"]))' "$STACK_ROOT" "$REG/bb:1"
 	[[ "$output" == *"has no image \`bb:nope\`"* ]]
 	run ! grep -q 'bb:nope' "$STACK_ROOT/refs.json"
 }
+
+@test "push: stack image push, pulled back with skopeo: same digests; twice is the same manifest; stack pulls it back" {
+	run -0 stack pull bb
+	run -0 stack image push "$REG/bb:1" "$REG/pushed:v1"
+	local ref_digest=${lines[-1]}
+	[[ "$ref_digest" == "$REG/pushed:v1@sha256:"* ]]
+	local digest=${ref_digest#*@}
+	# What the registry serves is that manifest, byte for byte.
+	run -0 skopeo inspect --tls-verify=false --raw "docker://$REG/pushed:v1"
+	[ "sha256:$(printf '%s' "$output" | sha256sum | cut -d' ' -f1)" = "$digest" ]
+	# skopeo copies it out as it is (dir:, verifying every blob); its
+	# layer is the store's layer id, its config the store's config.
+	run -0 skopeo copy -q --src-tls-verify=false "docker://$REG/pushed:v1" "dir:$BATS_TEST_TMPDIR/back"
+	run -0 python3 -c '
+import hashlib, json, sys
+L, root, ref = sys.argv[1:]
+m = json.load(open(L + "/manifest.json"))
+for l in m["layers"]:
+    assert hashlib.sha256(open(L + "/" + l["digest"][7:], "rb").read()).hexdigest() == l["digest"][7:]
+cfg_id = json.load(open(root + "/refs.json"))["refs"][ref]["id"]
+cfg = json.load(open(root + "/blobs/sha256/" + cfg_id[7:]))
+print([l["digest"] for l in m["layers"]] == cfg["rootfs"]["diff_ids"], m["config"]["digest"] == cfg_id)' \
+		"$BATS_TEST_TMPDIR/back" "$STACK_ROOT" "$REG/bb:1"
+	[ "$output" = "True True" ]
+	# Reproducible: the same image pushes the same manifest, uploading nothing.
+	run -0 stack image push "$REG/bb:1" "$REG/pushed:v1"
+	[ "${lines[-1]}" = "$ref_digest" ]
+	[[ "$output" == *"already there"* ]]
+	# And it runs when pulled back.
+	cat >"$BATS_TEST_TMPDIR/stack.yaml" <<-EOF
+	name: t
+	bases:
+	  back: {pull: "$REG/pushed:v1"}
+	services:
+	  s: {image: back}
+	EOF
+	STACK_ROOT="$BATS_TEST_TMPDIR/fresh" run -0 stack run s
+	[ "${lines[-1]}" = "hi from bar" ]
+}
+
+@test "push: an image the store does not have, or a digest as REF, fail clearly" {
+	run -1 stack image push nosuch:1 "$REG/x:1"
+	[[ "$output" == *"no image \`nosuch:1\`"* ]]
+	run -1 stack image push "$REG/bb:1" "$REG/x@sha256:$(printf '%064d' 0)"
+	[[ "$output" == *"push to a tag"* ]]
+}
