@@ -277,3 +277,20 @@ start_slow_pull() {
 	run -0 stack run s echo after
 	[ "$output" = after ]
 }
+
+@test "progress: on a terminal one line is redrawn (layer n/N, bytes of total, rate); otherwise plain lines" {
+	export STACK_ROOT="$BATS_TEST_TMPDIR/root"
+	stub_start good 127.0.0.1 15002 --slow
+	pull_file 127.0.0.1:15002/bb:1
+	run -0 /usr/bin/python3 "$BATS_TEST_DIRNAME/helpers/pty_session.py" -- \
+		"$STACK_BIN" -f "$BATS_TEST_TMPDIR/stack.yaml" pull
+	[[ "$output" == *"rc=0"* ]]
+	# ESC [ K (erase the line), then the state: a regex, its [ and . escaped.
+	local redraw=$'\e''\[Kpull 127\.0\.0\.1:15002/bb:1: layer 1/1, [0-9.]+ [KM]iB of [0-9.]+ [KM]iB, [0-9.]+ [KM]?i?B/s'
+	[[ "$output" =~ $redraw ]]
+	# Not on a terminal: lines only, no redraws.
+	export STACK_ROOT="$BATS_TEST_TMPDIR/root2"
+	run -0 stack pull
+	[[ "$output" != *$'\e[K'* ]]
+	[[ "$output" == *"pull 127.0.0.1:15002/bb:1: layer 1/1 sha256:"*" pulled"* ]]
+}
