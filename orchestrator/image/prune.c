@@ -1,9 +1,9 @@
 /* `stack image prune`: remove what no ref reaches.
  *
- * Mark and sweep under both locks: gc.lock exclusive, so no other stack
+ * Mark and sweep under both locks: locks/gc exclusive, so no other stack
  * process has the store open (a build between a layer's commit and its
  * ref, a run whose containers mount layers: img_store_pin), and
- * store.lock, so no ref changes while we mark.  gc.lock is tried, not
+ * locks/refs, so no ref changes while we mark.  locks/gc is tried, not
  * waited for: a prune that blocks until a long `stack run` ends would be
  * worse than one that says why it cannot run now. */
 #include "image/store_int.h"
@@ -86,7 +86,7 @@ static int sweep(const char *dir, const struct strv *keep, size_t *count, uint64
 int img_store_prune(const struct img_store *s, bool all, struct img_prune_report *rep, st_error_t *err)
 {
 	memset(rep, 0, sizeof(*rep));
-	_cleanup_free_ char *gc = xasprintf("%s/gc.lock", s->root);
+	_cleanup_free_ char *gc = xasprintf("%s/locks/gc", s->root);
 	if (flock(s->gc_fd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
 		flock(s->gc_fd, LOCK_SH);

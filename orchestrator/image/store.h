@@ -10,10 +10,13 @@
  *                        no translation and an imported image keeps its id)
  *   refs.json            name[:tag] -> image id (and, for imported bases, the
  *                        source they came from); one small file, replaced
- *                        atomically under store.lock, so a reader never needs
+ *                        atomically under locks/refs, so a reader never needs
  *                        a lock and writers never lose each other's refs
  *   store-version        the format of all of the above (IMG_STORE_VERSION)
- *   gc.lock              shared by every open store, exclusive for a prune:
+ *   locks/refs, locks/gc  flock()ed files that stay (a lock is the flock, not
+ *                        the file's existence, so a killed holder leaves no
+ *                        stale lock); locks/gc is shared by every open
+ *                        store, exclusive for a prune:
  *                        a layer written but not yet referenced (a build
  *                        between its commit and its ref) is never pruned
  *   tmp/                 work in progress; renamed into place when complete
@@ -45,8 +48,8 @@
 
 struct img_store {
 	char *root;
-	int gc_fd;   /* gc.lock, held shared while open */
-	bool locked; /* this process holds store.lock (a migration): ref updates must not take it again */
+	int gc_fd;   /* locks/gc, held shared while open */
+	bool locked; /* this process holds locks/refs (a migration): ref updates must not take it again */
 };
 
 struct img_label {
