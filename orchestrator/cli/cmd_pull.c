@@ -23,7 +23,7 @@ static void usage(FILE *out)
 	      "Pull the stack's registry bases and run its debootstrap bases again\n"
 	      "(rootfs: bases are imported when they changed).  Default: every base.\n\n"
 	      "Options:\n"
-	      "  -q, --quiet           print only errors\n"
+	      "  -q, --quiet           print only errors (no progress)\n"
 	      "  -h, --help            show this help\n",
 	      out);
 }
@@ -66,7 +66,7 @@ static int fetch(const struct img_store *store, const struct spec_base *b, bool 
 {
 	struct img_image img = {0};
 	_cleanup_error_ st_error_t err = NULL;
-	if (cli_base_fetch(store, b, b->kind != SPEC_BASE_ROOTFS, &img, &err) < 0) {
+	if (cli_base_fetch(store, b, b->kind != SPEC_BASE_ROOTFS, quiet ? NULL : stderr, &img, &err) < 0) {
 		st_error_print(&err, stderr);
 		return CLI_EXIT_FAILURE;
 	}

@@ -20,7 +20,7 @@ char *cli_docker_config_path(void)
 
 /* A `pull:` base: stored under its normalized reference, pulled on first
  * use (as `docker run` does) or when asked to. */
-static int pull_base(const struct img_store *store, const struct spec_base *base, bool force,
+static int pull_base(const struct img_store *store, const struct spec_base *base, bool force, FILE *progress,
 		     struct img_image *img, st_error_t *err)
 {
 	if (!force) {
@@ -32,8 +32,8 @@ static int pull_base(const struct img_store *store, const struct spec_base *base
 	struct img_pull_opts o = {
 		.insecure = base->insecure,
 		.docker_config = config,
-		.progress = stderr,
-		.progress_tty = isatty(STDERR_FILENO),
+		.progress = progress,
+		.progress_tty = progress && isatty(fileno(progress)),
 	};
 	if (img_registry_pull(store, base->ref, &o, img, err) < 0)
 		return st_error_prefix(err, "base image `%s`", base->name);
@@ -43,7 +43,7 @@ static int pull_base(const struct img_store *store, const struct spec_base *base
 /* A `debootstrap:` base: stored under its parameters' key, made on first
  * use or when asked to. */
 static int debootstrap_base(const struct img_store *store, const struct spec_base *base, bool force,
-			    struct img_image *img, st_error_t *err)
+			    FILE *progress, struct img_image *img, st_error_t *err)
 {
 	struct img_debootstrap o = {
 		.suite = base->debootstrap.suite,
@@ -51,7 +51,7 @@ static int debootstrap_base(const struct img_store *store, const struct spec_bas
 		.mirror = base->debootstrap.mirror,
 		.include = &base->debootstrap.include,
 		.apt_dir = "/etc/apt",
-		.progress = stderr,
+		.progress = progress,
 	};
 	_cleanup_free_ char *key = img_debootstrap_key(&o, err);
 	if (!key)
@@ -95,14 +95,14 @@ static int import_oci_base(const struct img_store *store, const struct spec_base
 	return img_image_write(store, img, NULL, err);
 }
 
-int cli_base_fetch(const struct img_store *store, const struct spec_base *base, bool force, struct img_image *img,
-		   st_error_t *err)
+int cli_base_fetch(const struct img_store *store, const struct spec_base *base, bool force, FILE *progress,
+		   struct img_image *img, st_error_t *err)
 {
 	switch (base->kind) {
 	case SPEC_BASE_PULL:
-		return pull_base(store, base, force, img, err);
+		return pull_base(store, base, force, progress, img, err);
 	case SPEC_BASE_DEBOOTSTRAP:
-		return debootstrap_base(store, base, force, img, err);
+		return debootstrap_base(store, base, force, progress, img, err);
 	case SPEC_BASE_OCI:
 	case SPEC_BASE_ROOTFS:
 		break;
@@ -130,7 +130,7 @@ int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *sta
 		return -1;
 	const struct spec_base *base = spec_find_base(stack, image);
 	if (base) {
-		if (cli_base_fetch(&store, base, false, &img, err) < 0)
+		if (cli_base_fetch(&store, base, false, stderr, &img, err) < 0)
 			goto out;
 	} else {
 		int found = img_image_read(&store, image, &img, err);

@@ -99,3 +99,18 @@ procs_in_store() {
 	[ -z "$(ls -A "$STACK_ROOT/tmp")" ]
 	run ! grep -q debootstrap@ "$STACK_ROOT/refs.json"
 }
+
+@test "debootstrap: kill -9 of stack mid-run: its namespace dies with it (no process, no mount), and the next run sweeps the work dir" {
+	deb_file ", include: [hello]"
+	stack_bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" pull
+	wait_for 120 grep -q "debootstrap bookworm: I: Retrieving" "$BATS_TEST_TMPDIR/err"
+	kill -KILL "$BG_PID"
+	wait_exit "$BG_PID" 10
+	wait_for 10 test -z "$(procs_in_store)"
+	[ -z "$(mountinfo_ours)" ]
+	[ -n "$(ls -A "$STACK_ROOT/tmp")" ]
+	# The next import (one that fails fast) sweeps what the killed one left.
+	deb_file ", mirror: file:///nonexistent/debian"
+	run -1 stack pull
+	[ -z "$(ls -A "$STACK_ROOT/tmp")" ]
+}
