@@ -79,7 +79,9 @@ struct img_image {
 	/* The layers' OCI diff ids, bottom first: a layer's id in layers/ is
 	 * its diff id (the digest of its canonical, uncompressed tar). */
 	struct strv layers;
-	/* config */
+	/* config; an empty list or NULL string is "not set", left out of the
+	 * JSON (so `CMD []` cannot be told from no CMD: Docker's images never
+	 * need to) */
 	struct strv env; /* "K=V" */
 	struct strv entrypoint;
 	struct strv cmd;

@@ -76,7 +76,7 @@ layout_of() {
 	assert_contained
 }
 
-@test "a hard link out of the layer is refused (absolute and ..)" {
+@test "a hard link out of the layer is refused (absolute, .., through a symlink)" {
 	layout_of "hardlink:hl:$OUT/victim"
 	hostile_run "$PWD/img"
 	[ "$status" -ne 0 ]
@@ -86,6 +86,11 @@ layout_of() {
 	hostile_run "$PWD/img"
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"hard link"* ]]
+	assert_contained
+	layout_of "symlink:l:$OUT" "hardlink:hl:l/victim"
+	hostile_run "$PWD/img"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"through symlink"* ]]
 	assert_contained
 }
 
