@@ -13,6 +13,7 @@ static const struct cli_command commands[] = {
 	{"config", cmd_config, "Validate and print the resolved stack file"},
 	{"dockerfile", cmd_dockerfile, "Print the parse of a Dockerfile as JSON"},
 	{"exec", cmd_exec, "Run a command in a running container of a service"},
+	{"pull", cmd_pull, "Pull the stack's registry bases, run its debootstrap bases again"},
 	{"run", cmd_run, "Run a one-off container for a service"},
 	{"images", cmd_images, "List the images of the store"},
 	{"image", cmd_image, "Inspect, remove, prune or save images"},

@@ -12,6 +12,8 @@ PACKAGES=(
   libcmocka-dev bats valgrind python3 python3-jsonschema python3-yaml
   busybox-static iproute2 procps util-linux bsdutils tar gzip xz-utils zstd
   strace e2fsprogs
+  # registry tests: a loopback registry (seeded with skopeo and umoci, below)
+  docker-registry
   # images and peers for benchmarks
   skopeo umoci
   debootstrap hyperfine crun runc

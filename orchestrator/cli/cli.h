@@ -37,6 +37,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cmd_config(struct cli_globals *g, int argc, char **argv);
 int cmd_dockerfile(struct cli_globals *g, int argc, char **argv);
 int cmd_exec(struct cli_globals *g, int argc, char **argv);
+int cmd_pull(struct cli_globals *g, int argc, char **argv);
+/* stack image push (cmd_image_push.c), a command of cmd_image. */
+int cmd_image_push(struct cli_globals *g, int argc, char **argv);
 int cmd_run(struct cli_globals *g, int argc, char **argv);
 int cmd_images(struct cli_globals *g, int argc, char **argv);
 int cmd_image(struct cli_globals *g, int argc, char **argv);

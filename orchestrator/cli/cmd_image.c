@@ -23,7 +23,9 @@ static void usage(FILE *out)
 	      "                          -a: every imported base too (imported again when used)\n"
 	      "  save NAME -o FILE [--gzip]\n"
 	      "                          write NAME as an OCI image archive (skopeo's\n"
-	      "                          oci-archive:, umoci, podman load)\n",
+	      "                          oci-archive:, umoci, podman load)\n"
+	      "  push [--insecure] NAME REF\n"
+	      "                          push NAME to the registry image REF\n",
 	      out);
 }
 
@@ -260,12 +262,12 @@ int cmd_image(struct cli_globals *g, int argc, char **argv)
 		cli_command_fn fn;
 	} subs[] = {
 		{"ls", cmd_images}, {"inspect", image_inspect}, {"rm", image_rm}, {"tag", image_tag},
-		{"prune", image_prune}, {"save", image_save},
+		{"prune", image_prune}, {"save", image_save}, {"push", cmd_image_push},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
 		if (strcmp(argv[1], subs[i].name) == 0) {
 			optind = 0;
 			return subs[i].fn(g, argc - 1, argv + 1);
 		}
-	return cli_usage_error("image", "unknown command `%s` (ls, inspect, rm, tag, prune, save)", argv[1]);
+	return cli_usage_error("image", "unknown command `%s` (ls, inspect, rm, tag, prune, save, push)", argv[1]);
 }

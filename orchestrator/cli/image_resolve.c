@@ -1,22 +1,67 @@
 #include "cli/image_resolve.h"
+#include "image/debootstrap.h"
+#include "image/registry.h"
 #include "image/store.h"
 #include "util/mem.h"
 #include "util/paths.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static const char *base_kind_hint(enum spec_base_kind k)
+char *cli_docker_config_path(void)
 {
-	switch (k) {
-	case SPEC_BASE_PULL:
-		return "pulling from a registry is not available yet";
-	case SPEC_BASE_OCI:
-	case SPEC_BASE_DEBOOTSTRAP:
-		return "debootstrap bases are not available yet";
-	case SPEC_BASE_ROOTFS:
-		break;
+	const char *dir = getenv("DOCKER_CONFIG");
+	if (dir && *dir)
+		return xasprintf("%s/config.json", dir);
+	const char *home = getenv("HOME");
+	return home && *home ? xasprintf("%s/.docker/config.json", home) : NULL;
+}
+
+/* A `pull:` base: stored under its normalized reference, pulled on first
+ * use (as `docker run` does) or when asked to. */
+static int pull_base(const struct img_store *store, const struct spec_base *base, bool force, FILE *progress,
+		     struct img_image *img, st_error_t *err)
+{
+	if (!force) {
+		int found = img_image_read(store, base->ref, img, err);
+		if (found != 0)
+			return found < 0 ? -1 : 0;
 	}
-	return "";
+	_cleanup_free_ char *config = cli_docker_config_path();
+	struct img_pull_opts o = {
+		.insecure = base->insecure,
+		.docker_config = config,
+		.progress = progress,
+		.progress_tty = progress && isatty(fileno(progress)),
+	};
+	if (img_registry_pull(store, base->ref, &o, img, err) < 0)
+		return st_error_prefix(err, "base image `%s`", base->name);
+	return 0;
+}
+
+/* A `debootstrap:` base: stored under its parameters' key, made on first
+ * use or when asked to. */
+static int debootstrap_base(const struct img_store *store, const struct spec_base *base, bool force,
+			    FILE *progress, struct img_image *img, st_error_t *err)
+{
+	struct img_debootstrap o = {
+		.suite = base->debootstrap.suite,
+		.variant = base->debootstrap.variant,
+		.mirror = base->debootstrap.mirror,
+		.include = &base->debootstrap.include,
+		.apt_dir = "/etc/apt",
+		.progress = progress,
+	};
+	_cleanup_free_ char *key = img_debootstrap_key(&o, err);
+	if (!key)
+		return st_error_prefix(err, "base image `%s`", base->name);
+	if (!force) {
+		int found = img_image_read(store, key, img, err);
+		if (found != 0)
+			return found < 0 ? -1 : 0;
+	}
+	return img_debootstrap_import(store, &o, key, img, err);
 }
 
 /* A `rootfs:` base is imported on first use, as a registry image is pulled
@@ -50,13 +95,18 @@ static int import_oci_base(const struct img_store *store, const struct spec_base
 	return img_image_write(store, img, NULL, err);
 }
 
-/* A base of the stack: its store entry, imported now if need be. */
-static int resolve_base(const struct img_store *store, const struct spec_base *base, struct img_image *img,
-			st_error_t *err)
+int cli_base_fetch(const struct img_store *store, const struct spec_base *base, bool force, FILE *progress,
+		   struct img_image *img, st_error_t *err)
 {
-	if (base->kind != SPEC_BASE_ROOTFS && base->kind != SPEC_BASE_OCI)
-		return st_error(err, 0, "base image `%s`: %s; use a `rootfs:` or `oci:` base for now", base->name,
-				base_kind_hint(base->kind));
+	switch (base->kind) {
+	case SPEC_BASE_PULL:
+		return pull_base(store, base, force, progress, img, err);
+	case SPEC_BASE_DEBOOTSTRAP:
+		return debootstrap_base(store, base, force, progress, img, err);
+	case SPEC_BASE_OCI:
+	case SPEC_BASE_ROOTFS:
+		break;
+	}
 	bool oci = base->kind == SPEC_BASE_OCI;
 	_cleanup_free_ char *key = img_source_key(oci ? "oci" : "rootfs", base->path, err);
 	if (!key)
@@ -80,7 +130,7 @@ int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *sta
 		return -1;
 	const struct spec_base *base = spec_find_base(stack, image);
 	if (base) {
-		if (resolve_base(&store, base, &img, err) < 0)
+		if (cli_base_fetch(&store, base, false, stderr, &img, err) < 0)
 			goto out;
 	} else {
 		int found = img_image_read(&store, image, &img, err);

@@ -86,6 +86,8 @@ static json_t *base_json(const struct spec_base *b)
 	switch (b->kind) {
 	case SPEC_BASE_PULL:
 		set_str(o, "pull", b->ref);
+		if (b->insecure)
+			json_object_set_new(o, "insecure", json_true());
 		break;
 	case SPEC_BASE_ROOTFS:
 		set_str(o, "rootfs", b->path);

@@ -5,7 +5,9 @@
 
 #include <string.h>
 
-static const char *const base_keys[] = {"pull", "rootfs", "oci", "debootstrap"};
+/* The sources, in the order of enum spec_base_kind, then the options. */
+static const char *const base_keys[] = {"pull", "rootfs", "oci", "debootstrap", "insecure"};
+#define N_BASE_SOURCES 4
 static const char *const debootstrap_keys[] = {"suite", "variant", "mirror", "include"};
 
 static void load_debootstrap(struct spec_loader *ld, struct spec_base *b, const struct spec_node *n)
@@ -49,7 +51,7 @@ static void load_base(struct spec_loader *ld, struct spec_base *b, const struct 
 		return;
 	ld_check_keys(ld, n, base_keys, ARRAY_SIZE(base_keys), "a base");
 	const struct spec_node *src = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(base_keys); i++) {
+	for (size_t i = 0; i < N_BASE_SOURCES; i++) {
 		const struct spec_node *v = ld_get(n, base_keys[i]);
 		if (!v)
 			continue;
@@ -66,6 +68,14 @@ static void load_base(struct spec_loader *ld, struct spec_base *b, const struct 
 		struct diag *d = ld_error(ld, n, "base `%s` has no source", b->name);
 		diag_hint(d, "give exactly one of pull:, rootfs:, oci: or debootstrap:");
 		return;
+	}
+	const struct spec_node *insecure = ld_get(n, "insecure");
+	if (insecure && b->kind != SPEC_BASE_PULL) {
+		struct diag *d = ld_error(ld, ld_key(n, "insecure"), "base `%s`: `insecure` is an option of `pull:`",
+					  b->name);
+		diag_hint(d, "remove it: only a registry is spoken to over the network");
+	} else if (insecure) {
+		ld_bool(ld, insecure, "insecure", &b->insecure);
 	}
 	const char *s;
 	switch (b->kind) {

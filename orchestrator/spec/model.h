@@ -46,6 +46,7 @@ struct spec_base {
 		char *suite, *variant, *mirror;
 		struct strv include;
 	} debootstrap;
+	bool insecure; /* PULL: `insecure: true`, plain HTTP / unchecked TLS allowed */
 	bool implicit; /* not in the file: a FROM or image: naming a registry image */
 	struct spec_pos pos;
 };
