@@ -13,6 +13,14 @@ static const struct cli_command commands[] = {
 	{"config", cmd_config, "Validate and print the resolved stack file"},
 	{"dockerfile", cmd_dockerfile, "Print the parse of a Dockerfile as JSON"},
 	{"run", cmd_run, "Run a one-off container for a service"},
+	{"up", cmd_up, "Create and start the services under a supervisor"},
+	{"down", cmd_down, "Stop and remove the services, their logs and state"},
+	{"ps", cmd_ps, "List the services' containers"},
+	{"logs", cmd_logs, "Show the services' output"},
+	{"stop", cmd_stop, "Stop services (no restart)"},
+	{"start", cmd_start, "Start stopped services"},
+	{"restart", cmd_restart, "Restart services"},
+	{"kill", cmd_kill, "Send a signal to services' containers"},
 };
 
 static void usage(FILE *out)
