@@ -22,6 +22,7 @@ struct cli_log_src {
 	FILE *f;          /* the file being read */
 	int file_no;      /* its rotation number (0: the current file) */
 	ino_t ino;
+	off_t limit;      /* a dump reads the current file up to its size then; -1: no end */
 	/* the next record, read ahead for the merge */
 	char *line;
 	size_t cap;
@@ -42,6 +43,7 @@ void cli_log_view_init(struct cli_log_view *v, const char *log_dir, const struct
 		s->path = sup_log_path(log_dir, services->v[i]);
 		s->color = (int)(i % ARRAY_SIZE(colors));
 		s->file_no = -1;
+		s->limit = -1;
 		size_t w = strlen(services->v[i]);
 		if (w > v->width)
 			v->width = w;
@@ -95,6 +97,8 @@ static bool src_next(struct cli_log_src *s, bool follow_rotation)
 				return false;
 		}
 		off_t at = ftello(s->f);
+		if (s->file_no == 0 && s->limit >= 0 && at >= s->limit)
+			return false;
 		ssize_t n = getline(&s->line, &s->cap, s->f);
 		if (n > 0 && s->line[n - 1] == '\n') {
 			s->line[n - 1] = '\0';
@@ -168,7 +172,8 @@ static bool merge(struct cli_log_view *v, bool follow_rotation)
 	return any;
 }
 
-/* Lines (records) of the source's files, oldest file first. */
+/* Lines (records) of the source's files, oldest file first, the current
+ * one up to s->limit. */
 static long count_lines(struct cli_log_src *s, int from)
 {
 	long n = 0;
@@ -176,8 +181,12 @@ static long count_lines(struct cli_log_src *s, int from)
 		_cleanup_free_ char *p = sup_logfile_rotated_name(s->path, k);
 		_cleanup_fclose_ FILE *f = fopen(p, "re");
 		int c;
-		while (f && (c = getc(f)) != EOF)
+		off_t left = k == 0 ? s->limit : -1;
+		while (f && left != 0 && (c = getc(f)) != EOF) {
 			n += c == '\n';
+			if (left > 0)
+				left--;
+		}
 	}
 	return n;
 }
@@ -186,6 +195,10 @@ void cli_log_view_dump(struct cli_log_view *v, long tail)
 {
 	for (size_t i = 0; i < v->n; i++) {
 		struct cli_log_src *s = &v->src[i];
+		/* what is there now: a service writing on does not make a
+		 * dump endless (nor --tail count lines that came later) */
+		struct stat st;
+		s->limit = stat(s->path, &st) == 0 ? st.st_size : 0;
 		int from = oldest(s);
 		s->file_no = from + 1; /* src_next opens `from` first */
 		src_close(s);
@@ -197,6 +210,8 @@ void cli_log_view_dump(struct cli_log_view *v, long tail)
 		}
 	}
 	merge(v, false);
+	for (size_t i = 0; i < v->n; i++)
+		v->src[i].limit = -1; /* a follow goes on from there */
 }
 
 void cli_log_view_skip(struct cli_log_view *v)

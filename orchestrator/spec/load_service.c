@@ -96,7 +96,8 @@ static void load_logging(struct spec_loader *ld, struct spec_service *sv, const 
 	if ((v = ld_get(opts, "max-size")) && ld_is_scalar(ld, v, "logging.options.max-size")) {
 		int64_t size;
 		if (spec_parse_size(v->scalar, &size, &err) < 0) {
-			ld_error_take(ld, v, err);
+			ld_error(ld, v, "`logging.options.max-size`: %s", err);
+			free(err);
 		} else if (size < 4096) {
 			struct diag *d = ld_error(ld, v, "`logging.options.max-size`: %s is too small", v->scalar);
 			diag_hint(d, "give at least 4k (a log line is up to 16 KiB, split beyond)");

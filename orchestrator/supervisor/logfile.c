@@ -40,19 +40,38 @@ int sup_logfile_open(struct sup_logfile *lf, const char *path, uint64_t max_size
 	return 0;
 }
 
-/* Shift PATH.(k) to PATH.(k+1), dropping the oldest, and start PATH empty.
- * With max_file 1 the file is only truncated, as Docker does. */
+/* Shift PATH.(k) to PATH.(k+1), dropping the oldest, and start PATH
+ * empty.  PATH never goes missing on the way (a reader that opens it
+ * finds the old or the new file): the old one gets its second name by a
+ * link, the new one replaces it by a rename.  With max_file 1 the file is
+ * only truncated, as Docker does. */
 static void logfile_rotate(struct sup_logfile *lf)
 {
-	for (int k = lf->max_file - 1; k >= 1; k--) {
+	if (lf->max_file == 1) {
+		if (ftruncate(lf->fd, 0) == 0)
+			lf->size = 0;
+		return;
+	}
+	for (int k = lf->max_file - 1; k >= 2; k--) {
 		_cleanup_free_ char *from = sup_logfile_rotated_name(lf->path, k - 1);
 		_cleanup_free_ char *to = sup_logfile_rotated_name(lf->path, k);
 		if (rename(from, to) < 0 && errno != ENOENT)
-			break;
+			return; /* keep writing the old one rather than lose lines */
 	}
-	int fd = open(lf->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+	_cleanup_free_ char *first = sup_logfile_rotated_name(lf->path, 1);
+	_cleanup_free_ char *tmp = xasprintf("%s.new", lf->path);
+	unlink(first);
+	unlink(tmp);
+	if (link(lf->path, first) < 0)
+		return;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
-		return; /* keep writing the old one rather than lose lines */
+		return;
+	if (rename(tmp, lf->path) < 0) {
+		close(fd);
+		unlink(tmp);
+		return;
+	}
 	close(lf->fd);
 	lf->fd = fd;
 	lf->size = 0;
