@@ -96,6 +96,11 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 static void run_supervisor(struct cli_globals *g, struct spec_stack *stack, const struct strv *services, int ready_fd)
 {
 	setsid();
+	/* Not holding the directory `stack up` ran in busy; a reconcile says
+	 * which directory its client is in.  Relative STACK_ROOT/STACK_RUN
+	 * are relative to it, though. */
+	if (g->paths.root[0] == '/' && g->paths.run[0] == '/' && chdir("/") < 0)
+		fprintf(stderr, "stack up: chdir /: %s\n", strerror(errno));
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	_cleanup_free_ char *log_dir = sup_log_dir(&g->paths, stack->name);
 	st_error_t err = NULL;

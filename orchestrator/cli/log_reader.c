@@ -102,7 +102,7 @@ static bool src_next(struct cli_log_src *s, bool follow_rotation)
 		ssize_t n = getline(&s->line, &s->cap, s->f);
 		if (n > 0 && s->line[n - 1] == '\n') {
 			s->line[n - 1] = '\0';
-			json_t *rec = json_loads(s->line, 0, NULL);
+			json_t *rec = json_loads(s->line, JSON_ALLOW_NUL, NULL);
 			const char *t = json_string_value(json_object_get(rec, "time"));
 			if (!rec || !t || !json_is_string(json_object_get(rec, "line"))) {
 				json_decref(rec);
