@@ -19,9 +19,11 @@ struct cli_log_src {
 	char *service;
 	char *path;       /* the current file */
 	int color;
-	FILE *f;          /* the file being read */
-	int file_no;      /* its rotation number (0: the current file) */
-	ino_t ino;
+	/* The files being read, opened together so that a rotation while we
+	 * read does not shift them under us: chain[0] the current file,
+	 * chain[k] PATH.k; `at` the one being read (oldest first). */
+	FILE *chain[MAX_ROTATED];
+	int n_chain, at;
 	off_t limit;      /* a dump reads the current file up to its size then; -1: no end */
 	/* the next record, read ahead for the merge */
 	char *line;
@@ -42,7 +44,6 @@ void cli_log_view_init(struct cli_log_view *v, const char *log_dir, const struct
 		s->service = xstrdup(services->v[i]);
 		s->path = sup_log_path(log_dir, services->v[i]);
 		s->color = (int)(i % ARRAY_SIZE(colors));
-		s->file_no = -1;
 		s->limit = -1;
 		size_t w = strlen(services->v[i]);
 		if (w > v->width)
@@ -52,54 +53,57 @@ void cli_log_view_init(struct cli_log_view *v, const char *log_dir, const struct
 
 static void src_close(struct cli_log_src *s)
 {
-	if (s->f)
-		fclose(s->f);
-	s->f = NULL;
+	for (int k = 0; k < s->n_chain; k++)
+		if (s->chain[k])
+			fclose(s->chain[k]);
+	s->n_chain = s->at = 0;
 }
 
-/* Open rotation number n (0: the current file); false if it is missing. */
-static bool src_open(struct cli_log_src *s, int n)
+static ino_t ino_of(FILE *f)
+{
+	struct stat st;
+	return f && fstat(fileno(f), &st) == 0 ? st.st_ino : 0;
+}
+
+/* Open the current file and, with rotated ones, PATH.1 ... as far as
+ * they go; read from the oldest. */
+static void src_open(struct cli_log_src *s, bool rotated)
 {
 	src_close(s);
-	_cleanup_free_ char *p = sup_logfile_rotated_name(s->path, n);
-	s->f = fopen(p, "re");
-	s->file_no = n;
-	if (!s->f)
-		return false;
-	struct stat st;
-	s->ino = fstat(fileno(s->f), &st) == 0 ? st.st_ino : 0;
-	return true;
-}
-
-/* The oldest rotated file there is, or 0. */
-static int oldest(struct cli_log_src *s)
-{
-	for (int n = MAX_ROTATED - 1; n > 0; n--) {
-		_cleanup_free_ char *p = sup_logfile_rotated_name(s->path, n);
-		if (access(p, F_OK) == 0)
-			return n;
+	s->chain[0] = fopen(s->path, "re");
+	if (!s->chain[0])
+		return;
+	s->n_chain = 1;
+	for (int k = 1; rotated && k < MAX_ROTATED; k++) {
+		_cleanup_free_ char *p = sup_logfile_rotated_name(s->path, k);
+		if (!(s->chain[k] = fopen(p, "re")))
+			break;
+		s->n_chain = k + 1;
 	}
-	return 0;
+	s->at = s->n_chain - 1;
 }
 
-/* Read the next whole line into s (a line still being written is left
- * for the next poll); moves to the next newer file at EOF. */
-static bool src_next(struct cli_log_src *s, bool follow_rotation)
+/* Read the next whole record into s (a line still being written is left
+ * for the next poll), moving on to newer files at their ends.  follow: at
+ * the end of the current file, go on with a new one that replaced it. */
+static bool src_next(struct cli_log_src *s, bool follow)
 {
 	s->have = false;
 	json_decref(s->rec);
 	s->rec = NULL;
 	for (;;) {
-		if (!s->f) {
-			if (s->file_no > 0 && src_open(s, s->file_no - 1))
-				continue;
-			if (s->file_no <= 0 && !src_open(s, 0))
+		if (s->n_chain == 0) {
+			if (!follow)
+				return false;
+			src_open(s, false);
+			if (s->n_chain == 0)
 				return false;
 		}
-		off_t at = ftello(s->f);
-		if (s->file_no == 0 && s->limit >= 0 && at >= s->limit)
+		FILE *f = s->chain[s->at];
+		off_t pos = ftello(f);
+		if (s->at == 0 && s->limit >= 0 && pos >= s->limit)
 			return false;
-		ssize_t n = getline(&s->line, &s->cap, s->f);
+		ssize_t n = getline(&s->line, &s->cap, f);
 		if (n > 0 && s->line[n - 1] == '\n') {
 			s->line[n - 1] = '\0';
 			json_t *rec = json_loads(s->line, JSON_ALLOW_NUL, NULL);
@@ -113,21 +117,27 @@ static bool src_next(struct cli_log_src *s, bool follow_rotation)
 			s->have = true;
 			return true;
 		}
-		/* EOF, or half a line: come back to it */
-		clearerr(s->f);
+		/* the end, or half a line: come back to it */
+		clearerr(f);
 		if (n > 0)
-			fseeko(s->f, at, SEEK_SET);
-		if (s->file_no > 0) {
-			src_open(s, s->file_no - 1);
+			fseeko(f, pos, SEEK_SET);
+		if (s->at > 0) {
+			fclose(f);
+			s->chain[s->at] = NULL;
+			s->n_chain = s->at--;
 			continue;
 		}
-		if (!follow_rotation || n > 0)
+		if (!follow || n > 0)
 			return false;
 		/* The current file was rotated away under us: what it had is
-		 * read; go on with the new one. */
+		 * read; go on with the one that took its name. */
 		struct stat st;
-		if (stat(s->path, &st) == 0 && st.st_ino != s->ino) {
-			src_open(s, 0);
+		if (stat(s->path, &st) == 0 && st.st_ino != ino_of(f)) {
+			FILE *nf = fopen(s->path, "re");
+			if (!nf)
+				return false;
+			fclose(f);
+			s->chain[0] = nf;
 			continue;
 		}
 		return false;
@@ -172,21 +182,22 @@ static bool merge(struct cli_log_view *v, bool follow_rotation)
 	return any;
 }
 
-/* Lines (records) of the source's files, oldest file first, the current
- * one up to s->limit. */
-static long count_lines(struct cli_log_src *s, int from)
+/* Lines of the source's open files, up to the limit in the current one;
+ * each file is read back from its start afterwards. */
+static long count_lines(struct cli_log_src *s)
 {
 	long n = 0;
-	for (int k = from; k >= 0; k--) {
-		_cleanup_free_ char *p = sup_logfile_rotated_name(s->path, k);
-		_cleanup_fclose_ FILE *f = fopen(p, "re");
-		int c;
+	for (int k = s->n_chain - 1; k >= 0; k--) {
+		FILE *f = s->chain[k];
 		off_t left = k == 0 ? s->limit : -1;
-		while (f && left != 0 && (c = getc(f)) != EOF) {
+		int c;
+		while (left != 0 && (c = getc(f)) != EOF) {
 			n += c == '\n';
 			if (left > 0)
 				left--;
 		}
+		clearerr(f);
+		rewind(f);
 	}
 	return n;
 }
@@ -195,15 +206,13 @@ void cli_log_view_dump(struct cli_log_view *v, long tail)
 {
 	for (size_t i = 0; i < v->n; i++) {
 		struct cli_log_src *s = &v->src[i];
+		src_open(s, true);
 		/* what is there now: a service writing on does not make a
 		 * dump endless (nor --tail count lines that came later) */
 		struct stat st;
-		s->limit = stat(s->path, &st) == 0 ? st.st_size : 0;
-		int from = oldest(s);
-		s->file_no = from + 1; /* src_next opens `from` first */
-		src_close(s);
+		s->limit = s->n_chain && fstat(fileno(s->chain[0]), &st) == 0 ? st.st_size : 0;
 		if (tail >= 0) {
-			long skip = count_lines(s, from) - tail;
+			long skip = count_lines(s) - tail;
 			while (skip-- > 0 && src_next(s, false))
 				;
 			s->have = false; /* the last one read was the last one skipped */
@@ -212,15 +221,6 @@ void cli_log_view_dump(struct cli_log_view *v, long tail)
 	merge(v, false);
 	for (size_t i = 0; i < v->n; i++)
 		v->src[i].limit = -1; /* a follow goes on from there */
-}
-
-void cli_log_view_skip(struct cli_log_view *v)
-{
-	for (size_t i = 0; i < v->n; i++) {
-		struct cli_log_src *s = &v->src[i];
-		if (src_open(s, 0))
-			fseeko(s->f, 0, SEEK_END);
-	}
 }
 
 bool cli_log_view_poll(struct cli_log_view *v)

@@ -28,8 +28,6 @@ void cli_log_view_init(struct cli_log_view *v, const char *log_dir, const struct
 /* Print what is there: with tail >= 0 only the last `tail` lines of each
  * service.  At the end each source stays at the end of its current file. */
 void cli_log_view_dump(struct cli_log_view *v, long tail);
-/* Skip what is there (up -d then attach: only what comes next). */
-void cli_log_view_skip(struct cli_log_view *v);
 /* Print what was added since; true if anything was. */
 bool cli_log_view_poll(struct cli_log_view *v);
 void cli_log_view_free(struct cli_log_view *v);
