@@ -55,6 +55,8 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 		{"force-recreate", no_argument, NULL, 'F'},
 		{"no-recreate", no_argument, NULL, 'N'},
 		{"remove-orphans", no_argument, NULL, 'O'},
+		{"wait", no_argument, NULL, 'W'},
+		{"wait-timeout", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -79,6 +81,10 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 		case 'O':
 			o->remove_orphans = true;
 			break;
+		case 'W':
+			/* the integration point for supervisor/health */
+			return cli_usage_error("up", "--wait waits for health checks, which this build of the "
+						     "supervisor does not run yet; use -d");
 		case 'h':
 			up_usage(stdout);
 			return -1;
@@ -105,7 +111,8 @@ static void run_supervisor(struct cli_globals *g, struct spec_stack *stack, cons
 	_cleanup_free_ char *log_dir = sup_log_dir(&g->paths, stack->name);
 	st_error_t err = NULL;
 	fs_mkdir_p(log_dir, 0700, NULL);
-	_cleanup_free_ char *log = xasprintf("%s/supervisor.log", log_dir);
+	/* _: no service's log (SERVICE.log) can have this name */
+	_cleanup_free_ char *log = xasprintf("%s/_supervisor.log", log_dir);
 	int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	dup2(null, 0);
 	dup2(null, 1);
@@ -172,7 +179,7 @@ static int start_supervisor(struct cli_globals *g, struct spec_stack *stack, con
 		fclose(f);
 	if (rc < 0) {
 		_cleanup_free_ char *log_dir = sup_log_dir(&g->paths, stack->name);
-		fprintf(stderr, "stack up: the supervisor exited while starting the stack; see %s/supervisor.log\n",
+		fprintf(stderr, "stack up: the supervisor exited while starting the stack; see %s/_supervisor.log\n",
 			log_dir);
 		rc = CLI_EXIT_FAILURE;
 	}

@@ -164,3 +164,38 @@ s.connect(sys.argv[1])
 	sleep 1
 	state_is s exited
 }
+
+@test "a second Ctrl-C kills what the first asked to stop gracefully" {
+	stack_file <<-'EOF'
+	services:
+	  stubborn:
+	    image: bb
+	    command: [sh, -c, "trap '' TERM; echo ignoring TERM; while :; do sleep 1; done"]
+	    stop_grace_period: 10m
+	EOF
+	stack_bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" up --no-color
+	wait_for 20 grep -q "ignoring TERM" "$BATS_TEST_TMPDIR/out"
+	kill -INT "$BG_PID"
+	wait_for 10 state_is stubborn stopping
+	kill -INT "$BG_PID"
+	wait_exit "$BG_PID" 30
+	[ "$BG_STATUS" -eq 130 ]
+	! sup_alive
+	[ -z "$(run_env_cgroup_pids)" ]
+	[ "$(ps_field stubborn exit_code)" = 137 ]
+}
+
+@test "down -t kills an app that ignores SIGTERM after the timeout" {
+	stack_file <<-'EOF'
+	services:
+	  stubborn:
+	    image: bb
+	    command: [sh, -c, "trap '' TERM; while :; do sleep 1; done"]
+	    stop_grace_period: 10m
+	EOF
+	stack up -d
+	run -0 stack down -t 1
+	[ "$(project_leftovers)" -eq 0 ]
+	run -2 stack up --wait
+	[[ "$output" == *"--wait waits for health checks"* ]]
+}

@@ -123,3 +123,24 @@ assert all(r["time"].endswith("Z") for r in recs)
 	run -0 stack config --format json
 	[[ "$output" == *'"max-size": 1048576'* ]]
 }
+
+@test "on a terminal the prefixes are coloured, unless NO_COLOR or --no-color" {
+	stack_file <<-'EOF'
+	services:
+	  a: {image: bb, command: [sh, -c, "echo from-a"]}
+	  bee: {image: bb, command: [sh, -c, "echo from-bee"]}
+	EOF
+	stack up -d
+	wait_for 10 eval 'state_is a exited && state_is bee exited'
+	pty() { python3 "$STACK_SRC/tests/cli/helpers/pty_session.py" -- "$STACK_BIN" -f "$BATS_TEST_TMPDIR/stack.yaml" "$@"; }
+	run -0 pty logs
+	[[ "$output" == *$'\e[36ma   |\e[0m from-a'* ]]
+	[[ "$output" == *$'\e[33mbee |\e[0m from-bee'* ]]
+	NO_COLOR=1 run -0 pty logs
+	[[ "$output" != *$'\e['* ]]
+	[[ "$output" == *"a   | from-a"* ]]
+	run -0 pty logs --no-color
+	[[ "$output" != *$'\e['* ]]
+	run -0 pty logs --no-log-prefix bee
+	[[ "$output" == *"from-bee"* && "$output" != *"|"* ]]
+}
