@@ -83,10 +83,8 @@ static void select_one(const struct spec_stack *stack, const struct spec_service
 static int select_services(const struct spec_stack *stack, const struct strv *names, bool *sel, st_error_t *err)
 {
 	for (size_t i = 0; i < stack->n_services; i++)
-		sel[i] = !names || names->n == 0;
+		sel[i] = false;
 	if (!names || names->n == 0) {
-		for (size_t i = 0; i < stack->n_services; i++)
-			sel[i] = false;
 		for (size_t i = 0; i < stack->n_services; i++)
 			select_one(stack, &stack->services[i], sel);
 		return 0;

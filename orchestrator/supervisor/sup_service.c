@@ -391,8 +391,16 @@ void sup_service_stop(struct sup_service *s, int grace_ms, enum sup_after after)
 	if (s->after != SUP_AFTER_REMOVE || after == SUP_AFTER_REMOVE)
 		s->after = after;
 	if (s->ct) {
-		if (s->reaping || s->state == SUP_STOPPING)
+		if (s->reaping)
 			return; /* on its way out: `after` is seen when it is gone */
+		if (s->state == SUP_STOPPING) {
+			/* a shorter grace than the stop under way (down -t 1
+			 * after a stop of 10 min) is the one that counts */
+			if (grace_ms >= 0 && s->timer_use == SUP_TIMER_GRACE &&
+			    (uint64_t)grace_ms < uv_timer_get_due_in(&s->timer))
+				uv_timer_start(&s->timer, on_timer, (uint64_t)grace_ms, 0);
+			return;
+		}
 		int64_t g = s->spec->stop_grace_period / 1000000;
 		s->grace_ms = grace_ms >= 0 ? grace_ms : g > INT32_MAX ? INT32_MAX : (int)g;
 		st_error_t err = NULL;
@@ -419,6 +427,7 @@ int sup_service_kill(struct sup_service *s, int sig, st_error_t *err)
 		return st_error(err, ESRCH, "service `%s` is not running", s->name);
 	/* As docker kill: the user ended it, the restart policy does not
 	 * bring it back (until it is started again). */
-	s->after = SUP_AFTER_STAY;
+	if (s->after == SUP_AFTER_POLICY)
+		s->after = SUP_AFTER_STAY; /* a down or a recreate under way stays what it is */
 	return rt_container_kill(s->ct, sig, err);
 }

@@ -164,3 +164,19 @@ assert all(g >= d for g, d in zip(gaps, delays)), (gaps, delays)
 	[[ "$(ps_field blocked error)" == *"dependency \`bad\` did not complete successfully (exit 4)"* ]]
 	[ "$(ps_field blocked pid)" = 0 ]
 }
+
+@test "down -t 1 cuts short a stop that is waiting out a long grace period" {
+	stack_file <<-'EOF'
+	services:
+	  stubborn:
+	    image: bb
+	    command: [sh, -c, "trap '' TERM; while :; do sleep 1; done"]
+	    stop_grace_period: 10m
+	EOF
+	stack up -d
+	stack_bg "$BATS_TEST_TMPDIR/stop.out" "$BATS_TEST_TMPDIR/stop.err" stop
+	wait_for 10 state_is stubborn stopping
+	run -0 stack down -t 1
+	[ "$(project_leftovers)" -eq 0 ]
+	wait_exit "$BG_PID" 10
+}
