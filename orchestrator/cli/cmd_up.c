@@ -7,6 +7,7 @@
  * -d, show the services' logs until Ctrl-C, which stops the stack
  * gracefully (a second one kills it). */
 #include "cli/cli.h"
+#include "cli/image_resolve.h"
 #include "cli/log_reader.h"
 #include "cli/sup_client.h"
 #include "supervisor/control.h"
@@ -186,6 +187,40 @@ static int start_supervisor(struct cli_globals *g, struct spec_stack *stack, con
 	return rc;
 }
 
+/* Import (later: build) every image the selected services run, here,
+ * before the supervisor needs them: its loop then finds them in the store
+ * at once instead of stalling on a first import, and a missing or broken
+ * image is an error of this command before anything starts. */
+static int prepare_images(const struct cli_globals *g, const struct spec_stack *stack, const struct strv *names)
+{
+	struct strv todo = {0};
+	strv_copy(&todo, names);
+	int r = 0;
+	/* the named services and, as the supervisor will, what they depend on */
+	for (size_t i = 0; i < todo.n && r == 0; i++) {
+		const struct spec_service *sv = spec_find_service(stack, todo.v[i]);
+		if (!sv)
+			continue;
+		for (size_t d = 0; d < sv->n_depends_on; d++)
+			if (!strv_contains(&todo, sv->depends_on[d].service))
+				strv_push(&todo, sv->depends_on[d].service);
+		struct cli_image img = {0};
+		st_error_t err = NULL;
+		if (!sv->image)
+			continue;
+		if (cli_image_resolve(&g->paths, stack, sv->image, &img, &err) < 0) {
+			st_error_prefix(&err, "service `%s`", sv->name);
+			st_error_print(&err, stderr);
+			r = -1;
+		}
+		cli_image_free(&img);
+		if (st_interrupted())
+			r = -1;
+	}
+	strv_free(&todo);
+	return r;
+}
+
 static json_t *up_request(const struct cli_globals *g, const struct spec_stack *stack, const struct up_opts *o,
 			  int argc, char **argv)
 {
@@ -323,6 +358,11 @@ int cmd_up(struct cli_globals *g, int argc, char **argv)
 		goto out;
 	}
 	st_interrupt_catch();
+	if (prepare_images(g, stack, &services) < 0) {
+		strv_free(&selected);
+		rc = CLI_EXIT_FAILURE;
+		goto out;
+	}
 	if (cli_sup_alive(g, stack)) {
 		json_t *reply = NULL;
 		if (cli_sup_request("up", g, stack, up_request(g, stack, &o, argc, argv), -1, &reply) < 0) {
