@@ -199,3 +199,18 @@ s.connect(sys.argv[1])
 	run -2 stack up --wait
 	[[ "$output" == *"--wait waits for health checks"* ]]
 }
+
+@test "foreground up ends by itself once every service has ended" {
+	stack_file <<-'EOF'
+	services:
+	  one: {image: bb, command: [sh, -c, "echo one done"]}
+	  two: {image: bb, command: [sh, -c, "sleep 1; echo two done; exit 3"]}
+	EOF
+	stack_bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" up --no-color
+	wait_exit "$BG_PID" 60
+	[ "$BG_STATUS" -eq 0 ]
+	grep -q "one | one done" "$BATS_TEST_TMPDIR/out"
+	grep -q "two | two done" "$BATS_TEST_TMPDIR/out"
+	! sup_alive
+	[ "$(ps_field two exit_code)" = 3 ]
+}
