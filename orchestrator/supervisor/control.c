@@ -444,6 +444,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		conn_maybe_close(c);
 		return;
 	}
+	bool had_partial = c->len > 0;
 	c->len += (size_t)n;
 	size_t start = 0;
 	for (;;) {
@@ -468,10 +469,12 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		conn_maybe_close(c);
 		return;
 	}
-	if (c->len)
-		uv_timer_start(&c->partial_timer, on_partial_timeout, SUP_CTL_PARTIAL_TIMEOUT_MS, 0);
-	else
+	/* The deadline runs from the line's first byte: a client that
+	 * trickles a byte at a time does not hold the connection longer. */
+	if (!c->len)
 		uv_timer_stop(&c->partial_timer);
+	else if (!had_partial || start > 0)
+		uv_timer_start(&c->partial_timer, on_partial_timeout, SUP_CTL_PARTIAL_TIMEOUT_MS, 0);
 }
 
 static void on_connection(uv_stream_t *server, int status)

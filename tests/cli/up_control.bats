@@ -93,6 +93,13 @@ assert_lives() {
 	assert_lives
 }
 
+@test "a message trickled a byte at a time gets no more time than one sent at once" {
+	# 20 bytes at one a second: past the 5 s a line gets
+	run -0 ctl trickle '{"cmd":"ps","id":123}'
+	[[ "$output" == *"incomplete request: no end of line"* ]]
+	assert_lives
+}
+
 @test "more clients than the limit are turned away; the supervisor serves the next one" {
 	run -0 ctl many 80
 	[[ "$output" == *"too many clients (at most 64 at once)"* ]]

@@ -5,6 +5,7 @@ ctl.py SOCKET send TEXT     send TEXT as it is (\\n escapes; add the newline you
 ctl.py SOCKET huge N        send N bytes of 'x' without a newline, print the reply
 ctl.py SOCKET half TEXT     send TEXT (no newline), close our sending side, print the reply
 ctl.py SOCKET stall TEXT    send TEXT (no newline), keep the connection open, print the reply
+ctl.py SOCKET trickle TEXT  send TEXT one byte a second (no newline), print the reply
 ctl.py SOCKET many N        hold N connections open at once, then send ps on the last; print its reply
 Exit 0 once a reply line was read (1 if the connection ended without one).
 The path may be longer than sun_path: it is reached through its directory's fd.
@@ -80,6 +81,14 @@ def main():
         s.shutdown(socket.SHUT_WR)
     elif mode == "stall":
         s.sendall(arg.encode())
+    elif mode == "trickle":
+        import time
+        for b in arg.encode():
+            try:
+                s.sendall(bytes([b]))
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            time.sleep(1)
     line = read_line(s)
     print(line)
     return 0 if line else 1
