@@ -17,6 +17,14 @@ static const struct cli_command commands[] = {
 	{"run", cmd_run, "Run a one-off container for a service"},
 	{"images", cmd_images, "List the images of the store"},
 	{"image", cmd_image, "Inspect, remove, prune or save images"},
+	{"up", cmd_up, "Create and start the services under a supervisor"},
+	{"down", cmd_down, "Stop and remove the services, their logs and state"},
+	{"ps", cmd_ps, "List the services' containers"},
+	{"logs", cmd_logs, "Show the services' output"},
+	{"stop", cmd_stop, "Stop services (no restart)"},
+	{"start", cmd_start, "Start stopped services"},
+	{"restart", cmd_restart, "Restart services"},
+	{"kill", cmd_kill, "Send a signal to services' containers"},
 };
 
 static void usage(FILE *out)

@@ -43,5 +43,15 @@ int cmd_image_push(struct cli_globals *g, int argc, char **argv);
 int cmd_run(struct cli_globals *g, int argc, char **argv);
 int cmd_images(struct cli_globals *g, int argc, char **argv);
 int cmd_image(struct cli_globals *g, int argc, char **argv);
+int cmd_up(struct cli_globals *g, int argc, char **argv);
+int cmd_down(struct cli_globals *g, int argc, char **argv);
+int cmd_ps(struct cli_globals *g, int argc, char **argv);
+int cmd_logs(struct cli_globals *g, int argc, char **argv);
+int cmd_stop(struct cli_globals *g, int argc, char **argv);
+int cmd_start(struct cli_globals *g, int argc, char **argv);
+int cmd_restart(struct cli_globals *g, int argc, char **argv);
+int cmd_kill(struct cli_globals *g, int argc, char **argv);
+/* -t SECONDS of down, stop, restart: 0 or CLI_EXIT_USAGE (printed). */
+int cli_parse_timeout(const char *cmd, const char *s, int *out);
 
 #endif

@@ -353,6 +353,13 @@ static json_t *service_json(const struct spec_stack *s, const struct spec_servic
 	}
 	if (sv->health.kind != SPEC_HEALTH_INHERIT)
 		json_object_set_new(o, "healthcheck", health_json(&sv->health));
+	if (sv->logging.set) {
+		json_t *lg = json_object();
+		set_str(lg, "driver", sv->logging.driver ? sv->logging.driver : "json-file");
+		json_object_set_new(lg, "options", json_pack("{s:I, s:i}", "max-size", (json_int_t)sv->logging.max_size,
+								   "max-file", sv->logging.max_file));
+		json_object_set_new(o, "logging", lg);
+	}
 	set_kv(o, "labels", &sv->labels);
 	set_strv(o, "profiles", &sv->profiles);
 	return o;

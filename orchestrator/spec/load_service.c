@@ -16,7 +16,7 @@ static const char *const service_keys[] = {
 	"network_mode", "networks", "ports", "volumes", "secrets", "tmpfs", "read_only", "cap_add", "cap_drop", "pids_limit",
 	"mem_limit", "memswap_limit", "cpu_shares", "cpus", "deploy", "security_opt", "ulimits", "init",
 	"stop_signal", "stop_grace_period", "restart", "depends_on", "healthcheck", "labels", "profiles",
-	"devices",
+	"devices", "logging",
 };
 
 /* Compose keys stack does not implement: said plainly, rather than as an
@@ -27,7 +27,6 @@ static const struct ld_unsupported_key unsupported_keys[] = {
 	{"external_links", NULL},
 	{"privileged", "add only the capabilities needed with `cap_add:`"},
 	{"expose", "use `ports:` to publish a port"},
-	{"logging", "stack keeps each service's log in its state directory; see `stack logs`"},
 	{"stdin_open", NULL},
 	{"tty", NULL},
 	{"extra_hosts", NULL},
@@ -67,6 +66,48 @@ static void service_defaults(struct spec_service *sv)
 	sv->health.start_period = 0;
 	sv->health.start_interval = 5 * 1000000000LL;
 	sv->health.retries = 3;
+	sv->logging.max_size = SPEC_LOG_MAX_SIZE_DEFAULT;
+	sv->logging.max_file = SPEC_LOG_MAX_FILE_DEFAULT;
+}
+
+/* logging: {driver, options: {max-size, max-file}}.  stack has one log
+ * format (its JSON-lines files, which `stack logs` reads): the drivers that
+ * keep a local file are accepted, the others said plainly. */
+static void load_logging(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n)
+{
+	static const char *const keys[] = {"driver", "options"};
+	static const char *const opt_keys[] = {"max-size", "max-file", "compress", "mode", "max-buffer-size"};
+	if (!ld_is_map(ld, n, "logging"))
+		return;
+	sv->logging.set = true;
+	ld_check_keys(ld, n, keys, ARRAY_SIZE(keys), "`logging`");
+	const struct spec_node *v;
+	if ((v = ld_get(n, "driver")) && ld_dup_string(ld, v, "logging.driver", &sv->logging.driver) &&
+	    strcmp(sv->logging.driver, "json-file") != 0 && strcmp(sv->logging.driver, "local") != 0) {
+		struct diag *d = ld_error(ld, v, "`logging.driver`: `%s` is not supported by stack", sv->logging.driver);
+		diag_hint(d, "stack writes JSON-lines files that `stack logs` reads: use json-file or local");
+	}
+	const struct spec_node *opts = ld_get(n, "options");
+	if (!opts || !ld_is_map(ld, opts, "logging.options"))
+		return;
+	ld_check_keys(ld, opts, opt_keys, ARRAY_SIZE(opt_keys), "`logging.options`");
+	char *err = NULL;
+	if ((v = ld_get(opts, "max-size")) && ld_is_scalar(ld, v, "logging.options.max-size")) {
+		int64_t size;
+		if (spec_parse_size(v->scalar, &size, &err) < 0) {
+			ld_error(ld, v, "`logging.options.max-size`: %s", err);
+			free(err);
+		} else if (size < 4096) {
+			struct diag *d = ld_error(ld, v, "`logging.options.max-size`: %s is too small", v->scalar);
+			diag_hint(d, "give at least 4k (a log line is up to 16 KiB, split beyond)");
+		} else {
+			sv->logging.max_size = size;
+		}
+	}
+	int64_t files;
+	if ((v = ld_get(opts, "max-file")) &&
+	    ld_int_hint(ld, v, "logging.options.max-file", 1, 100, "the number of files kept, from 1 to 100", &files))
+		sv->logging.max_file = (int)files;
 }
 
 static void load_restart(struct spec_loader *ld, struct spec_service *sv, const struct spec_node *n)
@@ -243,6 +284,8 @@ void ld_services(struct spec_loader *ld, const struct spec_node *n)
 			ld_healthcheck(ld, sv, v);
 		if ((v = ld_get(map, "depends_on")))
 			ld_depends_on(ld, sv, v);
+		if ((v = ld_get(map, "logging")))
+			load_logging(ld, sv, v);
 	}
 	for (size_t i = 0; i < n->n_pairs && i < s->n_services; i++) {
 		const struct spec_node *map = n->pairs[i].value;

@@ -147,6 +147,7 @@ void spec_service_free(struct spec_service *sv)
 	free(sv->working_dir);
 	free(sv->user);
 	free(sv->hostname);
+	free(sv->logging.driver);
 	for (size_t i = 0; i < sv->n_ports; i++)
 		free(sv->ports[i].host_ip);
 	free(sv->ports);

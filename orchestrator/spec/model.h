@@ -173,6 +173,17 @@ struct spec_net_attach {
 	struct spec_pos pos;
 };
 
+/* logging: the supervisor's JSON-lines files, rotated as Docker's
+ * json-file/local drivers rotate (options max-size, max-file). */
+#define SPEC_LOG_MAX_SIZE_DEFAULT (20 * 1024 * 1024LL)
+#define SPEC_LOG_MAX_FILE_DEFAULT 5
+struct spec_logging {
+	char *driver;     /* as written (json-file, local), for `stack config`; NULL: not given */
+	int64_t max_size; /* bytes per file; default 20 MiB */
+	int max_file;     /* files kept, the current one included; default 5 */
+	bool set;         /* `logging:` was given */
+};
+
 struct spec_service {
 	char *name;
 	struct spec_pos pos;
@@ -232,6 +243,7 @@ struct spec_service {
 	struct spec_depends *depends_on;
 	size_t n_depends_on;
 	struct spec_health health;
+	struct spec_logging logging;
 	struct spec_kvlist labels;
 	struct strv profiles;
 };

@@ -1,0 +1,99 @@
+/* stack logs [-f] [--tail N] [-t] [--no-color] [--no-log-prefix] [SERVICE...]
+ *
+ * From the log files (cli/log_reader.h): with or without a supervisor, and
+ * with -f across restarts and rotations until the supervisor is gone or
+ * Ctrl-C. */
+#include "cli/cli.h"
+#include "cli/log_reader.h"
+#include "cli/sup_client.h"
+#include "supervisor/files.h"
+#include "util/interrupt.h"
+#include "util/mem.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int cmd_logs(struct cli_globals *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"follow", no_argument, NULL, 'f'},
+		{"tail", required_argument, NULL, 'n'},
+		{"timestamps", no_argument, NULL, 't'},
+		{"no-color", no_argument, NULL, 'C'},
+		{"no-log-prefix", no_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	bool follow = false, timestamps = false, no_color = false, no_prefix = false;
+	long tail = -1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+fn:th", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			follow = true;
+			break;
+		case 'n': {
+			char *end = NULL;
+			if (strcmp(optarg, "all") == 0) {
+				tail = -1;
+				break;
+			}
+			tail = strtol(optarg, &end, 10);
+			if (!*optarg || *end || tail < 0)
+				return cli_usage_error("logs", "--tail: `%s` is not a number of lines (or `all`)", optarg);
+			break;
+		}
+		case 't':
+			timestamps = true;
+			break;
+		case 'C':
+			no_color = true;
+			break;
+		case 'P':
+			no_prefix = true;
+			break;
+		case 'h':
+			fputs("Usage: stack logs [-f] [--tail N] [-t] [--no-color] [--no-log-prefix] [SERVICE...]\n\n"
+			      "Show the services' output (kept after stop, removed by down).\n",
+			      stdout);
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error("logs", "invalid option");
+		}
+	}
+	struct spec_stack *stack = NULL;
+	int rc = cli_load_stack(g, &stack);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	struct strv names = {0};
+	if (cli_sup_services("logs", stack, argc - optind, argv + optind, &names) < 0) {
+		strv_free(&names);
+		spec_stack_free(stack);
+		return CLI_EXIT_USAGE;
+	}
+	st_interrupt_catch();
+	_cleanup_free_ char *log_dir = sup_log_dir(&g->paths, stack->name);
+	struct cli_log_view v;
+	cli_log_view_init(&v, log_dir, &names);
+	v.prefix = !no_prefix;
+	v.timestamps = timestamps;
+	const char *nc = getenv("NO_COLOR");
+	v.color = !no_color && !(nc && *nc) && isatty(STDOUT_FILENO);
+	cli_log_view_dump(&v, tail);
+	while (follow && !st_interrupted() && cli_sup_alive(g, stack)) {
+		if (!cli_log_view_poll(&v)) {
+			struct timespec ts = {0, 100 * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (follow)
+		cli_log_view_poll(&v);
+	cli_log_view_free(&v);
+	strv_free(&names);
+	spec_stack_free(stack);
+	return st_interrupted() ? 128 + st_interrupted() : CLI_EXIT_OK;
+}

@@ -1,0 +1,410 @@
+/* stack up [OPTIONS] [SERVICE...]
+ *
+ * No supervisor runs for the project: clean up after a killed one, start a
+ * supervisor (its own session, detached from us), wait until it has
+ * started every selected service.  One runs: ask it to reconcile the
+ * stack to the file (only changed services are recreated).  Then, without
+ * -d, show the services' logs until Ctrl-C, which stops the stack
+ * gracefully (a second one kills it). */
+#include "cli/cli.h"
+#include "cli/image_resolve.h"
+#include "cli/log_reader.h"
+#include "cli/sup_client.h"
+#include "supervisor/control.h"
+#include "supervisor/files.h"
+#include "supervisor/sup.h"
+#include "util/fs.h"
+#include "util/interrupt.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct up_opts {
+	bool detach, no_color, no_prefix, force_recreate, no_recreate, remove_orphans;
+};
+
+static void up_usage(FILE *out)
+{
+	fputs("Usage: stack up [OPTIONS] [SERVICE...]\n\n"
+	      "Create and start the services (and what they depend on) under a supervisor.\n\n"
+	      "Options:\n"
+	      "  -d, --detach           return once every service is started\n"
+	      "      --no-color         no colours in log prefixes (also: NO_COLOR=1)\n"
+	      "      --no-log-prefix    no `service  |` prefix on log lines\n"
+	      "      --force-recreate   recreate running services even if their config is unchanged\n"
+	      "      --no-recreate      keep running services even if their config changed\n"
+	      "      --remove-orphans   remove services no longer in the stack file\n",
+	      out);
+}
+
+static int parse_up(int argc, char **argv, struct up_opts *o)
+{
+	static const struct option opts[] = {
+		{"detach", no_argument, NULL, 'd'},
+		{"no-color", no_argument, NULL, 'C'},
+		{"no-log-prefix", no_argument, NULL, 'P'},
+		{"force-recreate", no_argument, NULL, 'F'},
+		{"no-recreate", no_argument, NULL, 'N'},
+		{"remove-orphans", no_argument, NULL, 'O'},
+		{"wait", no_argument, NULL, 'W'},
+		{"wait-timeout", required_argument, NULL, 'W'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+dh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->detach = true;
+			break;
+		case 'C':
+			o->no_color = true;
+			break;
+		case 'P':
+			o->no_prefix = true;
+			break;
+		case 'F':
+			o->force_recreate = true;
+			break;
+		case 'N':
+			o->no_recreate = true;
+			break;
+		case 'O':
+			o->remove_orphans = true;
+			break;
+		case 'W':
+			/* the integration point for supervisor/health */
+			return cli_usage_error("up", "--wait waits for health checks, which this build of the "
+						     "supervisor does not run yet; use -d");
+		case 'h':
+			up_usage(stdout);
+			return -1;
+		default:
+			return cli_usage_error("up", "invalid option");
+		}
+	}
+	if (o->force_recreate && o->no_recreate)
+		return cli_usage_error("up", "--force-recreate and --no-recreate exclude each other");
+	return 0;
+}
+
+/* The supervisor's process: detached from our session and terminal, its
+ * stderr in the project's log dir. */
+static void run_supervisor(struct cli_globals *g, struct spec_stack *stack, const struct strv *services, int ready_fd)
+{
+	setsid();
+	/* Not holding the directory `stack up` ran in busy; a reconcile says
+	 * which directory its client is in.  Relative STACK_ROOT/STACK_RUN
+	 * are relative to it, though. */
+	if (g->paths.root[0] == '/' && g->paths.run[0] == '/' && chdir("/") < 0)
+		fprintf(stderr, "stack up: chdir /: %s\n", strerror(errno));
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	_cleanup_free_ char *log_dir = sup_log_dir(&g->paths, stack->name);
+	st_error_t err = NULL;
+	fs_mkdir_p(log_dir, 0700, NULL);
+	/* _: no service's log (SERVICE.log) can have this name */
+	_cleanup_free_ char *log = xasprintf("%s/_supervisor.log", log_dir);
+	int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(lfd >= 0 ? lfd : null, 2);
+	if (lfd > 2)
+		close(lfd);
+	if (null > 2)
+		close(null);
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	struct spec_load_opts load = {.files = stack->files, .profiles = g->profiles, .project_name = stack->name};
+	struct sup_opts so = {
+		.paths = &g->paths,
+		.resolve = cli_sup_resolve,
+		.services = services,
+		.ready_fd = ready_fd,
+		.load = &load,
+	};
+	int rc = sup_run(stack, &so, &err);
+	if (rc < 0)
+		st_error_print(&err, stderr);
+	exit(rc < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK);
+}
+
+/* Start a supervisor and wait for its "ok" (sup.h).  Takes stack. */
+static int start_supervisor(struct cli_globals *g, struct spec_stack *stack, const struct strv *services)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		fprintf(stderr, "stack up: pipe: %s\n", strerror(errno));
+		return CLI_EXIT_FAILURE;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "stack up: fork: %s\n", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return CLI_EXIT_FAILURE;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		run_supervisor(g, stack, services, p[1]);
+	}
+	close(p[1]);
+	FILE *f = fdopen(p[0], "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc = -1;
+	while (f && (n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		if (strcmp(line, "ok") == 0) {
+			rc = CLI_EXIT_OK;
+		} else if (strncmp(line, "error: ", 7) == 0) {
+			fprintf(stderr, "stack up: %s\n", line + 7);
+			rc = CLI_EXIT_FAILURE;
+		} else {
+			fprintf(stderr, " %s\n", line);
+		}
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	if (rc < 0) {
+		_cleanup_free_ char *log_dir = sup_log_dir(&g->paths, stack->name);
+		fprintf(stderr, "stack up: the supervisor exited while starting the stack; see %s/_supervisor.log\n",
+			log_dir);
+		rc = CLI_EXIT_FAILURE;
+	}
+	return rc;
+}
+
+/* Import (later: build) every image the selected services run, here,
+ * before the supervisor needs them: its loop then finds them in the store
+ * at once instead of stalling on a first import, and a missing or broken
+ * image is an error of this command before anything starts. */
+static int prepare_images(const struct cli_globals *g, const struct spec_stack *stack, const struct strv *names)
+{
+	struct strv todo = {0};
+	strv_copy(&todo, names);
+	int r = 0;
+	/* the named services and, as the supervisor will, what they depend on */
+	for (size_t i = 0; i < todo.n && r == 0; i++) {
+		const struct spec_service *sv = spec_find_service(stack, todo.v[i]);
+		if (!sv)
+			continue;
+		for (size_t d = 0; d < sv->n_depends_on; d++)
+			if (!strv_contains(&todo, sv->depends_on[d].service))
+				strv_push(&todo, sv->depends_on[d].service);
+		struct cli_image img = {0};
+		st_error_t err = NULL;
+		if (!sv->image)
+			continue;
+		if (cli_image_resolve(&g->paths, stack, sv->image, &img, &err) < 0) {
+			st_error_prefix(&err, "service `%s`", sv->name);
+			st_error_print(&err, stderr);
+			r = -1;
+		}
+		cli_image_free(&img);
+		if (st_interrupted())
+			r = -1;
+	}
+	strv_free(&todo);
+	return r;
+}
+
+static json_t *up_request(const struct cli_globals *g, const struct spec_stack *stack, const struct up_opts *o,
+			  int argc, char **argv)
+{
+	json_t *req = json_pack("{s:s, s:s}", "cmd", "up", "project", stack->name);
+	json_t *files = json_array(), *profiles = json_array(), *env = json_array();
+	for (size_t i = 0; i < stack->files.n; i++)
+		json_array_append_new(files, json_string(stack->files.v[i]));
+	for (size_t i = 0; i < g->profiles.n; i++)
+		json_array_append_new(profiles, json_string(g->profiles.v[i]));
+	for (char **e = environ; e && *e; e++) {
+		json_t *s = json_string(*e);
+		if (s) /* a variable that is not UTF-8 cannot travel in JSON: interpolation does not see it */
+			json_array_append_new(env, s);
+	}
+	json_object_set_new(req, "files", files);
+	json_object_set_new(req, "profiles", profiles);
+	json_object_set_new(req, "env", env);
+	char cwd[4096];
+	json_object_set_new(req, "workdir", json_string(getcwd(cwd, sizeof(cwd)) ? cwd : stack->project_dir));
+	json_object_set_new(req, "force_recreate", json_boolean(o->force_recreate));
+	json_object_set_new(req, "no_recreate", json_boolean(o->no_recreate));
+	json_object_set_new(req, "remove_orphans", json_boolean(o->remove_orphans));
+	cli_sup_add_services(req, argc, argv);
+	return req;
+}
+
+static void print_names(json_t *reply, const char *key, const char *what)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach (json_object_get(reply, key), i, v)
+		fprintf(stderr, " Service %s  %s\n", json_string_value(v), what);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* Fire a request and do not wait for its reply (the supervisor acts on it
+ * whether or not we read the answer). */
+static void send_async(const struct cli_globals *g, const struct spec_stack *stack, json_t *req)
+{
+	json_t *reply = NULL;
+	cli_sup_request("up", g, stack, req, 500, &reply);
+	json_decref(reply);
+}
+
+/* Every service of ours has ended and none will restart. */
+static bool all_ended(const struct cli_globals *g, const struct spec_stack *stack)
+{
+	json_t *reply = NULL;
+	_cleanup_free_ char *run = cli_sup_run_dir(g, stack);
+	st_error_t err = NULL;
+	json_t *req = json_pack("{s:s}", "cmd", "ps");
+	int r = sup_ctl_request(run, req, 2000, &reply, &err);
+	json_decref(req);
+	st_error_free(&err);
+	if (r < 0)
+		return false;
+	bool ended = true;
+	size_t i;
+	json_t *s;
+	json_array_foreach (json_object_get(reply, "services"), i, s) {
+		const char *st = json_string_value(json_object_get(s, "state"));
+		if (!st || (strcmp(st, "exited") != 0 && strcmp(st, "removed") != 0))
+			ended = false;
+	}
+	json_decref(reply);
+	return ended;
+}
+
+/* The foreground: logs until the supervisor is gone. */
+static int attach(const struct cli_globals *g, const struct spec_stack *stack, const struct strv *services,
+		  const struct up_opts *o)
+{
+	_cleanup_free_ char *log_dir = sup_log_dir(&g->paths, stack->name);
+	struct cli_log_view v;
+	cli_log_view_init(&v, log_dir, services);
+	v.prefix = !o->no_prefix;
+	const char *nc = getenv("NO_COLOR");
+	v.color = !o->no_color && !(nc && *nc) && isatty(STDOUT_FILENO);
+	cli_log_view_dump(&v, -1);
+	int stops = 0, rc = CLI_EXIT_OK;
+	for (unsigned iter = 1; cli_sup_alive(g, stack); iter++) {
+		cli_log_view_poll(&v);
+		int sig = st_interrupted();
+		if (sig) {
+			st_interrupt_clear();
+			if (stops++ == 0) {
+				fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
+				send_async(g, stack, json_pack("{s:s}", "cmd", "shutdown"));
+			} else {
+				send_async(g, stack, json_pack("{s:s, s:s}", "cmd", "kill", "signal", "SIGKILL"));
+			}
+			rc = 128 + sig;
+		} else if (!stops && iter % 10 == 0 && all_ended(g, stack)) {
+			/* as compose: the foreground ends when every container has */
+			stops = 1;
+			send_async(g, stack, json_pack("{s:s}", "cmd", "shutdown"));
+		}
+		sleep_ms(100);
+	}
+	cli_log_view_poll(&v);
+	cli_log_view_free(&v);
+	return rc;
+}
+
+int cmd_up(struct cli_globals *g, int argc, char **argv)
+{
+	struct up_opts o = {0};
+	struct spec_stack *stack = NULL;
+	struct strv services = {0};
+	_cleanup_error_ st_error_t err = NULL;
+	int rc = parse_up(argc, argv, &o);
+	if (rc != 0)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	argc -= optind;
+	argv += optind;
+	rc = cli_load_stack(g, &stack);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (cli_sup_services("up", stack, argc, argv, &services) < 0) {
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	struct strv selected = {0};
+	for (int i = 0; i < argc; i++)
+		strv_push(&selected, argv[i]);
+	if (sup_check_stack(stack, &selected, &err) < 0) {
+		strv_free(&selected);
+		st_error_print(&err, stderr);
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	st_interrupt_catch();
+	if (prepare_images(g, stack, &services) < 0) {
+		strv_free(&selected);
+		rc = CLI_EXIT_FAILURE;
+		goto out;
+	}
+	if (cli_sup_alive(g, stack)) {
+		json_t *reply = NULL;
+		if (cli_sup_request("up", g, stack, up_request(g, stack, &o, argc, argv), -1, &reply) < 0) {
+			strv_free(&selected);
+			rc = CLI_EXIT_FAILURE;
+			goto out;
+		}
+		print_names(reply, "recreated", "Recreated");
+		print_names(reply, "started", "Started");
+		print_names(reply, "unchanged", "Running");
+		size_t i;
+		json_t *v;
+		json_array_foreach (json_object_get(reply, "orphans"), i, v)
+			fprintf(stderr, "stack up: warning: service `%s` is no longer in the stack file (an orphan); "
+					"`stack up --remove-orphans` removes it\n", json_string_value(v));
+		json_decref(reply);
+	} else {
+		int n = sup_recover(&g->paths, stack, &err);
+		if (n < 0) {
+			strv_free(&selected);
+			st_error_print(&err, stderr);
+			rc = CLI_EXIT_FAILURE;
+			goto out;
+		}
+		if (n > 0)
+			fprintf(stderr, "stack up: cleaned up %d container%s of a supervisor that was killed\n", n,
+				n == 1 ? "" : "s");
+		struct spec_stack *owned = steal_pointer(&stack);
+		rc = start_supervisor(g, owned, &selected);
+		/* the supervisor has its own copy (fork); ours goes */
+		stack = owned;
+		if (rc != CLI_EXIT_OK) {
+			strv_free(&selected);
+			goto out;
+		}
+	}
+	strv_free(&selected);
+	if (!o.detach)
+		rc = attach(g, stack, &services, &o);
+out:
+	strv_free(&services);
+	if (stack)
+		spec_stack_free(stack);
+	return rc;
+}

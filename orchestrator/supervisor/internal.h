@@ -1,0 +1,194 @@
+/* The supervisor's own types, shared by its files (sup_*.c, control.c). */
+#ifndef STACK_SUPERVISOR_INTERNAL_H
+#define STACK_SUPERVISOR_INTERNAL_H
+
+#include "runtime/container.h"
+#include "supervisor/ctconf.h"
+#include "supervisor/logfile.h"
+#include "supervisor/sup.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+enum sup_state {
+	SUP_CREATED,    /* not started yet: waiting for its dependencies */
+	SUP_STARTING,   /* in rt_container_start (bounded) */
+	SUP_RUNNING,
+	SUP_STOPPING,   /* stop signal sent, grace timer running */
+	SUP_EXITED,     /* ended and released; stays so unless started again */
+	SUP_RESTARTING, /* ended, released, waiting for its backoff delay */
+	SUP_REMOVED,    /* down, or recreated away: nothing of it is left */
+};
+const char *sup_state_name(enum sup_state s);
+
+/* What is to happen once the current container is gone. */
+enum sup_after {
+	SUP_AFTER_POLICY,   /* it ended on its own: the restart policy decides */
+	SUP_AFTER_STAY,     /* stop, kill: stay exited */
+	SUP_AFTER_START,    /* restart, or recreate with a new config: start at once */
+	SUP_AFTER_REMOVE,   /* down: removed */
+};
+
+struct sup;
+struct sup_service;
+
+/* One of a container's output pipes, read into the service's log. The
+ * buffers are fixed: a flood costs no more memory than a trickle. */
+struct sup_logpipe {
+	uv_pipe_t pipe;
+	struct sup_logpipe *next; /* the service's open pipes */
+	struct sup_service *svc;
+	const char *stream; /* "stdout", "stderr" */
+	size_t plen;
+	char partial[SUP_LOG_LINE_MAX];
+	char buf[65536];
+};
+
+#define SUP_HISTORY 16
+struct sup_restart_rec {
+	int64_t exited_at_ms, started_at_ms; /* wall clock */
+	int64_t delay_ms;                    /* the backoff applied */
+	int exit_code;
+};
+
+struct sup_service {
+	struct sup *sup;
+	char *name, *id;
+	const struct spec_stack *stack;  /* one of sup->stacks */
+	const struct spec_service *spec; /* in stack */
+	enum sup_state state;
+	enum sup_after after;
+	struct sup_image img;
+	bool have_img;
+	char hash[65]; /* sup_confhash of the running config */
+
+	struct rt_container *ct;
+	struct sup_ctconf conf;
+	bool have_conf;
+	int lock_fd;
+	uv_poll_t *watch;       /* on the pidfd; closed on exit */
+	uv_timer_t timer;       /* grace, release retry, backoff: one at a time */
+	uv_timer_t poll_timer;  /* try_wait without a pidfd (valgrind) */
+	enum { SUP_TIMER_NONE, SUP_TIMER_GRACE, SUP_TIMER_RELEASE, SUP_TIMER_BACKOFF } timer_use;
+	int grace_ms;           /* of the stop in progress */
+	pid_t pid;
+	uint64_t pid_start;
+	char *cgroup;
+
+	struct sup_logfile log;
+	struct sup_logpipe *pipes; /* open ones: this container's, and an old one's still draining */
+
+	bool selected;   /* part of what `up` asked for */
+	bool reaping;    /* exited, being released */
+	bool has_exit;
+	struct rt_exit last_exit;
+	char *last_error; /* why the last start failed */
+	int restarts;
+	unsigned starts; /* successful starts, for replies that wait for the next one */
+	int64_t backoff_ms;
+	int64_t started_at_ms, finished_at_ms; /* wall clock */
+	uint64_t started_mono_ms;
+	struct sup_restart_rec history[SUP_HISTORY];
+	size_t n_history;
+
+	/* Integration points for the helpers that land in parallel:
+	 * supervisor/health.* keeps a checker per container here (started
+	 * after a start, stopped before a release; `service_healthy` waits on
+	 * it), supervisor/ports.* its forwarders, and networks the
+	 * RT_NET_PRIVATE hook that plugs the netns in. */
+	void *health;
+	void *ports;
+	rt_net_hook_fn net_hook;
+	void *net_hook_data;
+};
+
+struct sup_conn;
+
+enum sup_op_kind { SUP_OP_WAIT_STOPPED, SUP_OP_WAIT_STARTED, SUP_OP_DOWN };
+
+/* A request whose reply waits for services to get somewhere. */
+struct sup_op {
+	struct sup_op *next;
+	enum sup_op_kind kind;
+	struct sup_conn *conn; /* NULL once the client went away */
+	json_t *id;            /* the request's "id", echoed */
+	json_t *extra;         /* merged into the reply */
+	bool *want;            /* per service index, at the time of the request */
+	unsigned *starts;      /* WAIT_STARTED: each one's start count then */
+	size_t n_want;
+};
+
+struct sup {
+	uv_loop_t loop;
+	const struct st_paths *paths;
+	sup_resolve_fn resolve;
+	struct spec_load_opts load; /* owned copy */
+	struct spec_stack **stacks; /* [n_stacks-1] is the current one */
+	size_t n_stacks;
+	const char *project;
+	char *run_dir, *log_dir;
+	struct sup_service **svcs;
+	size_t n_svcs;
+	int pid_fd;
+	int ready_fd;
+	bool ready_sent;
+	enum { SUP_RUN, SUP_SHUTDOWN, SUP_DOWN } ending;
+	bool finished; /* every handle is being closed */
+	int stop_timeout_s; /* -1: each service's stop_grace_period */
+	uv_pipe_t ctl;
+	bool ctl_open;
+	struct sup_conn *conns;
+	size_t n_conns;
+	struct sup_op *ops;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	bool ticking, tick_again;
+	int signals; /* stop signals received */
+};
+
+/* sup_service.c: the state machine */
+struct sup_service *sup_service_new(struct sup *sup, const struct spec_service *spec);
+void sup_service_free(struct sup_service *s);
+/* Start now (deps are the caller's business). */
+void sup_service_start(struct sup_service *s);
+/* Stop (stop signal, SIGKILL after grace_ms; -1: the service's own
+ * stop_grace_period), then do `after`. */
+void sup_service_stop(struct sup_service *s, int grace_ms, enum sup_after after);
+int sup_service_kill(struct sup_service *s, int sig, st_error_t *err);
+/* Nothing of it runs or waits (EXITED, CREATED, REMOVED). */
+bool sup_service_settled(const struct sup_service *s);
+json_t *sup_service_json(const struct sup_service *s, bool live);
+void sup_service_save(struct sup_service *s);
+void sup_service_close_handles(struct sup_service *s);
+
+/* sup_loop.c */
+/* Something changed: start what may start, answer what waited, end when done. */
+void sup_tick(struct sup *sup);
+struct sup_service *sup_find(struct sup *sup, const char *name);
+const struct spec_stack *sup_stack(const struct sup *sup);
+void sup_progress(struct sup *sup, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sup_begin_end(struct sup *sup, int mode, int timeout_s);
+
+/* Add (or mark) the services `names` selects (empty: all) as selected. */
+int sup_select(struct sup *sup, const struct spec_stack *stack, const struct strv *names, st_error_t *err);
+struct sup_service *sup_add_service(struct sup *sup, const struct spec_service *sv);
+
+/* sup_logpipe.c */
+struct sup_logpipe *sup_logpipe_open(struct sup_service *s, int fd, const char *stream, st_error_t *err);
+void sup_logpipe_close(struct sup_logpipe *lp);
+
+/* confhash.c: digest of everything that makes a service's container. */
+int sup_confhash(const struct spec_service *spec, const struct sup_ctconf *conf, char out[65], st_error_t *err);
+
+/* control.c */
+int sup_ctl_listen(struct sup *sup, st_error_t *err);
+void sup_ctl_close(struct sup *sup);
+void sup_ops_check(struct sup *sup);
+/* reconcile.c: an `up` request on a running supervisor. */
+json_t *sup_reconcile(struct sup *sup, json_t *req, st_error_t *err);
+/* Resolve the service's image and build its config (for start and hash). */
+int sup_service_prepare(struct sup *sup, const struct spec_stack *stack, const struct spec_service *spec,
+			struct sup_image *img, struct sup_ctconf *conf, const char *id, st_error_t *err);
+
+#endif

@@ -1,0 +1,155 @@
+#include "supervisor/logfile.h"
+#include "util/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+char *sup_logfile_rotated_name(const char *path, int n)
+{
+	return n == 0 ? xstrdup(path) : xasprintf("%s.%d", path, n);
+}
+
+void sup_log_timestamp(char buf[40])
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, 40 - n, ".%09ldZ", ts.tv_nsec);
+}
+
+int sup_logfile_open(struct sup_logfile *lf, const char *path, uint64_t max_size, int max_file, st_error_t *err)
+{
+	memset(lf, 0, sizeof(*lf));
+	lf->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (lf->fd < 0)
+		return st_error(err, errno, "open log file `%s`", path);
+	struct stat st;
+	if (fstat(lf->fd, &st) == 0)
+		lf->size = (uint64_t)st.st_size;
+	lf->path = xstrdup(path);
+	lf->max_size = max_size;
+	lf->max_file = max_file < 1 ? 1 : max_file;
+	return 0;
+}
+
+/* Shift PATH.(k) to PATH.(k+1), dropping the oldest, and start PATH
+ * empty.  PATH never goes missing on the way (a reader that opens it
+ * finds the old or the new file): the old one gets its second name by a
+ * link, the new one replaces it by a rename.  With max_file 1 the file is
+ * only truncated, as Docker does. */
+static void logfile_rotate(struct sup_logfile *lf)
+{
+	if (lf->max_file == 1) {
+		if (ftruncate(lf->fd, 0) == 0)
+			lf->size = 0;
+		return;
+	}
+	for (int k = lf->max_file - 1; k >= 2; k--) {
+		_cleanup_free_ char *from = sup_logfile_rotated_name(lf->path, k - 1);
+		_cleanup_free_ char *to = sup_logfile_rotated_name(lf->path, k);
+		if (rename(from, to) < 0 && errno != ENOENT)
+			return; /* keep writing the old one rather than lose lines */
+	}
+	_cleanup_free_ char *first = sup_logfile_rotated_name(lf->path, 1);
+	_cleanup_free_ char *tmp = xasprintf("%s.new", lf->path);
+	unlink(first);
+	unlink(tmp);
+	if (link(lf->path, first) < 0)
+		return;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return;
+	if (rename(tmp, lf->path) < 0) {
+		close(fd);
+		unlink(tmp);
+		return;
+	}
+	close(lf->fd);
+	lf->fd = fd;
+	lf->size = 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t left)
+{
+	size_t n = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (n == 0 || n > left || (n == 2 && p[0] < 0xc2))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	uint32_t cp = n == 1 ? p[0] : n == 2 ? p[0] & 0x1fu : n == 3 ? p[0] & 0x0fu : p[0] & 0x07u;
+	for (size_t i = 1; i < n; i++)
+		cp = (cp << 6) | (p[i] & 0x3fu);
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* A program's output is bytes; JSON strings are UTF-8: every byte that is
+ * not part of a valid sequence becomes U+FFFD, as docker's logs show it. */
+static json_t *json_line(const char *line, size_t len)
+{
+	json_t *s = json_stringn(line, len);
+	if (s)
+		return s;
+	char *buf = xmalloc(len * 3 + 1), *q = buf;
+	const unsigned char *p = (const unsigned char *)line;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq(p + i, len - i);
+		if (n) {
+			memcpy(q, p + i, n);
+			q += n;
+			i += n;
+		} else {
+			memcpy(q, "\xef\xbf\xbd", 3);
+			q += 3;
+			i++;
+		}
+	}
+	s = json_stringn(buf, (size_t)(q - buf));
+	free(buf);
+	return s;
+}
+
+void sup_logfile_write(struct sup_logfile *lf, const char *stream, const char *line, size_t len)
+{
+	if (lf->fd < 0)
+		return;
+	char ts[40];
+	sup_log_timestamp(ts);
+	json_t *o = json_pack("{s:s, s:s, s:o}", "time", ts, "stream", stream, "line", json_line(line, len));
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!text) {
+		lf->dropped++;
+		return;
+	}
+	size_t n = strlen(text);
+	text[n++] = '\n'; /* over the NUL: written by length */
+	if (lf->size && lf->size + n > lf->max_size)
+		logfile_rotate(lf);
+	ssize_t w = write(lf->fd, text, n);
+	if (w > 0)
+		lf->size += (uint64_t)w;
+	if (w != (ssize_t)n)
+		lf->dropped++;
+	free(text);
+}
+
+void sup_logfile_close(struct sup_logfile *lf)
+{
+	if (lf->fd >= 0)
+		close(lf->fd);
+	lf->fd = -1;
+	free(lf->path);
+	lf->path = NULL;
+}
