@@ -11,8 +11,8 @@
  * Image-to-image edges form a DAG whose topological levels are the build
  * order; images of one level can build in parallel.  A cycle is reported
  * once per strongly connected set of images, with every edge's FILE:LINE. */
-#include "build/plan.h"
-#include "build/plan_internal.h"
+#include "builder/plan.h"
+#include "builder/plan_internal.h"
 #include "util/mem.h"
 
 #include <string.h>

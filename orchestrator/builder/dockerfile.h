@@ -1,8 +1,8 @@
 /* Dockerfile parser: the full syntax (directives, continuations, exec vs
  * shell form, flags, heredocs, ONBUILD), no expansion.  Expansion of ARG/ENV
  * and quote removal are the builder's job, applied to args later. */
-#ifndef STACK_BUILD_DOCKERFILE_H
-#define STACK_BUILD_DOCKERFILE_H
+#ifndef STACK_BUILDER_DOCKERFILE_H
+#define STACK_BUILDER_DOCKERFILE_H
 
 #include "util/diag.h"
 #include "util/strv.h"

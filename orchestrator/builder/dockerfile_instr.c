@@ -3,7 +3,7 @@
  * when it turns its parse tree into instructions, so a bad Dockerfile fails
  * at `stack dockerfile` / plan time with a line number rather than half-way
  * through a build. */
-#include "build/dockerfile_int.h"
+#include "builder/dockerfile_int.h"
 #include "spec/units.h"
 #include "util/mem.h"
 

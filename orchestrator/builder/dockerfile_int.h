@@ -1,4 +1,4 @@
-/* Internals of the Dockerfile parser, shared by build/dockerfile*.c only.
+/* Internals of the Dockerfile parser, shared by builder/dockerfile*.c only.
  *
  * The split follows BuildKit's frontend/dockerfile/parser: dockerfile_text.c
  * turns bytes into checked physical lines, dockerfile.c joins them into
@@ -6,10 +6,10 @@
  * bodies, dockerfile_words.c has the word splitters BuildKit uses,
  * dockerfile_instr.c knows each instruction's argument form and arity,
  * dockerfile_flags.c the flags it accepts. */
-#ifndef STACK_BUILD_DOCKERFILE_INT_H
-#define STACK_BUILD_DOCKERFILE_INT_H
+#ifndef STACK_BUILDER_DOCKERFILE_INT_H
+#define STACK_BUILDER_DOCKERFILE_INT_H
 
-#include "build/dockerfile.h"
+#include "builder/dockerfile.h"
 #include "util/strbuf.h"
 
 #include <stdbool.h>

@@ -1,9 +1,9 @@
 /* Shared between plan*.c only: one Dockerfile's stages and the names it
  * builds on, before they become a build_node. */
-#ifndef STACK_BUILD_PLAN_INTERNAL_H
-#define STACK_BUILD_PLAN_INTERNAL_H
+#ifndef STACK_BUILDER_PLAN_INTERNAL_H
+#define STACK_BUILDER_PLAN_INTERNAL_H
 
-#include "build/plan.h"
+#include "builder/plan.h"
 
 struct planner {
 	const struct spec_stack *stack;

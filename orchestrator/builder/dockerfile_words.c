@@ -3,7 +3,7 @@
  * (whitespace words, quote-aware words with quotes kept, flags with quotes
  * removed).  The quote-aware ones differ in a few choices only, so they are
  * one lexer (lex_words) with those choices as options. */
-#include "build/dockerfile_int.h"
+#include "builder/dockerfile_int.h"
 #include "util/mem.h"
 
 #include <string.h>

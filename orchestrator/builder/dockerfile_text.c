@@ -1,7 +1,7 @@
 /* Dockerfile bytes → physical lines, each checked once: NUL bytes, invalid
  * UTF-8 and over-long lines are reported here, so the rest of the parser
  * (and the JSON it produces) only ever sees valid text. */
-#include "build/dockerfile_int.h"
+#include "builder/dockerfile_int.h"
 #include "util/mem.h"
 
 #include <string.h>

@@ -3,7 +3,7 @@
  * comments and empty lines dropped (also inside continuations), the escape
  * character ending a line joins the next one, and heredoc bodies that
  * follow an instruction belong to it. */
-#include "build/dockerfile_int.h"
+#include "builder/dockerfile_int.h"
 #include "util/mem.h"
 
 #include <ctype.h>

@@ -1,4 +1,4 @@
-/* Units for build/plan: FROM resolution, ARG substitution, stages, --from
+/* Units for builder/plan: FROM resolution, ARG substitution, stages, --from
  * edges, target pruning, implicit registry bases, cycles and their messages,
  * levels.  Stacks are built as structs; Dockerfiles are inline or files in a
  * temp dir (for FILE:LINE messages). */
@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "build/plan.h"
+#include "builder/plan.h"
 #include "util/diag.h"
 #include "util/fs.h"
 #include "util/mem.h"

@@ -2,7 +2,7 @@
  * implicitly, so `flask112:latest` is image flask112), a base (matched as
  * docker matches references: `debian`, `debian:latest` and
  * `docker.io/library/debian:latest` are one image), or a registry image. */
-#include "build/plan_internal.h"
+#include "builder/plan_internal.h"
 #include "spec/ref.h"
 #include "util/mem.h"
 

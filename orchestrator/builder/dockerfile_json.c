@@ -1,6 +1,6 @@
 /* `stack dockerfile`: the parse as JSON, keys in a fixed order so the
  * output is stable and diffable. */
-#include "build/dockerfile_int.h"
+#include "builder/dockerfile_int.h"
 
 #include <string.h>
 

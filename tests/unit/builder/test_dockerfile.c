@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "build/dockerfile.h"
+#include "builder/dockerfile.h"
 #include "util/mem.h"
 
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * expanded, so defaults nest.  A declared ARG without a value is set to the
  * empty string (BuildKit's metaArgsToMap does the same), an undeclared
  * variable is unset. */
-#include "build/plan.h"
+#include "builder/plan.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
 

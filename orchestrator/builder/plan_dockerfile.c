@@ -4,7 +4,7 @@
  * with their defaults, overridden by the image's `args:` for the ARGs the
  * file declares, plus the automatic platform ARGs; FROM is expanded with
  * those only.  Inside a stage, COPY --from= sees the stage's ARGs and ENVs. */
-#include "build/plan_internal.h"
+#include "builder/plan_internal.h"
 #include "util/fs.h"
 #include "util/mem.h"
 #include "util/strbuf.h"

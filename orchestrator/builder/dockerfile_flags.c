@@ -1,7 +1,7 @@
 /* The flags each instruction accepts (BuildKit's BFlags per command) and
  * their checks: unknown or misplaced flags, missing values, booleans,
  * repeats of single-valued flags. */
-#include "build/dockerfile_int.h"
+#include "builder/dockerfile_int.h"
 #include "util/mem.h"
 
 #include <string.h>

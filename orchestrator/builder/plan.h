@@ -1,8 +1,8 @@
 /* Build order: each image's FROM lines → edges → DAG → topological levels. */
-#ifndef STACK_BUILD_PLAN_H
-#define STACK_BUILD_PLAN_H
+#ifndef STACK_BUILDER_PLAN_H
+#define STACK_BUILDER_PLAN_H
 
-#include "build/dockerfile.h"
+#include "builder/dockerfile.h"
 #include "spec/model.h"
 #include "util/diag.h"
 

@@ -1,7 +1,7 @@
 /* libFuzzer target: any bytes through df_parse, and on success through
  * df_to_json (which must then produce valid JSON strings), then freed.
  * ASan/UBSan find the memory errors; the asserts find broken invariants. */
-#include "build/dockerfile.h"
+#include "builder/dockerfile.h"
 
 #include <stdint.h>
 #include <stdlib.h>
