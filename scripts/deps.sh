@@ -13,6 +13,7 @@ PACKAGES=(
   busybox-static iproute2 procps util-linux bsdutils tar gzip xz-utils zstd
   strace e2fsprogs
   # images and peers for benchmarks
+  skopeo umoci
   debootstrap hyperfine crun runc
 )
 

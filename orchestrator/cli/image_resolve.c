@@ -11,7 +11,6 @@ static const char *base_kind_hint(enum spec_base_kind k)
 	case SPEC_BASE_PULL:
 		return "pulling from a registry is not available yet";
 	case SPEC_BASE_OCI:
-		return "importing OCI layouts is not available yet";
 	case SPEC_BASE_DEBOOTSTRAP:
 		return "debootstrap bases are not available yet";
 	case SPEC_BASE_ROOTFS:
@@ -36,23 +35,38 @@ static int import_base(const struct img_store *store, const struct spec_base *ba
 	strv_push_take(&img->layers, digest);
 	/* A bare rootfs has no config; docker's import gives it this PATH too. */
 	strv_push(&img->env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	return img_image_write(store, img, err);
+	return img_image_write(store, img, NULL, err);
+}
+
+/* An `oci:` base keeps its image's config; its layers are stored once,
+ * shared with every image that has them. */
+static int import_oci_base(const struct img_store *store, const struct spec_base *base, const char *key,
+			   struct img_image *img, st_error_t *err)
+{
+	if (img_import_oci(store, base->path, img, err) < 0)
+		return st_error_prefix(err, "base image `%s`", base->name);
+	img->name = xstrdup(key);
+	img->source = xstrdup(base->path);
+	return img_image_write(store, img, NULL, err);
 }
 
 /* A base of the stack: its store entry, imported now if need be. */
 static int resolve_base(const struct img_store *store, const struct spec_base *base, struct img_image *img,
 			st_error_t *err)
 {
-	if (base->kind != SPEC_BASE_ROOTFS)
-		return st_error(err, 0, "base image `%s`: %s; use a `rootfs:` base (a directory or tarball) for now",
-				base->name, base_kind_hint(base->kind));
-	_cleanup_free_ char *key = img_rootfs_key(base->path, err);
+	if (base->kind != SPEC_BASE_ROOTFS && base->kind != SPEC_BASE_OCI)
+		return st_error(err, 0, "base image `%s`: %s; use a `rootfs:` or `oci:` base for now", base->name,
+				base_kind_hint(base->kind));
+	bool oci = base->kind == SPEC_BASE_OCI;
+	_cleanup_free_ char *key = img_source_key(oci ? "oci" : "rootfs", base->path, err);
 	if (!key)
 		return st_error_prefix(err, "base image `%s`", base->name);
 	int found = img_image_read(store, key, img, err);
 	if (found < 0)
 		return -1;
-	return found ? 0 : import_base(store, base, key, img, err);
+	if (found)
+		return 0;
+	return oci ? import_oci_base(store, base, key, img, err) : import_base(store, base, key, img, err);
 }
 
 int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *stack, const char *image,
@@ -82,6 +96,14 @@ int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *sta
 			goto out;
 		}
 	}
+	if (img.layers.n == 0) {
+		st_error(err, 0, "image `%s` has no layers: there is nothing to run (an image built FROM scratch "
+				 "needs a COPY or ADD)", image);
+		goto out;
+	}
+	/* Its layers become lower dirs of this process's containers: no prune
+	 * may remove them while we (or the supervisor we become) live. */
+	img_store_pin(&store);
 	/* The store lists layers bottom first; overlayfs wants the top first. */
 	for (size_t i = img.layers.n; i-- > 0;)
 		strv_push_take(&out->layers, img_layer_path(&store, img.layers.v[i]));

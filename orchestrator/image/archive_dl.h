@@ -36,6 +36,7 @@
 	X(archive_entry_set_uid)                                                             \
 	X(archive_entry_set_uname)                                                           \
 	X(archive_entry_size)                                                                \
+	X(archive_entry_symlink)                                                             \
 	X(archive_entry_xattr_add_entry)                                                     \
 	X(archive_entry_xattr_clear)                                                         \
 	X(archive_entry_xattr_next)                                                          \
@@ -49,10 +50,12 @@
 	X(archive_read_free)                                                                 \
 	X(archive_read_new)                                                                  \
 	X(archive_read_next_header2)                                                         \
+	X(archive_read_open)                                                                 \
 	X(archive_read_open_fd)                                                              \
 	X(archive_read_open_filename)                                                        \
 	X(archive_read_support_filter_all)                                                   \
 	X(archive_read_support_format_gnutar)                                                \
+	X(archive_read_support_format_raw)                                                   \
 	X(archive_read_support_format_tar)                                                   \
 	X(archive_write_close)                                                               \
 	X(archive_write_data)                                                                \

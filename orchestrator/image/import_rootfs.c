@@ -31,6 +31,7 @@
  * An unlocked temp dir is what a killed import left (a pid in the name
  * would prove nothing: pids are reused). */
 #include "image/archive_dl.h"
+#include "image/import_int.h"
 #include "image/layer_tar.h"
 #include "image/store.h"
 #include "util/fs.h"
@@ -61,6 +62,7 @@ struct import {
 	const char *store_root; /* STACK_ROOT, named when it fills up */
 	size_t src_prefix; /* disk reader: strlen of the dir path, stripped from names */
 	bool from_dir;
+	bool strict; /* an image's layer (img_import_layer): names and types checked, see import_int.h */
 	struct strv dirs;   /* directories the source lists */
 	struct strv parents; /* every entry's parent directories */
 	char *last_dir;	     /* the parent of the entry before */
@@ -214,7 +216,11 @@ static int shape_entry(struct import *im, struct archive_entry *e, char **name, 
 	_cleanup_free_ char *dir = slash ? xstrndup(*name, (size_t)(slash - *name)) : xstrdup("");
 	la.archive_entry_set_uname(e, NULL);
 	la.archive_entry_set_gname(e, NULL);
-	if (la.archive_entry_filetype(e) == AE_IFSOCK)
+	unsigned type = la.archive_entry_filetype(e);
+	if (im->strict && (type == AE_IFBLK || (type == AE_IFCHR && la.archive_entry_rdev(e) != 0)))
+		return st_error(err, 0, "`%s` is a device node: an image layer may hold none (a container gets its "
+				"devices from the runtime); only whiteouts, as `.wh.` files, are allowed", *name);
+	if (type == AE_IFSOCK)
 		return 1; /* nothing at rest (a directory source's): the export leaves them out too */
 	if (strcmp(base, IMG_WH_OPAQUE) == 0) {
 		strv_push(&im->opaque, dir);
@@ -260,6 +266,24 @@ static int copy_data(struct import *im, const char *name, st_error_t *err)
 	}
 }
 
+/* An image layer's names are what they say: relative, never `..`
+ * (a rootfs tarball's leading `/` is stripped, as tar does; a layer
+ * with one was made to escape). */
+static int strict_name(const char *name, const char *what, st_error_t *err)
+{
+	if (name[0] == '/')
+		return st_error(err, 0, "%s`%s` is an absolute name: a layer's names are relative to its root", what,
+				name);
+	for (const char *p = name; *p;) {
+		const char *end = strchrnul(p, '/');
+		if (end - p == 2 && p[0] == '.' && p[1] == '.')
+			return st_error(err, 0, "%s`%s` has a `..` component: a layer may not name what is outside it",
+					what, name);
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
 static int copy_entries(struct import *im, st_error_t *err)
 {
 	struct archive_entry *e = la.archive_entry_new();
@@ -274,6 +298,15 @@ static int copy_entries(struct import *im, st_error_t *err)
 		}
 		if (im->from_dir)
 			la.archive_read_disk_descend(im->src);
+		if (im->strict && strict_name(la.archive_entry_pathname(e), "", err) < 0) {
+			r = st_error_prefix(err, "`%s`", im->src_path);
+			break;
+		}
+		if (im->strict && la.archive_entry_hardlink(e) &&
+		    strict_name(la.archive_entry_hardlink(e), "a hard link to ", err) < 0) {
+			r = st_error_prefix(err, "`%s`: `%s`", im->src_path, la.archive_entry_pathname(e));
+			break;
+		}
 		_cleanup_free_ char *name = clean_name(relative_name(im, la.archive_entry_pathname(e)));
 		if (!*name)
 			continue; /* the root itself: its mode is set on the layer dir */
@@ -458,7 +491,7 @@ static int start_export(const char *upper, int out, pid_t *pid, st_error_t *err)
 /* The helper: extract into `dir` from inside it, write "ok HEX" or
  * "error ERRNO MESSAGE" to `out`, exit. */
 __attribute__((noreturn)) static void extract_child(const struct img_store *s, const char *src, bool commit,
-						    const char *dir, pid_t parent, int out)
+						    bool strict, const char *dir, pid_t parent, int out)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
@@ -475,7 +508,7 @@ __attribute__((noreturn)) static void extract_child(const struct img_store *s, c
 		if (sigismember(&stop, sig))
 			signal(sig, SIG_DFL);
 	sigprocmask(SIG_UNBLOCK, &stop, NULL);
-	struct import im = {.src_path = src, .src_fd = -1, .store_root = s->root};
+	struct import im = {.src_path = src, .src_fd = -1, .store_root = s->root, .strict = strict};
 	st_error_t err = NULL;
 	char hex[ST_SHA256_HEX_LEN + 1];
 	pid_t exporter = -1;
@@ -554,7 +587,7 @@ static int read_report(int fd, pid_t pid, char **out, st_error_t *err)
 	return r;
 }
 
-static int extract(const struct img_store *s, const char *src, bool commit, const char *dir,
+static int extract(const struct img_store *s, const char *src, bool commit, bool strict, const char *dir,
 		   char hex[ST_SHA256_HEX_LEN + 1], st_error_t *err)
 {
 	int p[2];
@@ -564,7 +597,7 @@ static int extract(const struct img_store *s, const char *src, bool commit, cons
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		extract_child(s, src, commit, dir, parent, p[1]);
+		extract_child(s, src, commit, strict, dir, parent, p[1]);
 	}
 	int e = errno;
 	close(p[1]);
@@ -617,8 +650,7 @@ static void sweep_dead_imports(int tmp_fd, const char *tmpdir)
 	closedir(d);
 }
 
-/* Sweep, then make tmp/import-XXXXXX and lock it: *lock_fd holds it. */
-static int make_import_dir(const struct img_store *s, char *tmp, int *lock_fd, st_error_t *err)
+int img_import_tmpdir(const struct img_store *s, char *tmp, int *lock_fd, st_error_t *err)
 {
 	_cleanup_free_ char *tmpdir = xasprintf("%s/tmp", s->root);
 	_cleanup_close_ int tfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -644,7 +676,7 @@ static int make_import_dir(const struct img_store *s, char *tmp, int *lock_fd, s
 	return 0; /* tmp/'s lock goes with tfd */
 }
 
-static int import_into_store(const struct img_store *s, const char *path, bool commit, char **digest,
+static int import_into_store(const struct img_store *s, const char *path, bool commit, bool strict, char **digest,
 			     st_error_t *err)
 {
 	_cleanup_free_ char *src = realpath(path, NULL);
@@ -661,7 +693,7 @@ static int import_into_store(const struct img_store *s, const char *path, bool c
 	}
 	if (img_archive_load(err) < 0)
 		goto out;
-	if (make_import_dir(s, tmp, &lock_fd, err) < 0)
+	if (img_import_tmpdir(s, tmp, &lock_fd, err) < 0)
 		goto out;
 	made_tmp = true;
 	/* A layer root must be traversable by every user of the container. */
@@ -669,7 +701,7 @@ static int import_into_store(const struct img_store *s, const char *path, bool c
 		st_error(err, errno, "chmod `%s`", tmp);
 		goto out;
 	}
-	if (extract(s, src, commit, tmp, hex, err) < 0)
+	if (extract(s, src, commit, strict, tmp, hex, err) < 0)
 		goto out;
 	dst = img_layer_path(s, hex);
 	if (rename(tmp, dst) < 0) {
@@ -688,13 +720,19 @@ out:
 	if (made_tmp)
 		fs_remove_tree(tmp, NULL);
 	if (r < 0)
-		st_error_prefix(err, commit ? "commit `%s` as a layer" : "import rootfs `%s`", path);
+		st_error_prefix(err, commit ? "commit `%s` as a layer" : strict ? "import layer `%s`" : "import rootfs `%s`",
+				path);
 	return r;
 }
 
 int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err)
 {
-	return import_into_store(s, path, false, digest, err);
+	return import_into_store(s, path, false, false, digest, err);
+}
+
+int img_import_layer(const struct img_store *s, const char *path, char **digest, st_error_t *err)
+{
+	return import_into_store(s, path, false, true, digest, err);
 }
 
 int img_layer_commit_dir(const struct img_store *s, const char *upper_dir, char **layer_id, st_error_t *err)
@@ -704,5 +742,5 @@ int img_layer_commit_dir(const struct img_store *s, const char *upper_dir, char 
 		return st_error(err, errno, "commit `%s` as a layer", upper_dir);
 	if (!S_ISDIR(st.st_mode))
 		return st_error(err, ENOTDIR, "commit `%s` as a layer: not a directory", upper_dir);
-	return import_into_store(s, upper_dir, true, layer_id, err);
+	return import_into_store(s, upper_dir, true, false, layer_id, err);
 }

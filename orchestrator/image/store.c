@@ -1,5 +1,7 @@
-#include "image/store.h"
+/* Opening the store: its directories, its format version, its locks. */
+#include "image/store_int.h"
 #include "util/fs.h"
+#include "util/interrupt.h"
 #include "util/mem.h"
 
 #include <dirent.h>
@@ -7,22 +9,185 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Take an flock, waiting; a stop signal ends the wait (the handlers are
+ * installed without SA_RESTART, so flock returns EINTR). */
+int img_flock(int fd, int how, const char *path, st_error_t *err)
+{
+	while (flock(fd, how) < 0) {
+		if (errno != EINTR)
+			return st_error(err, errno, "lock `%s`", path);
+		if (st_interrupted()) {
+			char sig[32];
+			return st_error(err, EINTR, "stopped by %s while waiting for `%s`",
+					st_signal_name(st_interrupted(), sig, sizeof(sig)), path);
+		}
+	}
+	return 0;
+}
+
+int img_store_lock(const struct img_store *s, st_error_t *err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/store.lock", s->root);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return st_error(err, errno, "open `%s`", path);
+	if (img_flock(fd, LOCK_EX, path, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The format of the store at `root`: 1 for a store of images/ records
+ * (before store-version existed), 0 for a new one. */
+static int read_version(const char *root, int *version, st_error_t *err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/store-version", root);
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	st_error_t e = NULL;
+	if (fs_read_file(path, 64, &text, &len, &e) < 0) {
+		if (e->status != ENOENT) {
+			int status = e->status;
+			st_error_free(&e);
+			return st_error(err, status, "read `%s`", path);
+		}
+		st_error_free(&e);
+		_cleanup_free_ char *images = xasprintf("%s/images", root);
+		*version = access(images, F_OK) == 0 ? 1 : 0;
+		return 0;
+	}
+	char *end = NULL;
+	long v = strtol(text, &end, 10);
+	if (end == text || v < 1 || (*end && *end != '\n'))
+		return st_error(err, 0, "`%s` does not hold a store format number (it has `%.20s`): the store is "
+				"damaged; move STACK_ROOT aside and let stack make a new one", path, text);
+	if (v > IMG_STORE_VERSION)
+		return st_error(err, 0, "the image store `%s` has format %ld, newer than this stack's %d: use the "
+				"stack that made it, or point STACK_ROOT elsewhere", root, v, IMG_STORE_VERSION);
+	*version = (int)v;
+	return 0;
+}
+
+static int write_version(const char *root, st_error_t *err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/store-version", root);
+	char text[16];
+	int n = snprintf(text, sizeof(text), "%d\n", IMG_STORE_VERSION);
+	return fs_write_file_atomic(path, text, (size_t)n, 0600, err);
+}
+
+/* A version-1 record: {"name", "source", "layers", "config": {Env ...}}. */
+static int migrate_record(const struct img_store *s, const char *path, st_error_t *err)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, 0, &jerr);
+	json_t *name = json_object_get(root, "name");
+	json_t *layers = json_object_get(root, "layers");
+	if (!json_is_string(name) || !json_is_array(layers) || json_array_size(layers) == 0) {
+		/* Only imports wrote version 1: the next run imports it again. */
+		json_decref(root);
+		return 0;
+	}
+	json_t *doc = json_pack("{s:s, s:s, s:{s:s, s:O}, s:O}", "architecture", "amd64", "os", "linux", "rootfs",
+				"type", "layers", "diff_ids", layers, "config",
+				json_object_get(root, "config") ? json_object_get(root, "config") : json_object());
+	char *text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	struct img_image img = {0};
+	int r = img_config_parse(text, strlen(text), &img, err);
+	free(text);
+	if (r == 0) {
+		img.name = xstrdup(json_string_value(name));
+		json_t *src = json_object_get(root, "source");
+		img.source = json_is_string(src) ? xstrdup(json_string_value(src)) : NULL;
+		r = img_image_write(s, &img, NULL, err);
+	}
+	if (r < 0)
+		st_error_free(err); /* a record we cannot convert is imported again */
+	img_image_free(&img);
+	json_decref(root);
+	return 0;
+}
+
+/* Under store.lock: convert images/ to blobs and refs, then say so in
+ * store-version, then remove images/.  A crash before the version is
+ * written converts again (writes are idempotent); after, images/ is
+ * just removed. */
+static int migrate_v1(const struct img_store *s, st_error_t *err)
+{
+	_cleanup_free_ char *images = xasprintf("%s/images", s->root);
+	DIR *d = opendir(images);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			size_t n = strlen(e->d_name);
+			if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0)
+				continue;
+			_cleanup_free_ char *path = xasprintf("%s/%s", images, e->d_name);
+			migrate_record(s, path, err);
+		}
+		closedir(d);
+	}
+	if (write_version(s->root, err) < 0)
+		return -1;
+	return fs_remove_tree(images, err);
+}
+
+static int check_version(struct img_store *s, st_error_t *err)
+{
+	int v = 0;
+	if (read_version(s->root, &v, err) < 0)
+		return -1;
+	if (v == IMG_STORE_VERSION)
+		return 0;
+	_cleanup_close_ int lock = img_store_lock(s, err);
+	if (lock < 0)
+		return -1;
+	if (read_version(s->root, &v, err) < 0) /* another process may have done it meanwhile */
+		return -1;
+	if (v == IMG_STORE_VERSION)
+		return 0;
+	if (v == 0)
+		return write_version(s->root, err);
+	s->locked = true; /* img_image_write's refs update: we hold store.lock */
+	int r = migrate_v1(s, err);
+	s->locked = false;
+	return r;
+}
+
 int img_store_open(const char *root, struct img_store *out, st_error_t *err)
 {
-	static const char *const dirs[] = {"layers", "images", "tmp"};
+	static const char *const dirs[] = {"layers", "blobs/sha256", "tmp"};
+	memset(out, 0, sizeof(*out));
+	out->gc_fd = -1;
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		_cleanup_free_ char *d = xasprintf("%s/%s", root, dirs[i]);
 		if (fs_mkdir_p(d, 0700, err) < 0)
 			return st_error_prefix(err, "image store");
 	}
-	/* An image record's writer killed between link and rename. */
-	_cleanup_free_ char *images = xasprintf("%s/images", root);
-	fs_sweep_tmp(images);
+	_cleanup_free_ char *blobs = xasprintf("%s/blobs/sha256", root);
+	fs_sweep_tmp(blobs);
+	fs_sweep_tmp(root); /* refs.json's */
 	out->root = xstrdup(root);
+	_cleanup_free_ char *gc = xasprintf("%s/gc.lock", root);
+	out->gc_fd = open(gc, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (out->gc_fd < 0 || img_flock(out->gc_fd, LOCK_SH, gc, err) < 0) {
+		if (out->gc_fd < 0)
+			st_error(err, errno, "open `%s`", gc);
+		img_store_close(out);
+		return st_error_prefix(err, "image store");
+	}
+	if (check_version(out, err) < 0) {
+		img_store_close(out);
+		return st_error_prefix(err, "image store `%s`", root);
+	}
 	return 0;
 }
 
@@ -30,30 +195,22 @@ void img_store_close(struct img_store *s)
 {
 	free(s->root);
 	s->root = NULL;
+	if (s->gc_fd >= 0)
+		close(s->gc_fd);
+	s->gc_fd = -1;
+}
+
+void img_store_pin(struct img_store *s)
+{
+	static int pinned = -1;
+	if (pinned < 0 && s->gc_fd >= 0)
+		pinned = fcntl(s->gc_fd, F_DUPFD_CLOEXEC, 3);
 }
 
 char *img_layer_path(const struct img_store *s, const char *digest)
 {
 	const char *hex = strncmp(digest, "sha256:", 7) == 0 ? digest + 7 : digest;
 	return xasprintf("%s/layers/%s", s->root, hex);
-}
-
-/* Image names contain '/' and ':'; keep them readable but one path component. */
-static char *image_file(const struct img_store *s, const char *name)
-{
-	size_t n = strlen(name);
-	char *esc = xmalloc(n * 3 + 1), *o = esc;
-	for (const char *p = name; *p; p++) {
-		if (*p == '/' || *p == '%') {
-			o += sprintf(o, "%%%02X", (unsigned char)*p);
-		} else {
-			*o++ = *p;
-		}
-	}
-	*o = '\0';
-	char *path = xasprintf("%s/images/%s.json", s->root, esc);
-	free(esc);
-	return path;
 }
 
 /* FNV-1a: a change detector for stamps, not an identity (the key's DEV and
@@ -111,6 +268,11 @@ static int stamp_entries(uint64_t *h, int dfd, int depth)
 
 char *img_rootfs_key(const char *path, st_error_t *err)
 {
+	return img_source_key("rootfs", path, err);
+}
+
+char *img_source_key(const char *kind, const char *path, st_error_t *err)
+{
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -125,88 +287,6 @@ char *img_rootfs_key(const char *path, st_error_t *err)
 		st_error(err, errno, "rootfs `%s`", path);
 		return NULL;
 	}
-	return xasprintf("rootfs@%" PRIx64 "-%" PRIx64 "-%016" PRIx64, (uint64_t)st.st_dev, (uint64_t)st.st_ino, h);
+	return xasprintf("%s@%" PRIx64 "-%" PRIx64 "-%016" PRIx64, kind, (uint64_t)st.st_dev, (uint64_t)st.st_ino, h);
 }
 
-static void json_to_strv(json_t *arr, struct strv *out)
-{
-	size_t i;
-	json_t *v;
-	json_array_foreach (arr, i, v)
-		if (json_is_string(v))
-			strv_push(out, json_string_value(v));
-}
-
-static json_t *strv_to_json(const struct strv *sv)
-{
-	json_t *arr = json_array();
-	for (size_t i = 0; i < sv->n; i++)
-		json_array_append_new(arr, json_string(sv->v[i]));
-	return arr;
-}
-
-static char *json_dup_string(json_t *obj, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-	return json_is_string(v) && *json_string_value(v) ? xstrdup(json_string_value(v)) : NULL;
-}
-
-int img_image_read(const struct img_store *s, const char *name, struct img_image *out, st_error_t *err)
-{
-	_cleanup_free_ char *path = image_file(s, name);
-	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr);
-	if (!root) {
-		if (access(path, F_OK) < 0 && errno == ENOENT)
-			return 0;
-		return st_error(err, 0, "image `%s`: %s:%d: %s (remove the file to re-import)", name, path,
-				jerr.line, jerr.text);
-	}
-	memset(out, 0, sizeof(*out));
-	out->name = xstrdup(name);
-	out->source = json_dup_string(root, "source");
-	json_to_strv(json_object_get(root, "layers"), &out->layers);
-	json_t *cfg = json_object_get(root, "config");
-	json_to_strv(json_object_get(cfg, "Env"), &out->env);
-	json_to_strv(json_object_get(cfg, "Entrypoint"), &out->entrypoint);
-	json_to_strv(json_object_get(cfg, "Cmd"), &out->cmd);
-	out->working_dir = json_dup_string(cfg, "WorkingDir");
-	out->user = json_dup_string(cfg, "User");
-	json_decref(root);
-	if (out->layers.n == 0) {
-		img_image_free(out);
-		return st_error(err, 0, "image `%s`: %s lists no layers (remove it to re-import)", name, path);
-	}
-	return 1;
-}
-
-int img_image_write(const struct img_store *s, const struct img_image *img, st_error_t *err)
-{
-	/* The config keys follow the OCI image config, so an export later is a copy. */
-	json_t *cfg = json_pack("{s:o, s:o, s:o, s:s, s:s}", "Env", strv_to_json(&img->env), "Entrypoint",
-				strv_to_json(&img->entrypoint), "Cmd", strv_to_json(&img->cmd), "WorkingDir",
-				img->working_dir ? img->working_dir : "", "User", img->user ? img->user : "");
-	json_t *root = json_pack("{s:s, s:o, s:o}", "name", img->name, "layers", strv_to_json(&img->layers),
-				 "config", cfg);
-	if (img->source)
-		json_object_set_new(root, "source", json_string(img->source));
-	char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(root);
-	_cleanup_free_ char *path = image_file(s, img->name);
-	int r = fs_write_file_atomic(path, text, strlen(text), 0600, err);
-	free(text);
-	return r;
-}
-
-void img_image_free(struct img_image *img)
-{
-	free(img->name);
-	free(img->source);
-	strv_free(&img->layers);
-	strv_free(&img->env);
-	strv_free(&img->entrypoint);
-	strv_free(&img->cmd);
-	free(img->working_dir);
-	free(img->user);
-	memset(img, 0, sizeof(*img));
-}

@@ -4,50 +4,166 @@
  *                        canonical tar (img_layer_export: its OCI diff id),
  *                        whiteouts in overlay form (0:0 character devices,
  *                        trusted.overlay.opaque=y) so it can be a lower dir
- *   images/<name>.json   an image: its layers (bottom first) and the
- *                        config a container starts from (env, entrypoint ...);
- *                        an imported rootfs is named by its source
- *                        (img_rootfs_key), not by the stack's base name, so
- *                        two projects' `debian` bases never share an entry
+ *   blobs/sha256/<hex>   content-addressed blobs: image configs in the OCI
+ *                        image-config form (an image's id is the digest of
+ *                        its config, as in Docker and OCI, so an export needs
+ *                        no translation and an imported image keeps its id)
+ *   refs.json            name[:tag] -> image id (and, for imported bases, the
+ *                        source they came from); one small file, replaced
+ *                        atomically under store.lock, so a reader never needs
+ *                        a lock and writers never lose each other's refs
+ *   store-version        the format of all of the above (IMG_STORE_VERSION)
+ *   gc.lock              shared by every open store, exclusive for a prune:
+ *                        a layer written but not yet referenced (a build
+ *                        between its commit and its ref) is never pruned
  *   tmp/                 work in progress; renamed into place when complete
+ *
+ * An imported rootfs is named by its source (img_rootfs_key), not by the
+ * stack's base name, so two projects' `debian` bases never share a ref.
  *
  * A layer is extracted in tmp/ and renamed into place, so a crash or
  * SIGKILL mid-import leaves at worst a stale tmp/ entry, never a half layer
  * that a later run trusts; the next import sweeps the tmp/ entries whose
  * importer's flock is gone, and a stop signal removes its own at once.
- * Image files are replaced atomically (util/fs.h fs_write_file_atomic);
- * opening the store sweeps what a killed writer left in images/. */
+ * Blobs and refs.json are written with fs_write_file_atomic; a blob is
+ * written before the ref that names it, so a crash leaves at worst an
+ * unreferenced blob (for `stack image prune`), never a ref to nothing. */
 #ifndef STACK_IMAGE_STORE_H
 #define STACK_IMAGE_STORE_H
 
 #include "util/error.h"
 #include "util/strv.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Version 1 (before refs): images/<name>.json records of our own shape.
+ * Opening a version-1 store converts them (their layers are unchanged);
+ * a store newer than this binary is refused, never half-read. */
+#define IMG_STORE_VERSION 2
+
 struct img_store {
 	char *root;
+	int gc_fd;   /* gc.lock, held shared while open */
+	bool locked; /* this process holds store.lock (a migration): ref updates must not take it again */
+};
+
+struct img_label {
+	char *key, *value;
+};
+
+/* Docker's HEALTHCHECK (the OCI config has no such field; Docker's image
+ * spec, which skopeo and umoci pass through, does).  An empty test is "not
+ * set" (inherit); ["NONE"] disables the parent's.  Durations in ns, 0 is
+ * the default. */
+struct img_healthcheck {
+	struct strv test; /* ["CMD", args...] | ["CMD-SHELL", cmd] | ["NONE"] */
+	int64_t interval, timeout, start_period, start_interval;
+	int retries;
+};
+
+struct img_history {
+	char *created; /* RFC 3339, or NULL */
+	char *created_by;
+	char *comment;
+	bool empty_layer; /* the step made no layer (ENV, CMD ...) */
 };
 
 struct img_image {
-	char *name;
-	char *source; /* what it was made from (the rootfs path), or NULL */
-	struct strv layers; /* "sha256:<hex>", bottom layer first (OCI order) */
-	struct strv env;    /* "K=V" */
+	char *name;   /* the ref it was read by or is written under, or NULL */
+	char *source; /* an imported base: what it was made from (kept in the ref) */
+	/* The layers' OCI diff ids, bottom first: a layer's id in layers/ is
+	 * its diff id (the digest of its canonical, uncompressed tar). */
+	struct strv layers;
+	/* config */
+	struct strv env; /* "K=V" */
 	struct strv entrypoint;
 	struct strv cmd;
 	char *working_dir;
 	char *user;
+	struct strv exposed_ports; /* "5000/tcp" */
+	struct img_label *labels;
+	size_t n_labels;
+	struct img_healthcheck healthcheck;
+	char *stop_signal;
+	struct strv volumes;
+	struct strv on_build; /* ONBUILD triggers, as written after ONBUILD */
+	/* top level */
+	char *created; /* RFC 3339, or NULL (reproducible builds leave it out) */
+	char *author;
+	struct img_history *history;
+	size_t n_history;
 };
 
 int img_store_open(const char *root, struct img_store *out, st_error_t *err);
 void img_store_close(struct img_store *s);
 
+/* Keep the store's shared gc lock for the rest of this process and its
+ * forks (a supervisor whose containers have layers of this store as lower
+ * dirs): `stack image prune` refuses to run meanwhile instead of removing
+ * a mounted layer.  The fd is close-on-exec, so no container inherits it. */
+void img_store_pin(struct img_store *s);
+
 /* Absolute path of an extracted layer ("sha256:<hex>" or "<hex>"). */
 char *img_layer_path(const struct img_store *s, const char *digest);
 
-/* 1 and *out when the image exists, 0 when it does not, -1 on error. */
+/* An image by ref: 1 and *out when `name` is a ref, 0 when it is not, -1
+ * on error (a ref whose config is missing or damaged is an error, never
+ * "not found": a build must not silently rebuild over a broken store). */
 int img_image_read(const struct img_store *s, const char *name, struct img_image *out, st_error_t *err);
-int img_image_write(const struct img_store *s, const struct img_image *img, st_error_t *err);
+/* The same by image id ("sha256:<hex>"); 0 when no such config. */
+int img_image_load(const struct img_store *s, const char *id, struct img_image *out, st_error_t *err);
+/* Store img's config as a blob and, when img->name is set, point that ref
+ * (with img->source) at it.  *id (may be NULL) gets the image id.  The
+ * config is serialized canonically (sorted keys, no whitespace), so the
+ * same image always gets the same id. */
+int img_image_write(const struct img_store *s, const struct img_image *img, char **id, st_error_t *err);
 void img_image_free(struct img_image *img);
+/* Set (replace) a label; keeps labels unique by key. */
+void img_image_set_label(struct img_image *img, const char *key, const char *value);
+/* The value of a label, or NULL. */
+const char *img_image_label(const struct img_image *img, const char *key);
+
+/* The OCI image config of img (canonical JSON, caller frees), and the
+ * reverse.  Parsing checks types (a config from an archive is hostile
+ * input): a wrong type is an error naming the field. */
+char *img_config_json(const struct img_image *img);
+int img_config_parse(const char *json, size_t len, struct img_image *out, st_error_t *err);
+
+/* Content-addressed blobs.  img_blob_write stores data under its sha256
+ * and puts "sha256:<hex>" in digest (IMG_DIGEST_LEN); storing the same
+ * bytes twice is one blob.  img_blob_read checks the digest of what it
+ * read (a blob changed on disk is an error); max 0 = 64 MiB. */
+#define IMG_DIGEST_LEN 72
+int img_blob_write(const struct img_store *s, const void *data, size_t len, char digest[IMG_DIGEST_LEN],
+		   st_error_t *err);
+int img_blob_read(const struct img_store *s, const char *digest, size_t max, char **data, size_t *len,
+		  st_error_t *err);
+char *img_blob_path(const struct img_store *s, const char *digest);
+/* "sha256:" and 64 lowercase hex digits. */
+bool img_digest_valid(const char *digest);
+
+/* Refs.  A name without a tag means `:latest` (as in Docker: `espresso`
+ * and `espresso:latest` are one ref); names with `@` (rootfs@..., a
+ * digest reference) are taken as they are.  Caller frees. */
+char *img_ref_normalize(const char *name);
+/* 1 and *id (caller frees) when `name` is a ref, 0 when not, -1 on error. */
+int img_ref_resolve(const struct img_store *s, const char *name, char **id, st_error_t *err);
+/* Point `name` at `id` (source: what an imported base came from, or NULL). */
+int img_ref_set(const struct img_store *s, const char *name, const char *id, const char *source,
+		st_error_t *err);
+/* 1 when removed, 0 when there was no such ref, -1 on error. */
+int img_ref_remove(const struct img_store *s, const char *name, st_error_t *err);
+
+struct img_ref {
+	char *name; /* normalized */
+	char *id;
+	char *source; /* or NULL */
+};
+/* Every ref, sorted by name. */
+int img_ref_list(const struct img_store *s, struct img_ref **refs, size_t *n, st_error_t *err);
+void img_ref_list_free(struct img_ref *refs, size_t n);
 
 /* The store name of the rootfs at `path` (a directory or an archive):
  * "rootfs@DEV-INODE-STAMP" (an `@` without a digest: no image or registry
@@ -66,6 +182,8 @@ void img_image_free(struct img_image *img);
  *     rootfs directory to import it again.
  * Stamps are cheap (no content is read): this runs on every `stack run`. */
 char *img_rootfs_key(const char *path, st_error_t *err);
+/* The same with another kind than "rootfs" ("oci@..."). */
+char *img_source_key(const char *kind, const char *path, st_error_t *err);
 
 /* Import a root filesystem (a directory, or a tar archive: plain, gzip,
  * xz, zstd ... whatever libarchive detects) as one layer.  *digest gets
@@ -83,8 +201,18 @@ char *img_rootfs_key(const char *path, st_error_t *err);
  * Importing the same content twice stores it once. */
 int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err);
 
-/* "sha256:" and 64 hex digits, and the NUL. */
-#define IMG_DIGEST_LEN 72
+/* Import the linux/amd64 image of an OCI image layout directory, an OCI
+ * archive (a tar of a layout, gzip or zstd too) or a `docker save`
+ * archive: *out gets its config (Env, Cmd ... and history as the image
+ * has them) with `layers` naming the stored layers; the caller names and
+ * writes it (img_image_write).  Every blob's digest and every layer's
+ * diff id is checked; a layer is refused when it unpacks to more than
+ * img_unpack_limit (oci_source.h: 100 times its size or 1 GiB, whichever
+ * is more, at most 64 GiB) or has an absolute or `..` name, a hard link
+ * out of it, a symlink a later entry writes through or a device node
+ * (whiteouts excepted).  Nothing is written outside STORE/tmp and
+ * STORE/layers; a failure leaves no layer half made. */
+int img_import_oci(const struct img_store *s, const char *path, struct img_image *out, st_error_t *err);
 
 /* Write the canonical tar of a stored layer to `out_fd` (-1: only hash it)
  * and its digest to `digest_out` (see layer_export.c for what canonical

@@ -324,20 +324,21 @@ static void test_image_record_roundtrip(void **state)
 {
 	struct fixture *f = *state;
 	struct img_image img = {.name = xstrdup("docker.io/library/some/thing:1.0")};
-	strv_push(&img.layers, "sha256:aaaa");
-	strv_push(&img.layers, "sha256:bbbb");
+	strv_push(&img.layers, "sha256:" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	strv_push(&img.layers, "sha256:" "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
 	strv_push(&img.env, "PATH=/bin");
 	strv_push(&img.entrypoint, "/bin/sh");
 	strv_push(&img.cmd, "-c");
 	img.working_dir = xstrdup("/srv");
 	img.user = xstrdup("earl");
 	st_error_t err = NULL;
-	assert_int_equal(img_image_write(&f->store, &img, &err), 0);
+	char *id = NULL;
+	assert_int_equal(img_image_write(&f->store, &img, &id, &err), 0);
 	struct img_image back = {0};
 	assert_int_equal(img_image_read(&f->store, img.name, &back, &err), 1);
 	assert_string_equal(back.name, img.name);
 	assert_int_equal(back.layers.n, 2);
-	assert_string_equal(back.layers.v[1], "sha256:bbbb");
+	assert_string_equal(back.layers.v[1], "sha256:" "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
 	assert_string_equal(back.env.v[0], "PATH=/bin");
 	assert_string_equal(back.entrypoint.v[0], "/bin/sh");
 	assert_string_equal(back.cmd.v[0], "-c");
@@ -345,12 +346,13 @@ static void test_image_record_roundtrip(void **state)
 	assert_string_equal(back.user, "earl");
 	img_image_free(&back);
 	assert_int_equal(img_image_read(&f->store, "not-there", &back, &err), 0);
-	/* a damaged record is an error that says what to do, not a crash */
-	sh("printf '{bad' > %s/images/broken.json", f->root);
-	assert_int_equal(img_image_read(&f->store, "broken", &back, &err), -1);
+	/* a damaged config is an error that says what to do, not a crash */
+	sh("printf '{bad' > %s/blobs/sha256/%s", f->root, id + 7);
+	assert_int_equal(img_image_read(&f->store, img.name, &back, &err), -1);
 	char *t = st_error_text(err);
-	assert_non_null(strstr(t, "remove the file"));
+	assert_non_null(strstr(t, "stack image rm"));
 	free(t);
+	free(id);
 	st_error_free(&err);
 	img_image_free(&img);
 }
