@@ -13,10 +13,11 @@ struct cli_image {
 	struct sup_image_defaults defaults;
 };
 
-/* Today: a `bases:` entry with `rootfs:` (directory or tarball), imported
- * into the layer store once and reused.  Images of the stack need the
- * builder; registry, OCI and debootstrap bases need the image module's
- * importers: both say so rather than guessing. */
+/* A `bases:` entry (builder/base.h: imported into the store once and
+ * reused), or an image in the store by ref: an image of the stack once
+ * `stack build` made it.  Registry and debootstrap bases need their
+ * importers, and an image of the stack not built yet needs `stack build`:
+ * the error says so rather than guessing. */
 int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *stack, const char *image,
 		      struct cli_image *out, st_error_t *err);
 void cli_image_free(struct cli_image *img);

@@ -214,6 +214,14 @@ int img_import_rootfs(const struct img_store *s, const char *path, char **digest
  * STORE/layers; a failure leaves no layer half made. */
 int img_import_oci(const struct img_store *s, const char *path, struct img_image *out, st_error_t *err);
 
+/* A work dir of the caller's (a build step's upper dir or new layer):
+ * STORE/tmp/import-PREFIX-XXXXXX, made while no sweep runs and flock()ed
+ * through *lock_fd for as long as the caller keeps that fd open.  Once it
+ * is closed (the caller finished, or was killed), the next sweep of dead
+ * imports removes what is left; a caller removes it itself
+ * (fs_remove_tree) before closing the fd. */
+int img_tmp_make(const struct img_store *s, const char *prefix, char **path, int *lock_fd, st_error_t *err);
+
 /* Write the canonical tar of a stored layer to `out_fd` (-1: only hash it)
  * and its digest to `digest_out` (see layer_export.c for what canonical
  * means: sorted, numeric owners, whiteouts as `.wh.` files).  Fails, after
