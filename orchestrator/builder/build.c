@@ -37,6 +37,8 @@ struct job {
 
 static void json_line(struct scheduler *sc, json_t *j)
 {
+	if (!j)
+		return; /* not UTF-8: a RUN's output can be anything */
 	char *text = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(j);
 	if (!text)
@@ -78,7 +80,7 @@ static void on_output(void *data, const char *image, const char *line, size_t le
 	case BUILD_PROGRESS_QUIET:
 		return;
 	case BUILD_PROGRESS_JSON:
-		json_line(sc, json_pack("{sss#}", "image", image, "output", line, (int)len));
+		json_line(sc, json_pack("{ssss#}", "image", image, "output", line, (int)len));
 		return;
 	case BUILD_PROGRESS_PLAIN:
 		break;
@@ -92,7 +94,8 @@ static void on_output(void *data, const char *image, const char *line, size_t le
 static void report(struct scheduler *sc, const char *image, bool ok, const char *msg)
 {
 	if (sc->o->progress == BUILD_PROGRESS_JSON)
-		json_line(sc, json_pack("{sssbss?}", "image", image, "built", ok, "error", msg));
+		json_line(sc, ok ? json_pack("{sssb}", "image", image, "built", true)
+				 : json_pack("{sssbss}", "image", image, "built", false, "error", msg));
 	if (ok && sc->o->progress == BUILD_PROGRESS_PLAIN) {
 		pthread_mutex_lock(&sc->out_lock);
 		fprintf(sc->o->out, "[%s] built\n", image);

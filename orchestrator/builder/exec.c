@@ -609,8 +609,7 @@ static int parse_chown(const struct btree *image, const char *spec, uid_t *uid, 
 }
 
 /* A file the stack declares as a secret must not end up in a layer. */
-static int secret_guard(const struct exec *x, const struct df_instr *in, const struct build_copy_plan *p,
-			st_error_t *err)
+static int secret_guard(const struct exec *x, const struct build_copy_plan *p, st_error_t *err)
 {
 	const struct spec_stack *st = x->cx->stack;
 	for (size_t k = 0; k < st->n_secrets; k++) {
@@ -622,12 +621,10 @@ static int secret_guard(const struct exec *x, const struct df_instr *in, const s
 			const struct stat *fs = &p->v[i].st;
 			if (!S_ISREG(fs->st_mode) || fs->st_dev != ss.st_dev || fs->st_ino != ss.st_ino)
 				continue;
-			_cleanup_free_ char *text = instr_text(in);
-			return user_error(err, "%s would copy `%s`, the file of secret `%s`, into a layer of image `%s`; "
+			return user_error(err, "this would copy `%s`, the file of secret `%s`, into a layer; "
 					       "secrets never enter a layer: add `%s` to %s/.dockerignore "
 					       "(the service gets it at run time through `secrets:`)",
-					  text, p->v[i].shown, sec->name, x->image->name, p->v[i].shown,
-					  x->image->context);
+					  p->v[i].shown, sec->name, p->v[i].shown, x->image->context);
 		}
 	}
 	return 0;
@@ -776,7 +773,7 @@ static int do_copy(struct exec *x, struct stage *s, const struct df_instr *in, b
 	}
 	if ((r = build_copy_select(&src, &image, &req, &plan, err)) < 0)
 		goto out;
-	if (!from_name && (r = secret_guard(x, in, &plan, err)) < 0)
+	if (!from_name && (r = secret_guard(x, &plan, err)) < 0)
 		goto out;
 	if (add)
 		for (size_t i = 0; i < plan.n; i++)
