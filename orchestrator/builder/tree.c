@@ -73,12 +73,11 @@ static bool is_opaque(const struct btree *t, int dfd, const char *path)
 {
 	if (!t->overlay)
 		return false;
-	char proc[64], v[2] = {0};
+	char v[2] = {0};
 	int fd = openat(dfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	ssize_t n = lgetxattr(proc, OPAQUE_XATTR, v, 1);
+	ssize_t n = fgetxattr(fd, OPAQUE_XATTR, v, 1);
 	close(fd);
 	return n == 1 && v[0] == 'y';
 }

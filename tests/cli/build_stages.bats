@@ -281,3 +281,16 @@ trigger ran" ]
 	run -1 stack build
 	[[ "$output" == *"o/Dockerfile:2:"*"no user \`nosuchuser\`"* ]]
 }
+
+@test "COPY --from sees a stage as a container would: a file a RUN deleted is gone" {
+	df w 'FROM bb AS cut' 'RUN rm /etc/group && mkdir -p /d && echo new > /d/f' \
+		'FROM bb' 'COPY --from=cut /d/f /f' 'COPY --from=cut /etc/group /group'
+	build_stack_file <<-'EOF2'
+	images:
+	  w: {context: w}
+	EOF2
+	run -1 stack build
+	[[ "$output" == *"w/Dockerfile:5: COPY --from=cut /etc/group /group"* ]]
+	[[ "$output" == *"not in the source image"* ]]
+	step_line w 4 | grep -q 'COPY --from=cut /d/f /f'
+}
