@@ -162,10 +162,12 @@ static int fill_item(const struct build_copy_src *src, struct build_copy_item *i
 		return st_error(err, EINVAL, "`%s` is not a regular file, directory or symlink (a socket, FIFO or device): "
 					     "it cannot be copied; exclude it in .dockerignore", it->shown);
 	if (src->digests) {
+		if (build_digests_get(src->digests, it->src, &e->st, it->hex))
+			return 0;
 		int fd = btree_open_file(src->tree, e, it->src, err);
 		if (fd < 0)
 			return -1;
-		int r = build_digests_file(src->digests, fd, it->src, &e->st, it->hex, err);
+		int r = build_digests_hash(src->digests, fd, it->src, &e->st, it->hex, err);
 		close(fd);
 		return r;
 	}

@@ -82,8 +82,7 @@ static int hash_fd(int fd, char hex[ST_SHA256_HEX_LEN + 1], st_error_t *err)
 	return 0;
 }
 
-int build_digests_file(struct build_digests *d, int fd, const char *rel, const struct stat *st,
-		       char hex[ST_SHA256_HEX_LEN + 1], st_error_t *err)
+bool build_digests_get(struct build_digests *d, const char *rel, const struct stat *st, char hex[ST_SHA256_HEX_LEN + 1])
 {
 	json_t *want = stamp(st);
 	pthread_mutex_lock(&d->lock);
@@ -99,16 +98,18 @@ int build_digests_file(struct build_digests *d, int fd, const char *rel, const s
 			memcpy(hex, h, ST_SHA256_HEX_LEN + 1);
 	}
 	pthread_mutex_unlock(&d->lock);
-	if (hit) {
-		json_decref(want);
-		return 0;
-	}
-	if (hash_fd(fd, hex, err) < 0) {
-		json_decref(want);
+	json_decref(want);
+	return hit;
+}
+
+int build_digests_hash(struct build_digests *d, int fd, const char *rel, const struct stat *st,
+		       char hex[ST_SHA256_HEX_LEN + 1], st_error_t *err)
+{
+	if (hash_fd(fd, hex, err) < 0)
 		return st_error_prefix(err, "hash `%s`", rel);
-	}
 	/* The stamp taken before the read: a write during it changes the
 	 * ctime, so the next build reads the file again. */
+	json_t *want = stamp(st);
 	json_array_append_new(want, json_string(hex));
 	pthread_mutex_lock(&d->lock);
 	json_object_set_new(d->files, rel, want);

@@ -11,15 +11,18 @@
 #include "util/error.h"
 #include "util/sha256.h"
 
+#include <stdbool.h>
 #include <sys/stat.h>
 
 struct build_digests;
 
 struct build_digests *build_digests_open(const char *store_root, const char *context);
-/* The sha256 of the regular file open as `fd` (at `rel` in the context,
- * lstat'ed as *st): from the cache when its metadata is unchanged, else
- * read (and the cache updated). */
-int build_digests_file(struct build_digests *d, int fd, const char *rel, const struct stat *st,
+/* The sha256 of the file at `rel` in the context (lstat'ed as *st) when
+ * the cache has it for that metadata: then the file is not even opened. */
+bool build_digests_get(struct build_digests *d, const char *rel, const struct stat *st,
+		       char hex[ST_SHA256_HEX_LEN + 1]);
+/* Read the file open as `fd` and remember its sha256 with *st. */
+int build_digests_hash(struct build_digests *d, int fd, const char *rel, const struct stat *st,
 		       char hex[ST_SHA256_HEX_LEN + 1], st_error_t *err);
 /* Write the cache if it changed (a failure only costs a re-hash later). */
 void build_digests_save(struct build_digests *d);

@@ -134,3 +134,16 @@ assert lines[-1] == {"image": "a", "built": True}, lines[-1]
 	run -2 stack build --progress fancy
 	[[ "$output" == *"--progress"* ]]
 }
+
+@test "an unchanged context is not read again: digests are kept by file metadata" {
+	run -0 stack build
+	run -0 strace -f -qq -e trace=open,openat,openat2 -o "$BATS_TEST_TMPDIR/trace" \
+		"$STACK_BIN" -f "$BATS_TEST_TMPDIR/stack.yaml" build
+	assert_all_cached
+	! grep -E '"(one|sub/two|hello\.txt)"' "$BATS_TEST_TMPDIR/trace"
+	# a rewrite with the same size and mtime is still seen (its ctime moved)
+	echo uno >b/one
+	touch -r a/hello.txt b/one
+	run -0 stack build
+	! step_line b 3 | grep -q 'CACHED$'
+}
