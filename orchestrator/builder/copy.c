@@ -241,6 +241,7 @@ int build_copy_select(const struct build_copy_src *src, const struct btree *imag
 	if (found < 0)
 		return st_error_prefix(err, "destination `%s`", req->dest);
 	bool dest_dir = trailing || (found == 1 && S_ISDIR(dent.st.st_mode));
+	out->dest = xstrdup(dcanon);
 	if (found == 1)
 		btree_ent_free(&dent);
 
@@ -277,6 +278,7 @@ int build_copy_select(const struct build_copy_src *src, const struct btree *imag
 			continue;
 		}
 		struct build_copy_item *it = add_item(out);
+		it->named = true;
 		it->src = xstrdup(mt->canon);
 		it->shown = xstrdup(*mt->shown ? mt->shown : ".");
 		it->dst = dest_dir ? join(dcanon, base_name(*mt->shown ? mt->shown : mt->canon)) : xstrdup(dcanon);
@@ -317,6 +319,7 @@ void build_copy_hash(const struct build_copy_plan *p, struct st_sha256 *h)
 		hash_str(h, it->dst);
 		hash_str(h, buf);
 		hash_str(h, S_ISREG(it->st.st_mode) ? it->hex : it->link);
+		hash_str(h, it->extract ? "extract" : "copy");
 	}
 }
 
@@ -330,6 +333,7 @@ void build_copy_plan_free(struct build_copy_plan *p)
 	}
 	free(p->v);
 	free(p->dest_dir);
+	free(p->dest);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -458,6 +462,8 @@ static int copy_bytes(int in, int out, const char *what, st_error_t *err)
 static int write_item(struct writer *w, const struct build_copy_src *src, const struct build_copy_item *it,
 		      st_error_t *err)
 {
+	if (it->extract)
+		return ensure_dir(w, w->p->dest, NULL, err);
 	if (S_ISDIR(it->st.st_mode)) {
 		struct stat st;
 		if (fstatat(w->root, it->dst, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {

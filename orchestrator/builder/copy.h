@@ -45,12 +45,15 @@ struct build_copy_item {
 	size_t layer; /* of the source entry */
 	char hex[ST_SHA256_HEX_LEN + 1]; /* content, regular files */
 	char *link;   /* symlinks: the target */
+	bool named;   /* a source as written (or a glob's match), not found in a directory */
+	bool extract; /* ADD of a local archive: unpacked into dest, not copied */
 };
 
 struct build_copy_plan {
 	struct build_copy_item *v;
 	size_t n, cap;
 	char *dest_dir; /* the destination, when it is a directory made or filled */
+	char *dest;     /* the destination, canonical, without a leading / */
 	uid_t uid;
 	gid_t gid;
 	bool chmod;
@@ -64,7 +67,8 @@ int build_copy_select(const struct build_copy_src *src, const struct btree *imag
 void build_copy_hash(const struct build_copy_plan *p, struct st_sha256 *h);
 /* Write the plan into the empty layer directory `layer_dir`; parents of
  * the destination that the image has are made with the image's metadata,
- * new ones 0755 and owned as the copied files. */
+ * new ones 0755 and owned as the copied files.  Items to extract are left
+ * to the caller; their destination directory is made. */
 int build_copy_write(const struct build_copy_src *src, const struct btree *image, const struct build_copy_plan *p,
 		     const char *layer_dir, st_error_t *err);
 void build_copy_plan_free(struct build_copy_plan *p);

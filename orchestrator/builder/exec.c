@@ -775,13 +775,11 @@ static int do_copy(struct exec *x, struct stage *s, const struct df_instr *in, b
 		goto out;
 	if (!from_name && (r = secret_guard(x, &plan, err)) < 0)
 		goto out;
+	/* ADD unpacks a local archive named as a source (not one found in a
+	 * directory it copies), as Docker does. */
 	if (add)
 		for (size_t i = 0; i < plan.n; i++)
-			if (looks_like_archive(&from, &plan.v[i])) {
-				r = user_error(err, "ADD %s: extracting a local archive is not supported by stack's builder "
-						       "yet; COPY it and unpack it in a RUN step", plan.v[i].shown);
-				goto out;
-			}
+			plan.v[i].extract = plan.v[i].named && looks_like_archive(&from, &plan.v[i]);
 	if ((r = key_begin(s, in, &h, err)) < 0)
 		goto out;
 	build_copy_hash(&plan, &h);
@@ -799,6 +797,13 @@ static int do_copy(struct exec *x, struct stage *s, const struct df_instr *in, b
 			r = st_error(err, errno, "mkdir `%s`", dir);
 		if (r == 0)
 			r = build_copy_write(&src, &image, &plan, dir, err);
+		for (size_t i = 0; r == 0 && i < plan.n; i++) {
+			if (!plan.v[i].extract)
+				continue;
+			_cleanup_free_ char *archive = xasprintf("%s/%s", x->image->context, plan.v[i].src);
+			_cleanup_free_ char *into = xasprintf("%s/%s", dir, plan.dest);
+			r = img_extract_archive(x->cx->store, archive, into, err);
+		}
 		if (r == 0)
 			r = img_layer_commit_dir(x->cx->store, dir, &layer, err);
 		fs_remove_tree(work, NULL);

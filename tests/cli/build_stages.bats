@@ -294,3 +294,43 @@ trigger ran" ]
 	[[ "$output" == *"not in the source image"* ]]
 	step_line w 4 | grep -q 'COPY --from=cut /d/f /f'
 }
+
+@test "ADD of a local archive unpacks it; a hostile one is refused; other files are copied" {
+	mkdir -p ad/src/sub
+	echo one >ad/src/one
+	echo two >ad/src/sub/two
+	tar -C ad/src -czf ad/files.tar.gz .
+	echo plain >ad/plain.txt
+	df ad 'FROM bb' 'ADD files.tar.gz /unpacked/' 'ADD plain.txt /plain.txt' \
+		'CMD ["sh", "-c", "cat /unpacked/one /unpacked/sub/two /plain.txt"]'
+	build_stack_file <<-'EOF2'
+	images:
+	  ad: {context: ad}
+	services:
+	  s: {image: ad}
+	EOF2
+	run -0 stack build
+	run -0 stack run -T s
+	[ "$output" = "one
+two
+plain" ]
+	# COPY keeps an archive as it is
+	df ad 'FROM bb' 'COPY files.tar.gz /kept/' 'CMD ["sh", "-c", "ls /kept"]'
+	run -0 stack build
+	run -0 stack run -T s
+	[ "$output" = "files.tar.gz" ]
+	# a name climbing out of the destination is refused, nothing written
+	python3 - "$BATS_TEST_TMPDIR/ad/evil.tar" <<-'PY'
+	import io, sys, tarfile
+	with tarfile.open(sys.argv[1], "w") as t:
+	    data = b"pwned\n"
+	    i = tarfile.TarInfo("../../../../tmp/stack-build-add-escape")
+	    i.size = len(data)
+	    t.addfile(i, io.BytesIO(data))
+	PY
+	df ad 'FROM bb' 'ADD evil.tar /x/'
+	run -1 stack build
+	[[ "$output" == *"ad/Dockerfile:2: ADD evil.tar /x/"* ]]
+	[ ! -e /tmp/stack-build-add-escape ]
+	assert_build_clean
+}
