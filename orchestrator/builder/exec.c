@@ -484,12 +484,14 @@ static int do_run(struct exec *x, struct stage *s, const struct df_instr *in, bo
 	if (in->n_heredocs)
 		return user_error(err, "RUN with a heredoc is not supported by stack's builder yet; write the script "
 				       "to a file, COPY it and RUN it");
-	bool none = false;
+	bool none = x->image->network_none;
 	const char *net = flag_value(in, "network");
 	if (net) {
 		if (!strcmp(net, "none"))
 			none = true;
-		else if (strcmp(net, "host") && strcmp(net, "default"))
+		else if (!strcmp(net, "host"))
+			none = false;
+		else if (strcmp(net, "default"))
 			return user_error(err, "RUN --network=%s: the network is `default` (the host's), `host` or `none`",
 					  net);
 	}

@@ -215,6 +215,23 @@ stack.yaml" ]
 	host=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort | tr '\n' ' ')
 	grep -qxF "n | $host" <<<"$output"
 	grep -qx 'n | lo ' <<<"$output"
+	# network: none for the whole image; RUN --network=host still opts out
+	df n 'FROM bb' 'RUN cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " " | sort | tr "\n" " "; echo' \
+		'RUN --network=host cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " " | sort | tr "\n" " "; echo'
+	build_stack_file <<-'EOF2'
+	images:
+	  n: {context: n, network: none}
+	EOF2
+	run -0 stack build
+	[ "$(grep -c '^n | ' <<<"$output")" -eq 2 ]
+	grep -qx 'n | lo ' <<<"$output"
+	grep -qxF "n | $host" <<<"$output"
+	build_stack_file <<-'EOF2'
+	images:
+	  n: {context: n, network: bridge}
+	EOF2
+	run -2 stack build
+	[[ "$output" == *"network \`bridge\`"* ]]
 }
 
 @test "ARG: stack file args: win over defaults, ENV over ARG, args reach RUN but not the image" {
