@@ -17,6 +17,7 @@
 #include "builder/copy.h"
 #include "builder/exec_config.h"
 #include "builder/run.h"
+#include "builder/run_mount.h"
 #include "builder/tree.h"
 #include "spec/units.h"
 #include "util/fs.h"
@@ -478,7 +479,7 @@ static void run_output(void *data, const char *line, size_t len)
 
 static int do_run(struct exec *x, struct stage *s, const struct df_instr *in, bool *cached, st_error_t *err)
 {
-	static const char *const unsupported[] = {"mount", "security", NULL};
+	static const char *const unsupported[] = {"security", NULL};
 	if (refuse_flags(in, unsupported, err) < 0)
 		return -1;
 	if (in->n_heredocs)
@@ -531,10 +532,25 @@ static int do_run(struct exec *x, struct stage *s, const struct df_instr *in, bo
 
 	int r = 0;
 	char *layer = NULL;
+	struct build_mounts mounts = {0};
 	if (!x->cx->no_cache && build_cache_get(x->cx->store, key, &layer) == 1) {
 		*cached = true;
 	} else {
 		*cached = false;
+		struct strv specs = {0};
+		for (size_t i = 0; r == 0 && i < in->flags.n; i++) {
+			if (strncmp(in->flags.v[i], "--mount=", 8))
+				continue;
+			char *v = NULL;
+			if ((r = expand(x, s, in->flags.v[i] + 8, &v, err)) == 0)
+				strv_push_take(&specs, v);
+		}
+		if (r == 0)
+			r = build_mounts_make(&specs, x->cx->paths->root, x->cx->stack, x->image, s->cfg.img.working_dir,
+					      &mounts, err);
+		strv_free(&specs);
+		if (r < 0)
+			goto done;
 		struct build_run run = {
 			.paths = x->cx->paths,
 			.stack = x->cx->stack,
@@ -545,6 +561,9 @@ static int do_run(struct exec *x, struct stage *s, const struct df_instr *in, bo
 			.cwd = s->cfg.img.working_dir ? s->cfg.img.working_dir : "/",
 			.user = s->cfg.img.user && *s->cfg.img.user ? s->cfg.img.user : NULL,
 			.network_none = none,
+			.mounts = mounts.v,
+			.n_mounts = mounts.n,
+			.remove = &mounts.secret_targets,
 			.output = run_output,
 			.output_data = x,
 		};
@@ -553,6 +572,8 @@ static int do_run(struct exec *x, struct stage *s, const struct df_instr *in, bo
 		if (r == 0)
 			r = build_cache_put(x->cx->store, key, layer, err);
 	}
+done:
+	build_mounts_free(&mounts);
 	if (r == 0) {
 		add_layer(s, layer);
 		memcpy(s->chain, key, sizeof(key));

@@ -13,7 +13,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,6 +104,35 @@ static int relay(struct rt_container *ct, int out_fd, const struct build_run *r,
 	return rc;
 }
 
+/* An empty file the runtime made as a secret's mount point goes; the
+ * path is taken in the upper dir without following a symlink the step
+ * may have put there. */
+static void remove_mount_points(const char *upper, const struct strv *targets)
+{
+	for (size_t i = 0; targets && i < targets->n; i++) {
+		const char *t = targets->v[i];
+		while (*t == '/')
+			t++;
+		_cleanup_free_ char *parent = xstrdup(t);
+		char *slash = strrchr(parent, '/');
+		const char *name = slash ? slash + 1 : parent;
+		if (slash)
+			*slash = '\0';
+		_cleanup_close_ int root = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct open_how how = {
+			.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+		};
+		_cleanup_close_ int dfd = root < 0 ? -1
+						   : (int)syscall(SYS_openat2, root, slash ? parent : ".", &how, sizeof(how));
+		if (!slash)
+			name = t;
+		struct stat st;
+		if (dfd >= 0 && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+			unlinkat(dfd, name, 0);
+	}
+}
+
 static char *container_id(void)
 {
 	unsigned char rnd[6] = {0};
@@ -152,6 +183,8 @@ int build_run_step(const struct build_run *r, char **layer_id, int *exit_code, s
 	cfg.upper_dir = upper;
 	cfg.work_dir = wdir;
 	cfg.net = r->network_none ? RT_NET_NONE : RT_NET_HOST;
+	cfg.mounts = r->mounts;
+	cfg.n_mounts = r->n_mounts;
 	cfg.process.argv = r->argv;
 	cfg.process.env = r->env;
 	cfg.process.cwd = r->cwd;
@@ -203,6 +236,7 @@ int build_run_step(const struct build_run *r, char **layer_id, int *exit_code, s
 		goto out;
 	}
 	ct = NULL;
+	remove_mount_points(upper, r->remove);
 	if (!dir_is_empty(upper) && img_layer_commit_dir(r->store, upper, layer_id, err) < 0)
 		goto out;
 	rc = 0;

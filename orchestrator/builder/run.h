@@ -32,6 +32,11 @@ struct build_run {
 	const char *cwd;
 	const char *user;
 	bool network_none;
+	const struct rt_mount *mounts; /* RUN --mount= (run_mount.h) */
+	size_t n_mounts;
+	/* Mount points the runtime made for secret mounts: removed from the
+	 * upper dir before it becomes a layer. */
+	const struct strv *remove;
 	build_output_fn output;
 	void *output_data;
 };

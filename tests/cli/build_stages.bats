@@ -187,9 +187,12 @@ stack.yaml" ]
 	images:
 	  u: {context: u}
 	EOF2
-	df u 'FROM bb' 'RUN --mount=type=cache,target=/root/.cache echo hi'
+	df u 'FROM bb' 'RUN --mount=type=ssh echo hi'
 	run -1 stack build
-	[[ "$output" == *"u/Dockerfile:2: RUN --mount=type=cache,target=/root/.cache echo hi: the flag --mount is not supported"* ]]
+	[[ "$output" == *"u/Dockerfile:2: RUN --mount=type=ssh echo hi: --mount=type=ssh is not supported"* ]]
+	df u 'FROM bb' 'RUN --security=insecure echo hi'
+	run -1 stack build
+	[[ "$output" == *"u/Dockerfile:2:"*"--security is not supported"* ]]
 	df u 'FROM bb' 'COPY --parents a/b /x/'
 	run -1 stack build
 	[[ "$output" == *"u/Dockerfile:2:"*"--parents is not supported"* ]]
@@ -350,4 +353,49 @@ plain" ]
 	[[ "$output" == *"ad/Dockerfile:2: ADD evil.tar /x/"* ]]
 	[ ! -e /tmp/stack-build-add-escape ]
 	assert_build_clean
+}
+
+@test "RUN --mount: cache persists between builds, secret and tmpfs never enter a layer, bind is read-only" {
+	echo 'token-123' >token.txt
+	mkdir -p mt
+	echo from-context >mt/ctx.txt
+	df mt 'FROM bb' \
+		'RUN --mount=type=cache,target=/var/cache/x,id=x echo run >> /var/cache/x/log; wc -l < /var/cache/x/log' \
+		'RUN --mount=type=secret,id=tok cat /run/secrets/tok > /seen-during-build; cat /run/secrets/tok' \
+		'RUN --mount=type=tmpfs,target=/scratch echo tmp > /scratch/f && cat /scratch/f' \
+		'RUN --mount=type=bind,source=ctx.txt,target=/mnt/ctx.txt cat /mnt/ctx.txt; echo x > /mnt/ctx.txt || echo read-only' \
+		'CMD ["sh", "-c", "ls -A /run/secrets /scratch 2>&1; cat /seen-during-build; test -e /var/cache/x/log || echo no-cache-in-layer"]'
+	build_stack_file <<-'EOF2'
+	images:
+	  mt: {context: mt}
+	secrets:
+	  tok: {file: ./token.txt}
+	services:
+	  s: {image: mt}
+	EOF2
+	run -0 stack build
+	grep -qx 'mt | 1' <<<"$output"
+	grep -qx 'mt | token-123' <<<"$output"
+	grep -qx 'mt | tmp' <<<"$output"
+	grep -qx 'mt | from-context' <<<"$output"
+	grep -qx 'mt | read-only' <<<"$output"
+	[ "$(cat mt/ctx.txt)" = "from-context" ]
+	run -0 stack build --no-cache
+	grep -qx 'mt | 2' <<<"$output"
+	run -0 stack run -T s
+	# the secret was read during the build (into a file the step wrote on
+	# purpose); its mount point and the tmpfs content are not in the image
+	[ "$output" = "/run/secrets:
+
+/scratch:
+token-123
+no-cache-in-layer" ]
+	# the layers themselves hold no copy of the secret file's mount point
+	! find "$STACK_ROOT/layers" -path '*/run/secrets/tok' | grep -q .
+	df mt 'FROM bb' 'RUN --mount=type=secret,id=nosuch,required true'
+	run -1 stack build
+	[[ "$output" == *"the stack has no secret \`nosuch\`"* ]]
+	df mt 'FROM bb' 'RUN --mount=type=bind,source=../../etc,target=/e ls /e/passwd'
+	run -1 stack build
+	[[ "$output" == *"not in the build context"* ]]
 }
