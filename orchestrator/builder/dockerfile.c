@@ -81,13 +81,17 @@ static void directive(struct parser *p, const char *t, int lineno)
 }
 
 /* Strip a trailing escape character (and blanks after it); true if the
- * line continues on the next one. */
+ * line continues on the next one.  As in BuildKit, an escaped escape
+ * character (`\\` at the end) is the character itself, not a
+ * continuation: only an odd run of them continues the line. */
 static bool continues(struct parser *p, char *s, size_t *len)
 {
-	size_t n = *len;
+	size_t n = *len, run = 0;
 	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
-	if (n > 0 && s[n - 1] == p->cx.escape) {
+	while (run < n && s[n - 1 - run] == p->cx.escape)
+		run++;
+	if (run % 2 == 1) {
 		*len = n - 1;
 		return true;
 	}

@@ -99,14 +99,16 @@ static void unknown_instruction(struct df_ctx *cx, int lineno, const char *word)
 
 /* 1: `rest` is a JSON array of strings (pushed to args); 0: it is not
  * JSON, so it is shell form; -1: a JSON array holding a non-string, which
- * BuildKit rejects rather than running "[1, 2]" through a shell. */
+ * BuildKit rejects rather than running "[1, 2]" through a shell; -2: a
+ * string holding a NUL (\u0000): still JSON, as for BuildKit, but no
+ * program can be given such an argument. */
 static int parse_json_array(const char *rest, struct strv *args)
 {
 	rest = df_skip_space(rest);
 	if (*rest != '[')
 		return 0;
 	json_error_t jerr;
-	json_t *a = json_loads(rest, 0, &jerr);
+	json_t *a = json_loads(rest, JSON_ALLOW_NUL, &jerr);
 	if (!a)
 		return 0;
 	int r = 1;
@@ -121,7 +123,11 @@ static int parse_json_array(const char *rest, struct strv *args)
 			r = -1;
 			goto out;
 		}
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			r = -2;
 	}
+	if (r < 0)
+		goto out;
 	json_array_foreach(a, i, v) strv_push(args, json_string_value(v));
 out:
 	json_decref(a);
@@ -134,6 +140,13 @@ static bool maybe_json(struct df_ctx *cx, int lineno, const char *ucmd, const ch
 	if (!*rest)
 		return true;
 	int r = parse_json_array(rest, &in->args);
+	if (r == -2) {
+		in->json = true;
+		diag_hint(diag_add(cx->diags, cx->path, lineno, 0,
+				   "%s: an element of the JSON array (exec form) holds a NUL character (\\u0000)", ucmd),
+			  "a program's arguments cannot contain NUL; remove the \\u0000");
+		return false;
+	}
 	if (r < 0) {
 		diag_hint(diag_add(cx->diags, cx->path, lineno, 0,
 				   "%s: a JSON array (exec form) must hold only strings", ucmd),

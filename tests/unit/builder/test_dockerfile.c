@@ -120,6 +120,38 @@ static void test_continuation_at_eof(void **state)
 	df_free(f);
 }
 
+/* BuildKit: an escaped escape character ends the line (it is a literal
+ * backslash); an odd run continues it. */
+static void test_escaped_escape_is_not_continuation(void **state)
+{
+	(void)state;
+	struct df_file *f = parse_ok("FROM a\nRUN echo a \\\\\nCMD [\"x\"]\nRUN echo b \\\\\\\ncont\n");
+	assert_int_equal(f->n, 4);
+	check(&f->v[1], "run", NONE, V("echo a \\\\"), false, 2, 2);
+	check(&f->v[2], "cmd", NONE, V("x"), true, 3, 3);
+	check(&f->v[3], "run", NONE, V("echo b \\\\cont"), false, 4, 5);
+	df_free(f);
+}
+
+/* An exec-form array with a \u0000 escape is still JSON (not a shell
+ * string); its NUL cannot reach a program, so it is an error. */
+static void test_json_with_nul_is_exec_form(void **state)
+{
+	(void)state;
+	const char *text = "FROM a\nCMD [\"a\\u0000b\"]\n";
+	struct diag_list dl = {0};
+	struct df_file *f = NULL;
+	assert_int_equal(df_parse("Dockerfile", text, strlen(text), &f, &dl), -1);
+	assert_int_equal(dl.n, 1);
+	assert_int_equal(dl.v[0].line, 2);
+	assert_non_null(strstr(dl.v[0].msg, "NUL character"));
+	diag_free(&dl);
+	df_free(f);
+	struct df_file *ok = parse_ok("FROM a\nCMD [\"a\\u0041b\"]\n");
+	check(&ok->v[1], "cmd", NONE, V("aAb"), true, 2, 2);
+	df_free(ok);
+}
+
 static void test_escape_directive_backtick(void **state)
 {
 	(void)state;
@@ -439,6 +471,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seed_espresso_run),
+		cmocka_unit_test(test_escaped_escape_is_not_continuation),
+		cmocka_unit_test(test_json_with_nul_is_exec_form),
 		cmocka_unit_test(test_seed_espresso),
 		cmocka_unit_test(test_continuation_comments_empty_lines),
 		cmocka_unit_test(test_continuation_at_eof),
