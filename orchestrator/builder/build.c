@@ -4,6 +4,7 @@
 #include "util/interrupt.h"
 #include "util/mem.h"
 #include "util/sha256.h"
+#include "util/strbuf.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -79,9 +80,24 @@ static void on_output(void *data, const char *image, const char *line, size_t le
 	switch (sc->o->progress) {
 	case BUILD_PROGRESS_QUIET:
 		return;
-	case BUILD_PROGRESS_JSON:
-		json_line(sc, json_pack("{ssss#}", "image", image, "output", line, (int)len));
+	case BUILD_PROGRESS_JSON: {
+		json_t *j = json_pack("{ssss#}", "image", image, "output", line, (int)len);
+		if (!j) {
+			/* Not UTF-8 (a RUN's output can be any bytes): each byte
+			 * outside ASCII becomes U+FFFD rather than the line being lost. */
+			struct strbuf b = {0};
+			for (size_t i = 0; i < len; i++) {
+				if ((unsigned char)line[i] < 0x80 && line[i])
+					strbuf_addc(&b, line[i]);
+				else
+					strbuf_adds(&b, "\xef\xbf\xbd");
+			}
+			_cleanup_free_ char *clean = strbuf_take(&b);
+			j = json_pack("{ssss}", "image", image, "output", clean);
+		}
+		json_line(sc, j);
 		return;
+	}
 	case BUILD_PROGRESS_PLAIN:
 		break;
 	}

@@ -147,3 +147,14 @@ assert lines[-1] == {"image": "a", "built": True}, lines[-1]
 	run -0 stack build
 	! step_line b 3 | grep -q 'CACHED$'
 }
+
+@test "--pull imports the base again; a RUN's non-UTF-8 output still reaches --progress json" {
+	run -0 stack build a
+	run -0 stack build --pull a
+	! step_line a 1 | grep -q 'CACHED$'
+	# same content: the steps after FROM come from the cache
+	step_line a 4 | grep -q 'CACHED$'
+	df a 'FROM bb' 'RUN printf "caf\351 ok\n"'
+	run -0 stack build --progress json a
+	grep -qiF '"output":"caf\ufffd ok"' <<<"$output"
+}
