@@ -430,13 +430,13 @@ static int do_from(struct exec *x, struct stage *s, const struct df_instr *in, b
 		break;
 	}
 	case BUILD_FROM_SCRATCH:
-		bcfg_free(&s->cfg);
+		bcfg_reset(&s->cfg);
 		chain_from(s, "scratch");
 		break;
 	case BUILD_FROM_IMAGE:
 	case BUILD_FROM_BASE: {
 		bool work = false;
-		bcfg_free(&s->cfg);
+		bcfg_reset(&s->cfg);
 		if (load_image(x, f, &s->cfg, &work, err) < 0)
 			return -1;
 		*cached = !work;
@@ -707,10 +707,11 @@ static int do_copy(struct exec *x, struct stage *s, const struct df_instr *in, b
 	for (size_t i = 0; i + 1 < words.n; i++) {
 		const char *w = words.v[i];
 		if (add && (strstr(w, "://") || !strncmp(w, "git@", 4))) {
+			user_error(err, "ADD %s: remote sources are not supported by stack's builder; download "
+					"in a RUN step, or put the file in the context", w);
 			strv_free(&words);
 			strv_free(&srcs);
-			return user_error(err, "ADD %s: remote sources are not supported by stack's builder; download "
-					       "in a RUN step, or put the file in the context", w);
+			return -1;
 		}
 		strv_push(&srcs, w);
 	}

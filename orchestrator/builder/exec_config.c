@@ -21,6 +21,12 @@ void bcfg_free(struct bcfg *c)
 {
 	img_image_free(&c->img);
 	strv_free(&c->shell);
+	memset(c, 0, sizeof(*c));
+}
+
+void bcfg_reset(struct bcfg *c)
+{
+	bcfg_free(c);
 	bcfg_init(c);
 }
 
@@ -39,14 +45,13 @@ void bcfg_copy(struct bcfg *dst, const struct bcfg *src)
 {
 	bcfg_free(dst);
 	copy_image(&dst->img, &src->img);
-	strv_free(&dst->shell);
 	strv_copy(&dst->shell, &src->shell);
 	dst->cmd_set_here = src->cmd_set_here;
 }
 
 void bcfg_from_image(struct bcfg *dst, const struct img_image *img)
 {
-	bcfg_free(dst);
+	bcfg_reset(dst);
 	copy_image(&dst->img, img);
 }
 

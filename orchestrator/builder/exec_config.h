@@ -17,7 +17,8 @@ struct bcfg {
 };
 
 void bcfg_init(struct bcfg *c);
-void bcfg_free(struct bcfg *c); /* and bcfg_init again */
+void bcfg_free(struct bcfg *c);
+void bcfg_reset(struct bcfg *c); /* free, then init */
 void bcfg_copy(struct bcfg *dst, const struct bcfg *src);
 /* An image from the store becomes a stage's start (its name and source
  * are not the stage's). */
