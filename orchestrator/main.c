@@ -14,6 +14,8 @@ static const struct cli_command commands[] = {
 	{"config", cmd_config, "Validate and print the resolved stack file"},
 	{"dockerfile", cmd_dockerfile, "Print the parse of a Dockerfile as JSON"},
 	{"run", cmd_run, "Run a one-off container for a service"},
+	{"images", cmd_images, "List the images of the store"},
+	{"image", cmd_image, "Inspect, remove, prune or save images"},
 };
 
 static void usage(FILE *out)

@@ -38,5 +38,7 @@ int cmd_build(struct cli_globals *g, int argc, char **argv);
 int cmd_config(struct cli_globals *g, int argc, char **argv);
 int cmd_dockerfile(struct cli_globals *g, int argc, char **argv);
 int cmd_run(struct cli_globals *g, int argc, char **argv);
+int cmd_images(struct cli_globals *g, int argc, char **argv);
+int cmd_image(struct cli_globals *g, int argc, char **argv);
 
 #endif

@@ -337,6 +337,8 @@ static int import_one(const struct img_store *s, const struct oci_source *src, c
 	int r = img_import_layer(s, path, layer_id, err);
 	if (copied)
 		unlink(path);
+	if (r < 0)
+		st_error_prefix(err, "`%s`: layer %zu (`%s`)", src->path, i, name);
 	return r;
 }
 

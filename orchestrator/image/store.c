@@ -33,7 +33,7 @@ int img_flock(int fd, int how, const char *path, st_error_t *err)
 
 int img_store_lock(const struct img_store *s, st_error_t *err)
 {
-	_cleanup_free_ char *path = xasprintf("%s/store.lock", s->root);
+	_cleanup_free_ char *path = xasprintf("%s/locks/refs", s->root);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return st_error(err, errno, "open `%s`", path);
@@ -116,7 +116,7 @@ static int migrate_record(const struct img_store *s, const char *path, st_error_
 	return 0;
 }
 
-/* Under store.lock: convert images/ to blobs and refs, then say so in
+/* Under locks/refs: convert images/ to blobs and refs, then say so in
  * store-version, then remove images/.  A crash before the version is
  * written converts again (writes are idempotent); after, images/ is
  * just removed. */
@@ -156,7 +156,7 @@ static int check_version(struct img_store *s, st_error_t *err)
 		return 0;
 	if (v == 0)
 		return write_version(s->root, err);
-	s->locked = true; /* img_image_write's refs update: we hold store.lock */
+	s->locked = true; /* img_image_write's refs update: we hold locks/refs */
 	int r = migrate_v1(s, err);
 	s->locked = false;
 	return r;
@@ -164,7 +164,7 @@ static int check_version(struct img_store *s, st_error_t *err)
 
 int img_store_open(const char *root, struct img_store *out, st_error_t *err)
 {
-	static const char *const dirs[] = {"layers", "blobs/sha256", "tmp"};
+	static const char *const dirs[] = {"layers", "blobs/sha256", "tmp", "locks"};
 	memset(out, 0, sizeof(*out));
 	out->gc_fd = -1;
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
@@ -176,7 +176,7 @@ int img_store_open(const char *root, struct img_store *out, st_error_t *err)
 	fs_sweep_tmp(blobs);
 	fs_sweep_tmp(root); /* refs.json's */
 	out->root = xstrdup(root);
-	_cleanup_free_ char *gc = xasprintf("%s/gc.lock", root);
+	_cleanup_free_ char *gc = xasprintf("%s/locks/gc", root);
 	out->gc_fd = open(gc, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (out->gc_fd < 0 || img_flock(out->gc_fd, LOCK_SH, gc, err) < 0) {
 		if (out->gc_fd < 0)

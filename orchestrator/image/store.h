@@ -10,10 +10,13 @@
  *                        no translation and an imported image keeps its id)
  *   refs.json            name[:tag] -> image id (and, for imported bases, the
  *                        source they came from); one small file, replaced
- *                        atomically under store.lock, so a reader never needs
+ *                        atomically under locks/refs, so a reader never needs
  *                        a lock and writers never lose each other's refs
  *   store-version        the format of all of the above (IMG_STORE_VERSION)
- *   gc.lock              shared by every open store, exclusive for a prune:
+ *   locks/refs, locks/gc  flock()ed files that stay (a lock is the flock, not
+ *                        the file's existence, so a killed holder leaves no
+ *                        stale lock); locks/gc is shared by every open
+ *                        store, exclusive for a prune:
  *                        a layer written but not yet referenced (a build
  *                        between its commit and its ref) is never pruned
  *   tmp/                 work in progress; renamed into place when complete
@@ -45,8 +48,8 @@
 
 struct img_store {
 	char *root;
-	int gc_fd;   /* gc.lock, held shared while open */
-	bool locked; /* this process holds store.lock (a migration): ref updates must not take it again */
+	int gc_fd;   /* locks/gc, held shared while open */
+	bool locked; /* this process holds locks/refs (a migration): ref updates must not take it again */
 };
 
 struct img_label {
@@ -76,7 +79,9 @@ struct img_image {
 	/* The layers' OCI diff ids, bottom first: a layer's id in layers/ is
 	 * its diff id (the digest of its canonical, uncompressed tar). */
 	struct strv layers;
-	/* config */
+	/* config; an empty list or NULL string is "not set", left out of the
+	 * JSON (so `CMD []` cannot be told from no CMD: Docker's images never
+	 * need to) */
 	struct strv env; /* "K=V" */
 	struct strv entrypoint;
 	struct strv cmd;
@@ -201,6 +206,23 @@ char *img_source_key(const char *kind, const char *path, st_error_t *err);
  * Importing the same content twice stores it once. */
 int img_import_rootfs(const struct img_store *s, const char *path, char **digest, st_error_t *err);
 
+/* `stack image prune`: remove the layers and blobs no ref reaches, and
+ * the refs of imported bases whose source is gone or changed (their key
+ * can never be asked for again); `all` also removes every imported base's
+ * ref (they are imported again from their sources when next used).
+ * Images with names (built, tagged) are removed only by img_ref_remove.
+ * Refuses while another process has the store open, so a layer between
+ * its commit and its ref, or one a running container mounts
+ * (img_store_pin), is never removed.  A build cache entry is not a root:
+ * whoever keeps one must take a missing layer as a miss. */
+struct img_prune_report {
+	size_t refs, layers, blobs;
+	uint64_t bytes; /* disk space freed (allocated blocks) */
+};
+int img_store_prune(const struct img_store *s, bool all, struct img_prune_report *rep, st_error_t *err);
+/* Disk space a file tree takes (allocated blocks, not followed). */
+uint64_t img_path_size(const char *path);
+
 /* Import the linux/amd64 image of an OCI image layout directory, an OCI
  * archive (a tar of a layout, gzip or zstd too) or a `docker save`
  * archive: *out gets its config (Env, Cmd ... and history as the image
@@ -228,6 +250,12 @@ int img_extract_archive(const struct img_store *s, const char *archive, const ch
  * imports removes what is left; a caller removes it itself
  * (fs_remove_tree) before closing the fd. */
 int img_tmp_make(const struct img_store *s, const char *prefix, char **path, int *lock_fd, st_error_t *err);
+
+/* Write image `name` to `out` as an OCI image archive (a tar of an OCI
+ * image layout; layers gzip-compressed when `gz`), atomically: `out` is
+ * replaced only by a complete archive.  The same image gives the same
+ * bytes (save_oci.c says how). */
+int img_image_save(const struct img_store *s, const char *name, const char *out, bool gz, st_error_t *err);
 
 /* Write the canonical tar of a stored layer to `out_fd` (-1: only hash it)
  * and its digest to `digest_out` (see layer_export.c for what canonical

@@ -1,7 +1,7 @@
 /* refs.json: {"refs": {"NAME:TAG": {"id": "sha256:...", "source": "..."}}}.
  *
  * One file rather than a file per ref: `stack images` reads one file, and
- * a read-modify-write under store.lock, replaced atomically, is all the
+ * a read-modify-write under locks/refs, replaced atomically, is all the
  * concurrency there is (readers take no lock: they see the old file or
  * the new one). */
 #include "image/store_int.h"
@@ -102,7 +102,7 @@ int img_ref_resolve(const struct img_store *s, const char *name, char **id, st_e
 	return r;
 }
 
-/* Apply `edit` to the refs under store.lock and save them.  edit returns
+/* Apply `edit` to the refs under locks/refs and save them.  edit returns
  * 1 to save, 0 to leave the file as it is, -1 on error. */
 static int refs_update(const struct img_store *s, int (*edit)(json_t *refs, void *ctx), void *ctx, st_error_t *err)
 {
