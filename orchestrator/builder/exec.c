@@ -1068,6 +1068,28 @@ static int build_stage(struct exec *x, struct stage *s, st_error_t *err)
 	return 0;
 }
 
+/* The ref already names this very config (an image's id is its config's
+ * digest): a no-op rebuild writes nothing. */
+static bool unchanged(const struct img_store *store, const struct img_image *img)
+{
+	_cleanup_free_ char *have = NULL;
+	if (img_ref_resolve(store, img->name, &have, NULL) != 1)
+		return false;
+	_cleanup_free_ char *json = img_config_json(img);
+	struct st_sha256 h;
+	st_error_t err = NULL;
+	if (st_sha256_begin(&h, &err) < 0) {
+		st_error_free(&err);
+		return false;
+	}
+	char hex[ST_SHA256_HEX_LEN + 1];
+	st_sha256_update(&h, json, strlen(json));
+	st_sha256_end_hex(&h, hex);
+	_cleanup_free_ char *blob = img_blob_path(store, have);
+	struct stat st;
+	return !strncmp(have, "sha256:", 7) && !strcmp(have + 7, hex) && stat(blob, &st) == 0;
+}
+
 int build_image(const struct build_image_ctx *cx, st_error_t *err)
 {
 	struct exec x = {
@@ -1103,7 +1125,7 @@ int build_image(const struct build_image_ctx *cx, st_error_t *err)
 	img->name = xstrdup(x.image->name);
 	free(img->source);
 	img->source = NULL;
-	r = img_image_write(cx->store, img, NULL, err);
+	r = unchanged(cx->store, img) ? 0 : img_image_write(cx->store, img, NULL, err);
 out:
 	for (size_t k = 0; k < x.n_stages; k++) {
 		free(x.stages[k].name);
