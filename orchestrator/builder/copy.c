@@ -61,9 +61,17 @@ static void matches_free(struct matches *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static bool excluded(const struct build_copy_src *src, const char *shown)
+/* .dockerignore matches the path in the context; --exclude the path
+ * below the source it was found in (BuildKit's exclude patterns). */
+static bool excluded(const struct build_copy_src *src, const char *shown, const char *rel)
 {
-	return src->ignore && build_ignore_excluded(src->ignore, shown);
+	return (src->ignore && build_ignore_excluded(src->ignore, shown)) ||
+	       (src->exclude && rel && build_ignore_excluded(src->exclude, rel));
+}
+
+static bool has_exceptions(const struct build_copy_src *src)
+{
+	return (src->ignore && src->ignore->has_exceptions) || (src->exclude && src->exclude->has_exceptions);
 }
 
 static void add_match(struct matches *m, char *canon, char *shown, struct btree_ent *ent)
@@ -83,7 +91,9 @@ static int glob_walk(const struct build_copy_src *src, char **parts, size_t n, s
 	if (r <= 0)
 		return r;
 	if (i == n) {
-		if (excluded(src, shown)) {
+		/* A file named by the source: --exclude sees its name. */
+		const char *slash = strrchr(shown, '/');
+		if (excluded(src, shown, S_ISDIR(dir.st.st_mode) ? NULL : slash ? slash + 1 : shown)) {
 			btree_ent_free(&dir);
 			return 0;
 		}
@@ -183,7 +193,7 @@ static int fill_item(const struct build_copy_src *src, struct build_copy_item *i
 
 /* Everything below directory `e` (at canon, known as shown) into dst. */
 static int walk_dir(const struct build_copy_src *src, const struct btree_ent *e, const char *canon, const char *shown,
-		    const char *dst, struct build_copy_plan *p, st_error_t *err)
+		    const char *rel, const char *dst, struct build_copy_plan *p, st_error_t *err)
 {
 	struct strv names = {0};
 	int r = btree_list(src->tree, e, canon, &names, err);
@@ -201,11 +211,12 @@ static int walk_dir(const struct build_copy_src *src, const struct btree_ent *e,
 		_cleanup_free_ char *cs = join(shown, names.v[k]);
 		_cleanup_free_ char *cc = join(canon, names.v[k]);
 		_cleanup_free_ char *cd = join(dst, names.v[k]);
+		_cleanup_free_ char *cr = join(rel, names.v[k]);
 		bool is_dir = S_ISDIR(child.st.st_mode);
-		if (excluded(src, cs)) {
+		if (excluded(src, cs, cr)) {
 			/* An exception may bring back something below. */
-			if (is_dir && src->ignore->has_exceptions)
-				r = walk_dir(src, &child, cc, cs, cd, p, err);
+			if (is_dir && has_exceptions(src))
+				r = walk_dir(src, &child, cc, cs, cr, cd, p, err);
 			btree_ent_free(&child);
 			continue;
 		}
@@ -215,7 +226,7 @@ static int walk_dir(const struct build_copy_src *src, const struct btree_ent *e,
 		it->shown = xstrdup(cs);
 		r = fill_item(src, it, &child, err);
 		if (r == 0 && is_dir)
-			r = walk_dir(src, &child, cc, cs, cd, p, err);
+			r = walk_dir(src, &child, cc, cs, cr, cd, p, err);
 		btree_ent_free(&child);
 	}
 	strv_free(&names);
@@ -274,7 +285,7 @@ int build_copy_select(const struct build_copy_src *src, const struct btree *imag
 		if (S_ISDIR(mt->ent.st.st_mode)) {
 			if (!out->dest_dir)
 				out->dest_dir = xstrdup(dcanon);
-			r = walk_dir(src, &mt->ent, mt->canon, mt->shown, dcanon, out, err);
+			r = walk_dir(src, &mt->ent, mt->canon, mt->shown, "", dcanon, out, err);
 			continue;
 		}
 		struct build_copy_item *it = add_item(out);

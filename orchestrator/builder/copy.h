@@ -21,6 +21,7 @@
 struct build_copy_src {
 	const struct btree *tree;
 	const struct build_ignore *ignore; /* the context's .dockerignore, or NULL */
+	const struct build_ignore *exclude; /* COPY --exclude= patterns, or NULL */
 	struct build_digests *digests;     /* the context's digest cache; NULL: a stage or image */
 	const char *identity;              /* a stage or image: what its layers are (their ids) */
 };

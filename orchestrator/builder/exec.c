@@ -686,7 +686,7 @@ static int do_copy(struct exec *x, struct stage *s, const struct df_instr *in, b
 {
 	bool add = in->cmd == DF_ADD;
 	const char *cmd = add ? "ADD" : "COPY";
-	static const char *const unsupported[] = {"parents", "exclude", "checksum", "keep-git-dir", NULL};
+	static const char *const unsupported[] = {"parents", "checksum", "keep-git-dir", NULL};
 	if (refuse_flags(in, unsupported, err) < 0)
 		return -1;
 	if (in->n_heredocs)
@@ -718,7 +718,7 @@ static int do_copy(struct exec *x, struct stage *s, const struct df_instr *in, b
 	struct btree image = {0}, from = {0};
 	struct build_copy_plan plan = {0};
 	_cleanup_free_ char *identity = NULL, *ctx_ignore = NULL;
-	struct build_ignore ignore = {0};
+	struct build_ignore ignore = {0}, exclude = {0};
 	struct build_copy_src src = {0};
 	struct bcfg from_cfg;
 	bcfg_init(&from_cfg);
@@ -795,7 +795,24 @@ static int do_copy(struct exec *x, struct stage *s, const struct df_instr *in, b
 		src.ignore = &ignore;
 		src.digests = x->cx->digests;
 	}
-	if ((r = build_copy_select(&src, &image, &req, &plan, err)) < 0)
+	/* --exclude=PATTERN (repeatable): .dockerignore's patterns, for this
+	 * instruction's sources only. */
+	struct strbuf ex = {0};
+	for (size_t i = 0; r == 0 && i < in->flags.n; i++) {
+		if (strncmp(in->flags.v[i], "--exclude=", 10))
+			continue;
+		_cleanup_free_ char *p = NULL;
+		if ((r = expand(x, s, in->flags.v[i] + 10, &p, err)) == 0) {
+			strbuf_adds(&ex, p);
+			strbuf_addc(&ex, '\n');
+		}
+	}
+	if (ex.n) {
+		build_ignore_parse(ex.s, &exclude);
+		src.exclude = &exclude;
+	}
+	free(ex.s);
+	if (r < 0 || (r = build_copy_select(&src, &image, &req, &plan, err)) < 0)
 		goto out;
 	if (!from_name && (r = secret_guard(x, &plan, err)) < 0)
 		goto out;
@@ -842,6 +859,7 @@ out:
 	free(layer);
 	build_copy_plan_free(&plan);
 	build_ignore_free(&ignore);
+	build_ignore_free(&exclude);
 	btree_close(&image);
 	btree_close(&from);
 	bcfg_free(&from_cfg);

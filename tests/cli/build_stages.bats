@@ -399,3 +399,23 @@ no-cache-in-layer" ]
 	run -1 stack build
 	[[ "$output" == *"not in the build context"* ]]
 }
+
+@test "COPY --exclude: patterns below the source, for that instruction only" {
+	mkdir -p ex/src/sub
+	touch ex/src/a.txt ex/src/b.md ex/src/sub/c.txt ex/src/sub/d.md ex/top.txt ex/top.md
+	df ex 'FROM bb' 'COPY --exclude=*.txt --exclude=sub/*.md src /src/' 'COPY --exclude=*.md top.* /top/' \
+		'COPY src/sub /all/' 'CMD ["sh", "-c", "cd / && find src top all -type f | sort"]'
+	build_stack_file <<-'EOF2'
+	images:
+	  ex: {context: ex}
+	services:
+	  s: {image: ex}
+	EOF2
+	run -0 stack build
+	run -0 stack run -T s
+	[ "$output" = "all/c.txt
+all/d.md
+src/b.md
+src/sub/c.txt
+top/top.txt" ]
+}
