@@ -419,3 +419,20 @@ src/b.md
 src/sub/c.txt
 top/top.txt" ]
 }
+
+@test "RUN in shell and exec form; SHELL changes the shell of later RUN, CMD and ENTRYPOINT" {
+	df sh 'FROM bb' 'RUN ["/bin/echo", "exec form", "$HOME"]' 'RUN echo "shell form $HOME"' \
+		'SHELL ["/bin/echo", "shell:"]' 'RUN hello there' 'CMD via shell'
+	build_stack_file <<-'EOF2'
+	images:
+	  sh: {context: sh}
+	services:
+	  s: {image: sh}
+	EOF2
+	run -0 stack build
+	grep -qx 'sh | exec form $HOME' <<<"$output"
+	grep -qx 'sh | shell form /root' <<<"$output"
+	grep -qx 'sh | shell: hello there' <<<"$output"
+	run -0 stack run -T s
+	[ "$output" = "shell: via shell" ]
+}
