@@ -717,7 +717,7 @@ static int do_copy(struct exec *x, struct stage *s, const struct df_instr *in, b
 	}
 	struct btree image = {0}, from = {0};
 	struct build_copy_plan plan = {0};
-	_cleanup_free_ char *identity = NULL, *ctx_ignore = NULL;
+	_cleanup_free_ char *identity = NULL;
 	struct build_ignore ignore = {0}, exclude = {0};
 	struct build_copy_src src = {0};
 	struct bcfg from_cfg;
