@@ -23,6 +23,8 @@ struct scheduler {
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	enum node_state *state;
+	pthread_t *threads; /* per node, joined at the end */
+	bool *started;
 	struct build_digests **digests; /* per node (shared between nodes of one context) */
 	int running;
 	pthread_mutex_t out_lock; /* one line at a time on o->out */
@@ -210,14 +212,13 @@ static int schedule(struct scheduler *sc, int jobs, int *failed)
 		struct job *j = xzalloc(sizeof(*j));
 		j->sc = sc;
 		j->node = i;
-		pthread_t t;
 		pthread_attr_t attr;
 		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		pthread_attr_setstacksize(&attr, 1 << 21);
 		sc->state[i] = NODE_RUNNING;
 		sc->running++;
-		if (pthread_create(&t, &attr, job_main, j) != 0) {
+		sc->started[i] = pthread_create(&sc->threads[i], &attr, job_main, j) == 0;
+		if (!sc->started[i]) {
 			sc->state[i] = NODE_FAILED;
 			sc->running--;
 			(*failed)++;
@@ -258,6 +259,8 @@ int build_stack(const struct spec_stack *stack, const struct build_plan *plan, c
 	sc.ev = (struct build_events){.step = on_step, .output = on_output, .data = &sc};
 	sc.state = xcalloc(plan->n ? plan->n : 1, sizeof(*sc.state));
 	sc.digests = xcalloc(plan->n ? plan->n : 1, sizeof(*sc.digests));
+	sc.threads = xcalloc(plan->n ? plan->n : 1, sizeof(*sc.threads));
+	sc.started = xcalloc(plan->n ? plan->n : 1, sizeof(*sc.started));
 	for (size_t i = 0; i < plan->n; i++)
 		if (!o->wanted || o->wanted[i])
 			mark(&sc, i);
@@ -292,6 +295,10 @@ int build_stack(const struct spec_stack *stack, const struct build_plan *plan, c
 		if (sc.state[i] == NODE_FAILED)
 			failed++;
 	pthread_mutex_unlock(&sc.lock);
+	/* Every job is done (running is 0); joined, none still touches sc. */
+	for (size_t i = 0; i < plan->n; i++)
+		if (sc.started[i])
+			pthread_join(sc.threads[i], NULL);
 	for (size_t i = 0; i < plan->n; i++) {
 		bool shared = false;
 		for (size_t k = 0; k < i && !shared; k++)
@@ -301,6 +308,8 @@ int build_stack(const struct spec_stack *stack, const struct build_plan *plan, c
 	}
 	free(sc.digests);
 	free(sc.state);
+	free(sc.threads);
+	free(sc.started);
 	pthread_cond_destroy(&sc.changed);
 	pthread_mutex_destroy(&sc.lock);
 	pthread_mutex_destroy(&sc.out_lock);
