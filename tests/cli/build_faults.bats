@@ -83,3 +83,39 @@ no_build_processes() {
 	run -0 stack run -T s sh -c 'ls /many | wc -l'
 	[ "$output" = "300" ]
 }
+
+@test "two stack build at once on one store: both succeed, and agree" {
+	df slow 'FROM bb' 'COPY f /f' 'RUN echo started; sleep 0.5; echo finished > /done'
+	stack_bg "$BATS_TEST_TMPDIR/out1" "$BATS_TEST_TMPDIR/err1" build
+	p1=$BG_PID
+	stack_bg "$BATS_TEST_TMPDIR/out2" "$BATS_TEST_TMPDIR/err2" build
+	p2=$BG_PID
+	wait_exit "$p1" 60
+	s1=$BG_STATUS
+	wait_exit "$p2" 60
+	s2=$BG_STATUS
+	cat "$BATS_TEST_TMPDIR/err1" "$BATS_TEST_TMPDIR/err2" >&2
+	[ "$s1" -eq 0 ] && [ "$s2" -eq 0 ]
+	assert_build_clean
+	run -0 stack build
+	assert_all_cached
+	run -0 stack run -T s cat /done
+	[ "$output" = "finished" ]
+}
+
+@test "kill -9 while a COPY writes its layer: the next build succeeds and copies it all" {
+	mkdir -p slow/many
+	for i in $(seq 1 2000); do echo "$i" >"slow/many/$i"; done
+	df slow 'FROM bb' 'COPY many /many/' 'CMD ["sh", "-c", "ls /many | wc -l"]'
+	for round in 1 2 3; do
+		stack_bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" build --no-cache
+		sleep "0.$((RANDOM % 4))"
+		kill -KILL "$BG_PID"
+		wait_exit "$BG_PID" 20
+		wait_for 10 no_build_processes
+	done
+	run -0 stack build
+	assert_build_clean
+	run -0 stack run -T s
+	[ "$output" = "2000" ]
+}
