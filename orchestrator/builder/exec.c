@@ -11,15 +11,10 @@
  * so it is rebuilt from the first step whose input changed.  Instructions
  * are expanded (ARG and ENV) as BuildKit expands them, the expansion's
  * inputs being in the chain already. */
-#include "builder/exec.h"
+#include "builder/exec_int.h"
 #include "builder/base.h"
 #include "builder/cache.h"
-#include "builder/copy.h"
 #include "builder/exec_config.h"
-#include "builder/run.h"
-#include "builder/run_mount.h"
-#include "builder/tree.h"
-#include "spec/units.h"
 #include "util/fs.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
@@ -27,6 +22,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -34,33 +30,6 @@
 #include <sys/utsname.h>
 #include <time.h>
 
-/* ARGs Docker passes to RUN without an ARG instruction, and keeps out of
- * the cache key (a proxy must not rebuild everything). */
-static const char *const predefined_args[] = {
-	"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
-	"ftp_proxy",  "NO_PROXY",   "no_proxy",    "ALL_PROXY",   "all_proxy",
-};
-
-struct stage {
-	char *name; /* lower-case AS name, or NULL */
-	size_t first, end; /* its instructions: df->v[first] is the FROM */
-	bool needed, built;
-	struct bcfg cfg;
-	struct spec_kvlist args; /* the stage's ARGs, with their values */
-	char chain[ST_SHA256_HEX_LEN + 1];
-};
-
-struct exec {
-	const struct build_image_ctx *cx;
-	const struct build_node *node;
-	const struct spec_image *image;
-	const struct df_file *df;
-	char escape;
-	struct stage *stages;
-	size_t n_stages;
-	struct spec_kvlist global; /* platform ARGs and the ARGs before the first FROM */
-	int step, total;
-};
 
 /* ---- small helpers ---- */
 
@@ -77,7 +46,7 @@ static void kv_append(struct spec_kvlist *l, const char *key, const char *value)
 	l->v[l->n++] = (struct spec_kv){.key = xstrdup(key), .value = value ? xstrdup(value) : NULL};
 }
 
-static const struct spec_kv *kv_last(const struct spec_kvlist *l, const char *key)
+const struct spec_kv *bx_kv_last(const struct spec_kvlist *l, const char *key)
 {
 	for (size_t i = l->n; i-- > 0;)
 		if (!strcmp(l->v[i].key, key))
@@ -100,36 +69,36 @@ static void stage_vars(const struct stage *s, struct spec_kvlist *vars)
 	}
 }
 
-static void hash_str(struct st_sha256 *h, const char *s)
+void bx_hash_str(struct st_sha256 *h, const char *s)
 {
 	st_sha256_update(h, s ? s : "", s ? strlen(s) + 1 : 1);
 }
 
-static void hash_strv(struct st_sha256 *h, const struct strv *v)
+void bx_hash_strv(struct st_sha256 *h, const struct strv *v)
 {
 	char n[32];
 	snprintf(n, sizeof(n), "[%zu]", v->n);
-	hash_str(h, n);
+	bx_hash_str(h, n);
 	for (size_t i = 0; i < v->n; i++)
-		hash_str(h, v->v[i]);
+		bx_hash_str(h, v->v[i]);
 }
 
 /* The instruction as written, for keys: command, flags, arguments, form,
  * heredocs. */
 static void hash_instr(struct st_sha256 *h, const struct df_instr *in)
 {
-	hash_str(h, df_cmd_name(in->cmd));
-	hash_strv(h, &in->flags);
-	hash_strv(h, &in->args);
-	hash_str(h, in->json ? "json" : "shell");
+	bx_hash_str(h, df_cmd_name(in->cmd));
+	bx_hash_strv(h, &in->flags);
+	bx_hash_strv(h, &in->args);
+	bx_hash_str(h, in->json ? "json" : "shell");
 	for (size_t i = 0; i < in->n_heredocs; i++) {
-		hash_str(h, in->heredocs[i].name);
-		hash_str(h, in->heredocs[i].content);
+		bx_hash_str(h, in->heredocs[i].name);
+		bx_hash_str(h, in->heredocs[i].content);
 	}
 }
 
 /* "RUN apt-get install ...": the instruction as progress lines show it. */
-static char *instr_text(const struct df_instr *in)
+char *bx_instr_text(const struct df_instr *in)
 {
 	struct strbuf b = {0};
 	char *u = xstrdup(df_cmd_name(in->cmd));
@@ -171,8 +140,7 @@ static char *instr_text(const struct df_instr *in)
 	return s;
 }
 
-static int user_error(st_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int user_error(st_error_t *err, const char *fmt, ...)
+int bx_user_error(st_error_t *err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -181,17 +149,17 @@ static int user_error(st_error_t *err, const char *fmt, ...)
 	return st_error(err, 0, "%s", msg);
 }
 
-static int expand(const struct exec *x, const struct stage *s, const char *word, char **out, st_error_t *err)
+int bx_expand(const struct exec *x, const struct stage *s, const char *word, char **out, st_error_t *err)
 {
 	struct spec_kvlist vars;
 	stage_vars(s, &vars);
 	_cleanup_free_ char *msg = NULL;
 	int r = build_expand_word(word, x->escape, &vars, out, &msg);
 	spec_kvlist_free(&vars);
-	return r < 0 ? user_error(err, "%s", msg) : 0;
+	return r < 0 ? bx_user_error(err, "%s", msg) : 0;
 }
 
-static const char *flag_value(const struct df_instr *in, const char *name)
+const char *bx_flag_value(const struct df_instr *in, const char *name)
 {
 	size_t n = strlen(name);
 	const char *v = NULL;
@@ -204,14 +172,14 @@ static const char *flag_value(const struct df_instr *in, const char *name)
 
 /* Flags the parser accepts (they are BuildKit's) that this builder does
  * not implement: an error, never ignored. */
-static int refuse_flags(const struct df_instr *in, const char *const *names, st_error_t *err)
+int bx_refuse_flags(const struct df_instr *in, const char *const *names, st_error_t *err)
 {
 	for (size_t i = 0; names[i]; i++) {
 		size_t n = strlen(names[i]);
 		for (size_t k = 0; k < in->flags.n; k++) {
 			const char *f = in->flags.v[k] + 2;
 			if (!strncmp(f, names[i], n) && (f[n] == '\0' || f[n] == '='))
-				return user_error(err, "the flag --%s is not supported by stack's builder yet; remove it",
+				return bx_user_error(err, "the flag --%s is not supported by stack's builder yet; remove it",
 						  names[i]);
 		}
 	}
@@ -229,7 +197,7 @@ static ssize_t stage_of_line(const struct exec *x, int line)
 }
 
 /* The plan's resolution of the FROM (copy false) or --from (copy true) at line. */
-static const struct build_from *from_at(const struct exec *x, int line, bool copy)
+const struct build_from *bx_from_at(const struct exec *x, int line, bool copy)
 {
 	for (size_t i = 0; i < x->node->n_froms; i++)
 		if (x->node->froms[i].line == line && x->node->froms[i].copy == copy)
@@ -332,9 +300,9 @@ static int declare_args(struct exec *x, const struct df_instr *in, struct spec_k
 		} else if (eq) {
 			_cleanup_free_ char *msg = NULL;
 			if (build_expand_word(eq + 1, x->escape, scope, &v, &msg) < 0)
-				return user_error(err, "ARG %s: %s", w, msg);
+				return bx_user_error(err, "ARG %s: %s", w, msg);
 		} else {
-			const struct spec_kv *g = global ? kv_last(global, w) : NULL;
+			const struct spec_kv *g = global ? bx_kv_last(global, w) : NULL;
 			if (g && g->value)
 				v = xstrdup(g->value);
 			else
@@ -370,14 +338,14 @@ static void chain_from(struct stage *s, const char *what)
 		s->chain[ST_SHA256_HEX_LEN] = '\0';
 		return;
 	}
-	hash_str(&h, "from");
-	hash_str(&h, what);
+	bx_hash_str(&h, "from");
+	bx_hash_str(&h, what);
 	_cleanup_free_ char *ident = bcfg_identity(&s->cfg);
-	hash_str(&h, ident);
+	bx_hash_str(&h, ident);
 	st_sha256_end_hex(&h, s->chain);
 }
 
-static int load_image(const struct exec *x, const struct build_from *f, struct bcfg *out, bool *work,
+int bx_load_image(const struct exec *x, const struct build_from *f, struct bcfg *out, bool *work,
 		      st_error_t *err)
 {
 	const struct spec_stack *st = x->cx->stack;
@@ -389,7 +357,7 @@ static int load_image(const struct exec *x, const struct build_from *f, struct b
 		if (found < 0)
 			return -1;
 		if (found == 0)
-			return user_error(err, "image `%s` is not built (its build failed or was not asked for)", name);
+			return bx_user_error(err, "image `%s` is not built (its build failed or was not asked for)", name);
 	} else if (f->index < st->n_bases) {
 		const struct spec_base *b = &st->bases[f->index];
 		/* Imported now (a first use, or --pull): that is work done. */
@@ -398,7 +366,7 @@ static int load_image(const struct exec *x, const struct build_from *f, struct b
 	} else {
 		size_t p = f->index - st->n_bases;
 		const char *ref = p < x->cx->plan->n_pulls ? x->cx->plan->pulls[p].ref : f->name;
-		return user_error(err, "`%s` is a registry image (%s) and pulling from a registry is not available yet; "
+		return bx_user_error(err, "`%s` is a registry image (%s) and pulling from a registry is not available yet; "
 				       "define it under `bases:` (e.g. `%s: {rootfs: ./rootfs}`)", f->name, ref, f->name);
 	}
 	bcfg_from_image(out, &img);
@@ -408,23 +376,23 @@ static int load_image(const struct exec *x, const struct build_from *f, struct b
 
 static int do_from(struct exec *x, struct stage *s, const struct df_instr *in, bool *cached, st_error_t *err)
 {
-	const char *platform = flag_value(in, "platform");
+	const char *platform = bx_flag_value(in, "platform");
 	if (platform) {
 		_cleanup_free_ char *p = NULL, *msg = NULL;
 		if (build_expand_word(platform, x->escape, &x->global, &p, &msg) < 0)
-			return user_error(err, "--platform=%s: %s", platform, msg);
+			return bx_user_error(err, "--platform=%s: %s", platform, msg);
 		if (strcmp(p, "linux/amd64") != 0)
-			return user_error(err, "--platform=%s: stack builds linux/amd64 images only", p);
+			return bx_user_error(err, "--platform=%s: stack builds linux/amd64 images only", p);
 	}
-	const struct build_from *f = from_at(x, in->line, false);
+	const struct build_from *f = bx_from_at(x, in->line, false);
 	if (!f)
-		return user_error(err, "FROM: the build plan has no resolution for this line");
+		return bx_user_error(err, "FROM: the build plan has no resolution for this line");
 	*cached = true;
 	switch (f->kind) {
 	case BUILD_FROM_STAGE: {
 		const struct stage *src = &x->stages[f->index];
 		if (!src->built)
-			return user_error(err, "FROM %s: stage `%s` was not built", f->name, f->name);
+			return bx_user_error(err, "FROM %s: stage `%s` was not built", f->name, f->name);
 		bcfg_copy(&s->cfg, &src->cfg);
 		memcpy(s->chain, src->chain, sizeof(s->chain));
 		break;
@@ -437,7 +405,7 @@ static int do_from(struct exec *x, struct stage *s, const struct df_instr *in, b
 	case BUILD_FROM_BASE: {
 		bool work = false;
 		bcfg_reset(&s->cfg);
-		if (load_image(x, f, &s->cfg, &work, err) < 0)
+		if (bx_load_image(x, f, &s->cfg, &work, err) < 0)
 			return -1;
 		*cached = !work;
 		chain_from(s, "image");
@@ -453,419 +421,19 @@ static int do_from(struct exec *x, struct stage *s, const struct df_instr *in, b
 /* ---- steps with a cache entry ---- */
 
 /* The key of a step: chain, then what the caller adds, in h. */
-static int key_begin(const struct stage *s, const struct df_instr *in, struct st_sha256 *h, st_error_t *err)
+int bx_key_begin(const struct stage *s, const struct df_instr *in, struct st_sha256 *h, st_error_t *err)
 {
 	if (st_sha256_begin(h, err) < 0)
 		return -1;
-	hash_str(h, s->chain);
+	bx_hash_str(h, s->chain);
 	hash_instr(h, in);
 	return 0;
 }
 
-static void add_layer(struct stage *s, const char *layer)
+void bx_add_layer(struct stage *s, const char *layer)
 {
 	if (layer)
 		strv_push(&s->cfg.img.layers, layer);
-}
-
-/* ---- RUN ---- */
-
-static void run_output(void *data, const char *line, size_t len)
-{
-	const struct exec *x = data;
-	if (x->cx->ev && x->cx->ev->output)
-		x->cx->ev->output(x->cx->ev->data, x->image->name, line, len);
-}
-
-static int do_run(struct exec *x, struct stage *s, const struct df_instr *in, bool *cached, st_error_t *err)
-{
-	static const char *const unsupported[] = {"security", NULL};
-	if (refuse_flags(in, unsupported, err) < 0)
-		return -1;
-	if (in->n_heredocs)
-		return user_error(err, "RUN with a heredoc is not supported by stack's builder yet; write the script "
-				       "to a file, COPY it and RUN it");
-	bool none = x->image->network_none;
-	const char *net = flag_value(in, "network");
-	if (net) {
-		if (!strcmp(net, "none"))
-			none = true;
-		else if (!strcmp(net, "host"))
-			none = false;
-		else if (strcmp(net, "default"))
-			return user_error(err, "RUN --network=%s: the network is `default` (the host's), `host` or `none`",
-					  net);
-	}
-	struct strv argv = {0}, env = {0};
-	if (in->json) {
-		strv_copy(&argv, &in->args);
-	} else {
-		strv_copy(&argv, &s->cfg.shell);
-		strv_push(&argv, in->args.n ? in->args.v[0] : "");
-	}
-	if (!argv.n) {
-		strv_free(&argv);
-		return user_error(err, "RUN needs a command");
-	}
-	/* The build args, under the image's ENV (which wins). */
-	struct st_sha256 h;
-	if (key_begin(s, in, &h, err) < 0) {
-		strv_free(&argv);
-		return -1;
-	}
-	hash_str(&h, none ? "network=none" : "network=host");
-	for (size_t i = 0; i < s->args.n; i++) {
-		const struct spec_kv *a = &s->args.v[i];
-		if (!a->value || kv_last(&s->args, a->key) != a || bcfg_env_get(&s->cfg, a->key))
-			continue;
-		strv_pushf(&env, "%s=%s", a->key, a->value);
-		hash_str(&h, env.v[env.n - 1]);
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(predefined_args); i++) {
-		const struct spec_kv *a = spec_kvlist_get(&x->image->args, predefined_args[i]);
-		if (a && a->value && !kv_last(&s->args, a->key) && !bcfg_env_get(&s->cfg, a->key))
-			strv_pushf(&env, "%s=%s", a->key, a->value);
-	}
-	strv_copy(&env, &s->cfg.img.env);
-	char key[ST_SHA256_HEX_LEN + 1];
-	st_sha256_end_hex(&h, key);
-
-	int r = 0;
-	char *layer = NULL;
-	struct build_mounts mounts = {0};
-	if (!x->cx->no_cache && build_cache_get(x->cx->store, key, &layer) == 1) {
-		*cached = true;
-	} else {
-		*cached = false;
-		struct strv specs = {0};
-		for (size_t i = 0; r == 0 && i < in->flags.n; i++) {
-			if (strncmp(in->flags.v[i], "--mount=", 8))
-				continue;
-			char *v = NULL;
-			if ((r = expand(x, s, in->flags.v[i] + 8, &v, err)) == 0)
-				strv_push_take(&specs, v);
-		}
-		if (r == 0)
-			r = build_mounts_make(&specs, x->cx->paths->root, x->cx->stack, x->image, s->cfg.img.working_dir,
-					      &mounts, err);
-		strv_free(&specs);
-		if (r < 0)
-			goto done;
-		struct build_run run = {
-			.paths = x->cx->paths,
-			.stack = x->cx->stack,
-			.store = x->cx->store,
-			.layers = &s->cfg.img.layers,
-			.argv = (const char *const *)strv_argv(&argv),
-			.env = (const char *const *)strv_argv(&env),
-			.cwd = s->cfg.img.working_dir ? s->cfg.img.working_dir : "/",
-			.user = s->cfg.img.user && *s->cfg.img.user ? s->cfg.img.user : NULL,
-			.network_none = none,
-			.mounts = mounts.v,
-			.n_mounts = mounts.n,
-			.remove = &mounts.secret_targets,
-			.output = run_output,
-			.output_data = x,
-		};
-		int code = -1;
-		r = build_run_step(&run, &layer, &code, err);
-		if (r == 0)
-			r = build_cache_put(x->cx->store, key, layer, err);
-	}
-done:
-	build_mounts_free(&mounts);
-	if (r == 0) {
-		add_layer(s, layer);
-		memcpy(s->chain, key, sizeof(key));
-	}
-	free(layer);
-	strv_free(&argv);
-	strv_free(&env);
-	return r;
-}
-
-/* ---- COPY / ADD ---- */
-
-/* --chown=USER[:GROUP], names looked up in the image's /etc/passwd and
- * /etc/group; a user without group gives the same number as the gid. */
-static int lookup_id(const struct btree *image, const char *file, const char *name, unsigned long *id)
-{
-	char *end = NULL;
-	*id = strtoul(name, &end, 10);
-	if (*name && !*end)
-		return 0;
-	size_t len = 0;
-	_cleanup_free_ char *text = btree_read_small(image, file, 4 << 20, &len);
-	if (!text)
-		return -1;
-	size_t nl = strlen(name);
-	for (char *line = text; line && *line;) {
-		char *next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (!strncmp(line, name, nl) && line[nl] == ':') {
-			char *f = strchr(line + nl + 1, ':'); /* past the password */
-			if (f && isdigit((unsigned char)f[1])) {
-				*id = strtoul(f + 1, NULL, 10);
-				return 0;
-			}
-		}
-		line = next;
-	}
-	return -1;
-}
-
-static int parse_chown(const struct btree *image, const char *spec, uid_t *uid, gid_t *gid, st_error_t *err)
-{
-	_cleanup_free_ char *u = xstrdup(spec);
-	char *g = strchr(u, ':');
-	if (g)
-		*g++ = '\0';
-	unsigned long uv, gv;
-	if (!*u || lookup_id(image, "/etc/passwd", u, &uv) < 0)
-		return user_error(err, "--chown=%s: no user `%s` in the image's /etc/passwd", spec, u);
-	if (g && (!*g || lookup_id(image, "/etc/group", g, &gv) < 0))
-		return user_error(err, "--chown=%s: no group `%s` in the image's /etc/group", spec, g);
-	*uid = (uid_t)uv;
-	*gid = (gid_t)(g ? gv : uv);
-	return 0;
-}
-
-/* A file the stack declares as a secret must not end up in a layer. */
-static int secret_guard(const struct exec *x, const struct build_copy_plan *p, st_error_t *err)
-{
-	const struct spec_stack *st = x->cx->stack;
-	for (size_t k = 0; k < st->n_secrets; k++) {
-		const struct spec_secret *sec = &st->secrets[k];
-		struct stat ss;
-		if (!sec->file || stat(sec->file, &ss) < 0)
-			continue;
-		for (size_t i = 0; i < p->n; i++) {
-			const struct stat *fs = &p->v[i].st;
-			if (!S_ISREG(fs->st_mode) || fs->st_dev != ss.st_dev || fs->st_ino != ss.st_ino)
-				continue;
-			return user_error(err, "this would copy `%s`, the file of secret `%s`, into a layer; "
-					       "secrets never enter a layer: add `%s` to %s/.dockerignore "
-					       "(the service gets it at run time through `secrets:`)",
-					  p->v[i].shown, sec->name, p->v[i].shown, x->image->context);
-		}
-	}
-	return 0;
-}
-
-static int open_tree_of(const struct exec *x, const struct strv *layers, struct btree *t, st_error_t *err)
-{
-	struct strv paths = {0};
-	for (size_t i = layers->n; i-- > 0;)
-		strv_push_take(&paths, img_layer_path(x->cx->store, layers->v[i]));
-	int r = btree_open(t, (const char *const *)strv_argv(&paths), paths.n, true, err);
-	strv_free(&paths);
-	return r;
-}
-
-static bool looks_like_archive(const struct btree *t, const struct build_copy_item *it)
-{
-	if (!S_ISREG(it->st.st_mode))
-		return false;
-	struct btree_ent e = {.st = it->st, .layer = it->layer};
-	st_error_t err = NULL;
-	int fd = btree_open_file(t, &e, it->src, &err);
-	st_error_free(&err);
-	if (fd < 0)
-		return false;
-	unsigned char b[512] = {0};
-	ssize_t n = pread(fd, b, sizeof(b), 0);
-	close(fd);
-	if (n < 6)
-		return false;
-	return (b[0] == 0x1f && b[1] == 0x8b) || !memcmp(b, "BZh", 3) || !memcmp(b, "\xfd" "7zXZ", 5) ||
-	       !memcmp(b, "\x28\xb5\x2f\xfd", 4) || (n >= 262 && !memcmp(b + 257, "ustar", 5));
-}
-
-static int do_copy(struct exec *x, struct stage *s, const struct df_instr *in, bool *cached, st_error_t *err)
-{
-	bool add = in->cmd == DF_ADD;
-	const char *cmd = add ? "ADD" : "COPY";
-	static const char *const unsupported[] = {"parents", "checksum", "keep-git-dir", NULL};
-	if (refuse_flags(in, unsupported, err) < 0)
-		return -1;
-	if (in->n_heredocs)
-		return user_error(err, "%s with a heredoc is not supported by stack's builder yet", cmd);
-	struct strv words = {0};
-	int r = 0;
-	for (size_t i = 0; r == 0 && i < in->args.n; i++) {
-		char *w = NULL;
-		r = expand(x, s, in->args.v[i], &w, err);
-		if (r == 0)
-			strv_push_take(&words, w);
-	}
-	if (r < 0 || words.n < 2) {
-		strv_free(&words);
-		return r < 0 ? -1 : user_error(err, "%s needs a source and a destination", cmd);
-	}
-	struct strv srcs = {0};
-	for (size_t i = 0; i + 1 < words.n; i++) {
-		const char *w = words.v[i];
-		if (add && (strstr(w, "://") || !strncmp(w, "git@", 4))) {
-			user_error(err, "ADD %s: remote sources are not supported by stack's builder; download "
-					"in a RUN step, or put the file in the context", w);
-			strv_free(&words);
-			strv_free(&srcs);
-			return -1;
-		}
-		strv_push(&srcs, w);
-	}
-	struct btree image = {0}, from = {0};
-	struct build_copy_plan plan = {0};
-	_cleanup_free_ char *identity = NULL;
-	struct build_ignore ignore = {0}, exclude = {0};
-	struct build_copy_src src = {0};
-	struct bcfg from_cfg;
-	bcfg_init(&from_cfg);
-	char *layer = NULL;
-	struct st_sha256 h = {0};
-	char key[ST_SHA256_HEX_LEN + 1];
-
-	if ((r = open_tree_of(x, &s->cfg.img.layers, &image, err)) < 0)
-		goto out;
-	struct build_copy_req req = {.cmd = cmd, .srcs = &srcs, .dest = words.v[words.n - 1],
-				     .workdir = s->cfg.img.working_dir};
-	const char *chown = flag_value(in, "chown"), *chmod = flag_value(in, "chmod");
-	if (chown) {
-		_cleanup_free_ char *c = NULL;
-		if ((r = expand(x, s, chown, &c, err)) < 0 || (r = parse_chown(&image, c, &req.uid, &req.gid, err)) < 0)
-			goto out;
-		req.chown = true;
-	}
-	if (chmod) {
-		char *end = NULL;
-		unsigned long m = strtoul(chmod, &end, 8);
-		if (!*chmod || *end || m > 07777) {
-			r = user_error(err, "--chmod=%s: give the mode in octal, e.g. --chmod=0755", chmod);
-			goto out;
-		}
-		req.chmod = true;
-		req.mode = (mode_t)m;
-	}
-	const char *from_name = flag_value(in, "from");
-	if (from_name) {
-		const struct build_from *f = from_at(x, in->line, true);
-		if (!f) {
-			r = user_error(err, "--from=%s: the build plan has no resolution for this line", from_name);
-			goto out;
-		}
-		const struct bcfg *fc = NULL;
-		if (f->kind == BUILD_FROM_STAGE) {
-			if (!x->stages[f->index].built) {
-				r = user_error(err, "--from=%s: that stage was not built", from_name);
-				goto out;
-			}
-			fc = &x->stages[f->index].cfg;
-		} else if (f->kind == BUILD_FROM_SCRATCH) {
-			fc = &from_cfg;
-		} else {
-			bool work = false;
-			if ((r = load_image(x, f, &from_cfg, &work, err)) < 0)
-				goto out;
-			fc = &from_cfg;
-		}
-		identity = bcfg_identity(fc);
-		if ((r = open_tree_of(x, &fc->img.layers, &from, err)) < 0)
-			goto out;
-		src.tree = &from;
-		src.identity = identity;
-	} else {
-		const char *ctxdir = x->image->context;
-		if ((r = btree_open(&from, &ctxdir, 1, false, err)) < 0)
-			goto out;
-		_cleanup_free_ char *ig = xasprintf("%s/.dockerignore", ctxdir);
-		char *text = NULL;
-		size_t len = 0;
-		st_error_t ierr = NULL;
-		if (fs_read_file(ig, 0, &text, &len, &ierr) == 0) {
-			build_ignore_parse(text, &ignore);
-			free(text);
-		} else if (ierr && ierr->status != ENOENT) {
-			r = st_error_prefix(&ierr, "read the context's .dockerignore");
-			*err = ierr;
-			goto out;
-		}
-		st_error_free(&ierr);
-		src.tree = &from;
-		src.ignore = &ignore;
-		src.digests = x->cx->digests;
-	}
-	/* --exclude=PATTERN (repeatable): .dockerignore's patterns, for this
-	 * instruction's sources only. */
-	struct strbuf ex = {0};
-	for (size_t i = 0; r == 0 && i < in->flags.n; i++) {
-		if (strncmp(in->flags.v[i], "--exclude=", 10))
-			continue;
-		_cleanup_free_ char *p = NULL;
-		if ((r = expand(x, s, in->flags.v[i] + 10, &p, err)) == 0) {
-			strbuf_adds(&ex, p);
-			strbuf_addc(&ex, '\n');
-		}
-	}
-	if (ex.n) {
-		build_ignore_parse(ex.s, &exclude);
-		src.exclude = &exclude;
-	}
-	free(ex.s);
-	if (r < 0 || (r = build_copy_select(&src, &image, &req, &plan, err)) < 0)
-		goto out;
-	if (!from_name && (r = secret_guard(x, &plan, err)) < 0)
-		goto out;
-	/* ADD unpacks a local archive named as a source (not one found in a
-	 * directory it copies), as Docker does. */
-	if (add)
-		for (size_t i = 0; i < plan.n; i++)
-			plan.v[i].extract = plan.v[i].named && looks_like_archive(&from, &plan.v[i]);
-	if ((r = key_begin(s, in, &h, err)) < 0)
-		goto out;
-	build_copy_hash(&plan, &h);
-	st_sha256_end_hex(&h, key);
-	if (!x->cx->no_cache && build_cache_get(x->cx->store, key, &layer) == 1) {
-		*cached = true;
-	} else {
-		*cached = false;
-		_cleanup_free_ char *work = NULL, *dir = NULL;
-		_cleanup_close_ int lock = -1;
-		if ((r = img_tmp_make(x->cx->store, "build", &work, &lock, err)) < 0)
-			goto out;
-		dir = xasprintf("%s/layer", work);
-		if (mkdir(dir, 0755) < 0)
-			r = st_error(err, errno, "mkdir `%s`", dir);
-		if (r == 0)
-			r = build_copy_write(&src, &image, &plan, dir, err);
-		for (size_t i = 0; r == 0 && i < plan.n; i++) {
-			if (!plan.v[i].extract)
-				continue;
-			_cleanup_free_ char *archive = xasprintf("%s/%s", x->image->context, plan.v[i].src);
-			_cleanup_free_ char *into = xasprintf("%s/%s", dir, plan.dest);
-			r = img_extract_archive(x->cx->store, archive, into, err);
-		}
-		if (r == 0)
-			r = img_layer_commit_dir(x->cx->store, dir, &layer, err);
-		fs_remove_tree(work, NULL);
-		if (r == 0)
-			r = build_cache_put(x->cx->store, key, layer, err);
-	}
-	if (r == 0) {
-		add_layer(s, layer);
-		memcpy(s->chain, key, sizeof(key));
-	}
-out:
-	free(layer);
-	build_copy_plan_free(&plan);
-	build_ignore_free(&ignore);
-	build_ignore_free(&exclude);
-	btree_close(&image);
-	btree_close(&from);
-	bcfg_free(&from_cfg);
-	strv_free(&words);
-	strv_free(&srcs);
-	return r;
 }
 
 /* ---- config-only steps ---- */
@@ -879,9 +447,9 @@ static int do_config(struct exec *x, struct stage *s, const struct df_instr *in,
 	case DF_LABEL:
 		for (size_t i = 0; r == 0 && i + 1 < in->args.n; i += 2) {
 			_cleanup_free_ char *k = NULL, *v = NULL;
-			r = expand(x, s, in->args.v[i], &k, err);
+			r = bx_expand(x, s, in->args.v[i], &k, err);
 			if (r == 0)
-				r = expand(x, s, in->args.v[i + 1], &v, err);
+				r = bx_expand(x, s, in->args.v[i + 1], &v, err);
 			if (r < 0)
 				break;
 			if (in->cmd == DF_ENV)
@@ -895,7 +463,7 @@ static int do_config(struct exec *x, struct stage *s, const struct df_instr *in,
 		break;
 	case DF_WORKDIR: {
 		_cleanup_free_ char *w = NULL;
-		if ((r = expand(x, s, in->args.v[0], &w, err)) < 0)
+		if ((r = bx_expand(x, s, in->args.v[0], &w, err)) < 0)
 			break;
 		char *clean = fs_path_join_clean(s->cfg.img.working_dir ? s->cfg.img.working_dir : "/", w);
 		free(s->cfg.img.working_dir);
@@ -904,7 +472,7 @@ static int do_config(struct exec *x, struct stage *s, const struct df_instr *in,
 	}
 	case DF_USER: {
 		_cleanup_free_ char *u = NULL;
-		if ((r = expand(x, s, in->args.v[0], &u, err)) < 0)
+		if ((r = bx_expand(x, s, in->args.v[0], &u, err)) < 0)
 			break;
 		free(s->cfg.img.user);
 		s->cfg.img.user = steal_pointer(&u);
@@ -913,7 +481,7 @@ static int do_config(struct exec *x, struct stage *s, const struct df_instr *in,
 	case DF_EXPOSE:
 		for (size_t i = 0; r == 0 && i < in->args.n; i++) {
 			_cleanup_free_ char *p = NULL;
-			if ((r = expand(x, s, in->args.v[i], &p, err)) < 0)
+			if ((r = bx_expand(x, s, in->args.v[i], &p, err)) < 0)
 				break;
 			r = bcfg_expose(&s->cfg, p, err);
 		}
@@ -921,14 +489,14 @@ static int do_config(struct exec *x, struct stage *s, const struct df_instr *in,
 	case DF_VOLUME:
 		for (size_t i = 0; r == 0 && i < in->args.n; i++) {
 			_cleanup_free_ char *p = NULL;
-			if ((r = expand(x, s, in->args.v[i], &p, err)) < 0)
+			if ((r = bx_expand(x, s, in->args.v[i], &p, err)) < 0)
 				break;
 			bcfg_volume(&s->cfg, p);
 		}
 		break;
 	case DF_STOPSIGNAL: {
 		_cleanup_free_ char *v = NULL;
-		if ((r = expand(x, s, in->args.v[0], &v, err)) < 0)
+		if ((r = bx_expand(x, s, in->args.v[0], &v, err)) < 0)
 			break;
 		r = bcfg_stop_signal(&s->cfg, v, err);
 		break;
@@ -968,7 +536,7 @@ static int do_config(struct exec *x, struct stage *s, const struct df_instr *in,
 		s->cfg.img.author = xstrdup(in->args.v[0]);
 		break;
 	default:
-		r = user_error(err, "instruction %s is not handled", df_cmd_name(in->cmd));
+		r = bx_user_error(err, "instruction %s is not handled", df_cmd_name(in->cmd));
 	}
 	strv_free(&vals);
 	return r;
@@ -981,8 +549,8 @@ static int config_step(struct exec *x, struct stage *s, const struct df_instr *i
 	struct strv keyed = {0};
 	int r = do_config(x, s, in, &keyed, err);
 	struct st_sha256 h;
-	if (r == 0 && (r = key_begin(s, in, &h, err)) == 0) {
-		hash_strv(&h, &keyed);
+	if (r == 0 && (r = bx_key_begin(s, in, &h, err)) == 0) {
+		bx_hash_strv(&h, &keyed);
 		char key[ST_SHA256_HEX_LEN + 1];
 		st_sha256_end_hex(&h, key);
 		char *layer = NULL;
@@ -1004,10 +572,10 @@ static int run_instr(struct exec *x, struct stage *s, const struct df_instr *in,
 	case DF_FROM:
 		return do_from(x, s, in, cached, err);
 	case DF_RUN:
-		return do_run(x, s, in, cached, err);
+		return bx_run(x, s, in, cached, err);
 	case DF_COPY:
 	case DF_ADD:
-		return do_copy(x, s, in, cached, err);
+		return bx_copy(x, s, in, cached, err);
 	default:
 		return config_step(x, s, in, cached, err);
 	}
@@ -1032,16 +600,16 @@ static int run_triggers(struct exec *x, struct stage *s, const struct df_instr *
 		 * FROM is not a whole file, so this parse is only of the line. */
 		_cleanup_free_ char *file = xasprintf("FROM scratch\n%s", text);
 		if (df_parse(path, file, strlen(file), &df, &diags) < 0 || !df || df->n < 2) {
-			r = user_error(err, "ONBUILD %s: cannot parse the trigger", triggers.v[i]);
+			r = bx_user_error(err, "ONBUILD %s: cannot parse the trigger", triggers.v[i]);
 		} else {
 			struct df_instr *in = &df->v[1];
 			in->line = from->line;
-			if (in->cmd == DF_COPY && flag_value(in, "from"))
-				r = user_error(err, "ONBUILD COPY --from is not supported by stack's builder");
+			if (in->cmd == DF_COPY && bx_flag_value(in, "from"))
+				r = bx_user_error(err, "ONBUILD COPY --from is not supported by stack's builder");
 			else {
 				bool cached = false;
 				int64_t t0 = now_ms();
-				_cleanup_free_ char *shown = instr_text(in);
+				_cleanup_free_ char *shown = bx_instr_text(in);
 				r = run_instr(x, s, in, &cached, err);
 				if (r < 0)
 					st_error_prefix(err, "%s:%d: ONBUILD %s", x->df->path, from->line, shown);
@@ -1071,7 +639,7 @@ static int build_stage(struct exec *x, struct stage *s, st_error_t *err)
 		x->step++;
 		bool cached = false;
 		int64_t t0 = now_ms();
-		_cleanup_free_ char *shown = instr_text(in);
+		_cleanup_free_ char *shown = bx_instr_text(in);
 		size_t layers = s->cfg.img.layers.n;
 		if (run_instr(x, s, in, &cached, err) < 0)
 			return st_error_prefix(err, "%s:%d: %s", x->df->path, in->line, shown);
