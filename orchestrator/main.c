@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 static const struct cli_command commands[] = {
+	{"build", cmd_build, "Build the stack's images in dependency order"},
 	{"config", cmd_config, "Validate and print the resolved stack file"},
 	{"dockerfile", cmd_dockerfile, "Print the parse of a Dockerfile as JSON"},
 	{"exec", cmd_exec, "Run a command in a running container of a service"},

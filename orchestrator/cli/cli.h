@@ -34,6 +34,7 @@ int cli_load_stack(struct cli_globals *g, struct spec_stack **out);
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+int cmd_build(struct cli_globals *g, int argc, char **argv);
 int cmd_config(struct cli_globals *g, int argc, char **argv);
 int cmd_dockerfile(struct cli_globals *g, int argc, char **argv);
 int cmd_exec(struct cli_globals *g, int argc, char **argv);

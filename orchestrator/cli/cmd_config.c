@@ -1,5 +1,5 @@
 /* stack config: validate the stack file(s) and print the resolved stack. */
-#include "build/plan.h"
+#include "builder/plan.h"
 #include "cli/cli.h"
 #include "util/mem.h"
 

@@ -3,7 +3,7 @@
  * A debugging aid (what does stack think this Dockerfile says?) and the
  * seam the CLI tests and the malformed-Dockerfile corpus use to check the
  * parser from outside.  Needs no stack file. */
-#include "build/dockerfile.h"
+#include "builder/dockerfile.h"
 #include "cli/cli.h"
 #include "util/error.h"
 #include "util/fs.h"

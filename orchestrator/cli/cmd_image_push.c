@@ -1,6 +1,7 @@
 /* stack image push [--insecure] NAME REF: an image of the store to a
  * registry (image/registry.h says how). */
 #include "cli/cli.h"
+#include "builder/base.h"
 #include "cli/image_resolve.h"
 #include "image/registry.h"
 #include "spec/ref.h"
@@ -58,7 +59,7 @@ int cmd_image_push(struct cli_globals *g, int argc, char **argv)
 		st_error_print(&err, stderr);
 		return CLI_EXIT_FAILURE;
 	}
-	_cleanup_free_ char *config = cli_docker_config_path();
+	_cleanup_free_ char *config = build_docker_config_path();
 	struct img_pull_opts o = {
 		.insecure = insecure,
 		.docker_config = config,

@@ -9,6 +9,7 @@
  * base its `image:` is. */
 #include "build/plan.h"
 #include "cli/cli.h"
+#include "builder/base.h"
 #include "cli/image_resolve.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
@@ -66,7 +67,7 @@ static int fetch(const struct img_store *store, const struct spec_base *b, bool 
 {
 	struct img_image img = {0};
 	_cleanup_error_ st_error_t err = NULL;
-	if (cli_base_fetch(store, b, b->kind != SPEC_BASE_ROOTFS, quiet ? NULL : stderr, &img, &err) < 0) {
+	if (build_base_resolve(store, b, b->kind != SPEC_BASE_ROOTFS, quiet ? NULL : stderr, &img, NULL, &err) < 0) {
 		st_error_print(&err, stderr);
 		return CLI_EXIT_FAILURE;
 	}

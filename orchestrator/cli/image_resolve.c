@@ -1,123 +1,10 @@
 #include "cli/image_resolve.h"
-#include "image/debootstrap.h"
-#include "image/registry.h"
+#include "builder/base.h"
 #include "image/store.h"
 #include "util/mem.h"
 #include "util/paths.h"
 
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-char *cli_docker_config_path(void)
-{
-	const char *dir = getenv("DOCKER_CONFIG");
-	if (dir && *dir)
-		return xasprintf("%s/config.json", dir);
-	const char *home = getenv("HOME");
-	return home && *home ? xasprintf("%s/.docker/config.json", home) : NULL;
-}
-
-/* A `pull:` base: stored under its normalized reference, pulled on first
- * use (as `docker run` does) or when asked to. */
-static int pull_base(const struct img_store *store, const struct spec_base *base, bool force, FILE *progress,
-		     struct img_image *img, st_error_t *err)
-{
-	if (!force) {
-		int found = img_image_read(store, base->ref, img, err);
-		if (found != 0)
-			return found < 0 ? -1 : 0;
-	}
-	_cleanup_free_ char *config = cli_docker_config_path();
-	struct img_pull_opts o = {
-		.insecure = base->insecure,
-		.docker_config = config,
-		.progress = progress,
-		.progress_tty = progress && isatty(fileno(progress)),
-	};
-	if (img_registry_pull(store, base->ref, &o, img, err) < 0)
-		return st_error_prefix(err, "base image `%s`", base->name);
-	return 0;
-}
-
-/* A `debootstrap:` base: stored under its parameters' key, made on first
- * use or when asked to. */
-static int debootstrap_base(const struct img_store *store, const struct spec_base *base, bool force,
-			    FILE *progress, struct img_image *img, st_error_t *err)
-{
-	struct img_debootstrap o = {
-		.suite = base->debootstrap.suite,
-		.variant = base->debootstrap.variant,
-		.mirror = base->debootstrap.mirror,
-		.include = &base->debootstrap.include,
-		.apt_dir = "/etc/apt",
-		.progress = progress,
-	};
-	_cleanup_free_ char *key = img_debootstrap_key(&o, err);
-	if (!key)
-		return st_error_prefix(err, "base image `%s`", base->name);
-	if (!force) {
-		int found = img_image_read(store, key, img, err);
-		if (found != 0)
-			return found < 0 ? -1 : 0;
-	}
-	return img_debootstrap_import(store, &o, key, img, err);
-}
-
-/* A `rootfs:` base is imported on first use, as a registry image is pulled
- * on first use: later runs reuse the stored layer.  The store entry is named
- * by the source (img_rootfs_key), never by the base's name: another
- * project's `debian` is another entry, and a changed rootfs a new one. */
-static int import_base(const struct img_store *store, const struct spec_base *base, const char *key,
-		       struct img_image *img, st_error_t *err)
-{
-	char *digest = NULL;
-	if (img_import_rootfs(store, base->path, &digest, err) < 0)
-		return st_error_prefix(err, "base image `%s`", base->name);
-	memset(img, 0, sizeof(*img));
-	img->name = xstrdup(key);
-	img->source = xstrdup(base->path);
-	strv_push_take(&img->layers, digest);
-	/* A bare rootfs has no config; docker's import gives it this PATH too. */
-	strv_push(&img->env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	return img_image_write(store, img, NULL, err);
-}
-
-/* An `oci:` base keeps its image's config; its layers are stored once,
- * shared with every image that has them. */
-static int import_oci_base(const struct img_store *store, const struct spec_base *base, const char *key,
-			   struct img_image *img, st_error_t *err)
-{
-	if (img_import_oci(store, base->path, img, err) < 0)
-		return st_error_prefix(err, "base image `%s`", base->name);
-	img->name = xstrdup(key);
-	img->source = xstrdup(base->path);
-	return img_image_write(store, img, NULL, err);
-}
-
-int cli_base_fetch(const struct img_store *store, const struct spec_base *base, bool force, FILE *progress,
-		   struct img_image *img, st_error_t *err)
-{
-	switch (base->kind) {
-	case SPEC_BASE_PULL:
-		return pull_base(store, base, force, progress, img, err);
-	case SPEC_BASE_DEBOOTSTRAP:
-		return debootstrap_base(store, base, force, progress, img, err);
-	case SPEC_BASE_OCI:
-	case SPEC_BASE_ROOTFS:
-		break;
-	}
-	bool oci = base->kind == SPEC_BASE_OCI;
-	_cleanup_free_ char *key = img_source_key(oci ? "oci" : "rootfs", base->path, err);
-	if (!key)
-		return st_error_prefix(err, "base image `%s`", base->name);
-	int found = img_image_read(store, key, img, err);
-	if (found < 0)
-		return -1;
-	if (found)
-		return 0;
-	return oci ? import_oci_base(store, base, key, img, err) : import_base(store, base, key, img, err);
-}
 
 int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *stack, const char *image,
 		      struct cli_image *out, st_error_t *err)
@@ -130,7 +17,7 @@ int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *sta
 		return -1;
 	const struct spec_base *base = spec_find_base(stack, image);
 	if (base) {
-		if (cli_base_fetch(&store, base, false, stderr, &img, err) < 0)
+		if (build_base_resolve(&store, base, false, stderr, &img, NULL, err) < 0)
 			goto out;
 	} else {
 		int found = img_image_read(&store, image, &img, err);
@@ -138,8 +25,8 @@ int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *sta
 			goto out;
 		if (found == 0) {
 			if (spec_find_image(stack, image))
-				st_error(err, 0, "image `%s` is built from a Dockerfile and is not built yet; "
-						 "building arrives with `stack build`", image);
+				st_error(err, 0, "image `%s` is built from a Dockerfile and is not built yet: "
+						 "run `stack build %s`", image, image);
 			else
 				st_error(err, 0, "image `%s` is not in the image store and the stack does not define it: "
 						 "add it under `bases:` (e.g. `%s: {rootfs: ./rootfs}`)", image, image);

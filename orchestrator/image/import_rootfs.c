@@ -676,6 +676,30 @@ int img_import_tmpdir(const struct img_store *s, char *tmp, int *lock_fd, st_err
 	return 0; /* tmp/'s lock goes with tfd */
 }
 
+int img_extract_archive(const struct img_store *s, const char *archive, const char *dir, st_error_t *err)
+{
+	char hex[ST_SHA256_HEX_LEN + 1];
+	if (img_archive_load(err) < 0)
+		return -1;
+	if (extract(s, archive, false, true, dir, hex, err) < 0)
+		return st_error_prefix(err, "extract `%s`", archive);
+	return 0;
+}
+
+int img_tmp_make(const struct img_store *s, const char *prefix, char **path, int *lock_fd, st_error_t *err)
+{
+	/* "import-" so that the sweep of dead imports takes it too. */
+	char *tmp = xasprintf("%s/tmp/import-%s-XXXXXX", s->root, prefix);
+	*path = NULL;
+	*lock_fd = -1;
+	if (img_import_tmpdir(s, tmp, lock_fd, err) < 0) {
+		free(tmp);
+		return -1;
+	}
+	*path = tmp;
+	return 0;
+}
+
 static int import_into_store(const struct img_store *s, const char *path, bool commit, bool strict, char **digest,
 			     st_error_t *err)
 {

@@ -236,6 +236,21 @@ uint64_t img_path_size(const char *path);
  * STORE/layers; a failure leaves no layer half made. */
 int img_import_oci(const struct img_store *s, const char *path, struct img_image *out, st_error_t *err);
 
+/* Extract an archive (a tar, plain or compressed) into the existing
+ * directory `dir`, as Dockerfile ADD does with a local archive: with the
+ * checks of an image layer's import (no absolute or `..` names, no hard
+ * link out, no write through a symlink, no device node; `.wh.` files are
+ * whiteouts), numeric owners and modes as the archive has them. */
+int img_extract_archive(const struct img_store *s, const char *archive, const char *dir, st_error_t *err);
+
+/* A work dir of the caller's (a build step's upper dir or new layer):
+ * STORE/tmp/import-PREFIX-XXXXXX, made while no sweep runs and flock()ed
+ * through *lock_fd for as long as the caller keeps that fd open.  Once it
+ * is closed (the caller finished, or was killed), the next sweep of dead
+ * imports removes what is left; a caller removes it itself
+ * (fs_remove_tree) before closing the fd. */
+int img_tmp_make(const struct img_store *s, const char *prefix, char **path, int *lock_fd, st_error_t *err);
+
 /* Write image `name` to `out` as an OCI image archive (a tar of an OCI
  * image layout; layers gzip-compressed when `gz`), atomically: `out` is
  * replaced only by a complete archive.  The same image gives the same

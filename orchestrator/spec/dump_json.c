@@ -117,6 +117,7 @@ static json_t *image_json(const struct spec_image *im)
 	set_kv(o, "args", &im->args);
 	set_str(o, "target", im->target);
 	set_kv(o, "labels", &im->labels);
+	set_str(o, "network", im->network_none ? "none" : NULL);
 	return o;
 }
 

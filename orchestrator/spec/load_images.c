@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-static const char *const build_keys[] = {"context", "dockerfile", "dockerfile_inline", "args", "target", "labels"};
+static const char *const build_keys[] = {"context", "dockerfile", "dockerfile_inline", "args", "target", "labels", "network"};
 
 /* The keys an image and a service's build: share; the compose rules for
  * paths: context relative to the project, dockerfile relative to context. */
@@ -40,6 +40,16 @@ static void load_build_map(struct spec_loader *ld, struct spec_image *im, const 
 		ld_dup_string(ld, v, "target", &im->target);
 	if ((v = ld_get(n, "labels")))
 		ld_labels(ld, v, &im->labels);
+	if ((v = ld_get(n, "network"))) {
+		const char *net = NULL;
+		ld_string(ld, v, "network", &net);
+		if (net && !strcmp(net, "none"))
+			im->network_none = true;
+		else if (net && strcmp(net, "host") && strcmp(net, "default"))
+			diag_hint(ld_error(ld, v, "network `%s` for %s: RUN steps have `host` (the default) or `none`",
+					   net, where),
+				  "a build has no stack network to join; give `none` for steps without network");
+	}
 }
 
 static struct spec_image *new_image(struct spec_stack *s, const char *name)

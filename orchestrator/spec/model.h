@@ -60,6 +60,7 @@ struct spec_image {
 	struct spec_kvlist args;
 	char *target;
 	struct spec_kvlist labels;
+	bool network_none; /* network: none (RUN steps get only a loopback); default host */
 	char *service; /* set when created by a service's `build:` (name PROJECT-SERVICE) */
 	struct spec_pos pos;
 };
