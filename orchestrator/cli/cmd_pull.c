@@ -7,7 +7,7 @@
  * base of the stack (those of `bases:`, the registry images services name
  * and those the Dockerfiles' FROM lines name); a SERVICE stands for the
  * base its `image:` is. */
-#include "build/plan.h"
+#include "builder/plan.h"
 #include "cli/cli.h"
 #include "builder/base.h"
 #include "cli/image_resolve.h"
