@@ -108,12 +108,22 @@ bases:
 services:
   bench:
     image: busybox
-    # network_mode: default = a private network namespace (loopback only)
+    # a private network namespace with only lo, as the peers' config has
+    # (the default, the stack's network, is the row "stack run, stack network")
+    network_mode: none
     cap_drop: [SETUID, SETGID]
     mem_limit: 256m
     pids_limit: 256
     cpu_shares: 512
     security_opt: [no-new-privileges:true]   # seccomp: the built-in default
+    init: true
+  benchnet:
+    image: busybox
+    cap_drop: [SETUID, SETGID]
+    mem_limit: 256m
+    pids_limit: 256
+    cpu_shares: 512
+    security_opt: [no-new-privileges:true]
     init: true
 EOF
 export STACK_ROOT=$tmp/stack-root STACK_RUN=$tmp/stack-run STACK_CGROUP_PARENT=$tag
@@ -151,8 +161,11 @@ cmds=(-n floor "$tmp/floor $tmp/rootfs")
 checks=()
 if [ "$stack_status" = ok ]; then
 	cmds+=(-n "stack run" "$stack_cmd")
-	# stack mounts no cgroupfs in the container: read its limits from the
-	# host while the probe container sleeps.
+	# the same on the stack's default network: a veth into the bridge of
+	# the stack's own network namespace, made (and removed) by this one run
+	cmds+=(-n "stack run, stack network" "$STACK_BIN -f $tmp/stack/stack.yaml run --rm benchnet true")
+	# The limits as the host's cgroups hold them, read while the probe
+	# container sleeps (what the container sees is in run_cgroupns.bats).
 	cat >"$tmp/check-stack.sh" <<EOF
 $STACK_BIN -f $tmp/stack/stack.yaml run --rm bench sh -c '$probe; sleep 2' &
 sleep 1
