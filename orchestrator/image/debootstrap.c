@@ -237,9 +237,11 @@ static int put_file(int root, const char *dir, const char *name, const char *dat
 	return 0;
 }
 
-/* Remove the regular files of directory `dir` whose names end in `suffix`
- * ("" every one). */
-static void remove_files(int root, const char *dir, const char *suffix)
+#define TYPE(t) (1u << (t))
+
+/* Remove the entries of directory `dir` whose type is one of `types`
+ * (TYPE(DT_REG) ...) and whose names end in `suffix` ("" every one). */
+static void remove_entries(int root, const char *dir, unsigned types, const char *suffix)
 {
 	_cleanup_close_ int d = open_in(root, dir);
 	int dd = d >= 0 ? dup(d) : -1;
@@ -253,27 +255,9 @@ static void remove_files(int root, const char *dir, const char *suffix)
 	size_t sl = strlen(suffix);
 	while ((e = readdir(ds))) {
 		size_t n = strlen(e->d_name);
-		if (e->d_type == DT_REG && n >= sl && strcmp(e->d_name + n - sl, suffix) == 0)
+		if ((types & TYPE(e->d_type)) && n >= sl && strcmp(e->d_name + n - sl, suffix) == 0)
 			unlinkat(d, e->d_name, 0);
 	}
-	closedir(ds);
-}
-
-/* Remove the device nodes debootstrap made in `dir` (/dev/null ...). */
-static void remove_devices(int root, const char *dir)
-{
-	_cleanup_close_ int d = open_in(root, dir);
-	int dd = d >= 0 ? dup(d) : -1;
-	DIR *ds = dd >= 0 ? fdopendir(dd) : NULL;
-	if (!ds) {
-		if (dd >= 0)
-			close(dd);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(ds)))
-		if (e->d_type == DT_CHR || e->d_type == DT_BLK)
-			unlinkat(d, e->d_name, 0);
 	closedir(ds);
 }
 
@@ -287,11 +271,12 @@ static int scrub(const char *target, const struct img_debootstrap *o, st_error_t
 	if (put_file(root, "etc/apt", "sources.list", list, err) < 0 || put_file(root, "etc", "resolv.conf", "", err) < 0 ||
 	    put_file(root, "etc", "hostname", "", err) < 0)
 		return -1;
-	remove_files(root, "var/lib/apt/lists", "");
-	remove_files(root, "var/lib/apt/lists/partial", "");
-	remove_files(root, "var/cache/apt/archives", ".deb");
-	remove_files(root, "var/cache/apt", ".bin");
-	remove_devices(root, "dev");
+	remove_entries(root, "var/lib/apt/lists", TYPE(DT_REG), "");
+	remove_entries(root, "var/lib/apt/lists/partial", TYPE(DT_REG), "");
+	remove_entries(root, "var/cache/apt/archives", TYPE(DT_REG), ".deb");
+	remove_entries(root, "var/cache/apt", TYPE(DT_REG), ".bin");
+	/* The device nodes debootstrap made (/dev/null ...). */
+	remove_entries(root, "dev", TYPE(DT_CHR) | TYPE(DT_BLK), "");
 	return 0;
 }
 
