@@ -73,18 +73,6 @@ static char *blob_name(const char *digest)
 	return xasprintf("blobs/sha256/%s", digest + 7);
 }
 
-static int sha256_of(const void *data, size_t len, char out[IMG_DIGEST_LEN], st_error_t *err)
-{
-	struct st_sha256 md = {0};
-	char hex[ST_SHA256_HEX_LEN + 1];
-	if (st_sha256_begin(&md, err) < 0)
-		return -1;
-	st_sha256_update(&md, data, len);
-	st_sha256_end_hex(&md, hex);
-	snprintf(out, IMG_DIGEST_LEN, "sha256:%s", hex);
-	return 0;
-}
-
 /* A small blob, checked against its descriptor. */
 static int read_blob(const struct oci_source *src, const struct desc *d, char **data, size_t *len, st_error_t *err)
 {
@@ -95,7 +83,7 @@ static int read_blob(const struct oci_source *src, const struct desc *d, char **
 	if (oci_source_read(src, name, JSON_MAX, data, len, err) < 0)
 		return -1;
 	char got[IMG_DIGEST_LEN];
-	if (sha256_of(*data, *len, got, err) < 0)
+	if (img_digest_of(*data, *len, got, err) < 0)
 		return -1;
 	if (strcmp(got, d->digest) != 0 || (int64_t)*len != d->size) {
 		free(*data);
@@ -431,7 +419,7 @@ static int import_docker(const struct img_store *s, const struct oci_source *src
 	char got[IMG_DIGEST_LEN];
 	const char *cname = json_string_value(config);
 	const char *base = strrchr(cname, '/') ? strrchr(cname, '/') + 1 : cname;
-	if (sha256_of(ctext, clen, got, err) < 0)
+	if (img_digest_of(ctext, clen, got, err) < 0)
 		goto out;
 	if (strncmp(base, got + 7, 64) != 0 || (base[64] && strcmp(base + 64, ".json") != 0)) {
 		st_error(err, 0, "`%s`: the config `%s` has digest %s, not the one its name says: the image is damaged "
