@@ -34,6 +34,16 @@ static long get_blob(struct reg_client *c, const struct reg_desc *d, struct reg_
 	return -1;
 }
 
+/* Fetch blob `d` into `sink`, hashed into sink->md on the way, and check it. */
+static int fetch_checked(struct reg_client *c, const struct reg_desc *d, struct reg_sink *sink, st_error_t *err)
+{
+	char hex[ST_SHA256_HEX_LEN + 1];
+	if (st_sha256_begin(sink->md, err) < 0 || get_blob(c, d, sink, err) < 0)
+		return -1;
+	st_sha256_end_hex(sink->md, hex);
+	return check(c, d, sink, hex, err);
+}
+
 int reg_blob_fetch(struct reg_client *c, const struct reg_desc *d, const char *dir, struct reg_progress *p,
 		   char **path, st_error_t *err)
 {
@@ -47,12 +57,8 @@ int reg_blob_fetch(struct reg_client *c, const struct reg_desc *d, const char *d
 	}
 	struct reg_sink sink = {.fd = fd, .md = &md, .limit = d->size, .progress = reg_progress_bytes,
 				.progress_ctx = p};
-	char hex[ST_SHA256_HEX_LEN + 1];
 	int r = -1;
-	if (st_sha256_begin(&md, err) < 0 || get_blob(c, d, &sink, err) < 0)
-		goto out;
-	st_sha256_end_hex(&md, hex);
-	if (check(c, d, &sink, hex, err) < 0)
+	if (fetch_checked(c, d, &sink, err) < 0)
 		goto out;
 	if (fsync(fd) < 0) {
 		st_error(err, errno, "fsync `%s`", file);
@@ -77,12 +83,8 @@ int reg_blob_fetch_json(struct reg_client *c, const struct reg_desc *d, char **b
 	struct strbuf buf = {0};
 	struct st_sha256 md = {0};
 	struct reg_sink sink = {.mem = &buf, .fd = -1, .md = &md, .limit = d->size};
-	char hex[ST_SHA256_HEX_LEN + 1];
 	int r = -1;
-	if (st_sha256_begin(&md, err) < 0 || get_blob(c, d, &sink, err) < 0)
-		goto out;
-	st_sha256_end_hex(&md, hex);
-	if (check(c, d, &sink, hex, err) < 0)
+	if (fetch_checked(c, d, &sink, err) < 0)
 		goto out;
 	*len = buf.n;
 	*body = strbuf_take(&buf);
