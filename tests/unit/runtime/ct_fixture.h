@@ -9,9 +9,11 @@
 #include "runtime/container.h"
 #include "util/fs.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* strstr() that shows the text when the needle is missing (a bare
@@ -100,6 +102,32 @@ __attribute__((unused)) static void ct_run_init(struct run *r, const char *scrip
 	r->cfg.cgroup_parent = cgparent;
 	r->cfg.seccomp_cache_dir = seccomp_cache;
 	r->cfg.mounts = r->mounts;
+}
+
+/* PARENT/ID in any cgroup hierarchy of the host: how many dirs exist. */
+__attribute__((unused)) static int ct_cgroup_dirs(const char *id)
+{
+	int n = 0;
+	DIR *d = opendir("/sys/fs/cgroup");
+	assert_non_null(d);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char p[512];
+		struct stat st;
+		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/%s/%s", de->d_name, cgparent, id);
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			n++;
+	}
+	closedir(d);
+	/* A pure cgroup2 host mounts the tree itself at /sys/fs/cgroup. */
+	char p[512];
+	struct stat st;
+	snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/%s", cgparent, id);
+	if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+		n++;
+	return n;
 }
 
 #endif

@@ -38,36 +38,11 @@ static int group_teardown(void **state)
 	return ct_fixture_teardown();
 }
 
-/* PARENT/ID in any cgroup hierarchy of the host: how many dirs exist. */
-static int cgroup_dirs(const char *id)
-{
-	int n = 0;
-	DIR *d = opendir("/sys/fs/cgroup");
-	assert_non_null(d);
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		char p[512];
-		struct stat st;
-		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/%s/%s", de->d_name, cgparent, id);
-		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			n++;
-	}
-	closedir(d);
-	char p[512];
-	struct stat st;
-	snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/%s", cgparent, id);
-	if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-		n++;
-	return n;
-}
-
 static void assert_nothing_left(const struct run *r)
 {
 	struct stat st;
 	assert_int_equal(lstat(r->state_dir, &st), -1);
-	assert_int_equal(cgroup_dirs(r->id), 0);
+	assert_int_equal(ct_cgroup_dirs(r->id), 0);
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 	assert_int_equal(errno, ECHILD);
 }
