@@ -57,6 +57,18 @@ static int turn(struct rt_start *s, struct rt_container **ct, st_error_t *err)
 	return rt_container_start_step(s, ct, err);
 }
 
+/* Begin r's start and turn the loop until it ends: what the last step
+ * returned (0 started, -1 failed). */
+static int start_by_steps(struct run *r, struct rt_container **ct, st_error_t *err)
+{
+	struct rt_start *s = NULL;
+	assert_int_equal(rt_container_start_begin(&r->cfg, &s, err), 0);
+	int rc;
+	while ((rc = turn(s, ct, err)) == 1)
+		;
+	return rc;
+}
+
 static void expect_output(struct rt_container *ct, const char *want)
 {
 	char buf[64] = "";
@@ -152,13 +164,9 @@ static void test_steps_time_out(void **state)
 	r.cfg.process.user = "1000";
 	r.cfg.start_timeout_ms = HANG_TIMEOUT_MS;
 	rt_test_child_hang_step = "look up the user";
-	struct rt_start *s = NULL;
 	struct rt_container *ct = NULL;
 	st_error_t err = NULL;
-	assert_int_equal(rt_container_start_begin(&r.cfg, &s, &err), 0);
-	int rc;
-	while ((rc = turn(s, &ct, &err)) == 1)
-		;
+	int rc = start_by_steps(&r, &ct, &err);
 	rt_test_child_hang_step = NULL;
 	assert_int_equal(rc, -1);
 	assert_null(ct);
@@ -177,13 +185,9 @@ static void test_steps_report_exec_failure(void **state)
 	r.argv[0] = "/no/such/cmd";
 	r.argv[1] = NULL;
 	r.cfg.init = false;
-	struct rt_start *s = NULL;
 	struct rt_container *ct = NULL;
 	st_error_t err = NULL;
-	assert_int_equal(rt_container_start_begin(&r.cfg, &s, &err), 0);
-	int rc;
-	while ((rc = turn(s, &ct, &err)) == 1)
-		;
+	int rc = start_by_steps(&r, &ct, &err);
 	assert_int_equal(rc, -1);
 	assert_int_equal(st_error_kind(err), ST_ERR_NOT_FOUND);
 	st_error_free(&err);
