@@ -1,5 +1,6 @@
 /* Run debootstrap (debootstrap.h) and import its tree as one layer. */
 #include "image/debootstrap.h"
+#include "image/child_read.h"
 #include "image/import_int.h"
 #include "util/fs.h"
 #include "util/interrupt.h"
@@ -11,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -121,52 +121,38 @@ __attribute__((noreturn)) static void run_child(char **argv, int out)
 	_exit(pid < 0 ? 125 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
+struct lines {
+	const struct img_debootstrap *o;
+	struct strbuf line, *tail;
+};
+
+/* Pass each whole line to `progress` with a prefix; keep the last. */
+static void eat_lines(void *ctx, const char *buf, size_t n)
+{
+	struct lines *l = ctx;
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] != '\n') {
+			strbuf_addc(&l->line, buf[i]);
+			continue;
+		}
+		if (l->o->progress) {
+			fprintf(l->o->progress, "debootstrap %s: %s\n", l->o->suite, l->line.s ? l->line.s : "");
+			fflush(l->o->progress);
+		}
+		/* The last lines say why when it fails. */
+		strbuf_reset(l->tail);
+		strbuf_adds(l->tail, l->line.s ? l->line.s : "");
+		strbuf_reset(&l->line);
+	}
+}
+
 /* Stream the child's lines to `progress` with a prefix until EOF; a stop
  * signal kills it (and with it its namespace). */
 static int stream(int fd, pid_t pid, const struct img_debootstrap *o, struct strbuf *tail, st_error_t *err)
 {
-	sigset_t stop, old;
-	st_interrupt_sigset(&stop);
-	sigprocmask(SIG_BLOCK, &stop, &old);
-	struct strbuf line = {0};
-	int r = 0;
-	for (;;) {
-		if (st_interrupted()) {
-			char sig[32];
-			kill(pid, SIGKILL);
-			r = st_error(err, EINTR, "stopped by %s", st_signal_name(st_interrupted(), sig, sizeof(sig)));
-			break;
-		}
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (ppoll(&p, 1, NULL, &old) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = st_error(err, errno, "poll debootstrap's output");
-			break;
-		}
-		char buf[4096];
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] != '\n') {
-				strbuf_addc(&line, buf[i]);
-				continue;
-			}
-			if (o->progress) {
-				fprintf(o->progress, "debootstrap %s: %s\n", o->suite, line.s ? line.s : "");
-				fflush(o->progress);
-			}
-			/* The last lines say why when it fails. */
-			strbuf_reset(tail);
-			strbuf_adds(tail, line.s ? line.s : "");
-			strbuf_reset(&line);
-		}
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	free(line.s);
+	struct lines l = {.o = o, .tail = tail};
+	int r = img_child_read(fd, pid, "debootstrap's output", eat_lines, &l, err);
+	free(l.line.s);
 	return r;
 }
 
@@ -251,9 +237,11 @@ static int put_file(int root, const char *dir, const char *name, const char *dat
 	return 0;
 }
 
-/* Remove the regular files of directory `dir` whose names end in `suffix`
- * ("" every one). */
-static void remove_files(int root, const char *dir, const char *suffix)
+#define TYPE(t) (1u << (t))
+
+/* Remove the entries of directory `dir` whose type is one of `types`
+ * (TYPE(DT_REG) ...) and whose names end in `suffix` ("" every one). */
+static void remove_entries(int root, const char *dir, unsigned types, const char *suffix)
 {
 	_cleanup_close_ int d = open_in(root, dir);
 	int dd = d >= 0 ? dup(d) : -1;
@@ -267,27 +255,9 @@ static void remove_files(int root, const char *dir, const char *suffix)
 	size_t sl = strlen(suffix);
 	while ((e = readdir(ds))) {
 		size_t n = strlen(e->d_name);
-		if (e->d_type == DT_REG && n >= sl && strcmp(e->d_name + n - sl, suffix) == 0)
+		if ((types & TYPE(e->d_type)) && n >= sl && strcmp(e->d_name + n - sl, suffix) == 0)
 			unlinkat(d, e->d_name, 0);
 	}
-	closedir(ds);
-}
-
-/* Remove the device nodes debootstrap made in `dir` (/dev/null ...). */
-static void remove_devices(int root, const char *dir)
-{
-	_cleanup_close_ int d = open_in(root, dir);
-	int dd = d >= 0 ? dup(d) : -1;
-	DIR *ds = dd >= 0 ? fdopendir(dd) : NULL;
-	if (!ds) {
-		if (dd >= 0)
-			close(dd);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(ds)))
-		if (e->d_type == DT_CHR || e->d_type == DT_BLK)
-			unlinkat(d, e->d_name, 0);
 	closedir(ds);
 }
 
@@ -301,11 +271,12 @@ static int scrub(const char *target, const struct img_debootstrap *o, st_error_t
 	if (put_file(root, "etc/apt", "sources.list", list, err) < 0 || put_file(root, "etc", "resolv.conf", "", err) < 0 ||
 	    put_file(root, "etc", "hostname", "", err) < 0)
 		return -1;
-	remove_files(root, "var/lib/apt/lists", "");
-	remove_files(root, "var/lib/apt/lists/partial", "");
-	remove_files(root, "var/cache/apt/archives", ".deb");
-	remove_files(root, "var/cache/apt", ".bin");
-	remove_devices(root, "dev");
+	remove_entries(root, "var/lib/apt/lists", TYPE(DT_REG), "");
+	remove_entries(root, "var/lib/apt/lists/partial", TYPE(DT_REG), "");
+	remove_entries(root, "var/cache/apt/archives", TYPE(DT_REG), ".deb");
+	remove_entries(root, "var/cache/apt", TYPE(DT_REG), ".bin");
+	/* The device nodes debootstrap made (/dev/null ...). */
+	remove_entries(root, "dev", TYPE(DT_CHR) | TYPE(DT_BLK), "");
 	return 0;
 }
 

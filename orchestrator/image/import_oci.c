@@ -21,6 +21,7 @@
  * source's either.  Env, Cmd and every other field are kept. */
 #include "image/archive_dl.h"
 #include "image/import_int.h"
+#include "image/layer_unpack.h"
 #include "image/oci_source.h"
 #include "image/store.h"
 #include "util/interrupt.h"
@@ -73,18 +74,6 @@ static char *blob_name(const char *digest)
 	return xasprintf("blobs/sha256/%s", digest + 7);
 }
 
-static int sha256_of(const void *data, size_t len, char out[IMG_DIGEST_LEN], st_error_t *err)
-{
-	struct st_sha256 md = {0};
-	char hex[ST_SHA256_HEX_LEN + 1];
-	if (st_sha256_begin(&md, err) < 0)
-		return -1;
-	st_sha256_update(&md, data, len);
-	st_sha256_end_hex(&md, hex);
-	snprintf(out, IMG_DIGEST_LEN, "sha256:%s", hex);
-	return 0;
-}
-
 /* A small blob, checked against its descriptor. */
 static int read_blob(const struct oci_source *src, const struct desc *d, char **data, size_t *len, st_error_t *err)
 {
@@ -95,7 +84,7 @@ static int read_blob(const struct oci_source *src, const struct desc *d, char **
 	if (oci_source_read(src, name, JSON_MAX, data, len, err) < 0)
 		return -1;
 	char got[IMG_DIGEST_LEN];
-	if (sha256_of(*data, *len, got, err) < 0)
+	if (img_digest_of(*data, *len, got, err) < 0)
 		return -1;
 	if (strcmp(got, d->digest) != 0 || (int64_t)*len != d->size) {
 		free(*data);
@@ -239,48 +228,17 @@ static int verify_layer(const struct oci_source *src, const char *name, int fd, 
 	struct vpass *v = xzalloc(sizeof(*v));
 	v->fd = fd;
 	v->copy_fd = copy_fd;
-	struct st_sha256 plain = {0};
-	struct archive *a = NULL;
-	struct archive_entry *e = NULL;
-	uint64_t unpacked = 0, limit = img_unpack_limit((uint64_t)st.st_size);
+	_cleanup_free_ char *what = xasprintf("`%s`: layer `%s`", src->path, name);
+	struct img_layer_in in = {.what = what, .size = st.st_size, .read = vread, .ctx = v,
+				  .read_errno = &v->read_errno};
+	char plain[ST_SHA256_HEX_LEN + 1];
 	int r = -1;
-	if (st_sha256_begin(&v->md, err) < 0 || st_sha256_begin(&plain, err) < 0)
+	if (st_sha256_begin(&v->md, err) < 0 || img_layer_unpacked_hex(&in, plain, err) < 0)
 		goto out;
-	a = la.archive_read_new();
-	e = la.archive_entry_new();
-	la.archive_read_support_filter_all(a);
-	la.archive_read_support_format_raw(a);
-	if (la.archive_read_open(a, v, NULL, vread, NULL) != ARCHIVE_OK ||
-	    la.archive_read_next_header2(a, e) != ARCHIVE_OK) {
-		st_error(err, v->read_errno, "`%s`: layer `%s`: %s", src->path, name,
-			 la.archive_error_string(a) ? la.archive_error_string(a) : "not a layer");
-		goto out;
-	}
-	for (;;) {
-		char buf[1 << 16];
-		la_ssize_t n = la.archive_read_data(a, buf, sizeof(buf));
-		if (n == 0)
-			break;
-		if (n < 0) {
-			st_error(err, v->read_errno, "`%s`: layer `%s`: %s", src->path, name,
-				 v->read_errno == EINTR ? "stopped by a signal"
-				 : la.archive_error_string(a) ? la.archive_error_string(a)
-							       : "read error");
-			goto out;
-		}
-		unpacked += (uint64_t)n;
-		if (unpacked > limit) {
-			st_error(err, EFBIG, "`%s`: layer `%s` (%lld bytes) unpacks to more than %llu bytes (at most %d "
-				 "times its size, or 1 GiB): refused as a decompression bomb", src->path, name,
-				 (long long)st.st_size, (unsigned long long)limit, IMG_UNPACK_RATIO);
-			goto out;
-		}
-		st_sha256_update(&plain, buf, (size_t)n);
-	}
 	/* What the decompressor did not need (trailing bytes) is still part of the blob. */
 	const void *rest;
 	la_ssize_t n;
-	while ((n = vread(a, v, &rest)) > 0)
+	while ((n = vread(NULL, v, &rest)) > 0)
 		;
 	if (n < 0) {
 		st_error(err, v->read_errno, "`%s`: read layer `%s`", src->path, name);
@@ -289,8 +247,7 @@ static int verify_layer(const struct oci_source *src, const char *name, int fd, 
 	char hex[ST_SHA256_HEX_LEN + 1], got[IMG_DIGEST_LEN], got_plain[IMG_DIGEST_LEN];
 	st_sha256_end_hex(&v->md, hex);
 	snprintf(got, sizeof(got), "sha256:%s", hex);
-	st_sha256_end_hex(&plain, hex);
-	snprintf(got_plain, sizeof(got_plain), "sha256:%s", hex);
+	snprintf(got_plain, sizeof(got_plain), "sha256:%s", plain);
 	if (want && (strcmp(got, want->digest) != 0 || (int64_t)v->packed != want->size)) {
 		st_error(err, 0, "`%s`: layer blob %s has %llu bytes of digest %s, not the %lld its manifest says: the "
 			 "image is damaged or was tampered with", src->path, want->digest,
@@ -304,12 +261,7 @@ static int verify_layer(const struct oci_source *src, const char *name, int fd, 
 	}
 	r = 0;
 out:
-	if (a)
-		la.archive_read_free(a);
-	if (e)
-		la.archive_entry_free(e);
 	st_sha256_abort(&v->md);
-	st_sha256_abort(&plain);
 	free(v);
 	return r;
 }
@@ -431,7 +383,7 @@ static int import_docker(const struct img_store *s, const struct oci_source *src
 	char got[IMG_DIGEST_LEN];
 	const char *cname = json_string_value(config);
 	const char *base = strrchr(cname, '/') ? strrchr(cname, '/') + 1 : cname;
-	if (sha256_of(ctext, clen, got, err) < 0)
+	if (img_digest_of(ctext, clen, got, err) < 0)
 		goto out;
 	if (strncmp(base, got + 7, 64) != 0 || (base[64] && strcmp(base + 64, ".json") != 0)) {
 		st_error(err, 0, "`%s`: the config `%s` has digest %s, not the one its name says: the image is damaged "

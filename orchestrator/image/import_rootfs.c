@@ -31,6 +31,7 @@
  * An unlocked temp dir is what a killed import left (a pid in the name
  * would prove nothing: pids are reused). */
 #include "image/archive_dl.h"
+#include "image/child_read.h"
 #include "image/import_int.h"
 #include "image/layer_tar.h"
 #include "image/store.h"
@@ -38,11 +39,11 @@
 #include "util/interrupt.h"
 #include "util/mem.h"
 #include "util/sha256.h"
+#include "util/strbuf.h"
 #include "util/strv.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -543,47 +544,18 @@ __attribute__((noreturn)) static void extract_child(const struct img_store *s, c
 	_exit(r == 0 ? 0 : 1);
 }
 
+static void eat_report(void *ctx, const char *buf, size_t n)
+{
+	strbuf_add(ctx, buf, n);
+}
+
 /* Read the helper's report until EOF; a stop signal (SIGINT, SIGTERM ...)
- * kills it.  The signals are unblocked only inside ppoll, so one that
- * came before is seen, not slept through. */
+ * kills it. */
 static int read_report(int fd, pid_t pid, char **out, st_error_t *err)
 {
-	sigset_t stop, old;
-	st_interrupt_sigset(&stop);
-	sigprocmask(SIG_BLOCK, &stop, &old);
-	size_t cap = 256, n = 0;
-	char *buf = xmalloc(cap);
-	int r = 0;
-	for (;;) {
-		if (st_interrupted()) {
-			char sig_name[32];
-			kill(pid, SIGKILL);
-			r = st_error(err, EINTR, "stopped by %s", st_signal_name(st_interrupted(), sig_name, sizeof(sig_name)));
-			break;
-		}
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (ppoll(&p, 1, NULL, &old) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = st_error(err, errno, "poll the import helper");
-			break;
-		}
-		if (n + 1 >= cap)
-			buf = xrealloc(buf, cap *= 2);
-		ssize_t got = read(fd, buf + n, cap - n - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			r = st_error(err, errno, "read from the import helper");
-			break;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	buf[n] = '\0';
-	*out = buf;
+	struct strbuf buf = {0};
+	int r = img_child_read(fd, pid, "the import helper", eat_report, &buf, err);
+	*out = strbuf_take(&buf);
 	return r;
 }
 

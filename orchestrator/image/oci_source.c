@@ -20,22 +20,25 @@ uint64_t img_unpack_limit(uint64_t packed)
 	return lim < IMG_UNPACK_FREE ? IMG_UNPACK_FREE : lim;
 }
 
-/* `name` cleaned ("./a//b" -> "a/b"), or NULL when it is absolute or has
- * a `..`: nothing of an image layout is named so. */
-static char *clean_member(const char *name)
+/* `path` lexically cleaned ("./a//b" -> "a/b"), or NULL when it has a
+ * `..`; with `resolve_up`, a `..` is resolved instead, and NULL only when
+ * it leaves the top. */
+static char *clean_path(const char *path, bool resolve_up)
 {
-	if (name[0] == '/')
-		return NULL;
 	struct strv parts = {0};
-	for (const char *p = name; *p;) {
+	for (const char *p = path; *p;) {
 		const char *end = strchrnul(p, '/');
 		size_t n = (size_t)(end - p);
 		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			strv_free(&parts);
-			return NULL;
-		}
-		if (n > 0 && !(n == 1 && p[0] == '.'))
+			if (!resolve_up || parts.n == 0) {
+				strv_free(&parts);
+				return NULL;
+			}
+			free(parts.v[--parts.n]);
+			parts.v[parts.n] = NULL;
+		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
 			strv_push_take(&parts, xstrndup(p, n));
+		}
 		p = *end ? end + 1 : end;
 	}
 	size_t len = 1;
@@ -49,6 +52,13 @@ static char *clean_member(const char *name)
 	}
 	strv_free(&parts);
 	return out;
+}
+
+/* `name` cleaned, or NULL when it is absolute or has a `..`: nothing of
+ * an image layout is named so. */
+static char *clean_member(const char *name)
+{
+	return name[0] == '/' ? NULL : clean_path(name, false);
 }
 
 /* The flat file name of an archive member: `/` and `%` escaped. */
@@ -86,33 +96,7 @@ static char *resolve_symlink(const char *name, const char *target)
 	const char *slash = strrchr(name, '/');
 	_cleanup_free_ char *joined = slash ? xasprintf("%.*s/%s", (int)(slash - name), name, target) : xstrdup(target);
 	/* Lexically: a `..` that stays inside is resolved, one that leaves is refused. */
-	struct strv parts = {0};
-	for (const char *p = joined; *p;) {
-		const char *end = strchrnul(p, '/');
-		size_t n = (size_t)(end - p);
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			if (parts.n == 0) {
-				strv_free(&parts);
-				return NULL;
-			}
-			free(parts.v[--parts.n]);
-			parts.v[parts.n] = NULL;
-		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
-			strv_push_take(&parts, xstrndup(p, n));
-		}
-		p = *end ? end + 1 : end;
-	}
-	size_t len = 1;
-	for (size_t i = 0; i < parts.n; i++)
-		len += strlen(parts.v[i]) + 1;
-	char *out = xzalloc(len);
-	for (size_t i = 0; i < parts.n; i++) {
-		if (i)
-			strcat(out, "/");
-		strcat(out, parts.v[i]);
-	}
-	strv_free(&parts);
-	return out;
+	return clean_path(joined, true);
 }
 
 static int archive_fail(st_error_t *err, struct archive *a, const char *path)

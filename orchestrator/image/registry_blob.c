@@ -1,7 +1,6 @@
 /* Blobs: downloaded with their digest computed on the way, kept only when
  * they have the digest and size their descriptor says. */
-#include "image/archive_dl.h"
-#include "image/oci_source.h"
+#include "image/layer_unpack.h"
 #include "image/registry_int.h"
 #include "util/mem.h"
 
@@ -34,6 +33,16 @@ static long get_blob(struct reg_client *c, const struct reg_desc *d, struct reg_
 	return -1;
 }
 
+/* Fetch blob `d` into `sink`, hashed into sink->md on the way, and check it. */
+static int fetch_checked(struct reg_client *c, const struct reg_desc *d, struct reg_sink *sink, st_error_t *err)
+{
+	char hex[ST_SHA256_HEX_LEN + 1];
+	if (st_sha256_begin(sink->md, err) < 0 || get_blob(c, d, sink, err) < 0)
+		return -1;
+	st_sha256_end_hex(sink->md, hex);
+	return check(c, d, sink, hex, err);
+}
+
 int reg_blob_fetch(struct reg_client *c, const struct reg_desc *d, const char *dir, struct reg_progress *p,
 		   char **path, st_error_t *err)
 {
@@ -47,12 +56,8 @@ int reg_blob_fetch(struct reg_client *c, const struct reg_desc *d, const char *d
 	}
 	struct reg_sink sink = {.fd = fd, .md = &md, .limit = d->size, .progress = reg_progress_bytes,
 				.progress_ctx = p};
-	char hex[ST_SHA256_HEX_LEN + 1];
 	int r = -1;
-	if (st_sha256_begin(&md, err) < 0 || get_blob(c, d, &sink, err) < 0)
-		goto out;
-	st_sha256_end_hex(&md, hex);
-	if (check(c, d, &sink, hex, err) < 0)
+	if (fetch_checked(c, d, &sink, err) < 0)
 		goto out;
 	if (fsync(fd) < 0) {
 		st_error(err, errno, "fsync `%s`", file);
@@ -77,12 +82,8 @@ int reg_blob_fetch_json(struct reg_client *c, const struct reg_desc *d, char **b
 	struct strbuf buf = {0};
 	struct st_sha256 md = {0};
 	struct reg_sink sink = {.mem = &buf, .fd = -1, .md = &md, .limit = d->size};
-	char hex[ST_SHA256_HEX_LEN + 1];
 	int r = -1;
-	if (st_sha256_begin(&md, err) < 0 || get_blob(c, d, &sink, err) < 0)
-		goto out;
-	st_sha256_end_hex(&md, hex);
-	if (check(c, d, &sink, hex, err) < 0)
+	if (fetch_checked(c, d, &sink, err) < 0)
 		goto out;
 	*len = buf.n;
 	*body = strbuf_take(&buf);
@@ -95,53 +96,13 @@ out:
 
 int reg_layer_check(const char *path, const struct reg_desc *d, const char *diff_id, st_error_t *err)
 {
-	if (img_archive_load(err) < 0)
-		return -1;
-	struct st_sha256 md = {0};
-	struct archive *a = la.archive_read_new();
-	struct archive_entry *e = la.archive_entry_new();
-	uint64_t unpacked = 0, limit = img_unpack_limit((uint64_t)d->size);
-	int r = -1;
-	la.archive_read_support_filter_all(a);
-	la.archive_read_support_format_raw(a);
-	if (st_sha256_begin(&md, err) < 0)
-		goto out;
-	if (la.archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK ||
-	    la.archive_read_next_header2(a, e) != ARCHIVE_OK) {
-		st_error(err, 0, "layer %s: %s", d->digest,
-			 la.archive_error_string(a) ? la.archive_error_string(a) : "not a layer");
-		goto out;
-	}
-	for (;;) {
-		char buf[1 << 16];
-		la_ssize_t n = la.archive_read_data(a, buf, sizeof(buf));
-		if (n == 0)
-			break;
-		if (n < 0) {
-			st_error(err, 0, "layer %s: %s", d->digest,
-				 la.archive_error_string(a) ? la.archive_error_string(a) : "read error");
-			goto out;
-		}
-		unpacked += (uint64_t)n;
-		if (unpacked > limit) {
-			st_error(err, EFBIG, "layer %s (%lld bytes) unpacks to more than %llu bytes (at most %d times "
-				 "its size, or 1 GiB): refused as a decompression bomb",
-				 d->digest, (long long)d->size, (unsigned long long)limit, IMG_UNPACK_RATIO);
-			goto out;
-		}
-		st_sha256_update(&md, buf, (size_t)n);
-	}
+	_cleanup_free_ char *what = xasprintf("layer %s", d->digest);
+	struct img_layer_in in = {.what = what, .size = d->size, .path = path};
 	char hex[ST_SHA256_HEX_LEN + 1];
-	st_sha256_end_hex(&md, hex);
-	if (!img_digest_valid(diff_id) || strcmp(hex, diff_id + 7) != 0) {
-		st_error(err, 0, "layer %s uncompressed has the digest sha256:%s, its config says %.80s: the image is "
-			 "damaged or was tampered with", d->digest, hex, diff_id);
-		goto out;
-	}
-	r = 0;
-out:
-	st_sha256_abort(&md);
-	la.archive_entry_free(e);
-	la.archive_read_free(a);
-	return r;
+	if (img_layer_unpacked_hex(&in, hex, err) < 0)
+		return -1;
+	if (!img_digest_valid(diff_id) || strcmp(hex, diff_id + 7) != 0)
+		return st_error(err, 0, "layer %s uncompressed has the digest sha256:%s, its config says %.80s: the "
+				"image is damaged or was tampered with", d->digest, hex, diff_id);
+	return 0;
 }

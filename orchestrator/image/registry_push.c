@@ -139,12 +139,9 @@ static int push_image(const struct img_store *s, struct reg_client *c, const cha
 	if (put_blob(c, id, config, config_len, -1, 0, err) < 0)
 		goto out;
 	manifest = manifest_json(id, config_len, layers, img.layers.n);
-	struct st_sha256 md;
-	char hex[ST_SHA256_HEX_LEN + 1];
-	if (st_sha256_begin(&md, err) < 0)
+	char got[IMG_DIGEST_LEN];
+	if (img_digest_of(manifest, strlen(manifest), got, err) < 0)
 		goto out;
-	st_sha256_update(&md, manifest, strlen(manifest));
-	st_sha256_end_hex(&md, hex);
 	what = xasprintf("manifests/%s", c->ref.reference);
 	struct reg_req put = {.method = "PUT", .content_type = MT_MANIFEST, .body = manifest,
 			      .body_len = strlen(manifest), .body_fd = -1};
@@ -154,7 +151,7 @@ static int push_image(const struct img_store *s, struct reg_client *c, const cha
 			st_error_prefix(err, "put the manifest");
 		goto out;
 	}
-	snprintf(digest, IMG_DIGEST_LEN, "sha256:%s", hex);
+	snprintf(digest, IMG_DIGEST_LEN, "%s", got);
 	if (o->progress) {
 		fprintf(o->progress, "push %s: manifest %s\n", ref, digest);
 		fflush(o->progress);

@@ -243,15 +243,9 @@ static char *dump(json_t *j)
 
 static void blob_of_text(struct blob *b, char *text, st_error_t *err)
 {
-	struct st_sha256 md = {0};
-	char hex[ST_SHA256_HEX_LEN + 1];
 	b->data = text;
 	b->size = strlen(text);
-	if (st_sha256_begin(&md, err) < 0)
-		return;
-	st_sha256_update(&md, text, b->size);
-	st_sha256_end_hex(&md, hex);
-	snprintf(b->digest, sizeof(b->digest), "sha256:%s", hex);
+	img_digest_of(text, b->size, b->digest, err);
 }
 
 /* The tag part of a normalized name ("latest" of "espresso:latest"). */

@@ -148,6 +148,8 @@ int img_blob_read(const struct img_store *s, const char *digest, size_t max, cha
 char *img_blob_path(const struct img_store *s, const char *digest);
 /* "sha256:" and 64 lowercase hex digits. */
 bool img_digest_valid(const char *digest);
+/* The "sha256:<hex>" digest of data, in digest. */
+int img_digest_of(const void *data, size_t len, char digest[IMG_DIGEST_LEN], st_error_t *err);
 
 /* Refs.  A name without a tag means `:latest` (as in Docker: `espresso`
  * and `espresso:latest` are one ref); names with `@` (rootfs@..., a

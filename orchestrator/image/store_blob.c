@@ -15,7 +15,7 @@ char *img_blob_path(const struct img_store *s, const char *digest)
 	return xasprintf("%s/blobs/sha256/%s", s->root, hex);
 }
 
-static int digest_of(const void *data, size_t len, char digest[IMG_DIGEST_LEN], st_error_t *err)
+int img_digest_of(const void *data, size_t len, char digest[IMG_DIGEST_LEN], st_error_t *err)
 {
 	struct st_sha256 md = {0};
 	char hex[ST_SHA256_HEX_LEN + 1];
@@ -30,7 +30,7 @@ static int digest_of(const void *data, size_t len, char digest[IMG_DIGEST_LEN], 
 int img_blob_write(const struct img_store *s, const void *data, size_t len, char digest[IMG_DIGEST_LEN],
 		   st_error_t *err)
 {
-	if (digest_of(data, len, digest, err) < 0)
+	if (img_digest_of(data, len, digest, err) < 0)
 		return -1;
 	_cleanup_free_ char *path = img_blob_path(s, digest);
 	/* Same name, same bytes: one that is there is the one we would write
@@ -51,7 +51,7 @@ int img_blob_read(const struct img_store *s, const char *digest, size_t max, cha
 	if (fs_read_file(path, max, &buf, &n, err) < 0)
 		return -1;
 	char got[IMG_DIGEST_LEN];
-	if (digest_of(buf, n, got, err) < 0) {
+	if (img_digest_of(buf, n, got, err) < 0) {
 		free(buf);
 		return -1;
 	}

@@ -7,9 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "image/store.h"
-#include "util/fs.h"
-#include "util/mem.h"
+#include "store_fixture.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,32 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct fixture {
-	char dir[64];
-	char *root, *src;
-	struct img_store store;
-};
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *cmd = xvasprintf(fmt, ap);
-	va_end(ap);
-	int r = system(cmd);
-	if (r != 0)
-		fprintf(stderr, "command failed (%d): %s\n", r, cmd);
-	assert_int_equal(r, 0);
-	free(cmd);
-}
-
 static int setup(void **state)
 {
-	struct fixture *f = xzalloc(sizeof(*f));
-	strcpy(f->dir, "/tmp/stack-image-test-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->root = xasprintf("%s/root", f->dir);
+	struct fixture *f = store_fixture_open(state, "/tmp/stack-image-test-XXXXXX");
 	f->src = xasprintf("%s/src", f->dir);
 	/* A small tree with what a rootfs has: dirs, modes, a symlink, a
 	 * hardlink, a file owned by someone else. */
@@ -55,37 +30,7 @@ static int setup(void **state)
 	   "printf hello > src/bin/tool; chmod 0750 src/bin/tool; ln -s tool src/bin/alias; ln src/bin/tool src/bin/hard;"
 	   "chmod 1777 src/tmp; printf x > src/etc/owned; chown 1000:1000 src/etc/owned",
 	   f->dir);
-	st_error_t err = NULL;
-	assert_int_equal(img_store_open(f->root, &f->store, &err), 0);
-	*state = f;
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	img_store_close(&f->store);
-	fs_remove_tree(f->dir, NULL);
-	free(f->root);
-	free(f->src);
-	free(f);
-	return 0;
-}
-
-static char *import_ok(struct fixture *f, const char *path)
-{
-	st_error_t err = NULL;
-	char *digest = NULL;
-	if (img_import_rootfs(&f->store, path, &digest, &err) < 0) {
-		char *t = st_error_text(err);
-		fprintf(stderr, "import %s: %s\n", path, t);
-		free(t);
-	}
-	assert_null(err);
-	assert_non_null(digest);
-	assert_int_equal(strncmp(digest, "sha256:", 7), 0);
-	assert_int_equal(strlen(digest), 7 + 64);
-	return digest;
 }
 
 static int count_entries(const char *path)
@@ -104,7 +49,7 @@ static int count_entries(const char *path)
 static void test_directory_import_keeps_the_tree(void **state)
 {
 	struct fixture *f = *state;
-	char *digest = import_ok(f, f->src);
+	char *digest = store_import_ok(f, f->src);
 	char *layer = img_layer_path(&f->store, digest);
 	struct stat st;
 	char *p = xasprintf("%s/bin/tool", layer);
@@ -138,14 +83,14 @@ static void test_directory_import_keeps_the_tree(void **state)
 static void test_same_content_stored_once(void **state)
 {
 	struct fixture *f = *state;
-	char *a = import_ok(f, f->src);
-	char *b = import_ok(f, f->src);
+	char *a = store_import_ok(f, f->src);
+	char *b = store_import_ok(f, f->src);
 	assert_string_equal(a, b);
 	char *layers = xasprintf("%s/layers", f->root);
 	assert_int_equal(count_entries(layers), 1);
 	/* a change in content is a new layer */
 	sh("printf changed > %s/etc/passwd", f->src);
-	char *c = import_ok(f, f->src);
+	char *c = store_import_ok(f, f->src);
 	assert_string_not_equal(a, c);
 	assert_int_equal(count_entries(layers), 2);
 	free(layers);
@@ -163,7 +108,7 @@ static void test_tarballs(void **state)
 	char *first = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		char *path = xasprintf("%s/%s", f->dir, names[i]);
-		char *digest = import_ok(f, path);
+		char *digest = store_import_ok(f, path);
 		char *layer = img_layer_path(&f->store, digest);
 		char *file = xasprintf("%s/bin/tool", layer);
 		free(layer);
@@ -209,7 +154,7 @@ static void test_hostile_archive_stays_inside(void **state)
 	 * and docker do: it lands inside the layer, never on the host. */
 	free(path);
 	path = xasprintf("%s/absolute.tar", f->dir);
-	digest = import_ok(f, path);
+	digest = store_import_ok(f, path);
 	assert_int_equal(access("/tmp/stack-image-test-abs", F_OK), -1);
 	char *layer = img_layer_path(&f->store, digest);
 	char *inside = xasprintf("%s/tmp/stack-image-test-abs", layer);
@@ -259,7 +204,7 @@ static void test_killed_import_is_swept(void **state)
 	int lfd = open(live, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(lfd >= 0);
 	assert_int_equal(flock(lfd, LOCK_EX), 0);
-	char *digest = import_ok(f, f->src);
+	char *digest = store_import_ok(f, f->src);
 	char *dead = xasprintf("%s/tmp/import-%d-abcdef", f->root, (int)getpid());
 	char *dead2 = xasprintf("%s/tmp/import-XXXXXX", f->root);
 	assert_int_equal(access(dead, F_OK), -1);
@@ -300,7 +245,7 @@ static void test_import_leaves_the_working_directory_alone(void **state)
 	struct cwd_watch w = {.want = cwd};
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, watch_cwd, &w), 0);
-	char *digest = import_ok(f, f->src);
+	char *digest = store_import_ok(f, f->src);
 	w.done = 1;
 	pthread_join(t, NULL);
 	assert_int_equal(w.moved, 0);
@@ -360,15 +305,15 @@ static void test_image_record_roundtrip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_directory_import_keeps_the_tree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_same_content_stored_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tarballs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_archive_stays_inside, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncated_archive_leaves_no_layer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_killed_import_is_swept, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_import_leaves_the_working_directory_alone, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_source, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_image_record_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_directory_import_keeps_the_tree, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_same_content_stored_once, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tarballs, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_archive_stays_inside, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_archive_leaves_no_layer, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_killed_import_is_swept, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_import_leaves_the_working_directory_alone, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_missing_source, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_image_record_roundtrip, setup, store_fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

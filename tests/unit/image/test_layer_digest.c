@@ -9,9 +9,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "image/store.h"
-#include "util/fs.h"
-#include "util/mem.h"
+#include "store_fixture.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -25,26 +23,6 @@
 #include <sys/un.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
-struct fixture {
-	char dir[64];
-	char *root;
-	struct img_store store;
-};
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *cmd = xvasprintf(fmt, ap);
-	va_end(ap);
-	int r = system(cmd);
-	if (r != 0)
-		fprintf(stderr, "command failed (%d): %s\n", r, cmd);
-	assert_int_equal(r, 0);
-	free(cmd);
-}
 
 /* The output of a shell command. */
 static char *sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -72,39 +50,15 @@ static char *sh_out(const char *fmt, ...)
 
 static int setup(void **state)
 {
-	struct fixture *f = xzalloc(sizeof(*f));
-	strcpy(f->dir, "/tmp/stack-digest-test-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->root = xasprintf("%s/root", f->dir);
-	st_error_t err = NULL;
-	assert_int_equal(img_store_open(f->root, &f->store, &err), 0);
-	*state = f;
+	store_fixture_open(state, "/tmp/stack-digest-test-XXXXXX");
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	img_store_close(&f->store);
-	fs_remove_tree(f->dir, NULL);
-	free(f->root);
-	free(f);
-	return 0;
-}
-
+/* Import DIR/name. */
 static char *import_ok(struct fixture *f, const char *name)
 {
 	char *path = xasprintf("%s/%s", f->dir, name);
-	st_error_t err = NULL;
-	char *digest = NULL;
-	if (img_import_rootfs(&f->store, path, &digest, &err) < 0) {
-		char *t = st_error_text(err);
-		fprintf(stderr, "import %s: %s\n", path, t);
-		free(t);
-	}
-	assert_null(err);
-	assert_non_null(digest);
-	assert_int_equal(strlen(digest), 7 + 64);
+	char *digest = store_import_ok(f, path);
 	free(path);
 	return digest;
 }
@@ -543,12 +497,12 @@ int main(void)
 		return 77;
 	}
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_same_content_same_id_whatever_the_tar, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_export_is_the_id, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_whiteouts_both_ways, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_commit_upper_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_archives_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_implied_directories_are_fixed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_content_same_id_whatever_the_tar, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_export_is_the_id, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_whiteouts_both_ways, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_commit_upper_dir, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_archives_refused, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_implied_directories_are_fixed, setup, store_fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

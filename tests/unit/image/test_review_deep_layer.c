@@ -15,6 +15,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/mem.h"
+#include "../tmp_fixture.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,22 +26,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char tmp[64];
-
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmp, sizeof(tmp), "/tmp/review-deep-layer-XXXXXX");
-	return mkdtemp(tmp) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	st_error_t err = NULL;
-	fs_remove_tree(tmp, &err);
-	st_error_free(&err);
-	return 0;
+	return tmp_fixture_make("/tmp/review-deep-layer-XXXXXX");
 }
 
 /* tmp/NAME/d/d/.../d, `depth` levels below NAME, with a symlink at the bottom. */
@@ -134,8 +123,8 @@ static void test_too_deep_tree_is_an_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_deep_tree_exports, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_deep_tree_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deep_tree_exports, setup, tmp_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_too_deep_tree_is_an_error, setup, tmp_fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

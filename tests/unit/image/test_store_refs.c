@@ -8,9 +8,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "image/store.h"
-#include "util/fs.h"
-#include "util/mem.h"
+#include "store_fixture.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,45 +20,9 @@
 #define L1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 #define L2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
 
-struct fixture {
-	char dir[64];
-	char *root;
-	struct img_store store;
-};
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *cmd = xvasprintf(fmt, ap);
-	va_end(ap);
-	int r = system(cmd);
-	if (r != 0)
-		fprintf(stderr, "command failed (%d): %s\n", r, cmd);
-	assert_int_equal(r, 0);
-	free(cmd);
-}
-
 static int setup(void **state)
 {
-	struct fixture *f = xzalloc(sizeof(*f));
-	strcpy(f->dir, "/tmp/stack-refs-test-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->root = xasprintf("%s/root", f->dir);
-	st_error_t err = NULL;
-	assert_int_equal(img_store_open(f->root, &f->store, &err), 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	img_store_close(&f->store);
-	fs_remove_tree(f->dir, NULL);
-	free(f->root);
-	free(f);
+	store_fixture_open(state, "/tmp/stack-refs-test-XXXXXX");
 	return 0;
 }
 
@@ -305,11 +267,11 @@ static void test_migrate_v1(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_config_roundtrip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_hostile, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refs_concurrent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_roundtrip, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_config_hostile, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_refs, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_refs_concurrent, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, store_fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,10 +8,14 @@
 
 #include "runtime/container.h"
 #include "util/fs.h"
+#include "util/mem.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* strstr() that shows the text when the needle is missing (a bare
@@ -100,6 +104,77 @@ __attribute__((unused)) static void ct_run_init(struct run *r, const char *scrip
 	r->cfg.cgroup_parent = cgparent;
 	r->cfg.seccomp_cache_dir = seccomp_cache;
 	r->cfg.mounts = r->mounts;
+}
+
+/* All of fd up to EOF (caller frees). */
+__attribute__((unused)) static char *ct_read_all(int fd)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = xmalloc(cap);
+	for (;;) {
+		if (n + 1 >= cap)
+			buf = xrealloc(buf, cap *= 2);
+		ssize_t k = read(fd, buf + n, cap - n - 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Start r with its stdin closed; a failed start fails the test. */
+__attribute__((unused)) static struct rt_container *ct_start(struct run *r)
+{
+	struct rt_container *ct = NULL;
+	st_error_t err = NULL;
+	if (rt_container_start(&r->cfg, &ct, &err) < 0)
+		fail_msg("start: %s", err ? err->msg : "?");
+	close(rt_container_take_stdio(ct, 0));
+	return ct;
+}
+
+/* Collect ct's stdout and stderr, wait for it (*st: how it ended) and
+ * destroy it: the output, stdout first (caller frees). */
+__attribute__((unused)) static char *ct_finish(struct rt_container *ct, struct rt_exit *st)
+{
+	st_error_t err = NULL;
+	char *out = ct_read_all(rt_container_stdio(ct, 1));
+	char *errout = ct_read_all(rt_container_stdio(ct, 2));
+	assert_int_equal(rt_container_wait(ct, st, &err), 0);
+	assert_int_equal(rt_container_destroy(ct, &err), 0);
+	char *all = xasprintf("%s%s", out, errout);
+	free(out);
+	free(errout);
+	return all;
+}
+
+/* PARENT/ID in any cgroup hierarchy of the host: how many dirs exist. */
+__attribute__((unused)) static int ct_cgroup_dirs(const char *id)
+{
+	int n = 0;
+	DIR *d = opendir("/sys/fs/cgroup");
+	assert_non_null(d);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char p[512];
+		struct stat st;
+		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/%s/%s", de->d_name, cgparent, id);
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			n++;
+	}
+	closedir(d);
+	/* A pure cgroup2 host mounts the tree itself at /sys/fs/cgroup. */
+	char p[512];
+	struct stat st;
+	snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/%s", cgparent, id);
+	if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+		n++;
+	return n;
 }
 
 #endif

@@ -26,6 +26,18 @@ static char *write_mountinfo(const char *text)
 	return path;
 }
 
+/* The plan for the mount table `text`: *n entries (rt_cgroup_fs_free). */
+static struct rt_cgroup_fs *plan(const char *text, size_t *n)
+{
+	const char *mi = write_mountinfo(text);
+	struct rt_cgroup_opts o = {.mountinfo = mi};
+	struct rt_cgroup_fs *fs = NULL;
+	st_error_t err = NULL;
+	assert_int_equal(rt_cgroup_fs_plan(&o, &fs, n, &err), 0);
+	unlink(mi);
+	return fs;
+}
+
 static const struct rt_cgroup_fs *find(const struct rt_cgroup_fs *fs, size_t n, const char *dir)
 {
 	for (size_t i = 0; i < n; i++)
@@ -38,7 +50,8 @@ static const struct rt_cgroup_fs *find(const struct rt_cgroup_fs *fs, size_t n, 
 static void test_hybrid_host_with_comounts_and_names(void **state)
 {
 	(void)state;
-	const char *mi = write_mountinfo(
+	size_t n = 0;
+	struct rt_cgroup_fs *fs = plan(
 		"31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
 		"32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
 		"33 31 0:30 / /sys/fs/cgroup/net_cls,net_prio rw shared:9 - cgroup cgroup rw,net_cls,net_prio\n"
@@ -46,13 +59,7 @@ static void test_hybrid_host_with_comounts_and_names(void **state)
 		"35 31 0:32 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset,clone_children\n"
 		"36 31 0:33 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n"
 		"37 31 0:29 / /mnt/again rw - cgroup cgroup rw,cpu,cpuacct\n"
-		"38 31 0:34 /sub /mnt/sub rw - cgroup cgroup rw,memory\n");
-	struct rt_cgroup_opts o = {.mountinfo = mi};
-	struct rt_cgroup_fs *fs = NULL;
-	size_t n = 0;
-	st_error_t err = NULL;
-	assert_int_equal(rt_cgroup_fs_plan(&o, &fs, &n, &err), 0);
-	unlink(mi);
+		"38 31 0:34 /sub /mnt/sub rw - cgroup cgroup rw,memory\n", &n);
 	assert_int_equal(n, 5); /* the second mount of cpu,cpuacct and a sub-cgroup bind are no hierarchies */
 	const struct rt_cgroup_fs *f = find(fs, n, "cpu,cpuacct");
 	assert_string_equal(f->fstype, "cgroup");
@@ -77,13 +84,8 @@ static void test_hybrid_host_with_comounts_and_names(void **state)
 static void test_v2_only_host_mounts_at_the_top(void **state)
 {
 	(void)state;
-	const char *mi = write_mountinfo("31 23 0:28 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n");
-	struct rt_cgroup_opts o = {.mountinfo = mi};
-	struct rt_cgroup_fs *fs = NULL;
 	size_t n = 0;
-	st_error_t err = NULL;
-	assert_int_equal(rt_cgroup_fs_plan(&o, &fs, &n, &err), 0);
-	unlink(mi);
+	struct rt_cgroup_fs *fs = plan("31 23 0:28 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n", &n);
 	assert_int_equal(n, 1);
 	assert_string_equal(fs[0].fstype, "cgroup2");
 	assert_string_equal(fs[0].dir, "");
@@ -94,16 +96,11 @@ static void test_v2_only_host_mounts_at_the_top(void **state)
 static void test_unnamable_mount_points_left_out(void **state)
 {
 	(void)state;
-	const char *mi = write_mountinfo(
+	size_t n = 0;
+	struct rt_cgroup_fs *fs = plan(
 		"32 31 0:29 / /a/pids rw - cgroup cgroup rw,pids\n"
 		"33 31 0:30 / /b/pids rw - cgroup cgroup rw,blkio\n"
-		"34 31 0:31 / / rw - cgroup cgroup rw,devices\n");
-	struct rt_cgroup_opts o = {.mountinfo = mi};
-	struct rt_cgroup_fs *fs = NULL;
-	size_t n = 0;
-	st_error_t err = NULL;
-	assert_int_equal(rt_cgroup_fs_plan(&o, &fs, &n, &err), 0);
-	unlink(mi);
+		"34 31 0:31 / / rw - cgroup cgroup rw,devices\n", &n);
 	assert_int_equal(n, 1);
 	assert_string_equal(fs[0].dir, "pids");
 	assert_string_equal(fs[0].data, "pids");

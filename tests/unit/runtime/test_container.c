@@ -45,41 +45,10 @@ static void run_init(struct run *r, const char *script)
 	r->cfg.hostname = "espresso";
 }
 
-static char *read_all(int fd)
-{
-	size_t cap = 4096, n = 0;
-	char *buf = xmalloc(cap);
-	for (;;) {
-		if (n + 1 >= cap)
-			buf = xrealloc(buf, cap *= 2);
-		ssize_t k = read(fd, buf + n, cap - n - 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 /* Start, collect stdout+stderr, wait, destroy.  Returns the output. */
 static char *run_ok(struct run *r, struct rt_exit *st)
 {
-	struct rt_container *ct = NULL;
-	st_error_t err = NULL;
-	int rc = rt_container_start(&r->cfg, &ct, &err);
-	if (rc < 0)
-		fprintf(stderr, "start: %s\n", err ? err->msg : "?");
-	assert_int_equal(rc, 0);
-	close(rt_container_take_stdio(ct, 0));
-	char *out = read_all(rt_container_stdio(ct, 1));
-	char *errout = read_all(rt_container_stdio(ct, 2));
-	assert_int_equal(rt_container_wait(ct, st, &err), 0);
-	assert_int_equal(rt_container_destroy(ct, &err), 0);
-	char *all = xasprintf("%s%s", out, errout);
-	free(out);
-	free(errout);
+	char *all = ct_finish(ct_start(r), st);
 	struct stat sb;
 	assert_int_equal(lstat(r->state_dir, &sb), -1); /* destroy removed it */
 	return all;
@@ -272,7 +241,7 @@ static void test_init_forwards_and_reaps(void **state)
 	assert_string_equal(buf, "0\nready\n");
 	struct rt_exit st;
 	assert_int_equal(rt_container_stop(ct, 5000, &st, &err), 0);
-	char *rest = read_all(fd);
+	char *rest = ct_read_all(fd);
 	assert_string_equal(rest, "got-term\n");
 	free(rest);
 	assert_int_equal(st.exit_code, 3);
@@ -348,7 +317,7 @@ static void test_stdin_pipe(void **state)
 	int in = rt_container_take_stdio(ct, 0);
 	assert_int_equal(write(in, "espresso\n", 9), 9);
 	close(in);
-	char *out = read_all(rt_container_stdio(ct, 1));
+	char *out = ct_read_all(rt_container_stdio(ct, 1));
 	assert_string_equal(out, "ESPRESSO\n");
 	free(out);
 	struct rt_exit st;
@@ -828,7 +797,7 @@ static void test_exec_into_running_container(void **state)
 	int mounts = count_lines("/proc/self/mountinfo");
 	assert_int_equal(rt_container_exec(ct, &p, &x, &err), 0);
 	close(rt_exec_take_stdio(x, 0));
-	char *out = read_all(rt_exec_stdio(x, 1));
+	char *out = ct_read_all(rt_exec_stdio(x, 1));
 	struct rt_exit st;
 	assert_int_equal(rt_exec_wait(x, &st, &err), 0);
 	assert_int_equal(st.exit_code, 5);

@@ -44,32 +44,6 @@ static int group_teardown(void **state)
 	return ct_fixture_teardown();
 }
 
-/* PARENT/ID in any cgroup hierarchy of the host: how many dirs exist. */
-static int cgroup_dirs(const char *id)
-{
-	int n = 0;
-	DIR *d = opendir("/sys/fs/cgroup");
-	assert_non_null(d);
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		char p[512];
-		struct stat st;
-		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/%s/%s", de->d_name, cgparent, id);
-		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			n++;
-	}
-	closedir(d);
-	/* A pure cgroup2 host mounts the tree itself at /sys/fs/cgroup. */
-	char p[512];
-	struct stat st;
-	snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/%s", cgparent, id);
-	if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-		n++;
-	return n;
-}
-
 /* Start must fail with ETIMEDOUT naming `step`, and leave no process
  * (we have no child left), no cgroup and no state dir. */
 static void expect_hang(struct run *r, const char *step)
@@ -90,7 +64,7 @@ static void expect_hang(struct run *r, const char *step)
 	st_error_free(&err);
 	struct stat st;
 	assert_int_equal(lstat(r->state_dir, &st), -1);
-	assert_int_equal(cgroup_dirs(r->id), 0);
+	assert_int_equal(ct_cgroup_dirs(r->id), 0);
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 	assert_int_equal(errno, ECHILD);
 }
@@ -282,7 +256,7 @@ static void test_release_steps_while_cgroup_busy(void **state)
 	}
 	struct stat sb;
 	assert_int_equal(lstat(r.state_dir, &sb), 0); /* kept until done */
-	assert_true(cgroup_dirs(r.id) > 0);
+	assert_true(ct_cgroup_dirs(r.id) > 0);
 
 	freeze(rel, false);
 	int status = 0;
@@ -297,7 +271,7 @@ static void test_release_steps_while_cgroup_busy(void **state)
 		fprintf(stderr, "release: %s\n", err->msg);
 	assert_int_equal(rc, 0);
 	assert_int_equal(lstat(r.state_dir, &sb), -1);
-	assert_int_equal(cgroup_dirs(r.id), 0);
+	assert_int_equal(ct_cgroup_dirs(r.id), 0);
 }
 
 /* The loop's stop: the stop signal, the pidfd, SIGKILL at its own timer
@@ -335,7 +309,7 @@ static void test_stop_and_release_from_a_loop(void **state)
 	assert_int_equal(rc, 0);
 	struct stat sb;
 	assert_int_equal(lstat(r.state_dir, &sb), -1);
-	assert_int_equal(cgroup_dirs(r.id), 0);
+	assert_int_equal(ct_cgroup_dirs(r.id), 0);
 }
 
 int main(void)

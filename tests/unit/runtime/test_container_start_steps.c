@@ -38,36 +38,11 @@ static int group_teardown(void **state)
 	return ct_fixture_teardown();
 }
 
-/* PARENT/ID in any cgroup hierarchy of the host: how many dirs exist. */
-static int cgroup_dirs(const char *id)
-{
-	int n = 0;
-	DIR *d = opendir("/sys/fs/cgroup");
-	assert_non_null(d);
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		char p[512];
-		struct stat st;
-		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/%s/%s", de->d_name, cgparent, id);
-		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			n++;
-	}
-	closedir(d);
-	char p[512];
-	struct stat st;
-	snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/%s", cgparent, id);
-	if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-		n++;
-	return n;
-}
-
 static void assert_nothing_left(const struct run *r)
 {
 	struct stat st;
 	assert_int_equal(lstat(r->state_dir, &st), -1);
-	assert_int_equal(cgroup_dirs(r->id), 0);
+	assert_int_equal(ct_cgroup_dirs(r->id), 0);
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 	assert_int_equal(errno, ECHILD);
 }
@@ -80,6 +55,18 @@ static int turn(struct rt_start *s, struct rt_container **ct, st_error_t *err)
 	int r = poll(&pfd, 1, rt_spawn_timeout_ms(s));
 	assert_true(r >= 0);
 	return rt_container_start_step(s, ct, err);
+}
+
+/* Begin r's start and turn the loop until it ends: what the last step
+ * returned (0 started, -1 failed). */
+static int start_by_steps(struct run *r, struct rt_container **ct, st_error_t *err)
+{
+	struct rt_start *s = NULL;
+	assert_int_equal(rt_container_start_begin(&r->cfg, &s, err), 0);
+	int rc;
+	while ((rc = turn(s, ct, err)) == 1)
+		;
+	return rc;
 }
 
 static void expect_output(struct rt_container *ct, const char *want)
@@ -177,13 +164,9 @@ static void test_steps_time_out(void **state)
 	r.cfg.process.user = "1000";
 	r.cfg.start_timeout_ms = HANG_TIMEOUT_MS;
 	rt_test_child_hang_step = "look up the user";
-	struct rt_start *s = NULL;
 	struct rt_container *ct = NULL;
 	st_error_t err = NULL;
-	assert_int_equal(rt_container_start_begin(&r.cfg, &s, &err), 0);
-	int rc;
-	while ((rc = turn(s, &ct, &err)) == 1)
-		;
+	int rc = start_by_steps(&r, &ct, &err);
 	rt_test_child_hang_step = NULL;
 	assert_int_equal(rc, -1);
 	assert_null(ct);
@@ -202,13 +185,9 @@ static void test_steps_report_exec_failure(void **state)
 	r.argv[0] = "/no/such/cmd";
 	r.argv[1] = NULL;
 	r.cfg.init = false;
-	struct rt_start *s = NULL;
 	struct rt_container *ct = NULL;
 	st_error_t err = NULL;
-	assert_int_equal(rt_container_start_begin(&r.cfg, &s, &err), 0);
-	int rc;
-	while ((rc = turn(s, &ct, &err)) == 1)
-		;
+	int rc = start_by_steps(&r, &ct, &err);
 	assert_int_equal(rc, -1);
 	assert_int_equal(st_error_kind(err), ST_ERR_NOT_FOUND);
 	st_error_free(&err);

@@ -48,48 +48,11 @@ static int group_teardown(void **state)
 	return ct_fixture_teardown();
 }
 
-static char *read_all(int fd)
-{
-	size_t cap = 4096, n = 0;
-	char *buf = xmalloc(cap);
-	for (;;) {
-		if (n + 1 >= cap)
-			buf = xrealloc(buf, cap *= 2);
-		ssize_t k = read(fd, buf + n, cap - n - 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-static struct rt_container *start_ok(struct run *r)
-{
-	struct rt_container *ct = NULL;
-	st_error_t err = NULL;
-	int rc = rt_container_start(&r->cfg, &ct, &err);
-	if (rc < 0)
-		fail_msg("start: %s", err ? err->msg : "?");
-	close(rt_container_take_stdio(ct, 0));
-	return ct;
-}
-
 /* Start, collect stdout+stderr, wait, destroy: the output. */
 static char *run_ok(struct run *r)
 {
-	struct rt_container *ct = start_ok(r);
-	st_error_t err = NULL;
-	char *out = read_all(rt_container_stdio(ct, 1));
-	char *errout = read_all(rt_container_stdio(ct, 2));
 	struct rt_exit st;
-	assert_int_equal(rt_container_wait(ct, &st, &err), 0);
-	assert_int_equal(rt_container_destroy(ct, &err), 0);
-	char *all = xasprintf("%s%s", out, errout);
-	free(out);
-	free(errout);
+	char *all = ct_finish(ct_start(r), &st);
 	if (st.exit_code != 0)
 		fail_msg("exit %d:\n%s", st.exit_code, all);
 	struct stat sb;
@@ -328,7 +291,7 @@ static void test_restart_keeps_the_writable_layer(void **state)
 		     "rm -f /etc/group; echo up; exec sleep 60");
 	r.cfg.upper_dir = d.upper;
 	r.cfg.work_dir = d.work;
-	struct rt_container *ct = start_ok(&r);
+	struct rt_container *ct = ct_start(&r);
 	char buf[8] = "";
 	assert_int_equal(read(rt_container_stdio(ct, 1), buf, 3), 3);
 	assert_string_equal(buf, "up\n");
@@ -373,7 +336,7 @@ static void test_upper_in_use_is_refused(void **state)
 	ct_run_init(&a, "echo a > /who; echo up; exec sleep 60");
 	a.cfg.upper_dir = d.upper;
 	a.cfg.work_dir = d.work;
-	struct rt_container *ct = start_ok(&a);
+	struct rt_container *ct = ct_start(&a);
 	char buf[8] = "";
 	assert_int_equal(read(rt_container_stdio(ct, 1), buf, 3), 3);
 	ct_run_init(&b, "echo b > /who");
@@ -557,7 +520,7 @@ static void test_socket_in_container_netns(void **state)
 		 port, port);
 	struct run r;
 	ct_run_init(&r, script);
-	struct rt_container *ct = start_ok(&r);
+	struct rt_container *ct = ct_start(&r);
 	char buf[8] = "";
 	assert_int_equal(read(rt_container_stdio(ct, 1), buf, 6), 6);
 	assert_string_equal(buf, "ready\n");

@@ -19,48 +19,6 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-static char *read_all(int fd)
-{
-	size_t cap = 4096, n = 0;
-	char *buf = xmalloc(cap);
-	for (;;) {
-		if (n + 1 >= cap)
-			buf = xrealloc(buf, cap *= 2);
-		ssize_t k = read(fd, buf + n, cap - n - 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-static struct rt_container *start(struct run *r)
-{
-	struct rt_container *ct = NULL;
-	st_error_t err = NULL;
-	if (rt_container_start(&r->cfg, &ct, &err) < 0)
-		fail_msg("start: %s", err ? err->msg : "?");
-	close(rt_container_take_stdio(ct, 0));
-	return ct;
-}
-
-static char *finish(struct rt_container *ct)
-{
-	st_error_t err = NULL;
-	char *out = read_all(rt_container_stdio(ct, 1));
-	char *errout = read_all(rt_container_stdio(ct, 2));
-	struct rt_exit st;
-	assert_int_equal(rt_container_wait(ct, &st, &err), 0);
-	assert_int_equal(rt_container_destroy(ct, &err), 0);
-	char *all = xasprintf("%s%s", out, errout);
-	free(out);
-	free(errout);
-	return all;
-}
-
 /* Does link `name` exist in the namespace fd names (-1: ours)? */
 static bool has_link(int ns_fd, const char *name)
 {
@@ -101,6 +59,7 @@ static void test_attach_join_teardown(void **state)
 	sup_nets_free(&again);
 
 	struct run ra, rb, rc;
+	struct rt_exit st;
 	ct_run_init(&ra, "exec sleep 30");
 	struct sup_net_attach aa, ab;
 	struct strv hosts_a = {0}, hosts_b = {0};
@@ -113,7 +72,7 @@ static void test_attach_join_teardown(void **state)
 	ra.cfg.net_hook_data = &aa;
 	ra.cfg.hostname = "a";
 	ra.cfg.extra_hosts = (const char *const *)strv_argv(&hosts_a);
-	struct rt_container *ca = start(&ra);
+	struct rt_container *ca = ct_start(&ra);
 
 	ct_run_init(&rb, "ping -c 1 -W 2 a >/dev/null && echo ping-ok; grep -w a /etc/hosts");
 	if (sup_net_attach_prepare(&paths, &stack, &nets, &svcs[1], rb.id, false, &ab, &hosts_b, &err) < 0)
@@ -123,7 +82,7 @@ static void test_attach_join_teardown(void **state)
 	rb.cfg.net_hook_data = &ab;
 	rb.cfg.hostname = "b";
 	rb.cfg.extra_hosts = (const char *const *)strv_argv(&hosts_b);
-	char *out = finish(start(&rb));
+	char *out = ct_finish(ct_start(&rb), &st);
 	char a_addr[16];
 	spec_ipv4_format(aa.links[0].addr, a_addr);
 	assert_contains(out, "ping-ok");
@@ -138,7 +97,7 @@ static void test_attach_join_teardown(void **state)
 	ct_run_init(&rc, "ip -o -4 addr show eth0");
 	rc.cfg.net = RT_NET_JOIN;
 	rc.cfg.net_join_fd = join_fd;
-	out = finish(start(&rc));
+	out = ct_finish(ct_start(&rc), &st);
 	close(join_fd);
 	assert_contains(out, a_addr);
 	free(out);
@@ -150,7 +109,7 @@ static void test_attach_join_teardown(void **state)
 	assert_false(has_link(-1, aa.links[0].host_ifname));
 	assert_false(has_link(-1, SUP_NET_BRIDGE));
 	assert_int_equal(rt_container_kill(ca, SIGKILL, &err), 0);
-	free(finish(ca));
+	free(ct_finish(ca, &st));
 	assert_int_equal(sup_net_release_container(&paths, &stack, &aa, &err), 0);
 	assert_int_equal(sup_net_release_container(&paths, &stack, &ab, &err), 0);
 	/* a's bridge end goes with a's namespace, in the kernel's own time */

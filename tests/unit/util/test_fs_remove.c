@@ -8,6 +8,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/mem.h"
+#include "../tmp_fixture.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,21 +23,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char tmp[] = "/tmp/stack-fs-remove-XXXXXX";
-
 static int setup(void **state)
 {
 	(void)state;
-	return mkdtemp(tmp) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	st_error_t err = NULL;
-	fs_remove_tree(tmp, &err);
-	st_error_free(&err);
-	return 0;
+	return tmp_fixture_make("/tmp/stack-fs-remove-XXXXXX");
 }
 
 static void touch_at(int dfd, const char *name)
@@ -166,5 +156,5 @@ int main(void)
 		cmocka_unit_test(test_symlinks_not_followed),
 		cmocka_unit_test(test_mount_below_is_left_and_reported),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tmp_fixture_teardown);
 }
