@@ -5,6 +5,7 @@
 #include "runtime/container.h"
 #include "supervisor/ctconf.h"
 #include "supervisor/logfile.h"
+#include "supervisor/network.h"
 #include "supervisor/sup.h"
 
 #include <jansson.h>
@@ -100,8 +101,10 @@ struct sup_service {
 	 * RT_NET_PRIVATE hook that plugs the netns in. */
 	void *health;
 	void *ports;
-	rt_net_hook_fn net_hook;
-	void *net_hook_data;
+	/* The running container's place on the stack's networks (network.h):
+	 * prepared at each start, released once it is gone. */
+	struct sup_net_attach net;
+	struct strv extra_hosts;
 };
 
 struct sup_conn;
@@ -126,6 +129,7 @@ struct sup {
 	sup_resolve_fn resolve;
 	struct spec_load_opts load; /* owned copy */
 	struct spec_stack **stacks; /* [n_stacks-1] is the current one */
+	struct sup_nets *nets;      /* nets[i]: stacks[i]'s networks (attaches point into them) */
 	size_t n_stacks;
 	const char *project;
 	char *run_dir, *log_dir;
@@ -173,6 +177,16 @@ void sup_begin_end(struct sup *sup, int mode, int timeout_s);
 /* Add (or mark) the services `names` selects (empty: all) as selected. */
 int sup_select(struct sup *sup, const struct spec_stack *stack, const struct strv *names, st_error_t *err);
 struct sup_service *sup_add_service(struct sup *sup, const struct spec_service *sv);
+
+/* sup_net.c: the stack's networks for the services' containers */
+/* The networks of sup->stacks[n_stacks-1] (made or adopted), as nets[n_stacks-1]. */
+int sup_nets_setup_current(struct sup *sup, st_error_t *err);
+/* Place s's next container on its networks: the hook and /etc/hosts
+ * lines, or the namespace of the service it shares (`network_mode:
+ * service:NAME`, *join_fd: the caller closes it after the start). */
+int sup_service_net_prepare(struct sup_service *s, struct rt_config *cfg, int *join_fd, st_error_t *err);
+/* s's container is gone: its addresses are free for its next one. */
+void sup_service_net_release(struct sup_service *s);
 
 /* sup_logpipe.c */
 struct sup_logpipe *sup_logpipe_open(struct sup_service *s, int fd, const char *stream, st_error_t *err);

@@ -72,6 +72,12 @@ static void select_one(const struct spec_stack *stack, const struct spec_service
 	if (sel[i])
 		return;
 	sel[i] = true;
+	if (sv->network_mode == SPEC_NET_SERVICE) {
+		/* it needs that service's container to share its namespace */
+		const struct spec_service *t = spec_find_service(stack, sv->network_service);
+		if (t)
+			select_one(stack, t, sel);
+	}
 	for (size_t d = 0; d < sv->n_depends_on; d++) {
 		const struct spec_service *dep = spec_find_service(stack, sv->depends_on[d].service);
 		if (dep)
@@ -128,6 +134,17 @@ int sup_check_stack(const struct spec_stack *stack, const struct strv *services,
 /* 1: the dependencies of s allow it to start; 0: not yet; -1: never (*why). */
 static int deps_ready(struct sup *sup, struct sup_service *s, char **why)
 {
+	if (s->spec->network_mode == SPEC_NET_SERVICE) {
+		/* As compose: `network_mode: service:NAME` is a dependency on NAME's running container. */
+		struct sup_service *t = sup_find(sup, s->spec->network_service);
+		if (!t || t->state == SUP_REMOVED || t->state == SUP_EXITED) {
+			*why = xasprintf("`network_mode: service:%s`: service `%s` is not running", s->spec->network_service,
+					 s->spec->network_service);
+			return -1;
+		}
+		if (!t->ct || t->reaping || t->state != SUP_RUNNING)
+			return 0;
+	}
 	for (size_t d = 0; d < s->spec->n_depends_on; d++) {
 		const struct spec_depends *dep = &s->spec->depends_on[d];
 		struct sup_service *t = sup_find(sup, dep->service);
@@ -349,7 +366,7 @@ int sup_run(struct spec_stack *stack, const struct sup_opts *o, st_error_t *err)
 		goto out;
 	}
 	loop_ok = true;
-	if (sup_ctl_listen(&sup, err) < 0)
+	if (sup_ctl_listen(&sup, err) < 0 || sup_nets_setup_current(&sup, err) < 0)
 		goto out;
 	uv_signal_init(&sup.loop, &sup.sig_term);
 	uv_signal_init(&sup.loop, &sup.sig_int);
@@ -378,8 +395,16 @@ out:
 	for (size_t i = 0; i < sup.n_svcs; i++)
 		sup_service_free(sup.svcs[i]);
 	free(sup.svcs);
-	if (sup.ending == SUP_DOWN)
+	for (size_t i = 0; sup.nets && i < sup.n_stacks; i++)
+		sup_nets_free(&sup.nets[i]);
+	free(sup.nets);
+	if (sup.ending == SUP_DOWN) {
 		fs_remove_tree(sup.log_dir, NULL);
+		/* every container is gone: their networks go too */
+		st_error_t nerr = NULL;
+		if (sup_net_teardown(sup.paths, stack, &nerr) < 0)
+			st_error_print(&nerr, stderr);
+	}
 	if (sup.pid_fd >= 0) {
 		_cleanup_free_ char *sock = sup_socket_path(sup.run_dir);
 		_cleanup_free_ char *pid = sup_pid_path(sup.run_dir);

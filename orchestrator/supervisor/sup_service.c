@@ -73,6 +73,8 @@ void sup_service_free(struct sup_service *s)
 	if (s->have_conf)
 		sup_ctconf_free(&s->conf);
 	sup_image_free(&s->img);
+	sup_net_attach_free(&s->net);
+	strv_free(&s->extra_hosts);
 	if (s->lock_fd >= 0)
 		sup_lock_release(s->sup->paths, s->stack, s->id, s->lock_fd);
 	free(s->cgroup);
@@ -229,6 +231,7 @@ static void release_step(struct sup_service *s)
 	s->ct = NULL;
 	s->reaping = false;
 	s->timer_use = SUP_TIMER_NONE;
+	sup_service_net_release(s);
 	free_conf(s);
 	on_gone(s);
 }
@@ -313,6 +316,7 @@ static void start_failed(struct sup_service *s, st_error_t *err)
 	s->last_error = st_error_text(*err);
 	st_error_free(err);
 	sup_progress(s->sup, "Container %s  Error: %s", s->id, s->last_error);
+	sup_service_net_release(s);
 	free_conf(s);
 	s->has_exit = false;
 	s->started_mono_ms = 0;
@@ -344,9 +348,13 @@ void sup_service_start(struct sup_service *s)
 	cfg->die_with_parent = true; /* a killed supervisor takes its containers along */
 	cfg->process.tty = false;
 	cfg->process.stdio = RT_STDIO_PIPES;
-	cfg->net_hook = s->net_hook;
-	cfg->net_hook_data = s->net_hook_data;
-	if (rt_container_start(cfg, &s->ct, &err) < 0)
+	int join_fd = -1;
+	if (sup_service_net_prepare(s, cfg, &join_fd, &err) < 0)
+		return start_failed(s, &err);
+	int started = rt_container_start(cfg, &s->ct, &err);
+	if (join_fd >= 0)
+		close(join_fd);
+	if (started < 0)
 		return start_failed(s, &err);
 	const struct strv *warnings = rt_container_warnings(s->ct);
 	for (size_t i = 0; warnings && i < warnings->n; i++)
