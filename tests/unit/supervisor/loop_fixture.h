@@ -1,0 +1,100 @@
+/* What the supervisor's loop tests share, on top of the container
+ * fixture (../runtime/ct_fixture.h): a busybox container started from a
+ * script, and running a uv loop until a condition holds. */
+#ifndef STACK_TEST_LOOP_FIXTURE_H
+#define STACK_TEST_LOOP_FIXTURE_H
+
+#include "../runtime/ct_fixture.h"
+
+#include <uv.h>
+
+/* A guard against a test that would hang for good, not a measure: a
+ * loaded machine gets all of it, and the tests assert on what happened. */
+#define LOOP_GUARD_MS 60000
+
+struct until {
+	bool (*pred)(void *);
+	void *arg;
+	uint64_t deadline;
+	bool ok;
+};
+
+static void until_cb(uv_timer_t *t)
+{
+	struct until *u = t->data;
+	if (u->pred(u->arg)) {
+		u->ok = true;
+		uv_stop(t->loop);
+	} else if (uv_now(t->loop) >= u->deadline) {
+		uv_stop(t->loop);
+	}
+}
+
+/* Run loop until pred(arg) holds (checked every 10 ms); false at the guard. */
+__attribute__((unused)) static bool run_until(uv_loop_t *loop, bool (*pred)(void *), void *arg)
+{
+	struct until u = {.pred = pred, .arg = arg};
+	uv_timer_t t;
+	uv_timer_init(loop, &t);
+	t.data = &u;
+	uv_update_time(loop);
+	u.deadline = uv_now(loop) + LOOP_GUARD_MS;
+	uv_timer_start(&t, until_cb, 0, 10);
+	uv_run(loop, UV_RUN_DEFAULT);
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(loop, UV_RUN_NOWAIT);
+	return u.ok;
+}
+
+/* Run until every handle closed (what a stop left to close). */
+__attribute__((unused)) static void run_to_idle(uv_loop_t *loop)
+{
+	while (uv_run(loop, UV_RUN_DEFAULT) != 0)
+		;
+}
+
+/* A running busybox container: `sh -c script`, stdio as pipes. */
+__attribute__((unused)) static struct rt_container *start_ct(const char *script)
+{
+	struct run r;
+	ct_run_init(&r, script);
+	struct rt_container *ct = NULL;
+	st_error_t err = NULL;
+	if (rt_container_start(&r.cfg, &ct, &err) < 0)
+		fail_msg("start: %s", err->msg);
+	return ct;
+}
+
+/* Run argv in ct to its end (blocking); its exit code, its stdout in out. */
+__attribute__((unused)) static int ct_exec(struct rt_container *ct, const char *script, char *out, size_t size)
+{
+	const char *argv[] = {"/bin/sh", "-c", script, NULL};
+	struct rt_process proc = {.argv = argv, .stdio = RT_STDIO_PIPES, .fds = {-1, -1, -1}};
+	struct rt_exec *x = NULL;
+	st_error_t err = NULL;
+	if (rt_container_exec(ct, &proc, &x, &err) < 0)
+		fail_msg("exec: %s", err->msg);
+	close(rt_exec_take_stdio(x, 0));
+	size_t n = 0;
+	ssize_t r;
+	while (n + 1 < size && (r = read(rt_exec_stdio(x, 1), out + n, size - 1 - n)) > 0)
+		n += (size_t)r;
+	out[n] = '\0';
+	struct rt_exit st;
+	if (rt_exec_wait(x, &st, &err) < 0)
+		fail_msg("exec wait: %s", err->msg);
+	rt_exec_free(x);
+	return st.exit_code;
+}
+
+__attribute__((unused)) static void stop_ct(struct rt_container *ct)
+{
+	st_error_t err = NULL;
+	rt_container_kill(ct, SIGKILL, NULL);
+	if (rt_container_destroy(ct, &err) < 0) {
+		fprintf(stderr, "destroy: %s\n", err->msg);
+		st_error_free(&err);
+	}
+}
+
+#endif
