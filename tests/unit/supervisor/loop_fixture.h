@@ -53,11 +53,27 @@ __attribute__((unused)) static void run_to_idle(uv_loop_t *loop)
 		;
 }
 
+static void close_handle(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* Close every handle, also those a failed test left open (their memory
+ * goes with the process), and run until they are. */
+__attribute__((unused)) static void close_all(uv_loop_t *loop)
+{
+	uv_walk(loop, close_handle, NULL);
+	run_to_idle(loop);
+}
+
 /* A running busybox container: `sh -c script`, stdio as pipes. */
 __attribute__((unused)) static struct rt_container *start_ct(const char *script)
 {
 	struct run r;
 	ct_run_init(&r, script);
+	r.cfg.die_with_parent = true; /* a test killed mid-way takes its containers along */
 	struct rt_container *ct = NULL;
 	st_error_t err = NULL;
 	if (rt_container_start(&r.cfg, &ct, &err) < 0)
@@ -85,6 +101,14 @@ __attribute__((unused)) static int ct_exec(struct rt_container *ct, const char *
 		fail_msg("exec wait: %s", err->msg);
 	rt_exec_free(x);
 	return st.exit_code;
+}
+
+/* Until something listens on TCP port inside ct. */
+__attribute__((unused)) static void wait_listen(struct rt_container *ct, unsigned port)
+{
+	char script[256], out[64];
+	snprintf(script, sizeof(script), "while ! netstat -ltn | grep -q ':%u '; do usleep 10000; done", port);
+	assert_int_equal(ct_exec(ct, script, out, sizeof(out)), 0);
 }
 
 __attribute__((unused)) static void stop_ct(struct rt_container *ct)

@@ -36,7 +36,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	run_to_idle(&loop);
+	close_all(&loop);
 	uv_loop_close(&loop);
 	return ct_fixture_teardown();
 }
@@ -140,6 +140,7 @@ static void test_tcp_and_http_healthy(void **state)
 	finish(&w, NULL);
 
 	/* A path that is not there: 404 is not 2xx/3xx, unless asked for. */
+	wait_listen(ct, 80);
 	http.path = (char *)"/missing";
 	start_check(&w, &http, NULL, ct);
 	assert_true(run_until(&loop, is_unhealthy, &w));
@@ -333,13 +334,19 @@ static void test_stop_from_callback(void **state)
 static void test_hostile_http_servers(void **state)
 {
 	(void)state;
+	/* Each reads the request first (/tmp/drain: to its blank line): a
+	 * socket closed with unread bytes sends a reset, not the EOF under
+	 * test. */
 	struct rt_container *ct = start_ct(
-		"printf '#!/bin/sh\\nprintf \"garbage here\\\\r\\\\n\\\\r\\\\n\"\\n' >/tmp/garbage; "
-		"printf '#!/bin/sh\\nprintf \"HTTP/1.1 200 OK\\\\r\\\\n\"; while :; do printf \"X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\\\r\\\\n\"; done\\n' >/tmp/endless; "
-		"printf '#!/bin/sh\\nprintf \"HTTP/1.1 200 OK\\\\r\\\\nX-A: b\"\\n' >/tmp/short; "
+		"printf '#!/bin/sh\\nwhile read -r l; do [ \"$l\" = \"$(printf \"\\\\r\")\" ] && break; done\\n' >/tmp/drain; "
+		"printf '#!/bin/sh\\n. /tmp/drain; printf \"garbage here\\\\r\\\\n\\\\r\\\\n\"\\n' >/tmp/garbage; "
+		"printf '#!/bin/sh\\n. /tmp/drain; printf \"HTTP/1.1 200 OK\\\\r\\\\n\"; while :; do printf \"X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\\\r\\\\n\"; done\\n' >/tmp/endless; "
+		"printf '#!/bin/sh\\n. /tmp/drain; printf \"HTTP/1.1 200 OK\\\\r\\\\nX-A: b\"\\n' >/tmp/short; "
 		"chmod +x /tmp/garbage /tmp/endless /tmp/short; "
 		"nc -ll -p 81 -e /tmp/garbage & nc -ll -p 82 -e /tmp/endless & nc -ll -p 83 -e /tmp/short & "
 		"nc -ll -p 84 -e /bin/sleep 1000 & read x");
+	for (unsigned port = 81; port <= 84; port++)
+		wait_listen(ct, port);
 	static const struct {
 		uint16_t port;
 		const char *want;
@@ -355,7 +362,8 @@ static void test_hostile_http_servers(void **state)
 		http.port = cases[i].port;
 		http.path = (char *)"/";
 		http.retries = 1;
-		http.timeout = 500 * MS;
+		/* Only the server that never answers is to reach the timeout. */
+		http.timeout = cases[i].port == 84 ? 500 * MS : 20000 * MS;
 		start_check(&w, &http, NULL, ct);
 		assert_true(run_until(&loop, is_unhealthy, &w));
 		assert_contains(last(w.h)->output, cases[i].want);

@@ -80,13 +80,6 @@ static int group_setup(void **state)
 	return pthread_create(&loop_thread, NULL, loop_main, NULL) == 0 ? 0 : -1;
 }
 
-static void close_handle(uv_handle_t *h, void *arg)
-{
-	(void)arg;
-	if (!uv_is_closing(h))
-		uv_close(h, NULL);
-}
-
 /* Every handle, also those a failed test left open (the loop's memory
  * goes with the process). */
 static void close_wake(void *arg)
@@ -176,14 +169,6 @@ static int dial(uint16_t port)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		fail_msg("connect 127.0.0.1:%u: %s", port, strerror(errno));
 	return fd;
-}
-
-/* Until something listens on port inside ct. */
-static void wait_listen(struct rt_container *ct, uint16_t port)
-{
-	char script[256], out[64];
-	snprintf(script, sizeof(script), "while ! netstat -ltn | grep -q ':%u '; do usleep 10000; done", port);
-	assert_int_equal(ct_exec(ct, script, out, sizeof(out)), 0);
 }
 
 /* A byte stream both ends can compute: xorshift. */
