@@ -38,7 +38,7 @@ static int group_teardown(void **state)
 	(void)state;
 	close_all(&loop);
 	uv_loop_close(&loop);
-	return ct_fixture_teardown();
+	return loop_fixture_teardown();
 }
 
 struct watch {

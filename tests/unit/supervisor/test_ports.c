@@ -94,7 +94,7 @@ static int group_teardown(void **state)
 	on_loop(close_wake, NULL);
 	pthread_join(loop_thread, NULL);
 	uv_loop_close(&loop);
-	return ct_fixture_teardown();
+	return loop_fixture_teardown();
 }
 
 /* ---- on the loop ---- */
