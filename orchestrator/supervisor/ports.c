@@ -56,15 +56,17 @@ static const char *port_text(char *buf, size_t size, const struct spec_port *sp)
 	return buf;
 }
 
-/* A listening socket for sp: our own socket(), so bind's errno is the
- * error (uv_tcp_bind would defer EADDRINUSE to listen). */
+/* A listening socket for sp (a bound one for udp): our own socket(), so
+ * bind's errno is the error (uv_tcp_bind would defer EADDRINUSE to
+ * listen). */
 static int listen_socket(const struct spec_port *sp, st_error_t *err)
 {
 	struct sockaddr_storage ss;
 	if (parse_host_ip(sp->host_ip, sp->published, &ss, err) < 0)
 		return -1;
 	for (;;) {
-		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		bool udp = sp->protocol == SPEC_PROTO_UDP;
+		int fd = socket(ss.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0 && !sp->host_ip && errno == EAFNOSUPPORT) {
 			/* No IPv6 here: every IPv4 address instead. */
 			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
@@ -82,7 +84,7 @@ static int listen_socket(const struct spec_port *sp, st_error_t *err)
 		if (ss.ss_family == AF_INET6 && !sp->host_ip)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 		socklen_t len = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-		if (bind(fd, (struct sockaddr *)&ss, len) == 0 && listen(fd, LISTEN_BACKLOG) == 0)
+		if (bind(fd, (struct sockaddr *)&ss, len) == 0 && (udp || listen(fd, LISTEN_BACKLOG) == 0))
 			return fd;
 		int e = errno;
 		close(fd);
@@ -139,8 +141,11 @@ void sup_ports_close(struct sup_ports *p)
 		}
 		return;
 	}
-	for (size_t i = 0; i < p->n; i++)
-		uv_close((uv_handle_t *)&p->ls[i].tcp, listener_closed);
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->ls[i].udp)
+			sup_udp_close_all(&p->ls[i]);
+		uv_close(&p->ls[i].h.handle, listener_closed);
+	}
 }
 
 static void shown_ip(struct sup_listener *l, const struct spec_port *sp)
@@ -160,35 +165,34 @@ int sup_ports_bind(uv_loop_t *loop, const struct spec_port *ports, size_t n, str
 		struct sup_listener *l = &p->ls[i];
 		char what[128];
 		port_text(what, sizeof(what), sp);
-		if (sp->protocol == SPEC_PROTO_UDP) {
-			st_error(err, EPROTONOSUPPORT, "UDP ports are not supported yet: publish it as tcp or leave it out");
-			st_error_prefix(err, "publish %s", what);
-			goto fail;
-		}
 		int fd = listen_socket(sp, err);
 		if (fd < 0) {
 			st_error_prefix(err, "publish %s", what);
 			goto fail;
 		}
-		uv_tcp_init(loop, &l->tcp);
+		l->udp = sp->protocol == SPEC_PROTO_UDP;
+		if (l->udp)
+			uv_udp_init(loop, &l->h.udp);
+		else
+			uv_tcp_init(loop, &l->h.tcp);
 		p->handles++;
 		p->n = i + 1;
-		l->tcp.data = l;
+		l->h.handle.data = l;
 		l->ports = p;
 		l->target = sp->target;
 		shown_ip(l, sp);
-		int r = uv_tcp_open(&l->tcp, fd);
+		int r = l->udp ? uv_udp_open(&l->h.udp, fd) : uv_tcp_open(&l->h.tcp, fd);
 		if (r < 0)
 			close(fd);
 		struct sockaddr_storage ss;
-		int len = sizeof(ss);
-		if (r == 0)
-			r = uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&ss, &len);
+		socklen_t len = sizeof(ss);
+		if (r == 0 && getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+			r = -errno;
 		if (r == 0)
 			l->host_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 								       : ((struct sockaddr_in *)&ss)->sin_port);
 		if (r == 0)
-			r = uv_listen((uv_stream_t *)&l->tcp, LISTEN_BACKLOG, on_connection);
+			r = l->udp ? sup_udp_start(l) : uv_listen((uv_stream_t *)&l->h.tcp, LISTEN_BACKLOG, on_connection);
 		if (r < 0) {
 			st_error(err, -r, "publish %s: listen", what);
 			goto fail;
@@ -204,14 +208,20 @@ fail:
 
 void sup_ports_attach(struct sup_ports *p, struct rt_container *ct)
 {
-	if (!p->closing)
-		p->ct = ct;
+	if (p->closing || p->ct == ct)
+		return;
+	/* A UDP session has no end a client would see: one to the old
+	 * container would swallow its datagrams until it idled out. */
+	for (size_t i = 0; i < p->n; i++)
+		if (p->ls[i].udp)
+			sup_udp_close_all(&p->ls[i]);
+	p->ct = ct;
 }
 
-uint16_t sup_ports_host_port(const struct sup_ports *p, uint16_t target)
+uint16_t sup_ports_host_port(const struct sup_ports *p, uint16_t target, enum spec_proto proto)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (p->ls[i].target == target)
+		if (p->ls[i].target == target && p->ls[i].udp == (proto == SPEC_PROTO_UDP))
 			return p->ls[i].host_port;
 	return 0;
 }
@@ -222,7 +232,7 @@ json_t *sup_ports_json(const struct sup_ports *p)
 	for (size_t i = 0; i < p->n; i++) {
 		const struct sup_listener *l = &p->ls[i];
 		json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:s, s:I, s:I, s:I}", "host_ip", l->host_ip,
-						   "host_port", l->host_port, "target", l->target, "protocol", "tcp",
+						   "host_port", l->host_port, "target", l->target, "protocol", l->udp ? "udp" : "tcp",
 						   "connections", (json_int_t)l->open, "accepted",
 						   (json_int_t)l->accepted, "refused", (json_int_t)l->refused));
 	}

@@ -29,7 +29,14 @@
  * as 127.0.0.1 (the client's address is not visible to it; it is in the
  * supervisor's accept, nowhere else).
  *
- * TCP only: a /udp port is refused at bind with an error saying so.
+ * UDP: each client address gets a session, a UDP socket in the container
+ * connected to 127.0.0.1:TARGET, whose replies go back to that client
+ * from the published port; a session idle for SUP_PORTS_UDP_IDLE_MS is
+ * closed, and at most SUP_PORTS_UDP_SESSIONS are open per port (a
+ * datagram from one more client is dropped, as one the container is not
+ * attached for: UDP has no refusal to give).  A datagram is relayed as it
+ * came, or dropped when a socket's buffer is full (no queue of ours).
+ *
  * Everything here is non-blocking but rt_container_socket's setns (a few
  * syscalls per new connection). */
 #ifndef STACK_SUPERVISOR_PORTS_H
@@ -47,6 +54,8 @@
 #define SUP_PORTS_CHUNK (64 * 1024)
 #define SUP_PORTS_QUEUE_HIGH (1024 * 1024)
 #define SUP_PORTS_QUEUE_LOW (256 * 1024)
+#define SUP_PORTS_UDP_IDLE_MS 60000
+#define SUP_PORTS_UDP_SESSIONS 1024
 
 struct sup_ports;
 
@@ -54,28 +63,31 @@ struct sup_ports;
  * IPv4 and IPv6; published 0: a port the kernel picks, see
  * sup_ports_json).  A port in use, an address that is not the host's, a
  * /udp port: -1 and an error naming the port, with nothing left
- * listening.  Until attached, connections are refused.  n may be 0. */
+ * listening.  Until attached, connections are refused (and datagrams
+ * dropped).  n may be 0. */
 int sup_ports_bind(uv_loop_t *loop, const struct spec_port *ports, size_t n, struct sup_ports **out,
 		   st_error_t *err);
 
 /* New connections go to ct (which must stay valid until the next attach
  * or close), or with NULL are refused with a reset (the container is
- * restarting).  Connections already relayed are left as they are. */
+ * restarting).  TCP connections already relayed are left as they are;
+ * UDP sessions to the container attached before are closed. */
 void sup_ports_attach(struct sup_ports *p, struct rt_container *ct);
 
 /* Close the listeners and every connection; freed once the handles
  * closed (the loop runs on).  p may be NULL. */
 void sup_ports_close(struct sup_ports *p);
 
-/* The host port that `target`/tcp is published on (the first, when it is
- * published more than once), or 0. */
-uint16_t sup_ports_host_port(const struct sup_ports *p, uint16_t target);
+/* The host port that `target`/proto is published on (the first, when it
+ * is published more than once), or 0.  For `stack port SERVICE PORT`. */
+uint16_t sup_ports_host_port(const struct sup_ports *p, uint16_t target, enum spec_proto proto);
 
 /* [{"host_ip": "0.0.0.0", "host_port": 5055, "target": 5000, "protocol":
  *   "tcp", "connections": 2, "accepted": 10, "refused": 1}, ...]:
  * host_port is the bound one (a kernel-picked port for published 0);
- * connections are open now, accepted and refused since the bind.  A new
- * reference. */
+ * connections are open now, accepted and refused since the bind (for
+ * udp: sessions, and datagrams dropped for want of a container or of a
+ * session).  A new reference. */
 json_t *sup_ports_json(const struct sup_ports *p);
 
 #endif

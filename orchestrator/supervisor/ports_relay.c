@@ -207,7 +207,7 @@ void sup_conn_accept(struct sup_listener *l)
 		p->first->prev = c;
 	p->first = c;
 	side_init(c, &c->client, p->loop);
-	if (uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)&c->client.tcp) < 0)
+	if (uv_accept((uv_stream_t *)&l->h.tcp, (uv_stream_t *)&c->client.tcp) < 0)
 		return conn_close(c, false);
 	l->accepted++;
 	if (!p->ct) {

@@ -3,7 +3,7 @@
  * supervisor, and the test is the client, with plain blocking sockets on
  * the host's loopback.  10 MB both ways intact, many connections at once,
  * an app bound to the container's 127.0.0.1, a detached forward refusing,
- * a port in use, and an app that never reads (the sender is held back,
+ * a port in use, UDP, and an app that never reads (the sender is held back,
  * our memory is not spent).  Loopback ports 15200-15299 only.  Needs root. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -116,7 +117,7 @@ static void do_bind(void *arg)
 	b->rc = sup_ports_bind(&loop, b->ports, b->n, &b->p, &b->err);
 	if (b->rc == 0) {
 		sup_ports_attach(b->p, b->ct);
-		b->host_port = b->n ? sup_ports_host_port(b->p, b->ports[0].target) : 0;
+		b->host_port = b->n ? sup_ports_host_port(b->p, b->ports[0].target, b->ports[0].protocol) : 0;
 	}
 }
 
@@ -410,12 +411,17 @@ static void test_port_in_use_is_an_error(void **state)
 	assert_true(again >= 0);
 	close(again);
 
-	struct spec_port udp = {.host_ip = (char *)"127.0.0.1", .published = PORT_FREE, .target = 53,
+	int ubusy = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(PORT_IN_USE),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(ubusy, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	struct spec_port udp = {.host_ip = (char *)"127.0.0.1", .published = PORT_IN_USE, .target = 53,
 				.protocol = SPEC_PROTO_UDP};
 	b = (struct bind_call){.ports = &udp, .n = 1};
 	on_loop(do_bind, &b);
+	close(ubusy);
 	assert_int_equal(b.rc, -1);
-	assert_contains(b.err->msg, "publish 127.0.0.1:15202->53/udp: UDP ports are not supported");
+	assert_contains(b.err->msg, "publish 127.0.0.1:15201->53/udp: host port 15201 is already in use");
 	st_error_free(&b.err);
 
 	struct spec_port bad = {.host_ip = (char *)"127.0.0.300", .published = PORT_FREE, .target = 80};
@@ -424,6 +430,98 @@ static void test_port_in_use_is_an_error(void **state)
 	assert_int_equal(b.rc, -1);
 	assert_contains(b.err->msg, "`127.0.0.300` is not an IP address");
 	st_error_free(&b.err);
+}
+
+struct udp_echo {
+	int fd;
+	int n; /* datagrams to echo */
+};
+
+/* The app: echoes each datagram to whoever sent it, n of them. */
+static void *udp_echo(void *arg)
+{
+	struct udp_echo *e = arg;
+	for (int i = 0; i < e->n; i++) {
+		char buf[2048];
+		struct sockaddr_storage from;
+		socklen_t len = sizeof(from);
+		ssize_t r = recvfrom(e->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
+		if (r < 0)
+			return NULL;
+		sendto(e->fd, buf, (size_t)r, 0, (struct sockaddr *)&from, len);
+	}
+	return NULL;
+}
+
+static int udp_client(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	/* A lost datagram would fail the test, not hang it. */
+	struct timeval tv = {.tv_sec = 20};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* UDP: two clients, each gets its own replies back from the published
+ * port; the app (a socket the test makes in the container's netns,
+ * bound to its 127.0.0.1) sees two sessions.  Detached, datagrams are
+ * dropped and counted. */
+static void test_udp(void **state)
+{
+	(void)state;
+	struct rt_container *ct = start_ct("read x");
+	st_error_t err = NULL;
+	int app = rt_container_socket(ct, AF_INET, SOCK_DGRAM, 0, &err);
+	assert_true(app >= 0);
+	assert_int_equal(fcntl(app, F_SETFL, 0), 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(app, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	struct udp_echo e = {.fd = app, .n = 20};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, udp_echo, &e), 0);
+
+	struct spec_port sp = {.host_ip = (char *)"127.0.0.1", .target = 53, .protocol = SPEC_PROTO_UDP};
+	struct bind_call b = {.ports = &sp, .n = 1, .ct = ct};
+	on_loop(do_bind, &b);
+	if (b.rc < 0)
+		fail_msg("bind: %s", b.err->msg);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(b.host_port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int c[2] = {udp_client(), udp_client()};
+	for (int i = 0; i < 20; i++) {
+		char msg[64], got[128];
+		int n = snprintf(msg, sizeof(msg), "datagram %d from client %d", i, i % 2);
+		assert_int_equal(sendto(c[i % 2], msg, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to)), n);
+		ssize_t r = recv(c[i % 2], got, sizeof(got), 0);
+		assert_int_equal(r, n);
+		assert_memory_equal(got, msg, (size_t)n);
+	}
+	pthread_join(t, NULL);
+	on_loop(do_json, &b);
+	json_t *j = json_array_get(b.json, 0);
+	assert_string_equal(json_string_value(json_object_get(j, "protocol")), "udp");
+	assert_int_equal(json_integer_value(json_object_get(j, "accepted")), 2);
+	assert_int_equal(json_integer_value(json_object_get(j, "connections")), 2);
+
+	b.ct = NULL;
+	on_loop(do_attach, &b);
+	assert_int_equal(sendto(c[0], "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+	/* Dropped and counted: wait until the loop has read it. */
+	for (int tries = 0; tries < 1000; tries++) {
+		on_loop(do_json, &b);
+		if (json_integer_value(json_object_get(json_array_get(b.json, 0), "refused")) == 1)
+			break;
+		usleep(10000);
+	}
+	j = json_array_get(b.json, 0);
+	assert_int_equal(json_integer_value(json_object_get(j, "refused")), 1);
+	assert_int_equal(json_integer_value(json_object_get(j, "connections")), 0);
+	close(c[0]);
+	close(c[1]);
+	close(app);
+	unpublish(&b);
+	stop_ct(ct);
 }
 
 static long rss_kb(void)
@@ -489,6 +587,7 @@ int main(void)
 		cmocka_unit_test(test_many_concurrent_connections),
 		cmocka_unit_test(test_app_bound_to_container_loopback),
 		cmocka_unit_test(test_detached_forward_refuses),
+		cmocka_unit_test(test_udp),
 		cmocka_unit_test(test_app_that_never_reads_holds_sender_back),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
