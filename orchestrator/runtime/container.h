@@ -18,7 +18,7 @@
  *     30 s; the net hook's time counts, it is the caller's to bound).  A
  *     normal start takes a few ms.
  *   rt_container_kill, rt_container_try_wait, rt_container_release,
- *     rt_exec_kill, rt_exec_try_wait, the accessors: never (a few syscalls).
+ *     rt_exec_kill, the accessors: never (a few syscalls).
  *   rt_container_wait, rt_exec_wait: until the process exits (no bound).
  *   rt_container_stop: up to timeout_ms, then until the SIGKILLed
  *     container is reaped.
@@ -121,8 +121,6 @@ struct rt_exec;
 int rt_container_exec(struct rt_container *ct, const struct rt_process *proc, struct rt_exec **out,
 		      st_error_t *err);
 int rt_exec_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err);
-/* Non-blocking variant: 1 = exited (*st filled), 0 = still running. */
-int rt_exec_try_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err);
 int rt_exec_kill(struct rt_exec *x, int sig, st_error_t *err);
 pid_t rt_exec_pid(const struct rt_exec *x);
 int rt_exec_pidfd(const struct rt_exec *x);

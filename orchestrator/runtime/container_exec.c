@@ -197,27 +197,16 @@ fail:
 	return -1;
 }
 
-static int exec_reap(struct rt_exec *x, struct rt_exit *st, bool block, st_error_t *err)
+int rt_exec_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err)
 {
 	if (!x->p.exited) {
-		int r = rt_proc_reap(&x->p, block, err);
-		if (r <= 0)
-			return r;
+		if (rt_proc_reap(&x->p, true, err) < 0)
+			return -1;
 		rt_exit_from_status(&x->exit, x->p.status);
 	}
 	if (st)
 		*st = x->exit;
-	return 1;
-}
-
-int rt_exec_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err)
-{
-	return exec_reap(x, st, true, err) < 0 ? -1 : 0;
-}
-
-int rt_exec_try_wait(struct rt_exec *x, struct rt_exit *st, st_error_t *err)
-{
-	return exec_reap(x, st, false, err);
+	return 0;
 }
 
 int rt_exec_kill(struct rt_exec *x, int sig, st_error_t *err)

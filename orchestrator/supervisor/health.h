@@ -68,9 +68,10 @@ enum sup_health_status {
 /* Called on the loop each time the status changes (not for every probe). */
 typedef void (*sup_health_cb)(struct sup_health *h, enum sup_health_status st, void *data);
 
-/* For exec probes: the service's user (rt_process.user; NULL = root, as
- * the container's own process when the service has no `user:`) and
- * environment on top of the container's (NULL-terminated; may be NULL). */
+/* For exec probes: the user to run as (rt_process.user; Docker runs its
+ * probes as the container's user, so pass the service's effective user;
+ * NULL leaves it to rt_container_exec's default) and environment on top
+ * of the container's (NULL-terminated; may be NULL). */
 struct sup_health_exec {
 	const char *user;
 	const char *const *env;

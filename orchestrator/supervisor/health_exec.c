@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define REAP_POLL_MS 20     /* without a pidfd */
@@ -142,12 +143,14 @@ static void reaped(struct exec_probe *ep, const struct rt_exit *st)
 
 static void try_reap(struct exec_probe *ep)
 {
+	/* Exited?  Asked without reaping (WNOWAIT), so that rt_exec_wait()
+	 * then reaps it at once and the runtime knows it is gone. */
+	siginfo_t si = {0};
+	if (waitid(P_PID, (id_t)rt_exec_pid(ep->x), &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == 0)
+		return;
 	struct rt_exit st;
 	st_error_t err = NULL;
-	int r = rt_exec_try_wait(ep->x, &st, &err);
-	if (r == 0)
-		return;
-	if (r < 0) {
+	if (rt_exec_wait(ep->x, &st, &err) < 0) {
 		/* Not our child any more (someone's waitpid(-1)): its status
 		 * is lost, and so is the probe. */
 		st_error_free(&err);
