@@ -4,8 +4,10 @@
 
 #include "runtime/container.h"
 #include "supervisor/ctconf.h"
+#include "supervisor/health.h"
 #include "supervisor/logfile.h"
 #include "supervisor/network.h"
+#include "supervisor/ports.h"
 #include "supervisor/sup.h"
 
 #include <jansson.h>
@@ -94,13 +96,17 @@ struct sup_service {
 	struct sup_restart_rec history[SUP_HISTORY];
 	size_t n_history;
 
-	/* Integration points for the helpers that land in parallel:
-	 * supervisor/health.* keeps a checker per container here (started
-	 * after a start, stopped before a release; `service_healthy` waits on
-	 * it), supervisor/ports.* its forwarders, and networks the
-	 * RT_NET_PRIVATE hook that plugs the netns in. */
-	void *health;
-	void *ports;
+	/* The running container's health checker (health.h): started once
+	 * it runs, stopped before it is released; `service_healthy` and
+	 * `up --wait` wait on it.  An unhealthy container is restarted
+	 * unless its restart policy is `no` (health_restart: that restart
+	 * counts as one). */
+	struct sup_health *health;
+	bool health_restart;
+	char *health_failure; /* the last probe output when it became unhealthy */
+	/* Its published ports (ports.h): bound before anything starts,
+	 * attached to the container while it runs, closed at the end. */
+	struct sup_ports *ports;
 	/* The running container's place on the stack's networks (network.h):
 	 * prepared at each start, released once it is gone. */
 	struct sup_net_attach net;
@@ -141,6 +147,7 @@ struct sup {
 	enum { SUP_RUN, SUP_SHUTDOWN, SUP_DOWN } ending;
 	bool finished; /* every handle is being closed */
 	int stop_timeout_s; /* -1: each service's stop_grace_period */
+	bool wait_healthy;  /* `up --wait`: ready once the health checks pass */
 	uv_pipe_t ctl;
 	bool ctl_open;
 	struct sup_conn *conns;
@@ -177,6 +184,14 @@ void sup_begin_end(struct sup *sup, int mode, int timeout_s);
 /* Add (or mark) the services `names` selects (empty: all) as selected. */
 int sup_select(struct sup *sup, const struct spec_stack *stack, const struct strv *names, st_error_t *err);
 struct sup_service *sup_add_service(struct sup *sup, const struct spec_service *sv);
+
+/* sup_health.c: health checks and published ports of the services */
+/* The check s's container gets: the service's, else its image's, else NULL. */
+const struct spec_health *sup_service_health_spec(const struct sup_service *s);
+void sup_service_health_start(struct sup_service *s);
+void sup_service_health_stop(struct sup_service *s);
+/* Bind the published ports of every selected service (before anything starts). */
+int sup_ports_bind_all(struct sup *sup, st_error_t *err);
 
 /* sup_net.c: the stack's networks for the services' containers */
 /* The networks of sup->stacks[n_stacks-1] (made or adopted), as nets[n_stacks-1]. */

@@ -31,7 +31,7 @@ int sup_nets_setup_current(struct sup *sup, st_error_t *err)
 static const struct sup_nets *nets_of(const struct sup_service *s)
 {
 	const struct sup *sup = s->sup;
-	for (size_t i = 0; i < sup->n_stacks; i++)
+	for (size_t i = 0; sup->nets && i < sup->n_stacks; i++)
 		if (sup->stacks[i] == s->stack)
 			return &sup->nets[i];
 	return NULL;

@@ -57,6 +57,10 @@ struct sup_service *sup_service_new(struct sup *sup, const struct spec_service *
 
 void sup_service_close_handles(struct sup_service *s)
 {
+	sup_health_stop(s->health);
+	s->health = NULL;
+	sup_ports_close(s->ports);
+	s->ports = NULL;
 	while (s->pipes)
 		sup_logpipe_close(s->pipes);
 	if (!uv_is_closing((uv_handle_t *)&s->timer))
@@ -79,6 +83,7 @@ void sup_service_free(struct sup_service *s)
 		sup_lock_release(s->sup->paths, s->stack, s->id, s->lock_fd);
 	free(s->cgroup);
 	free(s->last_error);
+	free(s->health_failure);
 	free(s->name);
 	free(s->id);
 	free(s);
@@ -127,8 +132,9 @@ json_t *sup_service_json(const struct sup_service *s, bool live)
 		json_array_append_new(ports, json_string(buf));
 	}
 	json_object_set_new(o, "ports", ports);
-	/* supervisor/health.* fills this in once it lands */
-	json_object_set_new(o, "health", json_null());
+	json_object_set_new(o, "health", s->health ? sup_health_json(s->health) : json_null());
+	json_object_set_new(o, "health_failure", s->health_failure ? json_string(s->health_failure) : json_null());
+	json_object_set_new(o, "published", s->ports ? sup_ports_json(s->ports) : json_array());
 	if (live && s->ct && !s->reaping)
 		sup_proc_security(s->pid, o);
 	return o;
@@ -184,6 +190,19 @@ static void on_gone(struct sup_service *s)
 		set_state(s, SUP_EXITED);
 		break;
 	case SUP_AFTER_START:
+		if (s->health_restart) {
+			/* unhealthy: the policy's restart, without its backoff */
+			s->health_restart = false;
+			s->restarts++;
+			if (s->n_history == SUP_HISTORY) {
+				memmove(s->history, s->history + 1, sizeof(s->history[0]) * (SUP_HISTORY - 1));
+				s->n_history--;
+			}
+			s->history[s->n_history++] = (struct sup_restart_rec){
+				.exited_at_ms = s->finished_at_ms ? s->finished_at_ms : wall_ms(),
+				.exit_code = s->has_exit ? s->last_exit.exit_code : -1,
+			};
+		}
 		s->backoff_ms = 0;
 		sup_service_start(s);
 		return; /* start ticks */
@@ -262,6 +281,7 @@ static void check_exit(struct sup_service *s)
 		st = (struct rt_exit){.exit_code = 255};
 	}
 	stop_watch(s);
+	sup_service_health_stop(s);
 	if (s->timer_use == SUP_TIMER_GRACE)
 		uv_timer_stop(&s->timer);
 	s->reaping = true;
@@ -389,6 +409,9 @@ void sup_service_start(struct sup_service *s)
 	s->started_mono_ms = uv_now(&sup->loop);
 	if (s->n_history && !s->history[s->n_history - 1].started_at_ms)
 		s->history[s->n_history - 1].started_at_ms = s->started_at_ms;
+	free(s->health_failure);
+	s->health_failure = NULL;
+	sup_service_health_start(s);
 	set_state(s, SUP_RUNNING);
 	sup_progress(sup, "Container %s  Started", s->id);
 	sup_tick(sup);
