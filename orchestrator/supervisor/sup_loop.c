@@ -428,6 +428,8 @@ int sup_run(struct spec_stack *stack, const struct sup_opts *o, st_error_t *err)
 	/* A port in use is an error before anything starts. */
 	if (sup_select(&sup, stack, o->services, err) < 0 || sup_ports_bind_all(&sup, err) < 0 ||
 	    sup_nets_setup_current(&sup, err) < 0) {
+		_cleanup_free_ char *msg = st_error_text(*err);
+		send_ready(&sup, msg); /* the reason, not finish's "stopped" */
 		finish(&sup);
 		uv_run(&sup.loop, UV_RUN_DEFAULT);
 		goto out;
