@@ -5,7 +5,8 @@
  *   exit  ─▶ checker stopped, ports detached (refused) ─▶ release
  *
  * A container that becomes unhealthy is restarted when its restart policy
- * is not `no` (Docker never does: moby#28400); the restart counts as one.
+ * is not `no` (Docker never does: moby#28400), after the policy's backoff;
+ * the restart counts as one.
  * Every change of health ticks the loop: `depends_on: service_healthy`
  * and `up --wait` are decided there (sup_loop.c). */
 #include "supervisor/internal.h"

@@ -173,6 +173,26 @@ static void free_handle(uv_handle_t *h)
 	free(h);
 }
 
+/* Start again after Docker's backoff (RESTARTING until the timer fires). */
+static void schedule_restart(struct sup_service *s, int code)
+{
+	struct sup *sup = s->sup;
+	int64_t up_ms = s->started_mono_ms ? (int64_t)(uv_now(&sup->loop) - s->started_mono_ms) : 0;
+	s->backoff_ms = sup_restart_delay(s->backoff_ms, up_ms);
+	if (s->n_history == SUP_HISTORY) {
+		memmove(s->history, s->history + 1, sizeof(s->history[0]) * (SUP_HISTORY - 1));
+		s->n_history--;
+	}
+	s->history[s->n_history++] = (struct sup_restart_rec){
+		.exited_at_ms = s->finished_at_ms ? s->finished_at_ms : wall_ms(),
+		.delay_ms = s->backoff_ms,
+		.exit_code = code,
+	};
+	s->timer_use = SUP_TIMER_BACKOFF;
+	uv_timer_start(&s->timer, on_timer, (uint64_t)s->backoff_ms, 0);
+	set_state(s, SUP_RESTARTING);
+}
+
 /* The container is gone (released) or never started: what now. */
 static void on_gone(struct sup_service *s)
 {
@@ -191,17 +211,13 @@ static void on_gone(struct sup_service *s)
 		break;
 	case SUP_AFTER_START:
 		if (s->health_restart) {
-			/* unhealthy: the policy's restart, without its backoff */
+			/* unhealthy: restarted as the policy restarts, with its backoff */
 			s->health_restart = false;
-			s->restarts++;
-			if (s->n_history == SUP_HISTORY) {
-				memmove(s->history, s->history + 1, sizeof(s->history[0]) * (SUP_HISTORY - 1));
-				s->n_history--;
-			}
-			s->history[s->n_history++] = (struct sup_restart_rec){
-				.exited_at_ms = s->finished_at_ms ? s->finished_at_ms : wall_ms(),
-				.exit_code = s->has_exit ? s->last_exit.exit_code : -1,
-			};
+			if (sup->ending == SUP_RUN)
+				schedule_restart(s, s->has_exit ? s->last_exit.exit_code : -1);
+			else
+				set_state(s, SUP_EXITED);
+			break;
 		}
 		s->backoff_ms = 0;
 		sup_service_start(s);
@@ -210,20 +226,7 @@ static void on_gone(struct sup_service *s)
 		int code = s->has_exit ? s->last_exit.exit_code : 1;
 		if (sup->ending == SUP_RUN &&
 		    sup_restart_wanted(s->spec->restart, s->spec->restart_max, code, s->restarts)) {
-			int64_t up_ms = s->started_mono_ms ? (int64_t)(uv_now(&sup->loop) - s->started_mono_ms) : 0;
-			s->backoff_ms = sup_restart_delay(s->backoff_ms, up_ms);
-			if (s->n_history == SUP_HISTORY) {
-				memmove(s->history, s->history + 1, sizeof(s->history[0]) * (SUP_HISTORY - 1));
-				s->n_history--;
-			}
-			s->history[s->n_history++] = (struct sup_restart_rec){
-				.exited_at_ms = s->finished_at_ms ? s->finished_at_ms : wall_ms(),
-				.delay_ms = s->backoff_ms,
-				.exit_code = code,
-			};
-			s->timer_use = SUP_TIMER_BACKOFF;
-			uv_timer_start(&s->timer, on_timer, (uint64_t)s->backoff_ms, 0);
-			set_state(s, SUP_RESTARTING);
+			schedule_restart(s, code);
 		} else {
 			set_state(s, SUP_EXITED);
 		}
@@ -411,6 +414,7 @@ void sup_service_start(struct sup_service *s)
 		s->history[s->n_history - 1].started_at_ms = s->started_at_ms;
 	free(s->health_failure);
 	s->health_failure = NULL;
+	s->health_restart = false;
 	sup_service_health_start(s);
 	set_state(s, SUP_RUNNING);
 	sup_progress(sup, "Container %s  Started", s->id);
