@@ -26,6 +26,7 @@ static const struct cli_command commands[] = {
 	{"start", cmd_start, "Start stopped services"},
 	{"restart", cmd_restart, "Restart services"},
 	{"kill", cmd_kill, "Send a signal to services' containers"},
+	{"port", cmd_port, "Print where a container port of a service is published"},
 };
 
 static void usage(FILE *out)

@@ -52,6 +52,7 @@ int cmd_stop(struct cli_globals *g, int argc, char **argv);
 int cmd_start(struct cli_globals *g, int argc, char **argv);
 int cmd_restart(struct cli_globals *g, int argc, char **argv);
 int cmd_kill(struct cli_globals *g, int argc, char **argv);
+int cmd_port(struct cli_globals *g, int argc, char **argv);
 /* -t SECONDS of down, stop, restart: 0 or CLI_EXIT_USAGE (printed). */
 int cli_parse_timeout(const char *cmd, const char *s, int *out);
 

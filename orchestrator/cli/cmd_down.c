@@ -1,12 +1,13 @@
 /* stack down [-t SECONDS]
  *
  * Stop and remove every container of the project, then everything it
- * kept: state files, logs, the supervisor's pid file and socket, the
+ * kept: state files, logs, networks, the supervisor's pid file and socket, the
  * project's run dir.  Also after a crash of the supervisor (then there is
  * nobody to ask, and the leftovers are swept here). */
 #include "cli/cli.h"
 #include "cli/sup_client.h"
 #include "supervisor/files.h"
+#include "supervisor/network.h"
 #include "supervisor/sup.h"
 #include "util/fs.h"
 #include "util/interrupt.h"
@@ -100,6 +101,16 @@ int cmd_down(struct cli_globals *g, int argc, char **argv)
 	_cleanup_free_ char *pid = sup_pid_path(run);
 	_cleanup_free_ char *logs = sup_log_dir(&g->paths, stack->name);
 	if (!cli_sup_alive(g, stack)) {
+		/* The supervisor tears them down itself; after a kill -9 it is us. */
+		int nr = sup_net_teardown_down(&g->paths, stack, &err);
+		if (nr < 0) {
+			st_error_print(&err, stderr);
+			rc = CLI_EXIT_FAILURE;
+		} else if (nr > 0) {
+			fprintf(stderr, "stack down: the networks of project `%s` are kept: a `stack run` container of "
+					"it still runs; run `stack down` again once it has ended\n",
+				stack->name);
+		}
 		unlink(pid);
 		if (fs_remove_tree(logs, &err) < 0) {
 			st_error_print(&err, stderr);

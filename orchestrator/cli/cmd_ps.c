@@ -64,26 +64,60 @@ static const char *str_or(json_t *o, const char *k, const char *dflt)
 	return s ? s : dflt;
 }
 
+/* "healthy", "unhealthy (streak 3)", "starting", or "-" without a check. */
+static void fmt_health(json_t *rec, char *buf, size_t n)
+{
+	json_t *h = json_object_get(rec, "health");
+	const char *st = json_string_value(json_object_get(h, "status"));
+	int streak = (int)json_integer_value(json_object_get(h, "failing_streak"));
+	if (!st)
+		snprintf(buf, n, "-");
+	else if (streak > 0)
+		snprintf(buf, n, "%s (streak %d)", st, streak);
+	else
+		snprintf(buf, n, "%s", st);
+}
+
+/* The bound ports, as docker ps: 0.0.0.0:8080->5000/tcp, comma-separated. */
+static void fmt_ports(json_t *rec, char *buf, size_t n)
+{
+	size_t i, off = 0;
+	json_t *p;
+	buf[0] = '\0';
+	json_array_foreach (json_object_get(rec, "published"), i, p) {
+		int w = snprintf(buf + off, n - off, "%s%s:%d->%d/%s", off ? "," : "", str_or(p, "host_ip", "*"),
+				 (int)json_integer_value(json_object_get(p, "host_port")),
+				 (int)json_integer_value(json_object_get(p, "target")), str_or(p, "protocol", "tcp"));
+		if (w < 0 || (size_t)w >= n - off)
+			break;
+		off += (size_t)w;
+	}
+	if (!off)
+		snprintf(buf, n, "-");
+}
+
 static void print_table(json_t *arr)
 {
-	printf("%-24s %-12s %-10s %-7s %-5s %-4s %-8s %-8s %-9s %-16s %-8s %s\n", "NAME", "SERVICE", "STATE", "PID",
-	       "EXIT", "OOM", "RESTARTS", "UPTIME", "USER", "CAPEFF", "SECCOMP", "NNP");
+	printf("%-24s %-12s %-10s %-20s %-7s %-5s %-4s %-8s %-8s %-9s %-16s %-8s %-4s %s\n", "NAME", "SERVICE", "STATE",
+	       "HEALTH", "PID", "EXIT", "OOM", "RESTARTS", "UPTIME", "USER", "CAPEFF", "SECCOMP", "NNP", "PORTS");
 	size_t i;
 	json_t *r;
 	json_array_foreach (arr, i, r) {
-		char exit_buf[16], up[32], pid[16];
+		char exit_buf[16], up[32], pid[16], health[48], ports[512];
 		json_t *ec = json_object_get(r, "exit_code");
 		snprintf(exit_buf, sizeof(exit_buf), json_is_integer(ec) ? "%d" : "-", (int)json_integer_value(ec));
 		json_int_t p = json_integer_value(json_object_get(r, "pid"));
 		snprintf(pid, sizeof(pid), p > 0 ? "%d" : "-", (int)p);
 		fmt_uptime(r, up, sizeof(up));
+		fmt_health(r, health, sizeof(health));
+		fmt_ports(r, ports, sizeof(ports));
 		json_t *nnp = json_object_get(r, "no_new_privs");
-		printf("%-24s %-12s %-10s %-7s %-5s %-4s %-8d %-8s %-9s %-16s %-8s %s\n", str_or(r, "container", "?"),
-		       str_or(r, "service", "?"), str_or(r, "state", "?"), pid, exit_buf,
-		       json_is_true(json_object_get(r, "oom_killed")) ? "yes" : "no",
+		printf("%-24s %-12s %-10s %-20s %-7s %-5s %-4s %-8d %-8s %-9s %-16s %-8s %-4s %s\n",
+		       str_or(r, "container", "?"), str_or(r, "service", "?"), str_or(r, "state", "?"), health, pid,
+		       exit_buf, json_is_true(json_object_get(r, "oom_killed")) ? "yes" : "no",
 		       (int)json_integer_value(json_object_get(r, "restarts")), up, str_or(r, "user", "-"),
 		       str_or(r, "cap_eff", "-"), str_or(r, "seccomp", "-"),
-		       json_is_boolean(nnp) ? (json_is_true(nnp) ? "yes" : "no") : "-");
+		       json_is_boolean(nnp) ? (json_is_true(nnp) ? "yes" : "no") : "-", ports);
 	}
 }
 

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,8 @@
 extern char **environ;
 
 struct up_opts {
-	bool detach, no_color, no_prefix, force_recreate, no_recreate, remove_orphans;
+	bool detach, no_color, no_prefix, force_recreate, no_recreate, remove_orphans, wait;
+	int wait_timeout_s; /* -1: none */
 };
 
 static void up_usage(FILE *out)
@@ -43,7 +45,10 @@ static void up_usage(FILE *out)
 	      "      --no-log-prefix    no `service  |` prefix on log lines\n"
 	      "      --force-recreate   recreate running services even if their config is unchanged\n"
 	      "      --no-recreate      keep running services even if their config changed\n"
-	      "      --remove-orphans   remove services no longer in the stack file\n",
+	      "      --remove-orphans   remove services no longer in the stack file\n"
+	      "      --wait             detach once every service runs and those with a health check are\n"
+	      "                         healthy; non-zero exit if one becomes unhealthy or exits\n"
+	      "      --wait-timeout SECONDS  give up waiting after SECONDS (the stack keeps running)\n",
 	      out);
 }
 
@@ -57,11 +62,12 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 		{"no-recreate", no_argument, NULL, 'N'},
 		{"remove-orphans", no_argument, NULL, 'O'},
 		{"wait", no_argument, NULL, 'W'},
-		{"wait-timeout", required_argument, NULL, 'W'},
+		{"wait-timeout", required_argument, NULL, 'X'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	int c;
+	o->wait_timeout_s = -1;
 	while ((c = getopt_long(argc, argv, "+dh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -83,9 +89,13 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 			o->remove_orphans = true;
 			break;
 		case 'W':
-			/* the integration point for supervisor/health */
-			return cli_usage_error("up", "--wait waits for health checks, which this build of the "
-						     "supervisor does not run yet; use -d");
+			o->wait = true;
+			o->detach = true; /* as compose: --wait implies -d */
+			break;
+		case 'X':
+			if (cli_parse_timeout("up --wait-timeout", optarg, &o->wait_timeout_s) != 0)
+				return CLI_EXIT_USAGE;
+			break;
 		case 'h':
 			up_usage(stdout);
 			return -1;
@@ -93,6 +103,8 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 			return cli_usage_error("up", "invalid option");
 		}
 	}
+	if (o->wait_timeout_s >= 0 && !o->wait)
+		return cli_usage_error("up", "--wait-timeout needs --wait");
 	if (o->force_recreate && o->no_recreate)
 		return cli_usage_error("up", "--force-recreate and --no-recreate exclude each other");
 	return 0;
@@ -100,7 +112,8 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 
 /* The supervisor's process: detached from our session and terminal, its
  * stderr in the project's log dir. */
-static void run_supervisor(struct cli_globals *g, struct spec_stack *stack, const struct strv *services, int ready_fd)
+static void run_supervisor(struct cli_globals *g, struct spec_stack *stack, const struct strv *services, int ready_fd,
+			   bool wait)
 {
 	setsid();
 	/* Not holding the directory `stack up` ran in busy; a reconcile says
@@ -129,6 +142,7 @@ static void run_supervisor(struct cli_globals *g, struct spec_stack *stack, cons
 		.resolve = cli_sup_resolve,
 		.services = services,
 		.ready_fd = ready_fd,
+		.wait = wait,
 		.load = &load,
 	};
 	int rc = sup_run(stack, &so, &err);
@@ -137,8 +151,17 @@ static void run_supervisor(struct cli_globals *g, struct spec_stack *stack, cons
 	exit(rc < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK);
 }
 
-/* Start a supervisor and wait for its "ok" (sup.h).  Takes stack. */
-static int start_supervisor(struct cli_globals *g, struct spec_stack *stack, const struct strv *services)
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Start a supervisor and wait for its "ok" (sup.h), for --wait until
+ * timeout_s (-1: no limit).  Takes stack. */
+static int start_supervisor(struct cli_globals *g, struct spec_stack *stack, const struct strv *services, bool wait,
+			    int timeout_s)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0) {
@@ -155,17 +178,45 @@ static int start_supervisor(struct cli_globals *g, struct spec_stack *stack, con
 	}
 	if (pid == 0) {
 		close(p[0]);
-		run_supervisor(g, stack, services, p[1]);
+		run_supervisor(g, stack, services, p[1], wait);
 	}
 	close(p[1]);
-	FILE *f = fdopen(p[0], "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	/* Lines read as they come, so that --wait-timeout can cut in. */
+	int64_t deadline = timeout_s >= 0 ? mono_ms() + (int64_t)timeout_s * 1000 : -1;
+	char buf[8192];
+	size_t len = 0;
 	int rc = -1;
-	while (f && (n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] == '\n')
-			line[n - 1] = '\0';
+	bool eof = false;
+	while (!eof) {
+		char *nl = memchr(buf, '\n', len);
+		if (!nl && len == sizeof(buf))
+			nl = buf + len - 1; /* a line that long is cut */
+		if (!nl) {
+			int wait_ms = deadline < 0 ? -1 : (int)(deadline - mono_ms());
+			if (deadline >= 0 && wait_ms <= 0) {
+				fprintf(stderr, "stack up: --wait-timeout: not every service was healthy after %d s "
+						"(the stack keeps running; see `stack ps`)\n",
+					timeout_s);
+				rc = CLI_EXIT_FAILURE;
+				break;
+			}
+			struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+			int pr = poll(&pfd, 1, wait_ms);
+			if (pr < 0 && errno == EINTR)
+				continue;
+			if (pr == 0)
+				continue;
+			ssize_t n = read(p[0], buf + len, sizeof(buf) - len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				eof = true;
+			else
+				len += (size_t)n;
+			continue;
+		}
+		*nl = '\0';
+		char *line = buf;
 		if (strcmp(line, "ok") == 0) {
 			rc = CLI_EXIT_OK;
 		} else if (strncmp(line, "error: ", 7) == 0) {
@@ -174,10 +225,11 @@ static int start_supervisor(struct cli_globals *g, struct spec_stack *stack, con
 		} else {
 			fprintf(stderr, " %s\n", line);
 		}
+		size_t used = (size_t)(nl - buf) + 1;
+		memmove(buf, buf + used, len - used);
+		len -= used;
 	}
-	free(line);
-	if (f)
-		fclose(f);
+	close(p[0]);
 	if (rc < 0) {
 		_cleanup_free_ char *log_dir = sup_log_dir(&g->paths, stack->name);
 		fprintf(stderr, "stack up: the supervisor exited while starting the stack; see %s/_supervisor.log\n",
@@ -330,6 +382,58 @@ static int attach(const struct cli_globals *g, const struct spec_stack *stack, c
 	return rc;
 }
 
+/* up --wait on a running supervisor: ask ps until every service named
+ * runs (and is healthy when it has a health check), one is unhealthy or
+ * exited (1), or the timeout passes. */
+static int wait_running(const struct cli_globals *g, const struct spec_stack *stack, const struct strv *services,
+			int timeout_s)
+{
+	int64_t deadline = timeout_s >= 0 ? mono_ms() + (int64_t)timeout_s * 1000 : -1;
+	for (;;) {
+		json_t *reply = NULL;
+		if (cli_sup_request("up", g, stack, json_pack("{s:s}", "cmd", "ps"), 10000, &reply) < 0)
+			return CLI_EXIT_FAILURE;
+		bool all = true;
+		int rc = CLI_EXIT_OK;
+		size_t i;
+		json_t *r;
+		json_array_foreach (json_object_get(reply, "services"), i, r) {
+			const char *name = json_string_value(json_object_get(r, "service"));
+			if (!name || !strv_contains(services, name))
+				continue;
+			const char *st = json_string_value(json_object_get(r, "state"));
+			const char *hs = json_string_value(json_object_get(json_object_get(r, "health"), "status"));
+			const char *fail = json_string_value(json_object_get(r, "health_failure"));
+			if (fail) {
+				fprintf(stderr, "stack up: service `%s` is unhealthy; last probe: %s\n", name, fail);
+				rc = CLI_EXIT_FAILURE;
+				break;
+			}
+			if (st && (strcmp(st, "exited") == 0 || strcmp(st, "restarting") == 0)) {
+				json_t *ec = json_object_get(r, "exit_code");
+				fprintf(stderr, "stack up: service `%s` exited (code %d)\n", name,
+					json_is_integer(ec) ? (int)json_integer_value(ec) : -1);
+				rc = CLI_EXIT_FAILURE;
+				break;
+			}
+			if (!st || strcmp(st, "running") != 0 || (hs && strcmp(hs, "healthy") != 0))
+				all = false;
+		}
+		json_decref(reply);
+		if (rc != CLI_EXIT_OK || all)
+			return rc;
+		if (deadline >= 0 && mono_ms() >= deadline) {
+			fprintf(stderr, "stack up: --wait-timeout: not every service was healthy after %d s "
+					"(the stack keeps running; see `stack ps`)\n",
+				timeout_s);
+			return CLI_EXIT_FAILURE;
+		}
+		if (st_interrupted())
+			return 128 + st_interrupted();
+		sleep_ms(100);
+	}
+}
+
 int cmd_up(struct cli_globals *g, int argc, char **argv)
 {
 	struct up_opts o = {0};
@@ -379,6 +483,13 @@ int cmd_up(struct cli_globals *g, int argc, char **argv)
 			fprintf(stderr, "stack up: warning: service `%s` is no longer in the stack file (an orphan); "
 					"`stack up --remove-orphans` removes it\n", json_string_value(v));
 		json_decref(reply);
+		if (o.wait) {
+			rc = wait_running(g, stack, &services, o.wait_timeout_s);
+			if (rc != CLI_EXIT_OK) {
+				strv_free(&selected);
+				goto out;
+			}
+		}
 	} else {
 		int n = sup_recover(&g->paths, stack, &err);
 		if (n < 0) {
@@ -391,7 +502,7 @@ int cmd_up(struct cli_globals *g, int argc, char **argv)
 			fprintf(stderr, "stack up: cleaned up %d container%s of a supervisor that was killed\n", n,
 				n == 1 ? "" : "s");
 		struct spec_stack *owned = steal_pointer(&stack);
-		rc = start_supervisor(g, owned, &selected);
+		rc = start_supervisor(g, owned, &selected, o.wait, o.wait_timeout_s);
 		/* the supervisor has its own copy (fork); ours goes */
 		stack = owned;
 		if (rc != CLI_EXIT_OK) {

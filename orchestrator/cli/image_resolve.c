@@ -6,6 +6,34 @@
 
 #include <string.h>
 
+/* The image's HEALTHCHECK as a service's healthcheck, with Docker's
+ * defaults for what it leaves at 0 (an empty test: the image has none). */
+static void image_health(const struct img_healthcheck *in, struct spec_health *out)
+{
+	const int64_t s = 1000000000LL;
+	memset(out, 0, sizeof(*out));
+	out->kind = SPEC_HEALTH_INHERIT;
+	if (in->test.n == 0)
+		return;
+	if (strcmp(in->test.v[0], "NONE") == 0) {
+		out->kind = SPEC_HEALTH_NONE;
+	} else if (strcmp(in->test.v[0], "CMD") == 0 && in->test.n >= 2) {
+		out->kind = SPEC_HEALTH_CMD;
+		for (size_t i = 1; i < in->test.n; i++)
+			strv_push(&out->test, in->test.v[i]);
+	} else if (strcmp(in->test.v[0], "CMD-SHELL") == 0 && in->test.n == 2) {
+		out->kind = SPEC_HEALTH_SHELL;
+		strv_push(&out->test, in->test.v[1]);
+	} else {
+		return; /* not a test Docker would run either */
+	}
+	out->interval = in->interval > 0 ? in->interval : 30 * s;
+	out->timeout = in->timeout > 0 ? in->timeout : 30 * s;
+	out->start_period = in->start_period > 0 ? in->start_period : 0;
+	out->start_interval = in->start_interval > 0 ? in->start_interval : 5 * s;
+	out->retries = in->retries > 0 ? in->retries : 3;
+}
+
 int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *stack, const char *image,
 		      struct cli_image *out, st_error_t *err)
 {
@@ -49,6 +77,7 @@ int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *sta
 	strv_copy(&out->defaults.cmd, &img.cmd);
 	out->defaults.working_dir = img.working_dir ? xstrdup(img.working_dir) : NULL;
 	out->defaults.user = img.user ? xstrdup(img.user) : NULL;
+	image_health(&img.healthcheck, &out->defaults.health);
 	r = 0;
 out:
 	img_image_free(&img);
@@ -58,6 +87,8 @@ out:
 
 void cli_image_free(struct cli_image *img)
 {
+	strv_free(&img->defaults.health.test);
+	free(img->defaults.health.path);
 	strv_free(&img->layers);
 	strv_free(&img->defaults.env);
 	strv_free(&img->defaults.entrypoint);

@@ -19,6 +19,7 @@ struct sup_image_defaults {
 	struct strv cmd;
 	const char *working_dir;
 	const char *user;
+	struct spec_health health; /* HEALTHCHECK; SPEC_HEALTH_INHERIT: the image has none */
 };
 
 /* One-off overrides, as `stack run` takes them. */

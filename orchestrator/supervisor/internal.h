@@ -4,7 +4,10 @@
 
 #include "runtime/container.h"
 #include "supervisor/ctconf.h"
+#include "supervisor/health.h"
 #include "supervisor/logfile.h"
+#include "supervisor/network.h"
+#include "supervisor/ports.h"
 #include "supervisor/sup.h"
 
 #include <jansson.h>
@@ -93,15 +96,21 @@ struct sup_service {
 	struct sup_restart_rec history[SUP_HISTORY];
 	size_t n_history;
 
-	/* Integration points for the helpers that land in parallel:
-	 * supervisor/health.* keeps a checker per container here (started
-	 * after a start, stopped before a release; `service_healthy` waits on
-	 * it), supervisor/ports.* its forwarders, and networks the
-	 * RT_NET_PRIVATE hook that plugs the netns in. */
-	void *health;
-	void *ports;
-	rt_net_hook_fn net_hook;
-	void *net_hook_data;
+	/* The running container's health checker (health.h): started once
+	 * it runs, stopped before it is released; `service_healthy` and
+	 * `up --wait` wait on it.  An unhealthy container is restarted
+	 * unless its restart policy is `no` (health_restart: that restart
+	 * counts as one). */
+	struct sup_health *health;
+	bool health_restart;
+	char *health_failure; /* the last probe output when it became unhealthy */
+	/* Its published ports (ports.h): bound before anything starts,
+	 * attached to the container while it runs, closed at the end. */
+	struct sup_ports *ports;
+	/* The running container's place on the stack's networks (network.h):
+	 * prepared at each start, released once it is gone. */
+	struct sup_net_attach net;
+	struct strv extra_hosts;
 };
 
 struct sup_conn;
@@ -126,6 +135,7 @@ struct sup {
 	sup_resolve_fn resolve;
 	struct spec_load_opts load; /* owned copy */
 	struct spec_stack **stacks; /* [n_stacks-1] is the current one */
+	struct sup_nets *nets;      /* nets[i]: stacks[i]'s networks (attaches point into them) */
 	size_t n_stacks;
 	const char *project;
 	char *run_dir, *log_dir;
@@ -137,6 +147,7 @@ struct sup {
 	enum { SUP_RUN, SUP_SHUTDOWN, SUP_DOWN } ending;
 	bool finished; /* every handle is being closed */
 	int stop_timeout_s; /* -1: each service's stop_grace_period */
+	bool wait_healthy;  /* `up --wait`: ready once the health checks pass */
 	uv_pipe_t ctl;
 	bool ctl_open;
 	struct sup_conn *conns;
@@ -173,6 +184,24 @@ void sup_begin_end(struct sup *sup, int mode, int timeout_s);
 /* Add (or mark) the services `names` selects (empty: all) as selected. */
 int sup_select(struct sup *sup, const struct spec_stack *stack, const struct strv *names, st_error_t *err);
 struct sup_service *sup_add_service(struct sup *sup, const struct spec_service *sv);
+
+/* sup_health.c: health checks and published ports of the services */
+/* The check s's container gets: the service's, else its image's, else NULL. */
+const struct spec_health *sup_service_health_spec(const struct sup_service *s);
+void sup_service_health_start(struct sup_service *s);
+void sup_service_health_stop(struct sup_service *s);
+/* Bind the published ports of every selected service (before anything starts). */
+int sup_ports_bind_all(struct sup *sup, st_error_t *err);
+
+/* sup_net.c: the stack's networks for the services' containers */
+/* The networks of sup->stacks[n_stacks-1] (made or adopted), as nets[n_stacks-1]. */
+int sup_nets_setup_current(struct sup *sup, st_error_t *err);
+/* Place s's next container on its networks: the hook and /etc/hosts
+ * lines, or the namespace of the service it shares (`network_mode:
+ * service:NAME`, *join_fd: the caller closes it after the start). */
+int sup_service_net_prepare(struct sup_service *s, struct rt_config *cfg, int *join_fd, st_error_t *err);
+/* s's container is gone: its addresses are free for its next one. */
+void sup_service_net_release(struct sup_service *s);
 
 /* sup_logpipe.c */
 struct sup_logpipe *sup_logpipe_open(struct sup_service *s, int fd, const char *stream, st_error_t *err);

@@ -322,6 +322,20 @@ static bool other_sup_net_container_live(const char *run, const char *self_id)
 	return live;
 }
 
+int sup_net_teardown_down(const struct st_paths *paths, const struct spec_stack *stack, st_error_t *err)
+{
+	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
+	if (access(run, F_OK) < 0)
+		return 0;
+	int lock = -1;
+	if (sup_net_lock(run, &lock, err) < 0)
+		return -1;
+	bool busy = other_sup_net_container_live(run, "");
+	int r = busy ? 1 : teardown_locked(run, err);
+	sup_net_unlock(run, lock, r == 0);
+	return r;
+}
+
 int sup_net_teardown_if_unused(const struct st_paths *paths, const struct spec_stack *stack, const char *self_id,
 			       st_error_t *err)
 {

@@ -124,6 +124,11 @@ void sup_net_attach_free(struct sup_net_attach *a);
 int sup_net_teardown_if_unused(const struct st_paths *paths, const struct spec_stack *stack, const char *self_id,
 			       st_error_t *err);
 
+/* For `stack down`, once the supervisor is gone: tear the networks down
+ * as sup_net_teardown does, unless a container of the project is still
+ * looked after (a `stack run`'s: its ID.lock is held), then 1. */
+int sup_net_teardown_down(const struct st_paths *paths, const struct spec_stack *stack, st_error_t *err);
+
 /* Remove every namespace under STACK_RUN/PROJECT/netns (their bridges and
  * veths go with them) and the state.  Needs no live stack process and
  * no stack file agreeing with what was made; idempotent. */

@@ -121,6 +121,15 @@ json_t *sup_reconcile(struct sup *sup, json_t *req, st_error_t *err)
 	}
 	sup->stacks = xrealloc(sup->stacks, (sup->n_stacks + 1) * sizeof(*sup->stacks));
 	sup->stacks[sup->n_stacks++] = stack;
+	/* The new file's networks (and addresses for its new services); a
+	 * changed subnet is refused before anything is stopped. */
+	if (sup_nets_setup_current(sup, err) < 0) {
+		sup->n_stacks--;
+		free(hashes);
+		strv_free(&names);
+		spec_stack_free(stack);
+		return NULL;
+	}
 	json_t *starts = json_array();
 	for (size_t i = 0; i < sup->n_svcs; i++)
 		json_array_append_new(starts, json_integer(sup->svcs[i]->starts));

@@ -42,14 +42,17 @@ struct sup_opts {
 	 * then one last line, "ok" once every selected service was started
 	 * or "error: MESSAGE"; closed after it.  `stack up -d` waits on it. */
 	int ready_fd;
+	/* `up --wait`: "ok" only once every selected service runs and those
+	 * with a health check are healthy; "error: ..." naming the service
+	 * (and its last probe output) when one becomes unhealthy or exits. */
+	bool wait;
 	/* What the stack was loaded from: a reconcile request loads it the
 	 * same way (control.h). */
 	const struct spec_load_opts *load;
 };
 
 /* Check what can be checked before anything starts: the selected services
- * exist, and depends_on conditions are ones the supervisor can wait for
- * (service_healthy needs supervisor/health, which is not there yet). */
+ * exist. */
 int sup_check_stack(const struct spec_stack *stack, const struct strv *services, st_error_t *err);
 
 /* Run the supervisor in this process until it is told to stop; takes

@@ -22,6 +22,8 @@ void sup_image_free(struct sup_image *img)
 	strv_free(&img->defaults.cmd);
 	free((char *)img->defaults.working_dir);
 	free((char *)img->defaults.user);
+	strv_free(&img->defaults.health.test);
+	free(img->defaults.health.path);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -72,6 +74,12 @@ static void select_one(const struct spec_stack *stack, const struct spec_service
 	if (sel[i])
 		return;
 	sel[i] = true;
+	if (sv->network_mode == SPEC_NET_SERVICE) {
+		/* it needs that service's container to share its namespace */
+		const struct spec_service *t = spec_find_service(stack, sv->network_service);
+		if (t)
+			select_one(stack, t, sel);
+	}
 	for (size_t d = 0; d < sv->n_depends_on; d++) {
 		const struct spec_service *dep = spec_find_service(stack, sv->depends_on[d].service);
 		if (dep)
@@ -105,21 +113,6 @@ int sup_check_stack(const struct spec_stack *stack, const struct strv *services,
 	_cleanup_free_ bool *sel = xcalloc(stack->n_services, sizeof(bool));
 	if (select_services(stack, services, sel, err) < 0)
 		return -1;
-	for (size_t i = 0; i < stack->n_services; i++) {
-		const struct spec_service *sv = &stack->services[i];
-		for (size_t d = 0; sel[i] && d < sv->n_depends_on; d++) {
-			const struct spec_depends *dep = &sv->depends_on[d];
-			/* The integration point for supervisor/health: until it
-			 * lands, waiting for a health state that nobody probes
-			 * would hang or, worse, pass silently. */
-			if (dep->condition == SPEC_DEP_HEALTHY)
-				return st_error(err, ENOTSUP,
-						"service `%s` depends on `%s` with condition service_healthy: health "
-						"checks are not available in this build of the supervisor yet; use "
-						"service_started or service_completed_successfully",
-						sv->name, dep->service);
-		}
-	}
 	return 0;
 }
 
@@ -128,6 +121,17 @@ int sup_check_stack(const struct spec_stack *stack, const struct strv *services,
 /* 1: the dependencies of s allow it to start; 0: not yet; -1: never (*why). */
 static int deps_ready(struct sup *sup, struct sup_service *s, char **why)
 {
+	if (s->spec->network_mode == SPEC_NET_SERVICE) {
+		/* As compose: `network_mode: service:NAME` is a dependency on NAME's running container. */
+		struct sup_service *t = sup_find(sup, s->spec->network_service);
+		if (!t || t->state == SUP_REMOVED || t->state == SUP_EXITED) {
+			*why = xasprintf("`network_mode: service:%s`: service `%s` is not running", s->spec->network_service,
+					 s->spec->network_service);
+			return -1;
+		}
+		if (!t->ct || t->reaping || t->state != SUP_RUNNING)
+			return 0;
+	}
 	for (size_t d = 0; d < s->spec->n_depends_on; d++) {
 		const struct spec_depends *dep = &s->spec->depends_on[d];
 		struct sup_service *t = sup_find(sup, dep->service);
@@ -161,9 +165,22 @@ static int deps_ready(struct sup *sup, struct sup_service *s, char **why)
 			}
 			return 0;
 		case SPEC_DEP_HEALTHY:
-			*why = xasprintf("dependency `%s`: service_healthy needs health checks (not available yet)",
-					 dep->service);
-			return -1;
+			if (t->health && sup_health_status(t->health) == SUP_HEALTH_HEALTHY)
+				continue;
+			if (t->state == SUP_EXITED) {
+				if (!dep->required)
+					continue;
+				*why = xasprintf("dependency `%s` exited before it was healthy", dep->service);
+				return -1;
+			}
+			if (t->ct && !t->reaping && !t->health) {
+				/* its image is known once it started: no check in it either */
+				*why = xasprintf("dependency `%s` has no health check (condition service_healthy); give it "
+						 "a `healthcheck:` or use service_started",
+						 dep->service);
+				return -1;
+			}
+			return 0;
 		}
 	}
 	return 1;
@@ -182,10 +199,59 @@ static void send_ready(struct sup *sup, const char *error)
 	sup->ready_fd = -1;
 }
 
+/* up --wait: 1 when s is where --wait wants it, 0 not yet, -1 never (*why). */
+static int wait_state(struct sup_service *s, char **why)
+{
+	if (s->state == SUP_RUNNING && s->ct && !s->reaping) {
+		if (!s->health)
+			return 1;
+		switch (sup_health_status(s->health)) {
+		case SUP_HEALTH_HEALTHY:
+			return 1;
+		case SUP_HEALTH_STARTING:
+			return 0;
+		case SUP_HEALTH_UNHEALTHY:
+			break;
+		}
+	}
+	if (s->health_failure) {
+		*why = xasprintf("service `%s` is unhealthy; last probe: %s", s->name, s->health_failure);
+		return -1;
+	}
+	if (s->state == SUP_EXITED || s->state == SUP_REMOVED || s->state == SUP_RESTARTING ||
+	    (s->has_exit && !s->ct)) {
+		*why = s->has_exit ? xasprintf("service `%s` exited (code %d)", s->name, s->last_exit.exit_code)
+				   : xasprintf("service `%s`: %s", s->name, s->last_error ? s->last_error : "did not start");
+		return -1;
+	}
+	return 0;
+}
+
 static void check_ready(struct sup *sup)
 {
 	if (sup->ready_fd < 0 || sup->ready_sent)
 		return;
+	if (sup->wait_healthy) {
+		bool all = true;
+		for (size_t i = 0; i < sup->n_svcs; i++) {
+			struct sup_service *s = sup->svcs[i];
+			if (!s->selected)
+				continue;
+			char *why = NULL;
+			int r = wait_state(s, &why);
+			if (r < 0) {
+				send_ready(sup, why);
+				free(why);
+				return;
+			}
+			all &= r > 0;
+		}
+		if (all)
+			send_ready(sup, NULL);
+		else if (sup->ending != SUP_RUN)
+			send_ready(sup, "stopped before every service was healthy");
+		return;
+	}
 	bool all = true;
 	for (size_t i = 0; i < sup->n_svcs; i++) {
 		struct sup_service *s = sup->svcs[i];
@@ -326,6 +392,7 @@ int sup_run(struct spec_stack *stack, const struct sup_opts *o, st_error_t *err)
 	sup.paths = o->paths;
 	sup.resolve = o->resolve;
 	sup.ready_fd = o->ready_fd;
+	sup.wait_healthy = o->wait;
 	sup.pid_fd = -1;
 	sup.stop_timeout_s = -1;
 	if (o->load) {
@@ -358,7 +425,11 @@ int sup_run(struct spec_stack *stack, const struct sup_opts *o, st_error_t *err)
 	uv_signal_start(&sup.sig_term, on_signal, SIGTERM);
 	uv_signal_start(&sup.sig_int, on_signal, SIGINT);
 	uv_signal_start(&sup.sig_hup, on_signal, SIGHUP);
-	if (sup_select(&sup, stack, o->services, err) < 0) {
+	/* A port in use is an error before anything starts. */
+	if (sup_select(&sup, stack, o->services, err) < 0 || sup_ports_bind_all(&sup, err) < 0 ||
+	    sup_nets_setup_current(&sup, err) < 0) {
+		_cleanup_free_ char *msg = st_error_text(*err);
+		send_ready(&sup, msg); /* the reason, not finish's "stopped" */
 		finish(&sup);
 		uv_run(&sup.loop, UV_RUN_DEFAULT);
 		goto out;
@@ -378,8 +449,16 @@ out:
 	for (size_t i = 0; i < sup.n_svcs; i++)
 		sup_service_free(sup.svcs[i]);
 	free(sup.svcs);
-	if (sup.ending == SUP_DOWN)
+	for (size_t i = 0; sup.nets && i < sup.n_stacks; i++)
+		sup_nets_free(&sup.nets[i]);
+	free(sup.nets);
+	if (sup.ending == SUP_DOWN) {
 		fs_remove_tree(sup.log_dir, NULL);
+		/* every container is gone: their networks go too */
+		st_error_t nerr = NULL;
+		if (sup_net_teardown(sup.paths, stack, &nerr) < 0)
+			st_error_print(&nerr, stderr);
+	}
 	if (sup.pid_fd >= 0) {
 		_cleanup_free_ char *sock = sup_socket_path(sup.run_dir);
 		_cleanup_free_ char *pid = sup_pid_path(sup.run_dir);

@@ -57,6 +57,10 @@ struct sup_service *sup_service_new(struct sup *sup, const struct spec_service *
 
 void sup_service_close_handles(struct sup_service *s)
 {
+	sup_health_stop(s->health);
+	s->health = NULL;
+	sup_ports_close(s->ports);
+	s->ports = NULL;
 	while (s->pipes)
 		sup_logpipe_close(s->pipes);
 	if (!uv_is_closing((uv_handle_t *)&s->timer))
@@ -73,10 +77,13 @@ void sup_service_free(struct sup_service *s)
 	if (s->have_conf)
 		sup_ctconf_free(&s->conf);
 	sup_image_free(&s->img);
+	sup_net_attach_free(&s->net);
+	strv_free(&s->extra_hosts);
 	if (s->lock_fd >= 0)
 		sup_lock_release(s->sup->paths, s->stack, s->id, s->lock_fd);
 	free(s->cgroup);
 	free(s->last_error);
+	free(s->health_failure);
 	free(s->name);
 	free(s->id);
 	free(s);
@@ -125,8 +132,9 @@ json_t *sup_service_json(const struct sup_service *s, bool live)
 		json_array_append_new(ports, json_string(buf));
 	}
 	json_object_set_new(o, "ports", ports);
-	/* supervisor/health.* fills this in once it lands */
-	json_object_set_new(o, "health", json_null());
+	json_object_set_new(o, "health", s->health ? sup_health_json(s->health) : json_null());
+	json_object_set_new(o, "health_failure", s->health_failure ? json_string(s->health_failure) : json_null());
+	json_object_set_new(o, "published", s->ports ? sup_ports_json(s->ports) : json_array());
 	if (live && s->ct && !s->reaping)
 		sup_proc_security(s->pid, o);
 	return o;
@@ -165,6 +173,26 @@ static void free_handle(uv_handle_t *h)
 	free(h);
 }
 
+/* Start again after Docker's backoff (RESTARTING until the timer fires). */
+static void schedule_restart(struct sup_service *s, int code)
+{
+	struct sup *sup = s->sup;
+	int64_t up_ms = s->started_mono_ms ? (int64_t)(uv_now(&sup->loop) - s->started_mono_ms) : 0;
+	s->backoff_ms = sup_restart_delay(s->backoff_ms, up_ms);
+	if (s->n_history == SUP_HISTORY) {
+		memmove(s->history, s->history + 1, sizeof(s->history[0]) * (SUP_HISTORY - 1));
+		s->n_history--;
+	}
+	s->history[s->n_history++] = (struct sup_restart_rec){
+		.exited_at_ms = s->finished_at_ms ? s->finished_at_ms : wall_ms(),
+		.delay_ms = s->backoff_ms,
+		.exit_code = code,
+	};
+	s->timer_use = SUP_TIMER_BACKOFF;
+	uv_timer_start(&s->timer, on_timer, (uint64_t)s->backoff_ms, 0);
+	set_state(s, SUP_RESTARTING);
+}
+
 /* The container is gone (released) or never started: what now. */
 static void on_gone(struct sup_service *s)
 {
@@ -182,6 +210,15 @@ static void on_gone(struct sup_service *s)
 		set_state(s, SUP_EXITED);
 		break;
 	case SUP_AFTER_START:
+		if (s->health_restart) {
+			/* unhealthy: restarted as the policy restarts, with its backoff */
+			s->health_restart = false;
+			if (sup->ending == SUP_RUN)
+				schedule_restart(s, s->has_exit ? s->last_exit.exit_code : -1);
+			else
+				set_state(s, SUP_EXITED);
+			break;
+		}
 		s->backoff_ms = 0;
 		sup_service_start(s);
 		return; /* start ticks */
@@ -189,20 +226,7 @@ static void on_gone(struct sup_service *s)
 		int code = s->has_exit ? s->last_exit.exit_code : 1;
 		if (sup->ending == SUP_RUN &&
 		    sup_restart_wanted(s->spec->restart, s->spec->restart_max, code, s->restarts)) {
-			int64_t up_ms = s->started_mono_ms ? (int64_t)(uv_now(&sup->loop) - s->started_mono_ms) : 0;
-			s->backoff_ms = sup_restart_delay(s->backoff_ms, up_ms);
-			if (s->n_history == SUP_HISTORY) {
-				memmove(s->history, s->history + 1, sizeof(s->history[0]) * (SUP_HISTORY - 1));
-				s->n_history--;
-			}
-			s->history[s->n_history++] = (struct sup_restart_rec){
-				.exited_at_ms = s->finished_at_ms ? s->finished_at_ms : wall_ms(),
-				.delay_ms = s->backoff_ms,
-				.exit_code = code,
-			};
-			s->timer_use = SUP_TIMER_BACKOFF;
-			uv_timer_start(&s->timer, on_timer, (uint64_t)s->backoff_ms, 0);
-			set_state(s, SUP_RESTARTING);
+			schedule_restart(s, code);
 		} else {
 			set_state(s, SUP_EXITED);
 		}
@@ -229,6 +253,7 @@ static void release_step(struct sup_service *s)
 	s->ct = NULL;
 	s->reaping = false;
 	s->timer_use = SUP_TIMER_NONE;
+	sup_service_net_release(s);
 	free_conf(s);
 	on_gone(s);
 }
@@ -259,6 +284,7 @@ static void check_exit(struct sup_service *s)
 		st = (struct rt_exit){.exit_code = 255};
 	}
 	stop_watch(s);
+	sup_service_health_stop(s);
 	if (s->timer_use == SUP_TIMER_GRACE)
 		uv_timer_stop(&s->timer);
 	s->reaping = true;
@@ -313,6 +339,7 @@ static void start_failed(struct sup_service *s, st_error_t *err)
 	s->last_error = st_error_text(*err);
 	st_error_free(err);
 	sup_progress(s->sup, "Container %s  Error: %s", s->id, s->last_error);
+	sup_service_net_release(s);
 	free_conf(s);
 	s->has_exit = false;
 	s->started_mono_ms = 0;
@@ -344,9 +371,13 @@ void sup_service_start(struct sup_service *s)
 	cfg->die_with_parent = true; /* a killed supervisor takes its containers along */
 	cfg->process.tty = false;
 	cfg->process.stdio = RT_STDIO_PIPES;
-	cfg->net_hook = s->net_hook;
-	cfg->net_hook_data = s->net_hook_data;
-	if (rt_container_start(cfg, &s->ct, &err) < 0)
+	int join_fd = -1;
+	if (sup_service_net_prepare(s, cfg, &join_fd, &err) < 0)
+		return start_failed(s, &err);
+	int started = rt_container_start(cfg, &s->ct, &err);
+	if (join_fd >= 0)
+		close(join_fd);
+	if (started < 0)
 		return start_failed(s, &err);
 	const struct strv *warnings = rt_container_warnings(s->ct);
 	for (size_t i = 0; warnings && i < warnings->n; i++)
@@ -381,6 +412,10 @@ void sup_service_start(struct sup_service *s)
 	s->started_mono_ms = uv_now(&sup->loop);
 	if (s->n_history && !s->history[s->n_history - 1].started_at_ms)
 		s->history[s->n_history - 1].started_at_ms = s->started_at_ms;
+	free(s->health_failure);
+	s->health_failure = NULL;
+	s->health_restart = false;
+	sup_service_health_start(s);
 	set_state(s, SUP_RUNNING);
 	sup_progress(sup, "Container %s  Started", s->id);
 	sup_tick(sup);

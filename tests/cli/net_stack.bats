@@ -4,16 +4,13 @@
 # name, hostname and alias; nothing of the stack appears in the host's
 # network namespace; a container cannot reach the host; a network's
 # namespace, veths and state go with its last one-off container, or with
-# net_down (the network part of `stack down`) after a kill -9; hostile
+# `stack down` after a kill -9; hostile
 # network settings are refused before anything is made.
 
 bats_require_minimum_version 1.5.0
 load helpers/run_env
 
-setup_file() {
-	run_env_setup_file
-	: "${NET_DOWN:?NET_DOWN must name the net_down test driver}"
-}
+setup_file() { run_env_setup_file; }
 teardown_file() { run_env_teardown_file; }
 setup() {
 	run_env_setup
@@ -27,7 +24,9 @@ teardown() {
 	done
 	run_env_teardown
 	# Whatever a failed test left of the project's networks.
-	"$NET_DOWN" t || true
+	if [ -f "$BATS_TEST_TMPDIR/stack.yaml" ]; then
+		timeout -k 5 30 "$STACK_BIN" -f "$BATS_TEST_TMPDIR/stack.yaml" down -t 1 >/dev/null 2>&1 || true
+	fi
 }
 
 # The pair that talks: srv serves HTTP on 8080 as hostname server1, alias api.
@@ -135,19 +134,19 @@ subnet_of() { sed -n 's/.*"subnet": "\([0-9./]*\)".*/\1/p' "$STACK_RUN/t/.networ
 	assert_no_leftovers
 }
 
-@test "kill -9 of the stack process, then net_down leaves no mount, netns, veth or state" {
+@test "kill -9 of the stack process, then stack down leaves no mount, netns, veth or state" {
 	pair_stack
 	start_srv
 	kill -KILL "$SRV_PID"
 	wait_exit "$SRV_PID" 20
 	[ -n "$(net_leftovers)" ]
-	"$NET_DOWN" t
+	run -0 stack down
 	run net_leftovers
 	[ -z "$output" ]
 	run ip -o link
 	[[ "$output" != *" br0"* ]]
 	# idempotent
-	"$NET_DOWN" t
+	run -0 stack down
 	# The container's own leftovers (cgroup, state dir) are the stale
 	# sweep's, which the next run does; it leaves nothing either.
 	stack run -T cli true

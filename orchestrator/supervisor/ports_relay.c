@@ -1,0 +1,248 @@
+/* One published connection: the client's socket on the host and one made
+ * in the container's network namespace, relayed both ways by the loop.
+ *
+ * A read buffer is the write request's own (struct chunk), so bytes are
+ * copied once, by the kernel, in and out.  A side whose peer has more
+ * than SUP_PORTS_QUEUE_HIGH bytes queued stops being read until the
+ * peer's queue is back under SUP_PORTS_QUEUE_LOW.  EOF from one side
+ * becomes a shutdown of the other once what it queued is written; the
+ * connection ends when both directions have, or at the first error, which
+ * resets the other side (so a client sees the app's reset, not an EOF). */
+#include "supervisor/ports_internal.h"
+#include "util/mem.h"
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct side {
+	struct sup_conn *c;
+	uv_tcp_t tcp;
+	uv_shutdown_t sreq;
+	bool init;     /* tcp initialised (it is closed with the connection) */
+	bool eof;      /* read EOF: nothing more from this side */
+	bool shut;     /* shutdown of this side asked */
+	bool shut_done;
+	bool paused;   /* not read: the peer's queue is full */
+};
+
+struct sup_conn {
+	struct sup_listener *l;
+	struct side client, app;
+	uv_connect_t creq;
+	int open;      /* handles not yet closed */
+	bool closing;
+	struct sup_conn *prev, *next;
+};
+
+struct chunk {
+	uv_write_t req;
+	struct side *from;
+	char data[SUP_PORTS_CHUNK];
+};
+
+static struct side *peer(struct side *s)
+{
+	return s == &s->c->client ? &s->c->app : &s->c->client;
+}
+
+static void conn_closed(uv_handle_t *h)
+{
+	struct side *s = h->data;
+	struct sup_conn *c = s->c;
+	if (--c->open > 0)
+		return;
+	struct sup_ports *p = c->l->ports;
+	free(c);
+	sup_ports_conn_freed(p);
+}
+
+static void unlink_conn(struct sup_conn *c)
+{
+	struct sup_ports *p = c->l->ports;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		p->first = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	c->l->open--;
+}
+
+static void close_side(struct side *s, bool reset)
+{
+	if (!s->init)
+		return;
+	/* A reset (RST) tells the client the app went away; a side we
+	 * already shut down can only be closed. */
+	if (!reset || s->shut || uv_tcp_close_reset(&s->tcp, conn_closed) < 0)
+		uv_close((uv_handle_t *)&s->tcp, conn_closed);
+}
+
+/* End the connection: at an error with a reset, else closed. */
+static void conn_close(struct sup_conn *c, bool reset)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	unlink_conn(c);
+	close_side(&c->client, reset);
+	close_side(&c->app, reset);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	(void)suggested;
+	struct side *s = h->data;
+	struct chunk *k = xmalloc(sizeof(*k));
+	k->from = s;
+	*buf = uv_buf_init(k->data, sizeof(k->data));
+}
+
+static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+
+static void resume(struct side *s)
+{
+	if (s->paused && !s->eof && !s->c->closing) {
+		s->paused = false;
+		uv_read_start((uv_stream_t *)&s->tcp, alloc_cb, read_cb);
+	}
+}
+
+static void write_cb(uv_write_t *w, int status)
+{
+	struct chunk *k = w->data;
+	struct side *from = k->from;
+	free(k);
+	if (status == UV_ECANCELED)
+		return;
+	if (status < 0)
+		return conn_close(from->c, true);
+	if (peer(from)->tcp.write_queue_size <= SUP_PORTS_QUEUE_LOW)
+		resume(from);
+}
+
+static void shutdown_cb(uv_shutdown_t *r, int status)
+{
+	struct side *s = r->data;
+	struct sup_conn *c = s->c;
+	if (status == UV_ECANCELED)
+		return;
+	s->shut_done = true;
+	if (status < 0)
+		return conn_close(c, true);
+	if (c->client.shut_done && c->app.shut_done)
+		conn_close(c, false);
+}
+
+static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	struct side *s = st->data;
+	struct sup_conn *c = s->c;
+	struct chunk *k = buf->base ? (struct chunk *)(buf->base - offsetof(struct chunk, data)) : NULL;
+	if (nread <= 0 || c->closing) {
+		free(k);
+		if (nread == 0 || c->closing)
+			return;
+		if (nread != UV_EOF)
+			return conn_close(c, true);
+		/* Half-close: the peer gets our EOF after what is queued. */
+		s->eof = true;
+		uv_read_stop(st);
+		struct side *o = peer(s);
+		o->shut = true;
+		o->sreq.data = o;
+		if (uv_shutdown(&o->sreq, (uv_stream_t *)&o->tcp, shutdown_cb) < 0)
+			conn_close(c, true);
+		return;
+	}
+	struct side *o = peer(s);
+	k->req.data = k;
+	uv_buf_t b = uv_buf_init(k->data, (unsigned)nread);
+	if (uv_write(&k->req, (uv_stream_t *)&o->tcp, &b, 1, write_cb) < 0) {
+		free(k);
+		return conn_close(c, true);
+	}
+	if (o->tcp.write_queue_size > SUP_PORTS_QUEUE_HIGH) {
+		s->paused = true;
+		uv_read_stop(st);
+	}
+}
+
+static void connect_cb(uv_connect_t *r, int status)
+{
+	struct sup_conn *c = r->data;
+	if (c->closing)
+		return;
+	if (status < 0) {
+		/* Nothing listens on the target (yet): the client sees a
+		 * refused connection as a reset. */
+		c->l->refused++;
+		return conn_close(c, true);
+	}
+	uv_read_start((uv_stream_t *)&c->client.tcp, alloc_cb, read_cb);
+	uv_read_start((uv_stream_t *)&c->app.tcp, alloc_cb, read_cb);
+}
+
+static void side_init(struct sup_conn *c, struct side *s, uv_loop_t *loop)
+{
+	s->c = c;
+	uv_tcp_init(loop, &s->tcp);
+	s->tcp.data = s;
+	s->init = true;
+	c->open++;
+}
+
+void sup_conn_accept(struct sup_listener *l)
+{
+	struct sup_ports *p = l->ports;
+	struct sup_conn *c = xzalloc(sizeof(*c));
+	c->l = l;
+	p->conns++;
+	l->open++;
+	c->next = p->first;
+	if (p->first)
+		p->first->prev = c;
+	p->first = c;
+	side_init(c, &c->client, p->loop);
+	if (uv_accept((uv_stream_t *)&l->h.tcp, (uv_stream_t *)&c->client.tcp) < 0)
+		return conn_close(c, false);
+	l->accepted++;
+	if (!p->ct) {
+		l->refused++;
+		return conn_close(c, true);
+	}
+	st_error_t err = NULL;
+	int fd = rt_container_socket(p->ct, AF_INET, SOCK_STREAM, 0, &err);
+	if (fd < 0) {
+		st_error_free(&err); /* the container has exited: refused, as a stopped one */
+		l->refused++;
+		return conn_close(c, true);
+	}
+	side_init(c, &c->app, p->loop);
+	int r = uv_tcp_open(&c->app.tcp, fd);
+	if (r < 0)
+		close(fd);
+	/* Bytes go on as they come: a small reply is not held back for
+	 * Nagle's timer on either hop. */
+	uv_tcp_nodelay(&c->client.tcp, 1);
+	if (r == 0)
+		uv_tcp_nodelay(&c->app.tcp, 1);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(l->target),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	c->creq.data = c;
+	if (r == 0)
+		r = uv_tcp_connect(&c->creq, &c->app.tcp, (const struct sockaddr *)&sa, connect_cb);
+	if (r < 0) {
+		l->refused++;
+		conn_close(c, true);
+	}
+}
+
+void sup_conn_close_all(struct sup_ports *p)
+{
+	while (p->first)
+		conn_close(p->first, true);
+}
