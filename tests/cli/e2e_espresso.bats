@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# The seeds' app end to end, as a user runs it: `stack up -d --wait` on a
+# copy of examples/espresso (built from its debootstrap base; the store is
+# shared with build_espresso.bats at /var/cache/stack-ci/espresso, so the
+# chain is built once per machine), then what a user and an attacker see:
+# the page on host port 5055 with a value from the read-only .env, the
+# settings inside, a killed app back and healthy, and `stack down` leaving
+# nothing.  Needs root, port 5055 free and the Debian archive as the host's
+# apt configuration reaches it (first build only).
+
+bats_require_minimum_version 1.5.0
+load helpers/run_env
+
+setup_file() {
+	command -v debootstrap >/dev/null || skip "debootstrap is not installed (scripts/deps.sh)"
+	run_env_setup_file
+	export ESP_ROOT="${STACK_ESPRESSO_CACHE:-/var/cache/stack-ci/espresso}"
+	mkdir -p "$ESP_ROOT"
+	export ESP="$BATS_FILE_TMPDIR/espresso"
+	cp -a "$STACK_SRC/examples/espresso" "$ESP"
+	export CANARY="canary-$$-$RANDOM"
+	printf 'GREETING=espresso-%s\nSECRET_KEY=s3cr3t-%s\n' "$CANARY" "$CANARY" >"$ESP/.env"
+}
+teardown_file() { run_env_teardown_file; }
+setup() {
+	run_env_setup
+	cd "$ESP"
+	export STACK_ROOT="$ESP_ROOT"
+	RUN_TIMEOUT=3600 esp build --progress quiet
+}
+teardown() {
+	esp down >/dev/null 2>&1 || true
+	run_env_teardown
+}
+
+esp() {
+	timeout -k 5 "${RUN_TIMEOUT:-120}" "$STACK_BIN" -f "$ESP/stack.yaml" "$@"
+}
+
+# ps_field FIELD: the espresso service's FIELD in `stack ps --format json`
+ps_field() {
+	esp ps --format json | python3 -c '
+import json, sys
+rows = json.load(sys.stdin)
+rows = rows if isinstance(rows, list) else rows.get("containers", [])
+row = [r for r in rows if r.get("service") == "espresso"][0]
+v = row
+for k in sys.argv[1].split("."):
+    v = v.get(k) if isinstance(v, dict) else None
+print(v)' "$1"
+}
+
+restarted() { [ "$(ps_field restarts)" -ge 1 ]; }
+healthy() { [ "$(ps_field health.status)" = healthy ]; }
+
+# wait_for CMD...: retry CMD for up to 60 s
+wait_for() {
+	local i
+	for i in $(seq 300); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	"$@"
+}
+
+@test "espresso: up -d --wait serves the page on 5055 with the .env value, /health is 200" {
+	run -0 esp up -d --wait --wait-timeout 60
+	run -0 curl -fsS http://127.0.0.1:5055/
+	[[ "$output" == *"espresso-$CANARY"* ]]
+	run -0 curl -fsS -o /dev/null -w '%{http_code}' http://127.0.0.1:5055/health
+	[ "$output" = 200 ]
+	[ "$(ps_field health.status)" = healthy ]
+}
+
+@test "espresso: inside, earl with the seeds' limits and drops, .env read-only" {
+	run -0 esp up -d --wait --wait-timeout 60
+	run -0 esp exec -T espresso sh -c '
+		id -u; id -un
+		grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status
+		cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/memory/memory.limit_in_bytes \
+			/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/memory.max
+		cat /espresso/.env >/dev/null && echo env-readable
+		(echo x >>/espresso/.env) 2>/dev/null || echo env-not-writable'
+	[ "${lines[0]}" = 1000 ]
+	[ "${lines[1]}" = earl ]
+	[[ "$output" == *"NoNewPrivs:"*1* ]]
+	[[ "$output" == *"Seccomp:"*2* ]]
+	# CapBnd: Docker's default set without the five the seeds drop
+	# (CHOWN 0, DAC_OVERRIDE 1, SETGID 6, SETUID 7, SYS_PTRACE 19)
+	local bnd
+	bnd=$(awk '/^CapBnd:/ {print $2}' <<<"$output")
+	[ -n "$bnd" ]
+	local bit
+	for bit in 0 1 6 7 19; do
+		[ $(((16#$bnd >> bit) & 1)) -eq 0 ] || { echo "CapBnd $bnd has bit $bit" >&2; return 1; }
+	done
+	grep -qx 256 <<<"$output"
+	grep -qx 1073741824 <<<"$output"
+	[[ "$output" == *env-readable* ]]
+	[[ "$output" == *env-not-writable* ]]
+	[ "$(grep -c "s3cr3t" .env)" -eq 1 ] # the host file is as it was
+	# the syscalls a container must not have, as earl
+	run esp exec -T espresso sh -c 'unshare -U true 2>&1; echo rc=$?'
+	[[ "$output" != *"rc=0"* ]]
+}
+
+@test "espresso: a killed app is restarted and healthy again, and the port serves again" {
+	run -0 esp up -d --wait --wait-timeout 60
+	local pid1
+	pid1=$(ps_field pid)
+	[ "$pid1" -gt 0 ]
+	kill -9 "$pid1"
+	wait_for restarted
+	wait_for healthy
+	[ "$(ps_field pid)" != "$pid1" ]
+	wait_for curl -fsS http://127.0.0.1:5055/health
+}
+
+@test "espresso: down leaves no process, mount, cgroup, netns, port or socket" {
+	run -0 esp up -d --wait --wait-timeout 60
+	run -0 esp down
+	[ -z "$(ss -Hltn 'sport = :5055')" ]
+	! grep -q "$STACK_RUN" /proc/self/mountinfo
+	[ -z "$(find "$STACK_RUN" -mindepth 2 2>/dev/null)" ] || { find "$STACK_RUN" >&2; return 1; }
+	[ -z "$(run_env_cgroup_pids)" ]
+	local p
+	for p in /proc/[0-9]*; do
+		case "$(readlink "$p/root" 2>/dev/null)" in *"$STACK_RUN"* | *"$ESP_ROOT"*) echo "left: ${p#/proc/}" >&2; return 1 ;; esac
+	done
+	! curl -fsS -m 2 http://127.0.0.1:5055/ 2>/dev/null
+}
