@@ -474,7 +474,11 @@ static int make_dirs(struct rt_cgroup *cg, const struct cg_hier *h, unsigned ena
 			free(next);
 			return -1;
 		}
-		if (made && cpuset_inherit(h, cur, next, err) < 0) {
+		/* Also when it existed: another start may have made it a moment
+		 * ago and not yet filled it (or died in between), and a child of
+		 * an empty cpuset would inherit the emptiness.  Filled ones are
+		 * only read. */
+		if (cpuset_inherit(h, cur, next, err) < 0) {
 			free(next);
 			return -1;
 		}

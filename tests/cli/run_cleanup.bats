@@ -261,3 +261,15 @@ start_fails() {
 	done
 	assert_clean
 }
+
+@test "a cpuset cgroup parent left empty (a start killed between its mkdir and filling it, or a second start racing the first) does not fail the next start" {
+	local cs=/sys/fs/cgroup/cpuset
+	[ -f "$cs/cpuset.cpus" ] || skip "no v1 cpuset hierarchy on this host"
+	# what the race leaves: the parent made, its cpus and mems not yet set
+	mkdir "$cs/$STACK_CGROUP_PARENT"
+	[ -z "$(tr -d ' \n' <"$cs/$STACK_CGROUP_PARENT/cpuset.cpus")" ] || skip "this host's cpuset has clone_children on"
+	run --separate-stderr stack run --rm s true
+	[ "$status" -eq 0 ] || { echo "exit $status: $stderr" >&2; return 1; }
+	rmdir "$cs/$STACK_CGROUP_PARENT" 2>/dev/null || true # removed with the container, as a parent it made
+	assert_clean
+}
