@@ -364,6 +364,9 @@ static int import_docker(const struct img_store *s, const struct oci_source *src
 	if (!list)
 		return -1;
 	int r = -1;
+	/* Before the first goto: a jump may not skip a cleanup variable. */
+	_cleanup_free_ char *ctext = NULL;
+	size_t clen = 0;
 	json_t *m = json_array_get(list, 0);
 	json_t *config = json_object_get(m, "Config"), *layers = json_object_get(m, "Layers");
 	if (!json_is_array(list) || json_array_size(list) != 1) {
@@ -375,8 +378,6 @@ static int import_docker(const struct img_store *s, const struct oci_source *src
 		st_error(err, 0, "`%s`: manifest.json's image has no `Config` and `Layers`", src->path);
 		goto out;
 	}
-	_cleanup_free_ char *ctext = NULL;
-	size_t clen = 0;
 	if (oci_source_read(src, json_string_value(config), JSON_MAX, &ctext, &clen, err) < 0)
 		goto out;
 	/* The config's file is named by its digest ("HEX.json" or blobs/sha256/HEX). */

@@ -69,6 +69,10 @@ void sup_nl_close(struct sup_nl *nl)
 
 static struct nlmsghdr *msg_start(struct sup_nl *nl, uint16_t type, uint16_t flags)
 {
+	/* Debian's libmnl (1.0.4) leaves an attribute's alignment padding
+	 * unwritten: without this the request carries whatever the buffer
+	 * held before (the last reply), which valgrind reports. */
+	memset(nl->buf, 0, MNL_SOCKET_BUFFER_SIZE);
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;

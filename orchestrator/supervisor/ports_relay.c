@@ -141,7 +141,9 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	struct side *s = st->data;
 	struct sup_conn *c = s->c;
-	struct chunk *k = buf->base ? (struct chunk *)(buf->base - offsetof(struct chunk, data)) : NULL;
+	/* buf->base is a chunk's data (alloc_cb): back to its chunk, which
+	 * malloc aligned (hence the void * step, clang's -Wcast-align). */
+	struct chunk *k = buf->base ? (struct chunk *)(void *)(buf->base - offsetof(struct chunk, data)) : NULL;
 	if (nread <= 0 || c->closing) {
 		free(k);
 		if (nread == 0 || c->closing)

@@ -88,11 +88,14 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr *b
 {
 	if (a->ss_family != b->sa_family)
 		return false;
+	/* libuv hands b out of a sockaddr_storage too: aligned for either
+	 * (the void * step is for clang's -Wcast-align). */
+	const void *av = a, *bv = b;
 	if (b->sa_family == AF_INET) {
-		const struct sockaddr_in *x = (const struct sockaddr_in *)a, *y = (const struct sockaddr_in *)b;
+		const struct sockaddr_in *x = av, *y = bv;
 		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
 	}
-	const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a, *y = (const struct sockaddr_in6 *)b;
+	const struct sockaddr_in6 *x = av, *y = bv;
 	return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
 }
 

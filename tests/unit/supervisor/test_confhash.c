@@ -122,8 +122,8 @@ static void test_changes_are_seen(void **state)
 		"  a: {image: img, command: [sleep, '2'], environment: {K: v}, secrets: [tok]}\n",
 		"  a: {image: img, command: [sleep, '1'], environment: {K: w}, secrets: [tok]}\n",
 		"  a: {image: img, command: [sleep, '1'], environment: {K: v}, secrets: [tok], restart: always}\n",
-		"  a: {image: img, command: [sleep, '1'], environment: {K: v}, secrets: [tok], "
-		"logging: {options: {max-size: 1m}}}\n",
+		("  a: {image: img, command: [sleep, '1'], environment: {K: v}, secrets: [tok], "
+		 "logging: {options: {max-size: 1m}}}\n"),
 		"  a: {image: img, command: [sleep, '1'], environment: {K: v}, secrets: [tok], cap_drop: [CHOWN]}\n",
 		"  a: {image: img, command: [sleep, '1'], environment: {K: v}, secrets: [tok], mem_limit: 64m}\n",
 		"  a: {image: img, command: [sleep, '1'], environment: {K: v}, secrets: [tok], user: '1000'}\n",

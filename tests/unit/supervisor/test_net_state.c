@@ -106,8 +106,8 @@ static void test_hostile(void **state)
 		"{\"networks\": {\"../../etc\": {\"subnet\": \"10.1.0.0/24\", \"hosts\": {}}}}",
 		"{\"networks\": {\"n\": {\"subnet\": \"127.0.0.0/8\", \"hosts\": {}}}}",
 		"{\"networks\": {\"n\": {\"hosts\": {}}}}",
-		"{\"networks\": {\"n\": {\"subnet\": \"10.1.0.0/24\", \"hosts\": {\"svc:a\": {\"addr\": \"10.1.0.5\", "
-		"\"holder\": \"../x\"}}}}}",
+		("{\"networks\": {\"n\": {\"subnet\": \"10.1.0.0/24\", \"hosts\": {\"svc:a\": {\"addr\": \"10.1.0.5\", "
+		 "\"holder\": \"../x\"}}}}}"),
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		write_state(bad[i]);
