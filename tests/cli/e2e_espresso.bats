@@ -83,8 +83,9 @@ wait_for() {
 		(echo x >>/espresso/.env) 2>/dev/null || echo env-not-writable'
 	[ "${lines[0]}" = 1000 ]
 	[ "${lines[1]}" = earl ]
-	[[ "$output" == *"NoNewPrivs:"*1* ]]
-	[[ "$output" == *"Seccomp:"*2* ]]
+	# whole lines: a glob like *NoNewPrivs:*1* also matches the limits below
+	grep -qx $'NoNewPrivs:\t1' <<<"$output"
+	grep -qx $'Seccomp:\t2' <<<"$output"
 	# CapBnd: Docker's default set without the five the seeds drop
 	# (CHOWN 0, DAC_OVERRIDE 1, SETGID 6, SETUID 7, SYS_PTRACE 19)
 	local bnd
