@@ -519,6 +519,17 @@ static int write_item(struct writer *w, const struct build_copy_src *src, const 
 		return st_error(err, errno, "create `/%s`", it->dst);
 	if (copy_bytes(in, out, it->shown, err) < 0)
 		return -1;
+	/* The cache key holds the content hashed when the plan was made; a
+	 * file written or replaced since would put other bytes under that key
+	 * (and a later build with the old content would get these). */
+	struct stat now;
+	if (fstat(in, &now) < 0)
+		return st_error(err, errno, "stat `%s`", it->shown);
+	if (now.st_dev != it->st.st_dev || now.st_ino != it->st.st_ino || now.st_size != it->st.st_size ||
+	    now.st_mtim.tv_sec != it->st.st_mtim.tv_sec || now.st_mtim.tv_nsec != it->st.st_mtim.tv_nsec ||
+	    now.st_ctim.tv_sec != it->st.st_ctim.tv_sec || now.st_ctim.tv_nsec != it->st.st_ctim.tv_nsec)
+		return st_error(err, 0, "`%s` changed while it was being copied; run the build again once nothing "
+					"writes to it", it->shown);
 	/* chmod after chown: chown clears set-user-ID bits. */
 	if (fchown(out, w->p->uid, w->p->gid) < 0 || fchmod(out, item_mode(w->p, it)) < 0 || futimens(out, times) < 0)
 		return st_error(err, errno, "set the owner, mode and times of `/%s`", it->dst);
