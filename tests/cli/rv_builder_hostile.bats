@@ -122,3 +122,16 @@ no_canary_in_store() {
 		[[ "$output" != *host* ]]
 	fi
 }
+
+@test "a copy of the secret file's bytes under another name is refused; other files still copy" {
+	cp h/.env h/env.bak
+	echo .env >h/.dockerignore
+	echo other >h/other
+	df h 'FROM bb' 'COPY . /app/'
+	run -1 stack build
+	[[ "$output" == *"h/Dockerfile:2:"*"a copy of the file of secret \`env\`"* ]]
+	no_canary_in_store
+	echo env.bak >>h/.dockerignore
+	run -0 stack build
+	no_canary_in_store
+}
