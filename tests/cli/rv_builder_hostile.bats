@@ -135,3 +135,20 @@ no_canary_in_store() {
 	run -0 stack build
 	no_canary_in_store
 }
+
+@test "ADD of an archive that holds the secret file is refused, nothing of it in a layer" {
+	mkdir -p "$BATS_TEST_TMPDIR/pack/conf"
+	cp h/.env "$BATS_TEST_TMPDIR/pack/conf/settings"
+	echo fine >"$BATS_TEST_TMPDIR/pack/fine"
+	tar -C "$BATS_TEST_TMPDIR/pack" -czf h/app.tar.gz conf fine
+	echo .env >h/.dockerignore
+	df h 'FROM bb' 'ADD app.tar.gz /app/'
+	run -1 stack build
+	[[ "$output" == *"h/Dockerfile:2:"*"app.tar.gz holds \`/app/conf/settings\`"* ]]
+	no_canary_in_store
+	assert_build_clean
+	# positive control: the same archive without it unpacks
+	rm "$BATS_TEST_TMPDIR/pack/conf/settings"
+	tar -C "$BATS_TEST_TMPDIR/pack" -czf h/app.tar.gz conf fine
+	run -0 stack build
+}
