@@ -152,3 +152,18 @@ no_canary_in_store() {
 	tar -C "$BATS_TEST_TMPDIR/pack" -czf h/app.tar.gz conf fine
 	run -0 stack build
 }
+
+@test "COPY of a symlink to a host directory, then of a file below its name, writes nothing on the host" {
+	mkdir -p h/a h/b/x "$BATS_TEST_TMPDIR/hostdir"
+	ln -s "$BATS_TEST_TMPDIR/hostdir" h/a/x
+	echo pwned >h/b/x/pwned
+	echo .env >h/.dockerignore
+	df h 'FROM bb' 'COPY a b /dst/'
+	run stack build
+	[ ! -e "$BATS_TEST_TMPDIR/hostdir/pwned" ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/hostdir")" ]
+	df h 'FROM bb' 'COPY a /dst/' 'COPY b /dst/' 'RUN ls /dst/x/'
+	run stack build
+	[ ! -e "$BATS_TEST_TMPDIR/hostdir/pwned" ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/hostdir")" ]
+}
