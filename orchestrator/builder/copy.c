@@ -378,6 +378,23 @@ static void note_times(struct writer *w, const char *path, const struct stat *st
 	strv_push(&w->dirs, path);
 }
 
+static int ensure_dir(struct writer *w, const char *path, const struct stat *own, st_error_t *err);
+
+/* The directory `path` goes in, made (mkdir -p) and opened beneath the
+ * layer's root: an fd, or -1 (said why). */
+static int open_parent(struct writer *w, const char *path, st_error_t *err)
+{
+	const char *slash = strrchr(path, '/');
+	_cleanup_free_ char *parent = xstrndup(path, slash ? (size_t)(slash - path) : 0);
+	if (ensure_dir(w, parent, NULL, err) < 0)
+		return -1;
+	int pfd = open_dir_beneath(w->root, parent);
+	if (pfd < 0)
+		return st_error(err, errno,
+				"open `/%s` in the new layer (a symlink this instruction copied is in the way?)", parent);
+	return pfd;
+}
+
 /* mkdir -p of `path` in the layer: parents the image has keep its mode,
  * owner and times (a directory of the new layer replaces the image's in
  * the merged view), new ones are 0755 and the copy's owner's. */
@@ -391,17 +408,9 @@ static int ensure_dir(struct writer *w, const char *path, const struct stat *own
 			return 0;
 		return st_error(err, ENOTDIR, "`/%s` is not a directory in what this instruction copies", path);
 	}
-	_cleanup_free_ char *parent = xstrdup(path);
-	char *slash = strrchr(parent, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		parent[0] = '\0';
-	if (ensure_dir(w, parent, NULL, err) < 0)
-		return -1;
-	_cleanup_close_ int pfd = open_dir_beneath(w->root, parent);
+	_cleanup_close_ int pfd = open_parent(w, path, err);
 	if (pfd < 0)
-		return st_error(err, errno, "open `/%s` in the new layer", parent);
+		return -1;
 	const char *name = base_name(path);
 	struct stat meta;
 	_cleanup_free_ char *canon = NULL;
@@ -487,18 +496,9 @@ static int write_item(struct writer *w, const struct build_copy_src *src, const 
 		}
 		return ensure_dir(w, it->dst, &it->st, err);
 	}
-	_cleanup_free_ char *parent = xstrdup(it->dst);
-	char *slash = strrchr(parent, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		parent[0] = '\0';
-	if (ensure_dir(w, parent, NULL, err) < 0)
-		return -1;
-	_cleanup_close_ int pfd = open_dir_beneath(w->root, parent);
+	_cleanup_close_ int pfd = open_parent(w, it->dst, err);
 	if (pfd < 0)
-		return st_error(err, errno, "open `/%s` in the new layer (a symlink this instruction copied is in the way?)",
-				parent);
+		return -1;
 	const char *name = base_name(it->dst);
 	if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT)
 		return st_error(err, errno, "replace `/%s`", it->dst);
@@ -519,6 +519,17 @@ static int write_item(struct writer *w, const struct build_copy_src *src, const 
 		return st_error(err, errno, "create `/%s`", it->dst);
 	if (copy_bytes(in, out, it->shown, err) < 0)
 		return -1;
+	/* The cache key holds the content hashed when the plan was made; a
+	 * file written or replaced since would put other bytes under that key
+	 * (and a later build with the old content would get these). */
+	struct stat now;
+	if (fstat(in, &now) < 0)
+		return st_error(err, errno, "stat `%s`", it->shown);
+	if (now.st_dev != it->st.st_dev || now.st_ino != it->st.st_ino || now.st_size != it->st.st_size ||
+	    now.st_mtim.tv_sec != it->st.st_mtim.tv_sec || now.st_mtim.tv_nsec != it->st.st_mtim.tv_nsec ||
+	    now.st_ctim.tv_sec != it->st.st_ctim.tv_sec || now.st_ctim.tv_nsec != it->st.st_ctim.tv_nsec)
+		return st_error(err, 0, "`%s` changed while it was being copied; run the build again once nothing "
+					"writes to it", it->shown);
 	/* chmod after chown: chown clears set-user-ID bits. */
 	if (fchown(out, w->p->uid, w->p->gid) < 0 || fchmod(out, item_mode(w->p, it)) < 0 || futimens(out, times) < 0)
 		return st_error(err, errno, "set the owner, mode and times of `/%s`", it->dst);

@@ -35,13 +35,20 @@ struct build_digests *build_digests_open(const char *store_root, const char *con
 	struct build_digests *d = xzalloc(sizeof(*d));
 	pthread_mutex_init(&d->lock, NULL);
 	d->path = cache_path(store_root, context);
-	if (d->path) {
-		json_t *j = json_load_file(d->path, 0, NULL);
+	char *text = NULL;
+	size_t len = 0;
+	st_error_t err = NULL;
+	/* One read, then a parse from memory: json_load_file reads by getc,
+	 * which was most of a no-op build of a large context. */
+	if (d->path && fs_read_file(d->path, 0, &text, &len, &err) == 0) {
+		json_t *j = json_loadb(text, len, 0, NULL);
+		free(text);
 		if (json_is_object(j))
 			d->files = j;
 		else
-			json_decref(j); /* absent or damaged: start afresh */
+			json_decref(j); /* damaged: start afresh */
 	}
+	st_error_free(&err); /* absent or unreadable: start afresh */
 	if (!d->files)
 		d->files = json_object();
 	return d;
@@ -84,21 +91,20 @@ static int hash_fd(int fd, char hex[ST_SHA256_HEX_LEN + 1], st_error_t *err)
 
 bool build_digests_get(struct build_digests *d, const char *rel, const struct stat *st, char hex[ST_SHA256_HEX_LEN + 1])
 {
-	json_t *want = stamp(st);
+	const json_int_t want[5] = {(json_int_t)st->st_dev, (json_int_t)st->st_ino, (json_int_t)st->st_size,
+				    (json_int_t)ns(&st->st_mtim), (json_int_t)ns(&st->st_ctim)};
 	pthread_mutex_lock(&d->lock);
 	json_t *have = json_object_get(d->files, rel);
-	bool hit = false;
-	if (json_is_array(have) && json_array_size(have) == 6) {
-		hit = true;
-		for (size_t i = 0; i < 5 && hit; i++)
-			hit = json_equal(json_array_get(have, i), json_array_get(want, i));
-		const char *h = json_string_value(json_array_get(have, 5));
-		hit = hit && h && strlen(h) == ST_SHA256_HEX_LEN;
-		if (hit)
-			memcpy(hex, h, ST_SHA256_HEX_LEN + 1);
+	bool hit = json_is_array(have) && json_array_size(have) == 6;
+	for (size_t i = 0; i < 5 && hit; i++) {
+		json_t *v = json_array_get(have, i);
+		hit = json_is_integer(v) && json_integer_value(v) == want[i];
 	}
+	const char *h = hit ? json_string_value(json_array_get(have, 5)) : NULL;
+	hit = h && strlen(h) == ST_SHA256_HEX_LEN;
+	if (hit)
+		memcpy(hex, h, ST_SHA256_HEX_LEN + 1);
 	pthread_mutex_unlock(&d->lock);
-	json_decref(want);
 	return hit;
 }
 

@@ -27,7 +27,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <time.h>
 
 
@@ -253,34 +252,6 @@ static void mark_needed(struct exec *x)
 
 /* ---- the global scope ---- */
 
-static void platform_args(struct spec_kvlist *vars)
-{
-	static const char *const map[][2] = {
-		{"x86_64", "amd64"}, {"aarch64", "arm64"}, {"i686", "386"}, {"i386", "386"},
-	};
-	struct utsname u;
-	const char *arch = "amd64";
-	if (uname(&u) == 0) {
-		arch = u.machine;
-		for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-			if (!strcmp(u.machine, map[i][0]))
-				arch = map[i][1];
-	}
-	_cleanup_free_ char *platform = xasprintf("linux/%s", arch);
-	for (int t = 0; t < 2; t++) {
-		const char *p = t ? "TARGET" : "BUILD";
-		char k[32];
-		snprintf(k, sizeof(k), "%sPLATFORM", p);
-		kv_append(vars, k, platform);
-		snprintf(k, sizeof(k), "%sOS", p);
-		kv_append(vars, k, "linux");
-		snprintf(k, sizeof(k), "%sARCH", p);
-		kv_append(vars, k, arch);
-		snprintf(k, sizeof(k), "%sVARIANT", p);
-		kv_append(vars, k, "");
-	}
-}
-
 /* ARG NAME[=DEFAULT]...: `args:` of the image win over the default; a
  * stage's ARG without either takes the global ARG's value.  `shown`
  * gets "NAME=VALUE" per ARG for the cache key. */
@@ -317,7 +288,7 @@ static int declare_args(struct exec *x, const struct df_instr *in, struct spec_k
 
 static int global_scope(struct exec *x, st_error_t *err)
 {
-	platform_args(&x->global);
+	build_platform_args(&x->global);
 	for (size_t i = 0; i < x->df->n && x->df->v[i].cmd != DF_FROM; i++) {
 		const struct df_instr *in = &x->df->v[i];
 		if (in->cmd == DF_ARG && declare_args(x, in, &x->global, NULL, NULL, err) < 0)

@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fts.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -64,24 +65,90 @@ static int parse_chown(const struct btree *image, const char *spec, uid_t *uid, 
 	return 0;
 }
 
-/* A file the stack declares as a secret must not end up in a layer. */
+/* The content hash of a secret's file, as copy.c hashes a context file;
+ * false if it cannot be read (nothing to compare). */
+static bool secret_hex(const char *path, char hex[ST_SHA256_HEX_LEN + 1])
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct st_sha256 h;
+	st_error_t err = NULL;
+	if (fs_read_file(path, 0, &text, &len, &err) < 0 || st_sha256_begin(&h, &err) < 0) {
+		st_error_free(&err);
+		free(text);
+		return false;
+	}
+	st_sha256_update(&h, text, len);
+	st_sha256_end_hex(&h, hex);
+	free(text);
+	return true;
+}
+
+/* A file the stack declares as a secret must not end up in a layer: not
+ * the file itself (any name or link to it), nor a copy of its bytes
+ * under another name (`cp .env env.bak`). */
 static int secret_guard(const struct exec *x, const struct build_copy_plan *p, st_error_t *err)
 {
 	const struct spec_stack *st = x->cx->stack;
 	for (size_t k = 0; k < st->n_secrets; k++) {
 		const struct spec_secret *sec = &st->secrets[k];
 		struct stat ss;
-		if (!sec->file || stat(sec->file, &ss) < 0)
+		if (!sec->file || stat(sec->file, &ss) < 0 || !S_ISREG(ss.st_mode))
 			continue;
+		char hex[ST_SHA256_HEX_LEN + 1] = "";
 		for (size_t i = 0; i < p->n; i++) {
 			const struct stat *fs = &p->v[i].st;
-			if (!S_ISREG(fs->st_mode) || fs->st_dev != ss.st_dev || fs->st_ino != ss.st_ino)
+			if (!S_ISREG(fs->st_mode))
 				continue;
-			return bx_user_error(err, "this would copy `%s`, the file of secret `%s`, into a layer; "
+			bool same = fs->st_dev == ss.st_dev && fs->st_ino == ss.st_ino;
+			/* An empty secret has nothing to leak. */
+			if (!same && ss.st_size > 0 && fs->st_size == ss.st_size &&
+			    (*hex || secret_hex(sec->file, hex)))
+				same = !strcmp(hex, p->v[i].hex);
+			if (!same)
+				continue;
+			return bx_user_error(err, "this would copy `%s`, %s of secret `%s`, into a layer; "
 					       "secrets never enter a layer: add `%s` to %s/.dockerignore "
 					       "(the service gets it at run time through `secrets:`)",
-					  p->v[i].shown, sec->name, p->v[i].shown, x->image->context);
+					  p->v[i].shown,
+					  fs->st_ino == ss.st_ino && fs->st_dev == ss.st_dev ? "the file" : "a copy of the file",
+					  sec->name, p->v[i].shown, x->image->context);
 		}
+	}
+	return 0;
+}
+
+/* What ADD unpacked from `archive` into `dir` holds no copy of a
+ * secret's file (an archive made with .env in it). */
+static int secret_scan(const struct exec *x, const char *dir, const char *archive, st_error_t *err)
+{
+	const struct spec_stack *st = x->cx->stack;
+	for (size_t k = 0; k < st->n_secrets; k++) {
+		const struct spec_secret *sec = &st->secrets[k];
+		struct stat ss;
+		char hex[ST_SHA256_HEX_LEN + 1];
+		if (!sec->file || stat(sec->file, &ss) < 0 || !S_ISREG(ss.st_mode) || ss.st_size == 0 ||
+		    !secret_hex(sec->file, hex))
+			continue;
+		char *const roots[] = {(char *)dir, NULL};
+		FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
+		if (!fts)
+			return st_error(err, errno, "walk `%s`", dir);
+		FTSENT *e;
+		int r = 0;
+		while (r == 0 && (e = fts_read(fts))) {
+			if (e->fts_info != FTS_F || e->fts_statp->st_size != ss.st_size)
+				continue;
+			char fhex[ST_SHA256_HEX_LEN + 1];
+			if (secret_hex(e->fts_path, fhex) && !strcmp(fhex, hex))
+				r = bx_user_error(err, "%s holds `%s`, a copy of the file of secret `%s`; secrets never "
+						       "enter a layer: make the archive without it (the service gets "
+						       "it at run time through `secrets:`)",
+						  archive, e->fts_path + strlen(dir), sec->name);
+		}
+		fts_close(fts);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -277,6 +344,8 @@ int bx_copy(struct exec *x, struct stage *s, const struct df_instr *in, bool *ca
 			_cleanup_free_ char *archive = xasprintf("%s/%s", x->image->context, plan.v[i].src);
 			_cleanup_free_ char *into = xasprintf("%s/%s", dir, plan.dest);
 			r = img_extract_archive(x->cx->store, archive, into, err);
+			if (r == 0)
+				r = secret_scan(x, dir, plan.v[i].shown, err);
 		}
 		if (r == 0)
 			r = img_layer_commit_dir(x->cx->store, dir, &layer, err);

@@ -71,6 +71,12 @@ void build_plan_free(struct build_plan *p);
  * images of a level (which can build in parallel) in stack file order. */
 void build_plan_print(const struct build_plan *p, FILE *out);
 
+/* Append BUILDPLATFORM, BUILDOS, BUILDARCH, BUILDVARIANT and their TARGET*
+ * twins for this host to `vars`, as BuildKit defines them in the global
+ * scope of every build; the planner and the executor share them so both
+ * expand FROM lines alike. */
+void build_platform_args(struct spec_kvlist *vars);
+
 /* Expand one Dockerfile word as BuildKit does for FROM and COPY --from:
  * $V ${V} ${V:-w} ${V-w} ${V:+w} ${V+w} ${V:?m} ${V?m}, quotes removed,
  * `escape` ('\\' or '`') escaping.  A key with a NULL value in `vars` is set

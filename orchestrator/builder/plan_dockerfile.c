@@ -54,8 +54,7 @@ static const struct spec_kv *var_get(const struct spec_kvlist *l, const char *ke
 	return NULL;
 }
 
-/* BuildKit defines these in the global scope for every build. */
-static void platform_args(struct spec_kvlist *vars)
+void build_platform_args(struct spec_kvlist *vars)
 {
 	static const char *const map[][2] = {
 		{"x86_64", "amd64"}, {"aarch64", "arm64"}, {"armv7l", "arm"}, {"i686", "386"},
@@ -286,7 +285,7 @@ int plan_analyse(struct planner *pl, size_t idx, struct plan_dockerfile *a)
 	char esc = df->escape ? df->escape : '\\';
 
 	struct spec_kvlist global = {0}, scope = {0};
-	platform_args(&global);
+	build_platform_args(&global);
 	for (size_t i = 0; i < df->n; i++) {
 		const struct df_instr *in = &df->v[i];
 		if (in->cmd == DF_FROM) {

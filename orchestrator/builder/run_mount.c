@@ -166,9 +166,69 @@ static int cache_mount(struct build_mounts *m, const struct opts *o, const char 
 	return 0;
 }
 
+/* The empty read-only file that covers a secret's file in a bind (made
+ * once in the store). */
+static const char *empty_file(struct build_mounts *m, const char *root, st_error_t *err)
+{
+	_cleanup_free_ char *parent = xasprintf("%s/cache", root);
+	if (fs_mkdir_p(parent, 0700, err) < 0)
+		return NULL;
+	char *path = xasprintf("%s/empty", parent);
+	keep(m, path);
+	int fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0444);
+	if (fd < 0) {
+		st_error(err, errno, "create `%s`", path);
+		return NULL;
+	}
+	close(fd);
+	return path;
+}
+
+/* A bind of the context must not show a RUN the file of a stack secret
+ * (COPY refuses it; BuildKit's context leaves a .dockerignore'd .env
+ * out): each one below the bind's source is covered by an empty file.  A
+ * bind of the secret file itself, or of a directory on its file system
+ * while the secret has another hard link (which could be anywhere in it),
+ * is refused. */
+static int cover_secrets(struct build_mounts *m, const struct spec_stack *stack, const char *root, const char *source,
+			 const char *target, st_error_t *err)
+{
+	_cleanup_free_ char *src = realpath(source, NULL);
+	struct stat sst;
+	if (!src || stat(src, &sst) < 0)
+		return st_error(err, errno, "resolve `%s`", source);
+	size_t n = strcmp(src, "/") ? strlen(src) : 0;
+	for (size_t k = 0; k < stack->n_secrets; k++) {
+		const struct spec_secret *sec = &stack->secrets[k];
+		_cleanup_free_ char *real = sec->file ? realpath(sec->file, NULL) : NULL;
+		struct stat st;
+		if (!real || stat(real, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (st.st_dev == sst.st_dev && st.st_ino == sst.st_ino)
+			return st_error(err, 0, "--mount=type=bind: `%s` is the file of secret `%s`; mount it with "
+						"--mount=type=secret,id=%s", source, sec->name, sec->name);
+		bool below = !strncmp(real, src, n) && real[n] == '/';
+		if (S_ISDIR(sst.st_mode) && st.st_dev == sst.st_dev && st.st_nlink > 1)
+			return st_error(err, 0, "--mount=type=bind: secret `%s`'s file `%s` has another hard link, which "
+						"this bind could show the step; remove the extra link or bind a directory "
+						"that does not hold it", sec->name, real);
+		if (!below || !S_ISDIR(sst.st_mode))
+			continue;
+		const char *empty = empty_file(m, root, err);
+		if (!empty)
+			return -1;
+		struct rt_mount *mt = add(m);
+		mt->type = RT_MOUNT_BIND;
+		mt->source = empty;
+		mt->target = keep(m, fs_path_join_clean(target, real + n + 1));
+		mt->read_only = true;
+	}
+	return 0;
+}
+
 /* A file or directory of the context, resolved in it (no way out). */
-static int bind_mount(struct build_mounts *m, const struct opts *o, const struct spec_image *image, const char *target,
-		      st_error_t *err)
+static int bind_mount(struct build_mounts *m, const struct opts *o, const struct spec_stack *stack, const char *root,
+		      const struct spec_image *image, const char *target, st_error_t *err)
 {
 	if (o->from)
 		return st_error(err, 0, "--mount=type=bind,from=%s is not supported by stack's builder yet; COPY --from "
@@ -194,7 +254,7 @@ static int bind_mount(struct build_mounts *m, const struct opts *o, const struct
 	mt->source = keep(m, *canon ? xasprintf("%s/%s", ctx, canon) : xstrdup(ctx));
 	mt->target = target;
 	mt->read_only = true;
-	return 0;
+	return cover_secrets(m, stack, root, mt->source, target, err);
 }
 
 static int secret_mount(struct build_mounts *m, const struct opts *o, const struct spec_stack *stack,
@@ -259,7 +319,7 @@ int build_mounts_make(const struct strv *specs, const char *store_root, const st
 				r = st_error(err, 0, "--mount=type=tmpfs,size=%s: give the size in bytes", o.size);
 			mt->tmpfs_size = (uint64_t)size;
 		} else {
-			r = bind_mount(out, &o, image, target, err);
+			r = bind_mount(out, &o, stack, store_root, image, target, err);
 		}
 		opts_free(&o);
 	}

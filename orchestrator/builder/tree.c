@@ -294,7 +294,9 @@ static int open_beneath(const struct btree *t, const struct btree_ent *e, const 
 
 int btree_open_file(const struct btree *t, const struct btree_ent *e, const char *path, st_error_t *err)
 {
-	int fd = open_beneath(t, e, path, O_RDONLY);
+	/* O_NONBLOCK: a FIFO put in the file's place since it was looked up
+	 * must not block the open (reads of a regular file ignore it). */
+	int fd = open_beneath(t, e, path, O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
 		return st_error(err, errno, "open `%s`", path);
 	struct stat st;

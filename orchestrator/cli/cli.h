@@ -32,6 +32,13 @@ struct cli_command {
  * stderr and return CLI_EXIT_USAGE. */
 int cli_load_stack(struct cli_globals *g, struct spec_stack **out);
 
+struct build_plan;
+/* Plan the stack's image builds (every Dockerfile parsed) and add the
+ * registry images their FROM lines name as implicit pull bases; on error
+ * print every diagnostic to stderr, set *out to NULL and return
+ * CLI_EXIT_USAGE. */
+int cli_plan_stack(struct spec_stack *s, struct build_plan **out);
+
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int cmd_build(struct cli_globals *g, int argc, char **argv);

@@ -29,25 +29,6 @@ static void usage(FILE *out)
 	      out);
 }
 
-static int plan_stack(struct spec_stack *s, struct build_plan **out)
-{
-	struct diag_list diags = {0};
-	*out = NULL;
-	int r = build_plan_make(s, out, &diags);
-	bool failed = r < 0 || diag_failed(&diags);
-	if (!failed)
-		build_plan_add_bases(*out, s);
-	diag_sort(&diags);
-	diag_print(&diags, stderr);
-	diag_free(&diags);
-	if (failed) {
-		build_plan_free(*out);
-		*out = NULL;
-		return CLI_EXIT_USAGE;
-	}
-	return CLI_EXIT_OK;
-}
-
 static ssize_t node_of(const struct build_plan *p, const char *image)
 {
 	for (size_t i = 0; i < p->n; i++)
@@ -122,7 +103,7 @@ int cmd_build(struct cli_globals *g, int argc, char **argv)
 	int rc = cli_load_stack(g, &stack);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	if ((rc = plan_stack(stack, &plan)) != CLI_EXIT_OK)
+	if ((rc = cli_plan_stack(stack, &plan)) != CLI_EXIT_OK)
 		goto out;
 	if (optind < argc) {
 		wanted = xcalloc(plan->n ? plan->n : 1, sizeof(bool));

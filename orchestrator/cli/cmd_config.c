@@ -25,28 +25,6 @@ static void usage(FILE *out)
 
 enum config_mode { MODE_DUMP, MODE_SERVICES, MODE_IMAGES, MODE_BUILD_ORDER, MODE_QUIET };
 
-/* The planner parses every Dockerfile and lists the registry images their
- * FROM lines name; they become the stack's implicit pull bases, so `stack
- * config` shows them, and the Dockerfiles' errors are invalid input. */
-static int plan(struct spec_stack *s, struct build_plan **out)
-{
-	struct diag_list diags = {0};
-	*out = NULL;
-	int r = build_plan_make(s, out, &diags);
-	bool failed = r < 0 || diag_failed(&diags);
-	if (!failed)
-		build_plan_add_bases(*out, s);
-	diag_sort(&diags);
-	diag_print(&diags, stderr);
-	diag_free(&diags);
-	if (failed) {
-		build_plan_free(*out);
-		*out = NULL;
-		return CLI_EXIT_USAGE;
-	}
-	return CLI_EXIT_OK;
-}
-
 int cmd_config(struct cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -101,7 +79,7 @@ int cmd_config(struct cli_globals *g, int argc, char **argv)
 	int rc = cli_load_stack(g, &s);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	if (mode != MODE_SERVICES && mode != MODE_IMAGES && s->n_images > 0 && (rc = plan(s, &p)) != CLI_EXIT_OK)
+	if (mode != MODE_SERVICES && mode != MODE_IMAGES && s->n_images > 0 && (rc = cli_plan_stack(s, &p)) != CLI_EXIT_OK)
 		goto out;
 	switch (mode) {
 	case MODE_SERVICES:

@@ -33,17 +33,10 @@ static void usage(FILE *out)
  * does not parse is reported and its bases are skipped. */
 static int add_from_bases(struct spec_stack *s)
 {
-	struct diag_list diags = {0};
 	struct build_plan *plan = NULL;
-	int r = build_plan_make(s, &plan, &diags);
-	bool failed = r < 0 || diag_failed(&diags);
-	if (!failed)
-		build_plan_add_bases(plan, s);
-	diag_sort(&diags);
-	diag_print(&diags, stderr);
-	diag_free(&diags);
+	int rc = cli_plan_stack(s, &plan);
 	build_plan_free(plan);
-	return failed ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	return rc;
 }
 
 /* The base a command-line name stands for, or NULL (said why). */

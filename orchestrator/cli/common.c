@@ -1,4 +1,5 @@
 #include "cli/cli.h"
+#include "builder/plan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,4 +29,23 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nRun 'stack %s --help' for usage.\n", cmd);
 	return CLI_EXIT_USAGE;
+}
+
+int cli_plan_stack(struct spec_stack *s, struct build_plan **out)
+{
+	struct diag_list diags = {0};
+	*out = NULL;
+	int r = build_plan_make(s, out, &diags);
+	bool failed = r < 0 || diag_failed(&diags);
+	if (!failed)
+		build_plan_add_bases(*out, s);
+	diag_sort(&diags);
+	diag_print(&diags, stderr);
+	diag_free(&diags);
+	if (failed) {
+		build_plan_free(*out);
+		*out = NULL;
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
 }

@@ -13,31 +13,13 @@
 
 bats_require_minimum_version 1.5.0
 load helpers/run_env
+load helpers/espresso_env
 load helpers/build_env
 
-setup_file() {
-	command -v debootstrap >/dev/null || skip "debootstrap is not installed (scripts/deps.sh)"
-	run_env_setup_file
-	export ESP_ROOT="${STACK_ESPRESSO_CACHE:-/var/cache/stack-ci/espresso}"
-	mkdir -p "$ESP_ROOT"
-	export ESP="$BATS_FILE_TMPDIR/espresso"
-	cp -a "$STACK_SRC/examples/espresso" "$ESP"
-	rm -f "$ESP/.env"
-	export CANARY="canary-$$-$RANDOM"
-	printf 'GREETING=espresso-%s\nSECRET_KEY=s3cr3t-%s\n' "$CANARY" "$CANARY" >"$ESP/.env"
-}
+setup_file() { espresso_setup_file; }
 teardown_file() { run_env_teardown_file; }
-setup() {
-	run_env_setup
-	cd "$ESP"
-	export STACK_ROOT="$ESP_ROOT"
-}
+setup() { espresso_setup; }
 teardown() { run_env_teardown; }
-
-# esp ARGS...: stack on the copied example's stack file
-esp() {
-	timeout -k 5 "${RUN_TIMEOUT:-120}" "$STACK_BIN" -f "$ESP/stack.yaml" "$@"
-}
 
 # the line number in $output of IMAGE's "built" line
 built_at() {
@@ -49,7 +31,7 @@ built_at() {
 	local a b c d
 	a=$(built_at python3-pip3) b=$(built_at flask112) c=$(built_at espresso) d=$(built_at espresso-run)
 	[ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ] && [ -n "$d" ] || { echo "$output" >&2; return 1; }
-	[ "$a" -lt "$b" ] && [ "$b" -lt "$c" ] && [ "$c" -lt "$d" ]
+	[ "$a" -lt "$b" ] && [ "$b" -lt "$c" ] && [ "$c" -lt "$d" ] || false
 	run -0 esp build --progress plain
 	assert_all_cached
 	[ "$(grep -c '^\[python3-pip3 [0-9]*/[0-9]*\] RUN apt-get' <<<"$output")" -eq 3 ]
@@ -108,7 +90,7 @@ built_at() {
 	run -0 esp build --progress plain
 	echo "# touched by the test $$" >>espresso.py
 	run -0 esp build --progress plain
-	! grep -E '^\[(python3-pip3|flask112) [0-9]+/[0-9]+\] ' <<<"$output" | grep -v '  CACHED$'
+	! grep -E '^\[(python3-pip3|flask112) [0-9]+/[0-9]+\] ' <<<"$output" | grep -v '  CACHED$' || false
 	grep -E '^\[espresso [0-9]+/[0-9]+\] COPY ' <<<"$output" | grep -vq '  CACHED$'
 	grep -E '^\[espresso-run [0-9]+/[0-9]+\] RUN useradd' <<<"$output" | grep -vq '  CACHED$'
 	# put it back: the cache has the original too

@@ -24,6 +24,31 @@ setup() {
 }
 teardown() { run_env_teardown; }
 
+# many_files N LAST: slow's Dockerfile COPYs N small files, then LAST.
+many_files() {
+	mkdir -p slow/many
+	for i in $(seq 1 "$1"); do echo "$i" >"slow/many/$i"; done
+	df slow 'FROM bb' 'COPY many /many/' "$2"
+}
+
+# interrupt_builds SIG TENTHS: three `build --no-cache`, each sent SIG a
+# random 0 to TENTHS/10 s after it started; after each, what SIG leaves.
+interrupt_builds() {
+	local sig=$1 tenths=$2 round
+	for round in 1 2 3; do
+		stack_bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" build --no-cache
+		sleep "0.$((RANDOM % tenths))"
+		kill -"$sig" "$BG_PID"
+		wait_exit "$BG_PID" 20
+		if [ "$sig" = INT ]; then
+			[ "$BG_STATUS" -eq 130 ] || [ "$BG_STATUS" -eq 0 ]
+			assert_build_clean
+		else
+			wait_for 10 no_build_processes
+		fi
+	done
+}
+
 # No process of the build container lives on.
 no_build_processes() {
 	[ -z "$(run_env_cgroup_pids)" ] && ! pgrep -f 'echo partial > /written' >/dev/null
@@ -49,7 +74,7 @@ no_build_processes() {
 			wait_for 10 no_build_processes
 			[ -z "$(mountinfo_ours)" ]
 		fi
-		! grep -q 'slow | finished' "$BATS_TEST_TMPDIR/out"
+		! grep -q 'slow | finished' "$BATS_TEST_TMPDIR/out" || false
 		# no image under the name
 		run -1 stack run -T s true
 		[[ "$output" == *"not built yet"* ]]
@@ -58,7 +83,7 @@ no_build_processes() {
 	# written) and succeeds; then everything is gone but the store.
 	run -0 stack build
 	grep -qx 'slow | finished' <<<"$output"
-	! step_line slow 3 | grep -q 'CACHED$'
+	! step_line slow 3 | grep -q 'CACHED$' || false
 	assert_build_clean
 	run -0 stack run -T s cat /written
 	[ "$output" = "partial" ]
@@ -67,17 +92,8 @@ no_build_processes() {
 }
 
 @test "SIGINT while a COPY commits its layer: the store stays consistent" {
-	mkdir -p slow/many
-	for i in $(seq 1 300); do echo "$i" >"slow/many/$i"; done
-	df slow 'FROM bb' 'COPY many /many/' 'RUN ls /many | wc -l'
-	for round in 1 2 3; do
-		stack_bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" build --no-cache
-		sleep "0.$((RANDOM % 3))"
-		kill -INT "$BG_PID"
-		wait_exit "$BG_PID" 20
-		[ "$BG_STATUS" -eq 130 ] || [ "$BG_STATUS" -eq 0 ]
-		assert_build_clean
-	done
+	many_files 300 'RUN ls /many | wc -l'
+	interrupt_builds INT 3
 	run -0 stack build
 	grep -qx 'slow | 300' <<<"$output" || assert_all_cached
 	run -0 stack run -T s sh -c 'ls /many | wc -l'
@@ -95,7 +111,7 @@ no_build_processes() {
 	wait_exit "$p2" 60
 	s2=$BG_STATUS
 	cat "$BATS_TEST_TMPDIR/err1" "$BATS_TEST_TMPDIR/err2" >&2
-	[ "$s1" -eq 0 ] && [ "$s2" -eq 0 ]
+	[ "$s1" -eq 0 ] && [ "$s2" -eq 0 ] || false
 	assert_build_clean
 	run -0 stack build
 	assert_all_cached
@@ -104,16 +120,8 @@ no_build_processes() {
 }
 
 @test "kill -9 while a COPY writes its layer: the next build succeeds and copies it all" {
-	mkdir -p slow/many
-	for i in $(seq 1 2000); do echo "$i" >"slow/many/$i"; done
-	df slow 'FROM bb' 'COPY many /many/' 'CMD ["sh", "-c", "ls /many | wc -l"]'
-	for round in 1 2 3; do
-		stack_bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" build --no-cache
-		sleep "0.$((RANDOM % 4))"
-		kill -KILL "$BG_PID"
-		wait_exit "$BG_PID" 20
-		wait_for 10 no_build_processes
-	done
+	many_files 2000 'CMD ["sh", "-c", "ls /many | wc -l"]'
+	interrupt_builds KILL 4
 	run -0 stack build
 	assert_build_clean
 	run -0 stack run -T s

@@ -32,7 +32,7 @@ teardown() { run_env_teardown; }
 	run stack build
 	# the unused stage names a registry image: it is never pulled
 	[ "$status" -eq 0 ]
-	! grep -q 'unused\|nosuchstage' <<<"$output"
+	! grep -q 'unused\|nosuchstage' <<<"$output" || false
 	run -0 stack run -T s
 	[ "$output" = "built
 built
@@ -153,7 +153,7 @@ stack.yaml" ]
 	[[ "$output" == *"image \`child\` was not built: it builds FROM \`bad\`, which failed"* ]]
 	grep -qx 'other | other done' <<<"$output"
 	grep -q '^\[other\] built' <<<"$output"
-	! grep -q 'never\|child |' <<<"$output"
+	! grep -q 'never\|child |' <<<"$output" || false
 	assert_build_clean
 	# the steps before the failure were kept in the cache
 	run -1 stack build bad
@@ -171,7 +171,7 @@ stack.yaml" ]
 	run -2 stack build
 	[[ "$output" == *"cycle: x -> y -> x"* ]]
 	[[ "$output" == *"x/Dockerfile:1: FROM y"* ]]
-	! grep -q '^\[' <<<"$output"
+	! grep -q '^\[' <<<"$output" || false
 	df x 'FROM nosuchbase:1.0' 'RUN echo x'
 	build_stack_file <<-'EOF2'
 	images:
@@ -182,7 +182,7 @@ stack.yaml" ]
 	# not a stack image nor a base: a registry image, pulled (and here, with
 	# no registry reachable, refused) before any step runs
 	[[ "$output" == *"base image \`nosuchbase:1.0\`: pull \`docker.io/library/nosuchbase:1.0\`"* ]]
-	! grep -q 'RUN echo x' <<<"$output"
+	! grep -q 'RUN echo x' <<<"$output" || false
 }
 
 @test "unsupported instructions' flags are errors with Dockerfile:line, never ignored" {
@@ -394,7 +394,7 @@ plain" ]
 token-123
 no-cache-in-layer" ]
 	# the layers themselves hold no copy of the secret file's mount point
-	! find "$STACK_ROOT/layers" -path '*/run/secrets/tok' | grep -q .
+	! find "$STACK_ROOT/layers" -path '*/run/secrets/tok' | grep -q . || false
 	df mt 'FROM bb' 'RUN --mount=type=secret,id=nosuch,required true'
 	run -1 stack build
 	[[ "$output" == *"the stack has no secret \`nosuch\`"* ]]

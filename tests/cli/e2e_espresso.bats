@@ -10,31 +10,17 @@
 
 bats_require_minimum_version 1.5.0
 load helpers/run_env
+load helpers/espresso_env
 
-setup_file() {
-	command -v debootstrap >/dev/null || skip "debootstrap is not installed (scripts/deps.sh)"
-	run_env_setup_file
-	export ESP_ROOT="${STACK_ESPRESSO_CACHE:-/var/cache/stack-ci/espresso}"
-	mkdir -p "$ESP_ROOT"
-	export ESP="$BATS_FILE_TMPDIR/espresso"
-	cp -a "$STACK_SRC/examples/espresso" "$ESP"
-	export CANARY="canary-$$-$RANDOM"
-	printf 'GREETING=espresso-%s\nSECRET_KEY=s3cr3t-%s\n' "$CANARY" "$CANARY" >"$ESP/.env"
-}
+setup_file() { espresso_setup_file; }
 teardown_file() { run_env_teardown_file; }
 setup() {
-	run_env_setup
-	cd "$ESP"
-	export STACK_ROOT="$ESP_ROOT"
+	espresso_setup
 	RUN_TIMEOUT=3600 esp build --progress quiet
 }
 teardown() {
 	esp down >/dev/null 2>&1 || true
 	run_env_teardown
-}
-
-esp() {
-	timeout -k 5 "${RUN_TIMEOUT:-120}" "$STACK_BIN" -f "$ESP/stack.yaml" "$@"
 }
 
 # ps_field FIELD: the espresso service's FIELD in `stack ps --format json`
@@ -132,12 +118,12 @@ try_("keyctl", 250, 0, 0, 0, 0, 0)             # KEYCTL_GET_KEYRING_ID
 	run -0 esp up -d --wait --wait-timeout 60
 	run -0 esp down
 	[ -z "$(ss -Hltn 'sport = :5055')" ]
-	! grep -q "$STACK_RUN" /proc/self/mountinfo
+	! grep -q "$STACK_RUN" /proc/self/mountinfo || false
 	[ -z "$(find "$STACK_RUN" -mindepth 2 2>/dev/null)" ] || { find "$STACK_RUN" >&2; return 1; }
 	[ -z "$(run_env_cgroup_pids)" ]
 	local p
 	for p in /proc/[0-9]*; do
 		case "$(readlink "$p/root" 2>/dev/null)" in *"$STACK_RUN"* | *"$ESP_ROOT"*) echo "left: ${p#/proc/}" >&2; return 1 ;; esac
 	done
-	! curl -fsS -m 2 http://127.0.0.1:5055/ 2>/dev/null
+	! curl -fsS -m 2 http://127.0.0.1:5055/ 2>/dev/null || false
 }

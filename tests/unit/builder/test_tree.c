@@ -188,10 +188,35 @@ static void test_symlinks_stay_inside(void **state)
 	btree_close(&t);
 }
 
+/* A regular file swapped for a FIFO after it was looked up (a context
+ * someone writes during the build): the open neither blocks waiting for
+ * a writer nor succeeds. */
+static void test_swapped_for_a_fifo(void **state)
+{
+	struct fixture *f = *state;
+	struct btree t;
+	open_view(f, &t);
+	struct btree_ent e;
+	char *canon = NULL;
+	assert_int_equal(btree_resolve(&t, "/var/lib/a", true, &canon, &e, NULL), 1);
+	_cleanup_free_ char *a = xasprintf("%s/var/lib/a", f->top);
+	assert_int_equal(unlink(a), 0);
+	assert_int_equal(mkfifo(a, 0600), 0);
+	alarm(10); /* a blocking open fails the test instead of hanging it */
+	st_error_t err = NULL;
+	assert_int_equal(btree_open_file(&t, &e, canon, &err), -1);
+	alarm(0);
+	st_error_free(&err);
+	btree_ent_free(&e);
+	free(canon);
+	btree_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_topmost_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_swapped_for_a_fifo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_whiteout_and_opaque, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlinks_stay_inside, setup, teardown),
 	};
