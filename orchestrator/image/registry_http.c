@@ -275,6 +275,13 @@ long reg_http(struct reg_client *c, const char *url, const char *authz, const st
 		char sig[32];
 		st_error(err, EINTR, "%s %s: stopped by %s", method, url,
 			 st_signal_name(st_interrupted(), sig, sizeof(sig)));
+	} else if (rc == CURLE_UNSUPPORTED_PROTOCOL && c->location) {
+		_cleanup_free_ char *to = xstrdup(c->location); /* the server's bytes: no escape reaches the terminal */
+		for (char *p = to; *p; p++)
+			if (!isprint((unsigned char)*p))
+				*p = '?';
+		st_error(err, 0, "%s %s: redirected to `%.200s`, which stack does not follow (%s only)", method, url,
+			 to, protos);
 	} else {
 		st_error(err, 0, "%s %s: %s", method, url, lc.curl_easy_strerror(rc));
 		/* Which failures mean "this is not HTTPS": the caller's to decide. */

@@ -62,3 +62,38 @@ pull_file() {
 	run -0 "$STACK_BIN" image save example/bb:1 -o target
 	tar -tf target | grep -q '^index.json$'
 }
+
+@test "a blob redirect to file:// is not followed: the pull fails and reads nothing local" {
+	mkdir -p "$BATS_TEST_TMPDIR/local/v2/bb/blobs"
+	# What a followed redirect would read: the layer itself, so only the
+	# transport policy can make this pull fail.
+	cp -a "$BATS_FILE_TMPDIR/oci-good/blobs/sha256/." "$BATS_TEST_TMPDIR/local/v2/bb/blobs/"
+	for f in "$BATS_TEST_TMPDIR"/local/v2/bb/blobs/*; do mv "$f" "${f%/*}/sha256:${f##*/}"; done
+	stub_serve "$BATS_FILE_TMPDIR/oci-good" 127.0.0.1 16105 --redirect-blobs "file://$BATS_TEST_TMPDIR/local"
+	pull_file 127.0.0.1:16105/bb:1
+	run timeout 300 "$STACK_BIN" pull
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"GET http://127.0.0.1:16105/v2/bb/blobs/sha256:"*"redirected to \`file://"*"(http,https only)"* ]]
+	[ -z "$(ls -A "$STACK_ROOT/layers")" ]
+	[ -z "$(ls -A "$STACK_ROOT/tmp")" ]
+}
+
+@test "a blob redirect to another host gets no credentials; the blob is still checked and pulled" {
+	stub_serve "$BATS_FILE_TMPDIR/oci-good" 127.0.0.1 16106 --auth earl:grey \
+		--redirect-blobs "http://localhost:16107"
+	local reg_log=$STUB_LOG
+	stub_serve "$BATS_FILE_TMPDIR/oci-good" 127.0.0.1 16107
+	export DOCKER_CONFIG="$BATS_TEST_TMPDIR/docker"
+	mkdir -p "$DOCKER_CONFIG"
+	printf '{"auths": {"127.0.0.1:16106": {"auth": "%s"}}}\n' "$(printf earl:grey | base64)" >"$DOCKER_CONFIG/config.json"
+	pull_file 127.0.0.1:16106/bb:1
+	run -0 "$STACK_BIN" pull
+	# the registry saw the token on its own requests ...
+	grep -q "^GET /v2/bb/manifests/1 authz$" "$reg_log"
+	grep -q "^GET /v2/bb/blobs/sha256:.* authz$" "$reg_log"
+	# ... the host it redirected to got the blobs' GETs, none with it
+	grep -q "^GET /v2/bb/blobs/sha256:" "$STUB_LOG"
+	run ! grep -q "authz" "$STUB_LOG"
+	run -0 stack run s echo redirected
+	[[ "$output" == *redirected ]]
+}

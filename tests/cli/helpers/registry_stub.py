@@ -6,14 +6,16 @@
                                     (config: Cmd /bin/sh; diff id D if given)
     registry_stub.py serve --layout DIR --bind ADDR --port N --log FILE
                            [--tamper] [--slow] [--auth USER:PASS] [--endless-error]
+                           [--redirect-blobs URL]
 
 `serve` answers GET/HEAD /v2/NAME/manifests/REF and /v2/NAME/blobs/DIGEST
 from the layout (any NAME; a tag is looked up by its ref.name annotation,
 else the first manifest), writes "METHOD PATH" per HTTP request to the
-log, and with --tamper serves every layer blob with its last byte changed
+log (then " authz" when it carried an Authorization header), and with --tamper serves every layer blob with its last byte changed
 (its descriptor, and so its digest, unchanged), with --slow
 16 KiB of it every 50 ms, with --endless-error every blob GET gets a 404
-whose body never ends.  With --auth it is a
+whose body never ends, with --redirect-blobs every blob GET is answered
+307 to URL + its path.  With --auth it is a
 Bearer-token registry: /v2/... without the token gets a 401 challenge
 naming the realm http://ADDR:N/token, which gives the token only for
 Basic USER:PASS.  It creates LOG.ready once it listens.
@@ -84,7 +86,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def note(self):
         with open(self.opts.log, "a") as f:
-            f.write("%s %s\n" % (self.command, self.path))
+            f.write("%s %s%s\n" % (self.command, self.path,
+                                    " authz" if self.headers.get("Authorization") else ""))
 
     def reply(self, code, body=b"", ctype="application/json", headers=()):
         self.send_response(code)
@@ -156,6 +159,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def blob(self, digest):
         if self.opts.endless_error and self.command == "GET":
             return self.endless_error()
+        if self.opts.redirect_blobs and self.command == "GET":
+            return self.reply(307, headers=[("Location", self.opts.redirect_blobs + self.path)])
         try:
             with open(blob_path(self.opts.layout, digest), "rb") as f:
                 data = f.read()
@@ -211,6 +216,7 @@ def main():
     sp.add_argument("--slow", action="store_true")
     sp.add_argument("--auth")
     sp.add_argument("--endless-error", action="store_true")
+    sp.add_argument("--redirect-blobs")
     a = ap.parse_args()
     if a.cmd == "layout":
         make_layout(a.out, a.layer, a.diff_id)
