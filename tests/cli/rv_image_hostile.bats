@@ -97,3 +97,13 @@ pull_file() {
 	run -0 stack run s echo redirected
 	[[ "$output" == *redirected ]]
 }
+
+@test "a manifest that never ends is cut at the documented 4 MiB and refused" {
+	stub_serve "$BATS_FILE_TMPDIR/oci-good" 127.0.0.1 16108 --endless-manifest
+	pull_file 127.0.0.1:16108/bb:1
+	run timeout 300 "$STACK_BIN" pull
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"more than the 4194304 bytes expected"* ]]
+	[ -z "$(ls -A "$STACK_ROOT/layers")" ]
+	run ! grep -q "blobs" "$STUB_LOG"
+}

@@ -6,7 +6,7 @@
                                     (config: Cmd /bin/sh; diff id D if given)
     registry_stub.py serve --layout DIR --bind ADDR --port N --log FILE
                            [--tamper] [--slow] [--auth USER:PASS] [--endless-error]
-                           [--redirect-blobs URL]
+                           [--redirect-blobs URL] [--endless-manifest]
 
 `serve` answers GET/HEAD /v2/NAME/manifests/REF and /v2/NAME/blobs/DIGEST
 from the layout (any NAME; a tag is looked up by its ref.name annotation,
@@ -14,7 +14,8 @@ else the first manifest), writes "METHOD PATH" per HTTP request to the
 log (then " authz" when it carried an Authorization header), and with --tamper serves every layer blob with its last byte changed
 (its descriptor, and so its digest, unchanged), with --slow
 16 KiB of it every 50 ms, with --endless-error every blob GET gets a 404
-whose body never ends, with --redirect-blobs every blob GET is answered
+whose body never ends (with --endless-manifest every manifest GET, a
+200 one), with --redirect-blobs every blob GET is answered
 307 to URL + its path.  With --auth it is a
 Bearer-token registry: /v2/... without the token gets a 401 challenge
 naming the realm http://ADDR:N/token, which gives the token only for
@@ -126,6 +127,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return out
 
     def manifest(self, ref):
+        if self.opts.endless_manifest and self.command == "GET":
+            return self.endless_error(200)
         if ref.startswith("sha256:"):
             try:
                 with open(blob_path(self.opts.layout, ref), "rb") as f:
@@ -144,9 +147,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with open(blob_path(self.opts.layout, pick["digest"]), "rb") as f:
             self.reply(200, f.read(), pick["mediaType"])
 
-    def endless_error(self):
+    def endless_error(self, code=404):
         # No Content-Length: the body ends when the connection does, never.
-        self.send_response(404)
+        self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
         chunk = b'{"errors":[{"code":"BLOB_UNKNOWN"}]}' + b" " * 65500
@@ -217,6 +220,7 @@ def main():
     sp.add_argument("--auth")
     sp.add_argument("--endless-error", action="store_true")
     sp.add_argument("--redirect-blobs")
+    sp.add_argument("--endless-manifest", action="store_true")
     a = ap.parse_args()
     if a.cmd == "layout":
         make_layout(a.out, a.layer, a.diff_id)
