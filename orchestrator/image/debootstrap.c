@@ -244,13 +244,9 @@ static int put_file(int root, const char *dir, const char *name, const char *dat
 static void remove_entries(int root, const char *dir, unsigned types, const char *suffix)
 {
 	_cleanup_close_ int d = open_in(root, dir);
-	int dd = d >= 0 ? dup(d) : -1;
-	DIR *ds = dd >= 0 ? fdopendir(dd) : NULL;
-	if (!ds) {
-		if (dd >= 0)
-			close(dd);
+	DIR *ds = d >= 0 ? fs_opendir_fd(d) : NULL;
+	if (!ds)
 		return;
-	}
 	struct dirent *e;
 	size_t sl = strlen(suffix);
 	while ((e = readdir(ds))) {

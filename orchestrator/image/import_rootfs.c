@@ -34,7 +34,7 @@
 #include "image/child_read.h"
 #include "image/import_int.h"
 #include "image/layer_tar.h"
-#include "image/store.h"
+#include "image/store_int.h"
 #include "util/fs.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
@@ -602,13 +602,9 @@ static int extract(const struct img_store *s, const char *src, bool commit, bool
 /* Under tmp/'s lock: remove every temp dir nobody holds a lock on. */
 static void sweep_dead_imports(int tmp_fd, const char *tmpdir)
 {
-	int dup_fd = dup(tmp_fd);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
+	DIR *d = fs_opendir_fd(tmp_fd);
+	if (!d)
 		return;
-	}
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (strncmp(e->d_name, "import-", 7) != 0)
@@ -628,14 +624,8 @@ int img_import_tmpdir(const struct img_store *s, char *tmp, int *lock_fd, st_err
 	_cleanup_close_ int tfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (tfd < 0)
 		return st_error(err, errno, "open `%s`", tmpdir);
-	while (flock(tfd, LOCK_EX) < 0) {
-		if (errno != EINTR)
-			return st_error(err, errno, "lock `%s`", tmpdir);
-		if (st_interrupted()) {
-			char sig_name[32];
-			return st_error(err, EINTR, "stopped by %s", st_signal_name(st_interrupted(), sig_name, sizeof(sig_name)));
-		}
-	}
+	if (img_flock(tfd, LOCK_EX, tmpdir, err) < 0)
+		return -1;
 	sweep_dead_imports(tfd, tmpdir);
 	if (!mkdtemp(tmp))
 		return st_error(err, errno, "mkdtemp `%s`", tmp);

@@ -23,6 +23,7 @@
 #include "image/archive_dl.h"
 #include "image/layer_tar.h"
 #include "image/store.h"
+#include "util/fs.h"
 #include "util/mem.h"
 
 #include <dirent.h>
@@ -160,13 +161,9 @@ static void free_items(struct item *items, size_t n)
 static int list_sorted(struct exporter *x, int dir_fd, const char *prefix, struct item **out, size_t *n_out,
 		       st_error_t *err)
 {
-	int fd = dup(dir_fd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = fs_opendir_fd(dir_fd);
+	if (!d)
 		return st_error(err, errno, "export `%s`: opendir `%s`", x->what, *prefix ? prefix : ".");
-	}
 	size_t n = 0, cap = 16;
 	struct item *items = xmalloc(cap * sizeof(*items));
 	int r = 0;

@@ -201,7 +201,9 @@ char *reg_auth_from_config(const char *config_path, const char *host, st_error_t
 	json_error_t jerr;
 	json_t *doc = json_loadb(text, len, 0, &jerr);
 	if (!doc) {
-		st_error(err, 0, "registry credentials: %s:%d: %s", config_path, jerr.line, jerr.text);
+		/* Not jerr.text: its "near '...'" may quote a credential. */
+		st_error(err, 0, "registry credentials: %s:%d:%d: not valid JSON: fix it there, or point "
+			 "DOCKER_CONFIG elsewhere", config_path, jerr.line, jerr.column);
 		return NULL;
 	}
 	char *out = NULL;

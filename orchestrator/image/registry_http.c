@@ -22,7 +22,13 @@ struct xfer {
 	int read_errno;
 	long status;
 	struct strbuf errbody;
+	bool cut; /* a body we keep no more than ERRBODY_MAX of was stopped there */
 };
+
+/* What is kept of a body nobody reads (an error's, a push reply's): enough
+ * for an error message.  Past it the transfer stops, so a registry that
+ * sends an endless one cannot hold a pull forever. */
+#define ERRBODY_MAX 1024
 
 static size_t on_header(char *buf, size_t size, size_t n, void *data)
 {
@@ -67,8 +73,12 @@ static size_t on_body(char *buf, size_t size, size_t n, void *data)
 	size_t len = size * n;
 	struct reg_sink *s = x->sink;
 	if (x->status < 200 || x->status > 299 || !s) {
-		if (x->errbody.n < 1024)
-			strbuf_add(&x->errbody, buf, len < 1024 ? len : 1024);
+		if (x->errbody.n >= ERRBODY_MAX) {
+			x->cut = true;
+			return 0; /* stops the transfer: CURLE_WRITE_ERROR, taken as complete */
+		}
+		size_t room = ERRBODY_MAX - x->errbody.n;
+		strbuf_add(&x->errbody, buf, len < room ? len : room);
 		return len;
 	}
 	if (s->got + (int64_t)len > s->limit) {
@@ -248,7 +258,7 @@ long reg_http(struct reg_client *c, const char *url, const char *authz, const st
 	CURLcode rc = lc.curl_easy_perform(h);
 	lc.curl_slist_free_all(hdrs);
 	long status = -1;
-	if (rc == CURLE_OK) {
+	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && x.cut)) {
 		status = x.status;
 		if (status < 200 || status > 299) {
 			_cleanup_free_ char *ex = excerpt(&x.errbody);
@@ -265,6 +275,13 @@ long reg_http(struct reg_client *c, const char *url, const char *authz, const st
 		char sig[32];
 		st_error(err, EINTR, "%s %s: stopped by %s", method, url,
 			 st_signal_name(st_interrupted(), sig, sizeof(sig)));
+	} else if (rc == CURLE_UNSUPPORTED_PROTOCOL && c->location) {
+		_cleanup_free_ char *to = xstrdup(c->location); /* the server's bytes: no escape reaches the terminal */
+		for (char *p = to; *p; p++)
+			if (!isprint((unsigned char)*p))
+				*p = '?';
+		st_error(err, 0, "%s %s: redirected to `%.200s`, which stack does not follow (%s only)", method, url,
+			 to, protos);
 	} else {
 		st_error(err, 0, "%s %s: %s", method, url, lc.curl_easy_strerror(rc));
 		/* Which failures mean "this is not HTTPS": the caller's to decide. */

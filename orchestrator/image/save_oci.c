@@ -256,6 +256,25 @@ static const char *tag_of(const char *name)
 	return colon && !strchr(name, '@') ? colon + 1 : "latest";
 }
 
+/* FILE is renamed over, so only a regular file (or none) may be there:
+ * a symlink would be replaced rather than written through (as root,
+ * `-o /dev/stdout` would replace /dev's link), a FIFO or a device would
+ * never see the archive. */
+static int check_target(const char *out, st_error_t *err)
+{
+	struct stat st;
+	if (lstat(out, &st) < 0)
+		return errno == ENOENT ? 0 : st_error(err, errno, "`%s`", out);
+	if (S_ISREG(st.st_mode))
+		return 0;
+	const char *what = S_ISLNK(st.st_mode)	? "a symlink"
+			   : S_ISDIR(st.st_mode) ? "a directory"
+			   : S_ISFIFO(st.st_mode) ? "a FIFO"
+						  : "not a regular file";
+	return st_error(err, 0, "`%s` is %s: save writes a new file and renames it into place; give -o the path "
+			"of a regular file, or of none yet", out, what);
+}
+
 int img_image_save(const struct img_store *s, const char *name, const char *out, bool gz, st_error_t *err)
 {
 	_cleanup_free_ char *id = NULL, *norm = img_ref_normalize(name);
@@ -268,6 +287,8 @@ int img_image_save(const struct img_store *s, const char *name, const char *out,
 	struct blob *blobs = NULL;
 	bool made_tmp = false;
 	int r = -1;
+	if (check_target(out, err) < 0)
+		goto out;
 	int found = img_ref_resolve(s, name, &id, err);
 	if (found <= 0) {
 		if (found == 0)

@@ -237,14 +237,9 @@ static void stamp_stat(uint64_t *h, const struct stat *st)
  * a reorder without a change is taken as a change (a harmless re-import). */
 static int stamp_entries(uint64_t *h, int dfd, int depth)
 {
-	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	DIR *d = fs_opendir_fd(dfd);
+	if (!d)
 		return -1;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))

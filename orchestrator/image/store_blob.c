@@ -27,15 +27,27 @@ int img_digest_of(const void *data, size_t len, char digest[IMG_DIGEST_LEN], st_
 	return 0;
 }
 
+/* Whether the file at `path` holds exactly `data`. */
+static bool blob_holds(const char *path, const void *data, size_t len)
+{
+	_cleanup_free_ char *have = NULL;
+	size_t n = 0;
+	st_error_t e = NULL;
+	bool same = fs_read_file(path, len + 1, &have, &n, &e) == 0 && n == len && memcmp(have, data, len) == 0;
+	st_error_free(&e);
+	return same;
+}
+
 int img_blob_write(const struct img_store *s, const void *data, size_t len, char digest[IMG_DIGEST_LEN],
 		   st_error_t *err)
 {
 	if (img_digest_of(data, len, digest, err) < 0)
 		return -1;
 	_cleanup_free_ char *path = img_blob_path(s, digest);
-	/* Same name, same bytes: one that is there is the one we would write
-	 * (img_blob_read checks that before anything trusts it). */
-	if (access(path, F_OK) == 0)
+	/* A blob of that name that holds these bytes is kept.  One changed on
+	 * disk is replaced: img_blob_read refuses it and tells the user to
+	 * write the image again, which would otherwise keep the damage. */
+	if (blob_holds(path, data, len))
 		return 0;
 	return fs_write_file_atomic(path, data, len, 0600, err);
 }

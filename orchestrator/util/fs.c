@@ -131,3 +131,19 @@ char *fs_dirname(const char *path)
 		return xstrdup("/");
 	return xstrndup(path, (size_t)(slash - path));
 }
+
+DIR *fs_opendir_fd(int dfd)
+{
+	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return NULL;
+	}
+	/* A dup shares the offset: start from the top whatever read it before. */
+	rewinddir(d);
+	return d;
+}

@@ -4,6 +4,7 @@
 
 #include "util/error.h"
 
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -25,6 +26,9 @@ int fs_write_file_atomic_volatile(const char *path, const void *data, size_t len
 /* Remove the PATH.tmp.HEX files in `dir` that no live writer holds. */
 void fs_sweep_tmp(const char *dir);
 int fs_mkdir_p(const char *path, mode_t mode, st_error_t *err);
+/* A DIR stream over a close-on-exec copy of the directory fd `dfd`, from
+ * its first entry; `dfd` stays the caller's.  NULL with errno on failure. */
+DIR *fs_opendir_fd(int dfd);
 /* rm -rf (util/fs_remove.c): fd-relative, so of any depth; never follows a
  * symlink nor enters another mount (that is an error naming the path, as
  * is anything left); a missing path is not an error. */

@@ -11,8 +11,7 @@
 
 bats_require_minimum_version 1.5.0
 load helpers/run_env
-
-STUB="$STACK_SRC/tests/cli/helpers/registry_stub.py"
+load helpers/registry_stub
 
 setup_file() {
 	run_env_setup_file
@@ -56,32 +55,16 @@ setup_file() {
 }
 teardown_file() { run_env_teardown_file; }
 
-setup() {
-	run_env_setup
-	STUB_PIDS=()
-}
+setup() { run_env_setup; }
 
 teardown() {
-	local p
-	for p in "${STUB_PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	stub_stop_all
 	run_env_teardown
 }
 
 # stub_start LAYOUT ADDR PORT [ARGS...]: serve oci-LAYOUT; its request log
 # is $STUB_LOG.
-stub_start() {
-	local layout=$1 addr=$2 port=$3
-	shift 3
-	STUB_LOG="$BATS_TEST_TMPDIR/stub-$port.log"
-	python3 "$STUB" serve --layout "$BATS_FILE_TMPDIR/oci-$layout" --bind "$addr" --port "$port" \
-		--log "$STUB_LOG" "$@" 3>&- &
-	STUB_PIDS+=($!)
-	wait_for 10 test -f "$STUB_LOG.ready"
-	: >>"$STUB_LOG"
-}
+stub_start() { stub_serve "$BATS_FILE_TMPDIR/oci-$1" "${@:2}"; }
 
 # pull_file REF [EXTRA]: ./stack.yaml whose base `b` pulls REF, EXTRA in its mapping.
 pull_file() {
@@ -201,10 +184,7 @@ layer_count() { ls "$STACK_ROOT/layers" 2>/dev/null | wc -l; }
 	           "digest": "sha256:" + d, "size": len(blob),
 	           "annotations": {"org.opencontainers.image.ref.name": "1"}}]}, open(L + "/index.json", "w"))
 	PY
-	STUB_LOG="$BATS_TEST_TMPDIR/stub-index.log"
-	python3 "$STUB" serve --layout "$L" --port 15007 --log "$STUB_LOG" 3>&- &
-	STUB_PIDS+=($!)
-	wait_for 10 test -f "$STUB_LOG.ready"
+	stub_serve "$L" 127.0.0.1 15007
 	pull_file 127.0.0.1:15007/bb:1
 	run -0 stack run s echo picked
 	[[ "$output" == *picked ]]

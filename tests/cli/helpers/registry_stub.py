@@ -5,14 +5,18 @@
                                     wrap one layer into an OCI layout
                                     (config: Cmd /bin/sh; diff id D if given)
     registry_stub.py serve --layout DIR --bind ADDR --port N --log FILE
-                           [--tamper] [--slow] [--auth USER:PASS]
+                           [--tamper] [--slow] [--auth USER:PASS] [--endless-error]
+                           [--redirect-blobs URL] [--endless-manifest]
 
 `serve` answers GET/HEAD /v2/NAME/manifests/REF and /v2/NAME/blobs/DIGEST
 from the layout (any NAME; a tag is looked up by its ref.name annotation,
 else the first manifest), writes "METHOD PATH" per HTTP request to the
-log, and with --tamper serves every layer blob with its last byte changed
+log (then " authz" when it carried an Authorization header), and with --tamper serves every layer blob with its last byte changed
 (its descriptor, and so its digest, unchanged), with --slow
-16 KiB of it every 50 ms.  With --auth it is a
+16 KiB of it every 50 ms, with --endless-error every blob GET gets a 404
+whose body never ends (with --endless-manifest every manifest GET, a
+200 one), with --redirect-blobs every blob GET is answered
+307 to URL + its path.  With --auth it is a
 Bearer-token registry: /v2/... without the token gets a 401 challenge
 naming the realm http://ADDR:N/token, which gives the token only for
 Basic USER:PASS.  It creates LOG.ready once it listens.
@@ -83,7 +87,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def note(self):
         with open(self.opts.log, "a") as f:
-            f.write("%s %s\n" % (self.command, self.path))
+            f.write("%s %s%s\n" % (self.command, self.path,
+                                    " authz" if self.headers.get("Authorization") else ""))
 
     def reply(self, code, body=b"", ctype="application/json", headers=()):
         self.send_response(code)
@@ -122,6 +127,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return out
 
     def manifest(self, ref):
+        if self.opts.endless_manifest and self.command == "GET":
+            return self.endless_error(200)
         if ref.startswith("sha256:"):
             try:
                 with open(blob_path(self.opts.layout, ref), "rb") as f:
@@ -140,7 +147,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with open(blob_path(self.opts.layout, pick["digest"]), "rb") as f:
             self.reply(200, f.read(), pick["mediaType"])
 
+    def endless_error(self, code=404):
+        # No Content-Length: the body ends when the connection does, never.
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        chunk = b'{"errors":[{"code":"BLOB_UNKNOWN"}]}' + b" " * 65500
+        try:
+            while True:
+                self.wfile.write(chunk)
+        except OSError:
+            pass
+
     def blob(self, digest):
+        if self.opts.endless_error and self.command == "GET":
+            return self.endless_error()
+        if self.opts.redirect_blobs and self.command == "GET":
+            return self.reply(307, headers=[("Location", self.opts.redirect_blobs + self.path)])
         try:
             with open(blob_path(self.opts.layout, digest), "rb") as f:
                 data = f.read()
@@ -195,6 +218,9 @@ def main():
     sp.add_argument("--tamper", action="store_true")
     sp.add_argument("--slow", action="store_true")
     sp.add_argument("--auth")
+    sp.add_argument("--endless-error", action="store_true")
+    sp.add_argument("--redirect-blobs")
+    sp.add_argument("--endless-manifest", action="store_true")
     a = ap.parse_args()
     if a.cmd == "layout":
         make_layout(a.out, a.layer, a.diff_id)

@@ -175,6 +175,29 @@ static void test_manifest(void **state)
 	st_error_free(&err);
 }
 
+/* A config.json the parser refuses: the error says where, never what the
+ * parser saw there (it may be the credential). */
+static void test_auth_config_error_quotes_no_credential(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"{\"auths\": {\"reg.example\": {\"auth\" \"ZWFybDpzM2NyM3Q=\"}}}", /* no colon */
+		"{\"auths\": {\"reg.example\": {\"auth\": \"ZWFybDpzM2NyM3Q=\\q\"}}}", /* bad escape */
+		"{\"auths\": {\"reg.example\": {\"auth\": ZWFybDpzM2NyM3Q=}}}", /* not a string */
+	};
+	_cleanup_free_ char *path = xasprintf("%s/config.json", dir);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		put("config.json", bad[i]);
+		st_error_t err = NULL;
+		assert_null(reg_auth_from_config(path, "reg.example", &err));
+		assert_non_null(err);
+		_cleanup_free_ char *text = st_error_text(err);
+		assert_non_null(strstr(text, "config.json:1:"));
+		assert_null(strstr(text, "ZWFy"));
+		st_error_free(&err);
+	}
+}
+
 static void test_debootstrap_key(void **state)
 {
 	(void)state;
@@ -211,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_ref_parse),
 		cmocka_unit_test(test_manifest),
 		cmocka_unit_test(test_debootstrap_key),
+		cmocka_unit_test_setup_teardown(test_auth_config_error_quotes_no_credential, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
