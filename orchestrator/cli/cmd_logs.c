@@ -11,6 +11,7 @@
 #include "util/mem.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +85,7 @@ int cmd_logs(struct cli_globals *g, int argc, char **argv)
 	const char *nc = getenv("NO_COLOR");
 	v.color = !no_color && !(nc && *nc) && isatty(STDOUT_FILENO);
 	cli_log_view_dump(&v, tail);
-	while (follow && !st_interrupted() && cli_sup_alive(g, stack)) {
+	while (follow && !st_interrupted() && !cli_log_view_gone(&v) && cli_sup_alive(g, stack)) {
 		if (!cli_log_view_poll(&v)) {
 			struct timespec ts = {0, 100 * 1000000L};
 			nanosleep(&ts, NULL);
@@ -92,8 +93,10 @@ int cmd_logs(struct cli_globals *g, int argc, char **argv)
 	}
 	if (follow)
 		cli_log_view_poll(&v);
+	/* as a program killed by SIGPIPE reports itself to its shell */
+	rc = cli_log_view_gone(&v) ? 128 + SIGPIPE : st_interrupted() ? 128 + st_interrupted() : CLI_EXIT_OK;
 	cli_log_view_free(&v);
 	strv_free(&names);
 	spec_stack_free(stack);
-	return st_interrupted() ? 128 + st_interrupted() : CLI_EXIT_OK;
+	return rc;
 }

@@ -361,6 +361,8 @@ static int attach(const struct cli_globals *g, const struct spec_stack *stack, c
 	for (unsigned iter = 1; cli_sup_alive(g, stack); iter++) {
 		cli_log_view_poll(&v);
 		int sig = st_interrupted();
+		if (!sig && !stops && cli_log_view_gone(&v))
+			sig = SIGPIPE; /* our output's reader left (`up | head`): stop, as `stack run` does */
 		if (sig) {
 			st_interrupt_clear();
 			if (stops++ == 0) {

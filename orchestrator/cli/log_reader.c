@@ -164,6 +164,8 @@ static void print_rec(struct cli_log_view *v, struct cli_log_src *s)
 static bool merge(struct cli_log_view *v, bool follow_rotation)
 {
 	bool any = false;
+	if (v->gone)
+		return false;
 	for (size_t i = 0; i < v->n; i++)
 		if (!v->src[i].have)
 			src_next(&v->src[i], follow_rotation);
@@ -176,9 +178,14 @@ static bool merge(struct cli_log_view *v, bool follow_rotation)
 			break;
 		print_rec(v, best);
 		any = true;
+		/* SIGPIPE is caught (util/interrupt.h): a reader that left
+		 * shows as a failed write, and the rest is not worth reading */
+		if (ferror(v->out))
+			break;
 		src_next(best, follow_rotation);
 	}
-	fflush(v->out);
+	if (fflush(v->out) != 0 || ferror(v->out))
+		v->gone = true;
 	return any;
 }
 
@@ -226,6 +233,11 @@ void cli_log_view_dump(struct cli_log_view *v, long tail)
 bool cli_log_view_poll(struct cli_log_view *v)
 {
 	return merge(v, true);
+}
+
+bool cli_log_view_gone(const struct cli_log_view *v)
+{
+	return v->gone;
 }
 
 void cli_log_view_free(struct cli_log_view *v)

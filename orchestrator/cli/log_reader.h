@@ -21,6 +21,7 @@ struct cli_log_view {
 	bool color;
 	bool timestamps; /* the line's time before it */
 	FILE *out;
+	bool gone;       /* writing `out` failed (EPIPE: its reader left): nothing more is read */
 };
 
 /* One source per service, reading LOG_DIR/SERVICE.log and its rotations. */
@@ -30,6 +31,8 @@ void cli_log_view_init(struct cli_log_view *v, const char *log_dir, const struct
 void cli_log_view_dump(struct cli_log_view *v, long tail);
 /* Print what was added since; true if anything was. */
 bool cli_log_view_poll(struct cli_log_view *v);
+/* The output failed (`stack logs -f | head -1`): following it is pointless. */
+bool cli_log_view_gone(const struct cli_log_view *v);
 void cli_log_view_free(struct cli_log_view *v);
 
 #endif

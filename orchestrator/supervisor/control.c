@@ -105,7 +105,12 @@ static void conn_send(struct sup_conn *c, json_t *reply)
 		free(text);
 		free(w);
 		conn_close(c);
+		return;
 	}
+	/* What the socket did not take waits in memory: a client that
+	 * pipelines requests and never reads the replies is cut off, not fed. */
+	if (c->pipe.write_queue_size > SUP_CTL_MAX_QUEUED)
+		conn_close(c);
 }
 
 static json_t *error_reply(json_t *id, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

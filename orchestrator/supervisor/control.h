@@ -3,7 +3,9 @@
  * request object per line, one reply object per request, in order.
  * Limits a client cannot push past: a line is at most SUP_CTL_MAX_LINE
  * bytes, a partial line is given SUP_CTL_PARTIAL_TIMEOUT_MS to complete,
- * at most SUP_CTL_MAX_CONNS clients at once. */
+ * at most SUP_CTL_MAX_CONNS clients at once, and at most
+ * SUP_CTL_MAX_QUEUED bytes of replies wait for a client to read them (one
+ * that sends on and never reads is cut off there, not kept in memory). */
 #ifndef STACK_SUPERVISOR_CONTROL_H
 #define STACK_SUPERVISOR_CONTROL_H
 
@@ -15,6 +17,7 @@
 #define SUP_CTL_MAX_LINE 65536
 #define SUP_CTL_PARTIAL_TIMEOUT_MS 5000
 #define SUP_CTL_MAX_CONNS 64
+#define SUP_CTL_MAX_QUEUED (1024 * 1024)
 
 /* Client side (the CLI), blocking with a deadline: connect to the
  * project's socket, send req, read one reply line.  timeout_ms bounds the

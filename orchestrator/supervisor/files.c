@@ -134,7 +134,9 @@ int sup_state_write(const char *run_dir, const char *id, json_t *rec, st_error_t
 	_cleanup_free_ char *text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!text)
 		return st_error(err, ENOMEM, "state of `%s`", id);
-	return fs_write_file_atomic(path, text, strlen(text), 0600, err);
+	/* STACK_RUN does not outlive a reboot, nor do the containers it
+	 * describes: atomic, without an fsync on the loop per state change */
+	return fs_write_file_atomic_volatile(path, text, strlen(text), 0600, err);
 }
 
 void sup_state_remove(const char *run_dir, const char *id)

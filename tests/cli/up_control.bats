@@ -33,19 +33,21 @@ assert_lives() {
 	[ "$(ps_field s pid)" = "$CPID" ]
 }
 
+# reply_is REQUEST PATTERN: the one request (its newline added) gets a reply
+# matching the glob PATTERN.
+reply_is() {
+	run -0 ctl send "$1"'\n'
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == $2 ]]
+}
+
 @test "malformed JSON gets an error reply; the next request on the same stream is served" {
-	run -0 ctl send '{"cmd": "ps"'$'\\n'
-	[[ "$output" == *'"ok":false'*"malformed request"* ]]
-	run -0 ctl send 'not json at all\n'
-	[[ "$output" == *"malformed request"* ]]
-	run -0 ctl send '\xff\xfe\x00garbage\n'
-	[[ "$output" == *"malformed request"* ]]
-	run -0 ctl send '[1,2,3]\n'
-	[[ "$output" == *'a request is an object with a string `cmd`'* ]]
-	run -0 ctl send '{"cmd": 42}\n'
-	[[ "$output" == *'`cmd`'* ]]
-	run -0 ctl send '{"cmd":"ps","cmd":"down"}\n'
-	[[ "$output" == *"malformed"*"duplicate"* ]]
+	reply_is '{"cmd": "ps"' '*"ok":false*malformed request*'
+	reply_is 'not json at all' '*malformed request*'
+	reply_is '\xff\xfe\x00garbage' '*malformed request*'
+	reply_is '[1,2,3]' '*a request is an object with a string `cmd`*'
+	reply_is '{"cmd": 42}' '*`cmd`*'
+	reply_is '{"cmd":"ps","cmd":"down"}' '*malformed*duplicate*'
 	# one stream: garbage, then a good request, then garbage again
 	run -0 ctl send 'garbage\n{"cmd":"ps","id":"second"}\n}{\n'
 	[ "${#lines[@]}" -eq 3 ]
@@ -56,20 +58,13 @@ assert_lives() {
 }
 
 @test "unknown commands and bad arguments are refused with what was wrong" {
-	run -0 ctl send '{"cmd":"format-disk"}\n'
-	[[ "$output" == *'unknown command `format-disk`'* ]]
-	run -0 ctl send '{"cmd":"stop","services":["nosuch"]}\n'
-	[[ "$output" == *'no such service: `nosuch`'* ]]
-	run -0 ctl send '{"cmd":"stop","services":"s"}\n'
-	[[ "$output" == *'`services` must be an array'* ]]
-	run -0 ctl send '{"cmd":"stop","timeout":-5}\n'
-	[[ "$output" == *'`timeout` must be'* ]]
-	run -0 ctl send '{"cmd":"kill","signal":"SIGNOPE"}\n'
-	[[ "$output" == *'`signal`'* ]]
-	run -0 ctl send '{"cmd":"kill","signal":999}\n'
-	[[ "$output" == *'is not a signal'* ]]
-	run -0 ctl send '{"cmd":"up"}\n'
-	[[ "$output" == *'"ok":false'* ]]
+	reply_is '{"cmd":"format-disk"}' '*unknown command `format-disk`*'
+	reply_is '{"cmd":"stop","services":["nosuch"]}' '*no such service: `nosuch`*'
+	reply_is '{"cmd":"stop","services":"s"}' '*`services` must be an array*'
+	reply_is '{"cmd":"stop","timeout":-5}' '*`timeout` must be*'
+	reply_is '{"cmd":"kill","signal":"SIGNOPE"}' '*`signal`*'
+	reply_is '{"cmd":"kill","signal":999}' '*is not a signal*'
+	reply_is '{"cmd":"up"}' '*"ok":false*'
 	assert_lives
 }
 
@@ -79,6 +74,15 @@ assert_lives() {
 	assert_lives
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$SPID/status")
 	[ "$rss" -lt 65536 ]
+}
+
+@test "a client that sends requests and never reads the replies is cut off, not kept in memory" {
+	run -0 ctl deaf 200000
+	[ "$output" = "cut off" ]
+	assert_lives
+	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$SPID/status")
+	[ "$rss" -lt 65536 ]
+	reply_is '{"cmd":"ps","id":8}' '*"id":8*'
 }
 
 @test "a message cut off by the end of the connection gets an error reply" {

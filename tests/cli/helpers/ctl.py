@@ -7,6 +7,8 @@ ctl.py SOCKET half TEXT     send TEXT (no newline), close our sending side, prin
 ctl.py SOCKET stall TEXT    send TEXT (no newline), keep the connection open, print the reply
 ctl.py SOCKET trickle TEXT  send TEXT one byte a second (no newline), print the reply
 ctl.py SOCKET many N        hold N connections open at once, then send ps on the last; print its reply
+ctl.py SOCKET deaf N        send N ps requests and read no reply; print "cut off" if the supervisor
+                            closed the connection on the way, else "all sent"
 Exit 0 once a reply line was read (1 if the connection ended without one).
 The path may be longer than sun_path: it is reached through its directory's fd.
 """
@@ -24,9 +26,10 @@ def connect(path):
     return s
 
 
-def read_line(s):
+def read(s, until_line):
+    """What arrives until the end of the connection (or of the first line)."""
     buf = b""
-    while b"\n" not in buf:
+    while not (until_line and b"\n" in buf):
         try:
             chunk = s.recv(65536)
         except ConnectionResetError:
@@ -34,6 +37,11 @@ def read_line(s):
         if not chunk:
             break
         buf += chunk
+    return buf
+
+
+def read_line(s):
+    buf = read(s, True)
     return buf.split(b"\n")[0].decode() if b"\n" in buf else None
 
 
@@ -58,19 +66,20 @@ def main():
         s.sendall(text)
         s.shutdown(socket.SHUT_WR)
         # every reply, until the supervisor closes the connection
-        buf = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            buf += chunk
-        lines = [l.decode() for l in buf.split(b"\n") if l]
+        lines = [l.decode() for l in read(s, False).split(b"\n") if l]
         for l in lines:
             print(l)
         return 0 if lines else 1
+    if mode == "deaf":
+        batch = b'{"cmd":"ps"}\n' * 1000
+        try:
+            for _ in range(int(arg) // 1000):
+                s.sendall(batch)
+        except (BrokenPipeError, ConnectionResetError):
+            print("cut off")
+            return 0
+        print("all sent")
+        return 0
     if mode == "huge":
         try:
             s.sendall(b"x" * int(arg))
