@@ -9,9 +9,10 @@
  * socket made in the container's network namespace (rt_container_socket)
  * connected to 127.0.0.1:TARGET there, and the loop relays bytes both
  * ways in 64 KiB reads, handing each read buffer to the write as is.
- * Backpressure: when one side's write queue holds more than
- * SUP_PORTS_QUEUE_HIGH bytes, the other side is not read until it drains
- * below SUP_PORTS_QUEUE_LOW, so a peer that stops reading holds the
+ * Backpressure: when the read buffers queued for one side's writes add
+ * up to more than SUP_PORTS_QUEUE_HIGH (buffers, not bytes: a trickle of
+ * small segments fills 64 KiB each), the other side is not read until
+ * they are below SUP_PORTS_QUEUE_LOW, so a peer that stops reading holds the
  * sender back (TCP flow control) instead of growing our memory; a
  * connection holds at most about 2 x (HIGH + 64 KiB).  EOF is passed on as
  * a shutdown (half-close), a reset as a reset.
