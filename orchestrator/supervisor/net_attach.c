@@ -190,6 +190,11 @@ int sup_net_attach_hook(pid_t pid, void *data, st_error_t *err)
 	return 0;
 }
 
+static bool is_holder(const char *holder, const void *id)
+{
+	return strcmp(holder, id) == 0;
+}
+
 int sup_net_release_container(const struct st_paths *paths, const struct spec_stack *stack,
 			      const struct sup_net_attach *a, st_error_t *err)
 {
@@ -210,24 +215,8 @@ int sup_net_release_container(const struct st_paths *paths, const struct spec_st
 	struct sup_nets cur;
 	if (sup_net_state_read(run, &cur, err) == 0) {
 		bool changed = false;
-		for (size_t i = 0; i < cur.n; i++) {
-			struct sup_net *net = &cur.v[i];
-			size_t o = 0;
-			for (size_t j = 0; j < net->n_hosts; j++) {
-				struct sup_net_host *h = &net->hosts[j];
-				if (h->holder && strcmp(h->holder, a->id) == 0) {
-					changed = true;
-					free(h->holder);
-					h->holder = NULL;
-					if (strncmp(h->key, "run:", 4) == 0) {
-						free(h->key);
-						continue;
-					}
-				}
-				net->hosts[o++] = *h;
-			}
-			net->n_hosts = o;
-		}
+		for (size_t i = 0; i < cur.n; i++)
+			changed |= sup_net_drop_holders(&cur.v[i], is_holder, a->id);
 		if (changed && sup_net_state_write(run, &cur, err) < 0)
 			r = -1;
 		sup_nets_free(&cur);

@@ -541,6 +541,15 @@ static long rss_kb(void)
 
 #define FLOOD_MAX (256L * 1024 * 1024)
 
+/* An app that accepts on 80 and never reads. */
+static struct rt_container *start_never_reader(void)
+{
+	struct rt_container *ct = start_ct("printf '#!/bin/sh\\nexec sleep 1000\\n' >/tmp/never && chmod +x /tmp/never && "
+					   "nc -ll -p 80 -e /tmp/never");
+	wait_listen(ct, 80);
+	return ct;
+}
+
 /* An app that accepts and never reads: what we send piles up in the
  * kernel's socket buffers and at most SUP_PORTS_QUEUE_HIGH in the
  * proxy, then the sender is held back.  Without backpressure the proxy
@@ -548,9 +557,7 @@ static long rss_kb(void)
 static void test_app_that_never_reads_holds_sender_back(void **state)
 {
 	(void)state;
-	struct rt_container *ct = start_ct("printf '#!/bin/sh\\nexec sleep 1000\\n' >/tmp/never && chmod +x /tmp/never && "
-					   "nc -ll -p 80 -e /tmp/never");
-	wait_listen(ct, 80);
+	struct rt_container *ct = start_never_reader();
 	struct bind_call b;
 	struct spec_port sp;
 	uint16_t hp = publish(&b, &sp, 80, ct);
@@ -592,9 +599,7 @@ static void test_app_that_never_reads_holds_sender_back(void **state)
 static void test_app_that_never_reads_small_segments(void **state)
 {
 	(void)state;
-	struct rt_container *ct = start_ct("printf '#!/bin/sh\\nexec sleep 1000\\n' >/tmp/never && chmod +x /tmp/never && "
-					   "nc -ll -p 80 -e /tmp/never");
-	wait_listen(ct, 80);
+	struct rt_container *ct = start_never_reader();
 	struct bind_call b;
 	struct spec_port sp;
 	uint16_t hp = publish(&b, &sp, 80, ct);
