@@ -14,8 +14,10 @@
  * small segments fills 64 KiB each), the other side is not read until
  * they are below SUP_PORTS_QUEUE_LOW, so a peer that stops reading holds the
  * sender back (TCP flow control) instead of growing our memory; a
- * connection holds at most about 2 x (HIGH + 64 KiB).  EOF is passed on as
- * a shutdown (half-close), a reset as a reset.
+ * connection holds at most about 2 x (HIGH + 64 KiB).  Connections open
+ * at once are capped so that SUP_PORTS_FD_RESERVE descriptors stay free
+ * for the rest of the supervisor; one past the cap is reset.  EOF is
+ * passed on as a shutdown (half-close), a reset as a reset.
  *
  * Why a proxy and not nftables DNAT (docker's way): DNAT cannot reach an
  * app bound to the container's 127.0.0.1 (a packet from outside is never
@@ -57,6 +59,10 @@
 #define SUP_PORTS_QUEUE_LOW (256 * 1024)
 #define SUP_PORTS_UDP_IDLE_MS 60000
 #define SUP_PORTS_UDP_SESSIONS 1024
+/* Descriptors of RLIMIT_NOFILE that TCP connections leave to the rest
+ * of the supervisor: past (limit - reserve) / 2 open connections, all
+ * ports together, a new one is reset. */
+#define SUP_PORTS_FD_RESERVE 256
 
 struct sup_ports;
 

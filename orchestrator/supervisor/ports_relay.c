@@ -16,6 +16,8 @@
 
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,6 +51,20 @@ struct chunk {
 	char data[SUP_PORTS_CHUNK];
 };
 
+/* Connections of this process (every port's, every service's) from
+ * accept until freed, two descriptors each. */
+static size_t live_conns;
+
+/* How many may be open at once: RLIMIT_NOFILE less SUP_PORTS_FD_RESERVE,
+ * halved.  Read at every accept: cheap next to the accept's setns. */
+static size_t conn_cap(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return SIZE_MAX;
+	return rl.rlim_cur > SUP_PORTS_FD_RESERVE ? (size_t)(rl.rlim_cur - SUP_PORTS_FD_RESERVE) / 2 : 0;
+}
+
 static struct side *peer(struct side *s)
 {
 	return s == &s->c->client ? &s->c->app : &s->c->client;
@@ -62,6 +78,7 @@ static void conn_closed(uv_handle_t *h)
 		return;
 	struct sup_ports *p = c->l->ports;
 	free(c);
+	live_conns--;
 	sup_ports_conn_freed(p);
 }
 
@@ -210,6 +227,7 @@ void sup_conn_accept(struct sup_listener *l)
 	struct sup_ports *p = l->ports;
 	struct sup_conn *c = xzalloc(sizeof(*c));
 	c->l = l;
+	live_conns++;
 	p->conns++;
 	l->open++;
 	c->next = p->first;
@@ -220,7 +238,10 @@ void sup_conn_accept(struct sup_listener *l)
 	if (uv_accept((uv_stream_t *)&l->h.tcp, (uv_stream_t *)&c->client.tcp) < 0)
 		return conn_close(c, false);
 	l->accepted++;
-	if (!p->ct) {
+	/* Over the cap, a client is reset, not relayed: clients that open
+	 * connections and hold them must not take the descriptors the
+	 * supervisor needs to start, log and probe containers. */
+	if (!p->ct || live_conns > conn_cap()) {
 		l->refused++;
 		return conn_close(c, true);
 	}

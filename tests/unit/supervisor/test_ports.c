@@ -26,7 +26,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define PORT_IN_USE 15201
@@ -635,6 +637,93 @@ static void test_app_that_never_reads_small_segments(void **state)
 	assert_true(grown < 8 * 1024);
 }
 
+/* Clients that open connections and hold them (a flood, slowloris)
+ * must not take every descriptor of the supervisor: with RLIMIT_NOFILE
+ * at 1024, 1000 held connections are all accepted, the ones past the
+ * cap reset, the process can still open files, and once they are gone
+ * the port relays again.  The clients are a child's (its own fds). */
+#define FLOOD_CONNS 1000
+
+static long json_field(struct bind_call *b, const char *key)
+{
+	on_loop(do_json, b);
+	return (long)json_integer_value(json_object_get(json_array_get(b->json, 0), key));
+}
+
+static void test_held_connections_leave_descriptors(void **state)
+{
+	(void)state;
+	struct rlimit saved, low;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	if (saved.rlim_max < 4096)
+		skip();
+	low = (struct rlimit){.rlim_cur = 1024, .rlim_max = saved.rlim_max};
+	struct rt_container *ct = start_ct("nc -ll -p 80 -e /bin/cat");
+	wait_listen(ct, 80);
+	struct bind_call b;
+	struct spec_port sp;
+	uint16_t hp = publish(&b, &sp, 80, ct);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	int to[2], from[2];
+	assert_int_equal(pipe(to), 0);
+	assert_int_equal(pipe(from), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		setrlimit(RLIMIT_NOFILE, &saved);
+		for (int i = 0; i < FLOOD_CONNS; i++) {
+			int fd = socket(AF_INET, SOCK_STREAM, 0);
+			struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(hp),
+						 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+			if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+				fprintf(stderr, "connection %d: %s\n", i, strerror(errno));
+				_exit(1);
+			}
+		}
+		char c;
+		if (write(from[1], "c", 1) != 1 || read(to[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(to[0]);
+	close(from[1]);
+	char c = 0;
+	assert_int_equal(read(from[0], &c, 1), 1);
+	long accepted = 0;
+	for (int i = 0; i < 1000 && (accepted = json_field(&b, "accepted")) < FLOOD_CONNS; i++)
+		usleep(10000);
+	long refused = json_field(&b, "refused");
+	/* What the rest of the supervisor needs is still there. */
+	int fds[64], opened = 0;
+	for (; opened < 64 && (fds[opened] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0; opened++)
+		;
+	for (int i = 0; i < opened; i++)
+		close(fds[i]);
+	assert_int_equal(write(to[1], "q", 1), 1);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	close(to[1]);
+	close(from[0]);
+	for (int i = 0; i < 1000 && json_field(&b, "connections") > 0; i++)
+		usleep(10000);
+	/* Back to relaying. */
+	int fd = dial(hp);
+	char buf[5] = {0};
+	assert_int_equal(send(fd, "ping", 4, 0), 4);
+	assert_int_equal(recv(fd, buf, 4, MSG_WAITALL), 4);
+	close(fd);
+	setrlimit(RLIMIT_NOFILE, &saved);
+	unpublish(&b);
+	stop_ct(ct);
+	print_message("%d held connections: %ld accepted, %ld reset, %d more files opened\n", FLOOD_CONNS, accepted,
+		      refused, opened);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(accepted, FLOOD_CONNS);
+	assert_true(refused > 0);
+	assert_int_equal(opened, 64);
+	assert_string_equal(buf, "ping");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_udp),
 		cmocka_unit_test(test_app_that_never_reads_holds_sender_back),
 		cmocka_unit_test(test_app_that_never_reads_small_segments),
+		cmocka_unit_test(test_held_connections_leave_descriptors),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
