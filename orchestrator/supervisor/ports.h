@@ -35,7 +35,8 @@
  * UDP: each client address gets a session, a UDP socket in the container
  * connected to 127.0.0.1:TARGET, whose replies go back to that client
  * from the published port; a session idle for SUP_PORTS_UDP_IDLE_MS is
- * closed, and at most SUP_PORTS_UDP_SESSIONS are open per port (a
+ * closed, and at most SUP_PORTS_UDP_SESSIONS are open per port, within
+ * the descriptors SUP_PORTS_FD_RESERVE leaves (a
  * datagram from one more client is dropped, as one the container is not
  * attached for: UDP has no refusal to give).  A datagram is relayed as it
  * came, or dropped when a socket's buffer is full (no queue of ours).
@@ -59,9 +60,10 @@
 #define SUP_PORTS_QUEUE_LOW (256 * 1024)
 #define SUP_PORTS_UDP_IDLE_MS 60000
 #define SUP_PORTS_UDP_SESSIONS 1024
-/* Descriptors of RLIMIT_NOFILE that TCP connections leave to the rest
- * of the supervisor: past (limit - reserve) / 2 open connections, all
- * ports together, a new one is reset. */
+/* Descriptors of RLIMIT_NOFILE that connections (two each) and UDP
+ * sessions (one each), all ports together, leave to the rest of the
+ * supervisor: past that a new connection is reset, a new session's
+ * datagram dropped. */
 #define SUP_PORTS_FD_RESERVE 256
 
 struct sup_ports;

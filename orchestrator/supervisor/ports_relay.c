@@ -16,8 +16,6 @@
 
 #include <netinet/in.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,6 +40,7 @@ struct sup_conn {
 	uv_connect_t creq;
 	int open;      /* handles not yet closed */
 	bool closing;
+	bool fds;      /* its two descriptors are counted (sup_ports_fds_take) */
 	struct sup_conn *prev, *next;
 };
 
@@ -50,20 +49,6 @@ struct chunk {
 	struct side *from;
 	char data[SUP_PORTS_CHUNK];
 };
-
-/* Connections of this process (every port's, every service's) from
- * accept until freed, two descriptors each. */
-static size_t live_conns;
-
-/* How many may be open at once: RLIMIT_NOFILE less SUP_PORTS_FD_RESERVE,
- * halved.  Read at every accept: cheap next to the accept's setns. */
-static size_t conn_cap(void)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
-		return SIZE_MAX;
-	return rl.rlim_cur > SUP_PORTS_FD_RESERVE ? (size_t)(rl.rlim_cur - SUP_PORTS_FD_RESERVE) / 2 : 0;
-}
 
 static struct side *peer(struct side *s)
 {
@@ -77,8 +62,9 @@ static void conn_closed(uv_handle_t *h)
 	if (--c->open > 0)
 		return;
 	struct sup_ports *p = c->l->ports;
+	if (c->fds)
+		sup_ports_fds_give(2);
 	free(c);
-	live_conns--;
 	sup_ports_conn_freed(p);
 }
 
@@ -227,7 +213,6 @@ void sup_conn_accept(struct sup_listener *l)
 	struct sup_ports *p = l->ports;
 	struct sup_conn *c = xzalloc(sizeof(*c));
 	c->l = l;
-	live_conns++;
 	p->conns++;
 	l->open++;
 	c->next = p->first;
@@ -241,7 +226,7 @@ void sup_conn_accept(struct sup_listener *l)
 	/* Over the cap, a client is reset, not relayed: clients that open
 	 * connections and hold them must not take the descriptors the
 	 * supervisor needs to start, log and probe containers. */
-	if (!p->ct || live_conns > conn_cap()) {
+	if (!p->ct || !(c->fds = sup_ports_fds_take(2))) {
 		l->refused++;
 		return conn_close(c, true);
 	}

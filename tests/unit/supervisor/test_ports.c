@@ -725,6 +725,66 @@ static void test_held_connections_leave_descriptors(void **state)
 	assert_string_equal(buf, "ping");
 }
 
+/* The same for UDP, where a source is easy to forge: datagrams from 1000
+ * client addresses under a 1024 limit leave the process files to open. */
+static void test_udp_sources_leave_descriptors(void **state)
+{
+	(void)state;
+	struct rlimit saved, low;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	if (saved.rlim_max < 4096)
+		skip();
+	low = (struct rlimit){.rlim_cur = 1024, .rlim_max = saved.rlim_max};
+	struct rt_container *ct = start_ct("read x");
+	struct spec_port sp = {.host_ip = (char *)"127.0.0.1", .target = 53, .protocol = SPEC_PROTO_UDP};
+	struct bind_call b = {.ports = &sp, .n = 1, .ct = ct};
+	on_loop(do_bind, &b);
+	if (b.rc < 0)
+		fail_msg("bind: %s", b.err->msg);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		setrlimit(RLIMIT_NOFILE, &saved);
+		struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(b.host_port),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		for (int i = 0; i < FLOOD_CONNS; i++) {
+			int fd = socket(AF_INET, SOCK_DGRAM, 0);
+			if (fd < 0 || sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)) != 1)
+				_exit(1);
+			/* Paced, so that the listener's buffer drops few. */
+			if (i % 32 == 31)
+				usleep(2000);
+		}
+		_exit(0);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	/* Until all are seen, or none more for half a second (the kernel
+	 * may drop some from the listener's buffer on a busy machine). */
+	long seen = 0;
+	for (int i = 0, still = 0; i < 1000 && seen < FLOOD_CONNS && still < 50; i++) {
+		long now = json_field(&b, "accepted") + json_field(&b, "refused");
+		still = now == seen ? still + 1 : 0;
+		seen = now;
+		usleep(10000);
+	}
+	long sessions = json_field(&b, "accepted");
+	int fds[64], opened = 0;
+	for (; opened < 64 && (fds[opened] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0; opened++)
+		;
+	for (int i = 0; i < opened; i++)
+		close(fds[i]);
+	unpublish(&b);
+	setrlimit(RLIMIT_NOFILE, &saved);
+	stop_ct(ct);
+	print_message("%d udp sources: %ld sessions, %ld datagrams seen, %d more files opened\n", FLOOD_CONNS,
+		      sessions, seen, opened);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_true(sessions > 0);
+	assert_int_equal(opened, 64);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -737,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_app_that_never_reads_holds_sender_back),
 		cmocka_unit_test(test_app_that_never_reads_small_segments),
 		cmocka_unit_test(test_held_connections_leave_descriptors),
+		cmocka_unit_test(test_udp_sources_leave_descriptors),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
