@@ -147,7 +147,7 @@ int sup_net_state_read(const char *project_run, struct sup_nets *nets, st_error_
 		if (read_net(project_run, name, o, &nets->v[nets->n++], err) < 0) {
 			json_decref(root);
 			sup_nets_free(nets);
-			return st_error_prefix(err, "`%s`", path);
+			return st_error_prefix(err, "`%s` (`stack down` removes it)", path);
 		}
 	}
 	json_decref(root);
