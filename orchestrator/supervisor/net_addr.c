@@ -54,14 +54,14 @@ bool sup_net_container_live(const char *run, const char *id)
 	return live;
 }
 
-/* What containers whose starter is gone held: a one-off container's
- * address is freed, a service's address loses its holder. */
-void sup_net_drop_stale(const char *run, struct sup_net *net)
+bool sup_net_drop_holders(struct sup_net *net, bool (*gone)(const char *holder, const void *ctx), const void *ctx)
 {
+	bool changed = false;
 	size_t o = 0;
 	for (size_t i = 0; i < net->n_hosts; i++) {
 		struct sup_net_host *h = &net->hosts[i];
-		if (h->holder && !sup_net_container_live(run, h->holder)) {
+		if (h->holder && gone(h->holder, ctx)) {
+			changed = true;
 			free(h->holder);
 			h->holder = NULL;
 			if (strncmp(h->key, "run:", 4) == 0) {
@@ -72,4 +72,15 @@ void sup_net_drop_stale(const char *run, struct sup_net *net)
 		net->hosts[o++] = *h;
 	}
 	net->n_hosts = o;
+	return changed;
+}
+
+static bool not_live(const char *holder, const void *run)
+{
+	return !sup_net_container_live(run, holder);
+}
+
+void sup_net_drop_stale(const char *run, struct sup_net *net)
+{
+	sup_net_drop_holders(net, not_live, run);
 }

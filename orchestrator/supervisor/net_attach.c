@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,34 @@ out:
 	return r < 0 ? st_error_prefix(err, "network `%s`", l->net->name) : 0;
 }
 
+/* A container on more than one network must not route between them: a
+ * new network namespace takes its IPv4 forwarding from the host's (the
+ * kernel's devconf_inherit_init_net default; IPv6 starts off), so on a
+ * host that forwards, a container of `front` could send a frame to the
+ * multi-homed one's MAC (CAP_NET_RAW is in the default set) addressed to
+ * one of `back`.  The file is opened in the container's namespace, which
+ * makes it that namespace's setting; this thread then goes back. */
+static int forwarding_off(int ct_ns, st_error_t *err)
+{
+	static const char path[] = "/proc/sys/net/ipv4/conf/all/forwarding";
+	_cleanup_close_ int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return st_error(err, errno, "open `/proc/thread-self/ns/net`");
+	if (setns(ct_ns, CLONE_NEWNET) < 0)
+		return st_error(err, errno, "setns into the container's network namespace");
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int e = errno;
+	if (setns(self, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "stack: setns back to our network namespace: %s\n", strerror(errno));
+		abort();
+	}
+	if (fd < 0)
+		return st_error(err, e, "open `%s` in the container's network namespace", path);
+	if (write(fd, "0", 1) != 1)
+		return st_error(err, errno, "turn IPv4 forwarding off in the container (`%s`)", path);
+	return 0;
+}
+
 int sup_net_attach_hook(pid_t pid, void *data, st_error_t *err)
 {
 	const struct sup_net_attach *a = data;
@@ -187,7 +216,12 @@ int sup_net_attach_hook(pid_t pid, void *data, st_error_t *err)
 	for (size_t i = 0; i < a->n; i++)
 		if (attach_one(&a->links[i], ct_ns, i == 0, err) < 0)
 			return -1;
-	return 0;
+	return a->n > 1 ? forwarding_off(ct_ns, err) : 0;
+}
+
+static bool is_holder(const char *holder, const void *id)
+{
+	return strcmp(holder, id) == 0;
 }
 
 int sup_net_release_container(const struct st_paths *paths, const struct spec_stack *stack,
@@ -210,24 +244,8 @@ int sup_net_release_container(const struct st_paths *paths, const struct spec_st
 	struct sup_nets cur;
 	if (sup_net_state_read(run, &cur, err) == 0) {
 		bool changed = false;
-		for (size_t i = 0; i < cur.n; i++) {
-			struct sup_net *net = &cur.v[i];
-			size_t o = 0;
-			for (size_t j = 0; j < net->n_hosts; j++) {
-				struct sup_net_host *h = &net->hosts[j];
-				if (h->holder && strcmp(h->holder, a->id) == 0) {
-					changed = true;
-					free(h->holder);
-					h->holder = NULL;
-					if (strncmp(h->key, "run:", 4) == 0) {
-						free(h->key);
-						continue;
-					}
-				}
-				net->hosts[o++] = *h;
-			}
-			net->n_hosts = o;
-		}
+		for (size_t i = 0; i < cur.n; i++)
+			changed |= sup_net_drop_holders(&cur.v[i], is_holder, a->id);
 		if (changed && sup_net_state_write(run, &cur, err) < 0)
 			r = -1;
 		sup_nets_free(&cur);

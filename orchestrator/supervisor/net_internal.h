@@ -13,7 +13,12 @@ struct sup_net_host *sup_net_find_host(const struct sup_net *net, const char *ke
 int sup_net_alloc_addr(struct sup_net *net, const char *key, uint32_t *out, st_error_t *err);
 /* Is container id looked after (its ID.lock under run held: see stale.h)? */
 bool sup_net_container_live(const char *run, const char *id);
-/* Drop the holders that are not live; their one-off addresses go too. */
+/* The holders gone(holder, ctx) says are gone lose their addresses: a
+ * one-off container's address is freed, a service's stays the service's.
+ * Whether any was dropped. */
+bool sup_net_drop_holders(struct sup_net *net, bool (*gone)(const char *holder, const void *ctx), const void *ctx);
+/* sup_net_drop_holders for the holders that are not live (their starter
+ * is gone). */
 void sup_net_drop_stale(const char *run, struct sup_net *net);
 
 #endif

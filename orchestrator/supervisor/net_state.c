@@ -92,11 +92,20 @@ static int read_net(const char *project_run, const char *name, json_t *o, struct
 	json_t *v;
 	json_object_foreach(hosts, key, v)
 	{
-		uint32_t a;
+		uint32_t a = 0;
 		const char *holder = json_string_value(json_object_get(v, "holder"));
-		if (parse_addr(json_string_value(json_object_get(v, "addr")), &a) < 0 ||
-		    (a & spec_subnet_mask(net->subnet.prefix)) != net->subnet.addr)
-			return st_error(err, EINVAL, "network `%s`: `%s` has no address in %s", name, key, subnet);
+		uint32_t off = 0;
+		if (parse_addr(json_string_value(json_object_get(v, "addr")), &a) == 0 &&
+		    (a & spec_subnet_mask(net->subnet.prefix)) == net->subnet.addr)
+			off = a - net->subnet.addr;
+		/* Only what sup_net_alloc_addr hands out: past the bridge's,
+		 * below broadcast, each once. */
+		bool taken = false;
+		for (size_t i = 0; i < net->n_hosts && !taken; i++)
+			taken = net->hosts[i].addr == a;
+		if (off < 2 || off >= ~spec_subnet_mask(net->subnet.prefix) || taken)
+			return st_error(err, EINVAL, "network `%s`: `%s` has no address of its own in %s", name, key,
+					subnet);
 		if (holder && !spec_name_valid(holder))
 			return st_error(err, EINVAL, "network `%s`: `%s` has an invalid holder", name, key);
 		net->hosts[net->n_hosts++] = (struct sup_net_host){
@@ -138,7 +147,7 @@ int sup_net_state_read(const char *project_run, struct sup_nets *nets, st_error_
 		if (read_net(project_run, name, o, &nets->v[nets->n++], err) < 0) {
 			json_decref(root);
 			sup_nets_free(nets);
-			return st_error_prefix(err, "`%s`", path);
+			return st_error_prefix(err, "`%s` (`stack down` removes it)", path);
 		}
 	}
 	json_decref(root);

@@ -322,7 +322,11 @@ static bool other_sup_net_container_live(const char *run, const char *self_id)
 	return live;
 }
 
-int sup_net_teardown_down(const struct st_paths *paths, const struct spec_stack *stack, st_error_t *err)
+/* Tear down unless a container of the project other than self_id is
+ * looked after or, with honour_keep, a long-lived owner keeps the
+ * networks: then 1. */
+static int teardown_unless_used(const struct st_paths *paths, const struct spec_stack *stack, const char *self_id,
+				bool honour_keep, st_error_t *err)
 {
 	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
 	if (access(run, F_OK) < 0)
@@ -330,27 +334,26 @@ int sup_net_teardown_down(const struct st_paths *paths, const struct spec_stack 
 	int lock = -1;
 	if (sup_net_lock(run, &lock, err) < 0)
 		return -1;
-	bool busy = other_sup_net_container_live(run, "");
-	int r = busy ? 1 : teardown_locked(run, err);
+	int r = 0;
+	if (honour_keep) {
+		struct sup_nets cur;
+		r = sup_net_state_read(run, &cur, err) < 0 ? -1 : cur.keep;
+		if (r >= 0)
+			sup_nets_free(&cur);
+	}
+	if (r == 0)
+		r = other_sup_net_container_live(run, self_id) ? 1 : teardown_locked(run, err);
 	sup_net_unlock(run, lock, r == 0);
 	return r;
+}
+
+int sup_net_teardown_down(const struct st_paths *paths, const struct spec_stack *stack, st_error_t *err)
+{
+	return teardown_unless_used(paths, stack, "", false, err);
 }
 
 int sup_net_teardown_if_unused(const struct st_paths *paths, const struct spec_stack *stack, const char *self_id,
 			       st_error_t *err)
 {
-	_cleanup_free_ char *run = sup_project_run_dir(paths, stack);
-	int lock = -1;
-	if (sup_net_lock(run, &lock, err) < 0)
-		return -1;
-	struct sup_nets cur;
-	if (sup_net_state_read(run, &cur, err) < 0) {
-		sup_net_unlock(run, lock, false);
-		return -1;
-	}
-	bool remove = !cur.keep && !other_sup_net_container_live(run, self_id);
-	sup_nets_free(&cur);
-	int r = remove ? teardown_locked(run, err) : 0;
-	sup_net_unlock(run, lock, remove && r == 0);
-	return r;
+	return teardown_unless_used(paths, stack, self_id, true, err) < 0 ? -1 : 0;
 }

@@ -8,11 +8,35 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define LISTEN_BACKLOG 511
+
+/* Descriptors held by the connections and sessions of this process. */
+static size_t fds_held;
+
+/* The limit is read each time (a cheap syscall next to the setns of a
+ * new connection): it is the process's, and may change. */
+bool sup_ports_fds_take(size_t n)
+{
+	struct rlimit rl;
+	size_t cap = SIZE_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		cap = rl.rlim_cur > SUP_PORTS_FD_RESERVE ? (size_t)(rl.rlim_cur - SUP_PORTS_FD_RESERVE) : 0;
+	if (fds_held + n > cap)
+		return false;
+	fds_held += n;
+	return true;
+}
+
+void sup_ports_fds_give(size_t n)
+{
+	fds_held -= n;
+}
 
 /* host_ip as an address to bind: NULL is every address (IPv6's any,
  * taking IPv4 too); "[::1]" and "::1" are both IPv6. */

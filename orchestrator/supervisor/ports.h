@@ -9,12 +9,15 @@
  * socket made in the container's network namespace (rt_container_socket)
  * connected to 127.0.0.1:TARGET there, and the loop relays bytes both
  * ways in 64 KiB reads, handing each read buffer to the write as is.
- * Backpressure: when one side's write queue holds more than
- * SUP_PORTS_QUEUE_HIGH bytes, the other side is not read until it drains
- * below SUP_PORTS_QUEUE_LOW, so a peer that stops reading holds the
+ * Backpressure: when the read buffers queued for one side's writes add
+ * up to more than SUP_PORTS_QUEUE_HIGH (buffers, not bytes: a trickle of
+ * small segments fills 64 KiB each), the other side is not read until
+ * they are below SUP_PORTS_QUEUE_LOW, so a peer that stops reading holds the
  * sender back (TCP flow control) instead of growing our memory; a
- * connection holds at most about 2 x (HIGH + 64 KiB).  EOF is passed on as
- * a shutdown (half-close), a reset as a reset.
+ * connection holds at most about 2 x (HIGH + 64 KiB).  Connections open
+ * at once are capped so that SUP_PORTS_FD_RESERVE descriptors stay free
+ * for the rest of the supervisor; one past the cap is reset.  EOF is
+ * passed on as a shutdown (half-close), a reset as a reset.
  *
  * Why a proxy and not nftables DNAT (docker's way): DNAT cannot reach an
  * app bound to the container's 127.0.0.1 (a packet from outside is never
@@ -32,7 +35,8 @@
  * UDP: each client address gets a session, a UDP socket in the container
  * connected to 127.0.0.1:TARGET, whose replies go back to that client
  * from the published port; a session idle for SUP_PORTS_UDP_IDLE_MS is
- * closed, and at most SUP_PORTS_UDP_SESSIONS are open per port (a
+ * closed, and at most SUP_PORTS_UDP_SESSIONS are open per port, within
+ * the descriptors SUP_PORTS_FD_RESERVE leaves (a
  * datagram from one more client is dropped, as one the container is not
  * attached for: UDP has no refusal to give).  A datagram is relayed as it
  * came, or dropped when a socket's buffer is full (no queue of ours).
@@ -56,6 +60,11 @@
 #define SUP_PORTS_QUEUE_LOW (256 * 1024)
 #define SUP_PORTS_UDP_IDLE_MS 60000
 #define SUP_PORTS_UDP_SESSIONS 1024
+/* Descriptors of RLIMIT_NOFILE that connections (two each) and UDP
+ * sessions (one each), all ports together, leave to the rest of the
+ * supervisor: past that a new connection is reset, a new session's
+ * datagram dropped. */
+#define SUP_PORTS_FD_RESERVE 256
 
 struct sup_ports;
 

@@ -37,6 +37,13 @@ struct sup_ports {
 	bool closing;
 };
 
+/* Count n descriptors of a new connection or session against
+ * RLIMIT_NOFILE less SUP_PORTS_FD_RESERVE, over every port of this
+ * process; false (nothing counted) when they would not fit. */
+bool sup_ports_fds_take(size_t n);
+/* A counted connection or session is gone. */
+void sup_ports_fds_give(size_t n);
+
 /* udp: start relaying datagrams that arrive on l (ports_udp.c). */
 int sup_udp_start(struct sup_listener *l);
 /* Close l's sessions (sup_ports_close). */

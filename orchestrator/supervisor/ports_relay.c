@@ -2,9 +2,12 @@
  * in the container's network namespace, relayed both ways by the loop.
  *
  * A read buffer is the write request's own (struct chunk), so bytes are
- * copied once, by the kernel, in and out.  A side whose peer has more
- * than SUP_PORTS_QUEUE_HIGH bytes queued stops being read until the
- * peer's queue is back under SUP_PORTS_QUEUE_LOW.  EOF from one side
+ * copied once, by the kernel, in and out.  A side whose reads hold more
+ * than SUP_PORTS_QUEUE_HIGH of buffers not yet written to its peer stops
+ * being read until they are back under SUP_PORTS_QUEUE_LOW.  Counted in
+ * buffers, not in bytes queued: a read of one byte holds a whole chunk,
+ * so a peer trickling small segments would otherwise have us hold
+ * SUP_PORTS_CHUNK per byte of the queue.  EOF from one side
  * becomes a shutdown of the other once what it queued is written; the
  * connection ends when both directions have, or at the first error, which
  * resets the other side (so a client sees the app's reset, not an EOF). */
@@ -25,7 +28,11 @@ struct side {
 	bool shut;     /* shutdown of this side asked */
 	bool shut_done;
 	bool paused;   /* not read: the peer's queue is full */
+	size_t held;   /* chunks read from this side, not yet written */
 };
+
+#define HELD_HIGH (SUP_PORTS_QUEUE_HIGH / SUP_PORTS_CHUNK)
+#define HELD_LOW (SUP_PORTS_QUEUE_LOW / SUP_PORTS_CHUNK)
 
 struct sup_conn {
 	struct sup_listener *l;
@@ -33,6 +40,7 @@ struct sup_conn {
 	uv_connect_t creq;
 	int open;      /* handles not yet closed */
 	bool closing;
+	bool fds;      /* its two descriptors are counted (sup_ports_fds_take) */
 	struct sup_conn *prev, *next;
 };
 
@@ -54,6 +62,8 @@ static void conn_closed(uv_handle_t *h)
 	if (--c->open > 0)
 		return;
 	struct sup_ports *p = c->l->ports;
+	if (c->fds)
+		sup_ports_fds_give(2);
 	free(c);
 	sup_ports_conn_freed(p);
 }
@@ -116,11 +126,12 @@ static void write_cb(uv_write_t *w, int status)
 	struct chunk *k = w->data;
 	struct side *from = k->from;
 	free(k);
+	from->held--;
 	if (status == UV_ECANCELED)
 		return;
 	if (status < 0)
 		return conn_close(from->c, true);
-	if (peer(from)->tcp.write_queue_size <= SUP_PORTS_QUEUE_LOW)
+	if (from->held <= HELD_LOW)
 		resume(from);
 }
 
@@ -167,7 +178,7 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		free(k);
 		return conn_close(c, true);
 	}
-	if (o->tcp.write_queue_size > SUP_PORTS_QUEUE_HIGH) {
+	if (++s->held > HELD_HIGH) {
 		s->paused = true;
 		uv_read_stop(st);
 	}
@@ -212,7 +223,10 @@ void sup_conn_accept(struct sup_listener *l)
 	if (uv_accept((uv_stream_t *)&l->h.tcp, (uv_stream_t *)&c->client.tcp) < 0)
 		return conn_close(c, false);
 	l->accepted++;
-	if (!p->ct) {
+	/* Over the cap, a client is reset, not relayed: clients that open
+	 * connections and hold them must not take the descriptors the
+	 * supervisor needs to start, log and probe containers. */
+	if (!p->ct || !(c->fds = sup_ports_fds_take(2))) {
 		l->refused++;
 		return conn_close(c, true);
 	}

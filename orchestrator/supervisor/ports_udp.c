@@ -39,6 +39,7 @@ static void session_closed(uv_handle_t *h)
 		return;
 	struct sup_ports *p = s->l->ports;
 	free(s);
+	sup_ports_fds_give(1);
 	sup_ports_conn_freed(p);
 }
 
@@ -102,12 +103,15 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr *b
 static struct sup_udp_session *session_new(struct sup_listener *l, const struct sockaddr *addr)
 {
 	struct sup_ports *p = l->ports;
-	if (!p->ct || l->n_sessions >= SUP_PORTS_UDP_SESSIONS)
+	/* Sources are easy to forge: a flood of them must not take the
+	 * descriptors the rest of the supervisor needs. */
+	if (!p->ct || l->n_sessions >= SUP_PORTS_UDP_SESSIONS || !sup_ports_fds_take(1))
 		return NULL;
 	st_error_t err = NULL;
 	int fd = rt_container_socket(p->ct, AF_INET, SOCK_DGRAM, 0, &err);
 	if (fd < 0) {
 		st_error_free(&err); /* the container has exited */
+		sup_ports_fds_give(1);
 		return NULL;
 	}
 	struct sup_udp_session *s = xzalloc(sizeof(*s));

@@ -60,6 +60,10 @@ web_stack() {
 	[ "$output" = "hello from web" ]
 	run -0 curl -s --max-time 5 "http://127.0.0.1:$P2/index.html"
 	[ "$output" = "hello from local" ]
+	# host_ip 127.0.0.1 is that address only, not every one: another
+	# address of the host (127.0.0.2, on lo too) is refused
+	run curl -s --max-time 2 "http://127.0.0.2:$P1/index.html"
+	[ "$status" -eq 7 ]
 	run -0 stack port web 5000
 	[ "$output" = "127.0.0.1:$P1" ]
 	run -0 stack port local 5000/tcp

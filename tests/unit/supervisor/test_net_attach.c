@@ -16,7 +16,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 /* Does link `name` exist in the namespace fd names (-1: ours)? */
@@ -133,6 +136,85 @@ static void test_attach_join_teardown(void **state)
 	sup_nets_free(&nets);
 }
 
+/* A process in a network namespace of its own whose IPv4 forwarding is
+ * on, as every new namespace's is on a host that forwards (the kernel
+ * copies the host's setting); it reports the setting when told. */
+struct ns_child {
+	pid_t pid;
+	int to[2], from[2];
+};
+
+static void ns_child_start(struct ns_child *c)
+{
+	assert_int_equal(pipe(c->to), 0);
+	assert_int_equal(pipe(c->from), 0);
+	c->pid = fork();
+	assert_true(c->pid >= 0);
+	if (c->pid == 0) {
+		char v[8] = "?";
+		int fd = -1;
+		if (unshare(CLONE_NEWNET) == 0 &&
+		    (fd = open("/proc/sys/net/ipv4/conf/all/forwarding", O_RDWR | O_CLOEXEC)) >= 0 &&
+		    write(fd, "1", 1) == 1 && write(c->from[1], "r", 1) == 1 && read(c->to[0], v, 1) == 1 &&
+		    pread(fd, v, sizeof(v) - 1, 0) > 0 && write(c->from[1], v, 1) == 1)
+			_exit(0);
+		_exit(1);
+	}
+	close(c->to[0]);
+	close(c->from[1]);
+	char r;
+	assert_int_equal(read(c->from[0], &r, 1), 1);
+}
+
+/* The child's forwarding now: '0' or '1'. */
+static char ns_child_forwarding(struct ns_child *c)
+{
+	char v = '?';
+	assert_int_equal(write(c->to[1], "q", 1), 1);
+	assert_int_equal(read(c->from[0], &v, 1), 1);
+	int st;
+	assert_int_equal(waitpid(c->pid, &st, 0), c->pid);
+	close(c->to[1]);
+	close(c->from[0]);
+	return v;
+}
+
+/* A container on two networks must not route between them: one on
+ * `front` only could send a frame to its MAC (CAP_NET_RAW is in the
+ * default set) addressed to a container of `back`. */
+static void test_two_networks_no_forwarding(void **state)
+{
+	(void)state;
+	char project[32], root[300], nf[] = "front", nb[] = "back", sf[] = "10.94.7.0/24", sb[] = "10.94.8.0/24",
+						   nw[] = "web";
+	snprintf(project, sizeof(project), "ut%d", (int)getpid());
+	snprintf(root, sizeof(root), "%s/root", tmp);
+	struct st_paths paths = {.root = root, .run = run_dir, .cgroup_parent = cgparent};
+	struct spec_net_attach at[2] = {{.network = nf}, {.network = nb}};
+	struct spec_service svc = {.name = nw, .network_mode = SPEC_NET_PRIVATE, .networks = at, .n_networks = 2};
+	struct spec_network net[2] = {{.name = nf, .subnet = sf}, {.name = nb, .subnet = sb}};
+	struct spec_stack stack = {.name = project, .services = &svc, .n_services = 1, .networks = net, .n_networks = 2};
+	struct sup_nets nets;
+	st_error_t err = NULL;
+	if (sup_net_setup(&paths, &stack, &nets, &err) < 0)
+		fail_msg("setup: %s", err->msg);
+	struct sup_net_attach a;
+	struct strv hosts = {0};
+	if (sup_net_attach_prepare(&paths, &stack, &nets, &svc, "web-1", false, &a, &hosts, &err) < 0)
+		fail_msg("prepare: %s", err->msg);
+	struct ns_child c;
+	ns_child_start(&c);
+	int r = sup_net_attach_hook(c.pid, &a, &err);
+	if (r < 0)
+		fail_msg("hook: %s", err->msg);
+	assert_int_equal(ns_child_forwarding(&c), '0');
+	assert_int_equal(sup_net_release_container(&paths, &stack, &a, &err), 0);
+	assert_int_equal(sup_net_teardown(&paths, &stack, &err), 0);
+	sup_net_attach_free(&a);
+	strv_free(&hosts);
+	sup_nets_free(&nets);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -165,6 +247,7 @@ int main(void)
 	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_attach_join_teardown),
+		cmocka_unit_test(test_two_networks_no_forwarding),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -92,9 +92,10 @@ static void test_no_file_is_empty(void **state)
 	assert_false(out.keep);
 }
 
-/* Each of these is refused: an address that is not the subnet's, a
- * network name that would leave netns/, a holder that would leave the
- * run dir, and plain garbage. */
+/* Each of these is refused: an address that is not the subnet's or not
+ * one sup_net_alloc_addr gives (the bridge's, network, broadcast, one
+ * taken twice), a network name that would leave netns/, a holder that
+ * would leave the run dir, and plain garbage. */
 static void test_hostile(void **state)
 {
 	(void)state;
@@ -108,6 +109,13 @@ static void test_hostile(void **state)
 		"{\"networks\": {\"n\": {\"hosts\": {}}}}",
 		("{\"networks\": {\"n\": {\"subnet\": \"10.1.0.0/24\", \"hosts\": {\"svc:a\": {\"addr\": \"10.1.0.5\", "
 		 "\"holder\": \"../x\"}}}}}"),
+		/* the bridge's, the subnet's own and its broadcast address */
+		"{\"networks\": {\"n\": {\"subnet\": \"10.1.0.0/24\", \"hosts\": {\"svc:a\": {\"addr\": \"10.1.0.1\"}}}}}",
+		"{\"networks\": {\"n\": {\"subnet\": \"10.1.0.0/24\", \"hosts\": {\"svc:a\": {\"addr\": \"10.1.0.0\"}}}}}",
+		"{\"networks\": {\"n\": {\"subnet\": \"10.1.0.0/24\", \"hosts\": {\"svc:a\": {\"addr\": \"10.1.0.255\"}}}}}",
+		/* two containers on one address */
+		("{\"networks\": {\"n\": {\"subnet\": \"10.1.0.0/24\", \"hosts\": {\"svc:a\": {\"addr\": \"10.1.0.5\"}, "
+		 "\"svc:b\": {\"addr\": \"10.1.0.5\"}}}}}"),
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		write_state(bad[i]);
