@@ -240,3 +240,10 @@ hostile_image() {
 		>"$BATS_TEST_TMPDIR/stack.yaml"
 	cat >>"$BATS_TEST_TMPDIR/stack.yaml"
 }
+
+# snapshot: every path under this file's temp dir except the test's own
+# files and the busybox rootfs, with sizes (a write anywhere shows).
+snapshot() {
+	find "$BATS_FILE_TMPDIR" -path "$ROOTFS" -prune -o -path "$BATS_TEST_TMPDIR" -prune -o -printf '%p %s\n' |
+		sort
+}
