@@ -53,3 +53,31 @@ payload_running() {
 	done
 	assert_no_leftovers
 }
+
+@test "exec: a state dir or state file planted by another local user (uid 1000) is refused, nothing runs" {
+	one_service
+	stack_bg out err run --name t-s-1 s sleep 300
+	wait_for 20 payload_running || { cat err >&2; return 1; }
+	local st=$STACK_RUN/t/t-s-1 mark=$BATS_TEST_TMPDIR/ran
+	chown 1000 "$st"
+	run --separate-stderr stack exec -T s touch "$mark"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"state directory"*"owned by uid 1000"*"not trusted"* ]]
+	chown 0 "$st"
+	chown 1000 "$st/container.json"
+	run --separate-stderr stack exec -T s touch "$mark"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"state file"*"owned by uid 1000"* ]]
+	chown 0 "$st/container.json"
+	chown 1000 "$st/seccomp.bpf"
+	run --separate-stderr stack exec -T s touch "$mark"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"seccomp program"* ]]
+	chown 0 "$st/seccomp.bpf"
+	[ ! -e "$mark" ]
+	run --separate-stderr stack exec -T s true
+	[ "$status" -eq 0 ]
+	kill -TERM "$BG_PID"
+	wait_exit "$BG_PID" 20
+	assert_no_leftovers
+}
