@@ -157,12 +157,8 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	rc = cli_load_stack(g, &stack);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	const struct spec_service *svc = spec_find_service(stack, o.service);
+	const struct spec_service *svc = cli_find_service("run", stack, o.service);
 	if (!svc) {
-		fprintf(stderr, "stack run: no service `%s` in this stack; services:", o.service);
-		for (size_t i = 0; i < stack->n_services; i++)
-			fprintf(stderr, " %s", stack->services[i].name);
-		fputc('\n', stderr);
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}

@@ -29,3 +29,15 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nRun 'stack %s --help' for usage.\n", cmd);
 	return CLI_EXIT_USAGE;
 }
+
+const struct spec_service *cli_find_service(const char *cmd, const struct spec_stack *stack, const char *name)
+{
+	const struct spec_service *svc = spec_find_service(stack, name);
+	if (svc)
+		return svc;
+	fprintf(stderr, "stack %s: no service `%s` in this stack; services:", cmd, name);
+	for (size_t i = 0; i < stack->n_services; i++)
+		fprintf(stderr, " %s", stack->services[i].name);
+	fputc('\n', stderr);
+	return NULL;
+}
