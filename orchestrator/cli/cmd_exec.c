@@ -11,9 +11,7 @@
  * without one, a terminal on our stdio is relayed through a pipe, never
  * handed to the container (run_relay.h). */
 #include "cli/cli.h"
-#include "cli/run_relay.h"
-#include "cli/run_tty.h"
-#include "cli/run_wait.h"
+#include "cli/run_attach.h"
 #include "runtime/container.h"
 #include "supervisor/ctconf.h"
 #include "util/interrupt.h"
@@ -31,12 +29,9 @@
 #include <unistd.h>
 
 struct exec_opts {
-	struct strv env;
-	const char *user;
-	const char *workdir;
+	struct run_proc_opts proc; /* -e, -u, -w, -t, -T */
 	const char *service;
 	struct strv command;
-	int tty; /* 1: -t, 0: -T, -1: a TTY when stdin and stdout are terminals */
 	bool detach;
 	long index;
 };
@@ -60,43 +55,22 @@ static void exec_usage(FILE *out)
 static int parse_exec_opts(int argc, char **argv, struct exec_opts *o)
 {
 	static const struct option opts[] = {
-		{"env", required_argument, NULL, 'e'},
-		{"user", required_argument, NULL, 'u'},
-		{"workdir", required_argument, NULL, 'w'},
-		{"tty", no_argument, NULL, 't'},
-		{"no-TTY", no_argument, NULL, 'T'},
+		RUN_PROC_LONGOPTS,
 		{"detach", no_argument, NULL, 'd'},
 		{"index", required_argument, NULL, 'i'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	int c;
-	o->tty = -1;
+	run_proc_opts_init(&o->proc);
 	o->index = 1;
-	while ((c = getopt_long(argc, argv, "+e:u:w:tTdh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+" RUN_PROC_SHORTOPTS "dh", opts, NULL)) != -1) {
+		int ours = run_proc_opt("exec", c, optarg, &o->proc);
+		if (ours > 0)
+			return ours;
+		if (ours == 0)
+			continue;
 		switch (c) {
-		case 'e':
-			if (optarg[0] == '=' || !optarg[0])
-				return cli_usage_error("exec", "-e `%s`: want KEY=VALUE or KEY", optarg);
-			if (strchr(optarg, '='))
-				strv_push(&o->env, optarg);
-			else if (getenv(optarg))
-				strv_pushf(&o->env, "%s=%s", optarg, getenv(optarg));
-			break;
-		case 'u':
-			o->user = optarg;
-			break;
-		case 'w':
-			if (optarg[0] != '/')
-				return cli_usage_error("exec", "--workdir `%s`: want an absolute path", optarg);
-			o->workdir = optarg;
-			break;
-		case 't':
-			o->tty = 1;
-			break;
-		case 'T':
-			o->tty = 0;
-			break;
 		case 'd':
 			o->detach = true;
 			break;
@@ -137,7 +111,7 @@ static int detach_stdio(int fds[3], st_error_t *err)
 
 int cmd_exec(struct cli_globals *g, int argc, char **argv)
 {
-	struct exec_opts o = {0};
+	struct exec_opts o = {.proc = {.tty = -1}};
 	struct spec_stack *stack = NULL;
 	struct rt_container *ct = NULL;
 	struct rt_exec *x = NULL;
@@ -145,8 +119,8 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv)
 	_cleanup_error_ st_error_t err = NULL;
 	int null_fd = -1;
 	st_interrupt_catch();
-	struct run_relay relay;
-	run_relay_init(&relay);
+	struct run_attach att;
+	run_attach_init(&att);
 	int rc = parse_exec_opts(argc, argv, &o);
 	if (rc != 0) {
 		rc = rc < 0 ? CLI_EXIT_OK : rc;
@@ -155,12 +129,8 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv)
 	rc = cli_load_stack(g, &stack);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	const struct spec_service *svc = spec_find_service(stack, o.service);
+	const struct spec_service *svc = cli_find_service("exec", stack, o.service);
 	if (!svc) {
-		fprintf(stderr, "stack exec: no service `%s` in this stack; services:", o.service);
-		for (size_t i = 0; i < stack->n_services; i++)
-			fprintf(stderr, " %s", stack->services[i].name);
-		fputc('\n', stderr);
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
@@ -174,13 +144,13 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv)
 				svc->name, o.index);
 		goto out;
 	}
-	bool want_tty = !o.detach && (o.tty == 1 || (o.tty == -1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)));
+	att.tty = !o.detach && run_proc_wants_tty(&o.proc);
 	struct rt_process proc = {
 		.argv = (const char *const *)strv_argv(&o.command),
-		.env = (const char *const *)strv_argv(&o.env),
-		.user = o.user,
-		.cwd = o.workdir,
-		.tty = want_tty,
+		.env = (const char *const *)strv_argv(&o.proc.env),
+		.user = o.proc.user,
+		.cwd = o.proc.workdir,
+		.tty = att.tty,
 		.stdio = RT_STDIO_FDS,
 		.fds = {-1, -1, -1},
 	};
@@ -193,13 +163,11 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv)
 		if (detach_stdio(proc.fds, &err) < 0)
 			goto out;
 		null_fd = proc.fds[0];
-	} else if (!want_tty) {
-		if (run_relay_prepare(&relay, &err) < 0)
-			goto out;
-		memcpy(proc.fds, relay.child, sizeof(relay.child));
+	} else if (run_attach_prepare(&att, proc.fds, &err) < 0) {
+		goto out;
 	}
 	int started = rt_container_exec(ct, &proc, &x, &err);
-	run_relay_close_child_ends(&relay);
+	run_attach_started(&att);
 	if (started < 0)
 		goto out;
 	if (rt_exec_failure(x))
@@ -210,32 +178,26 @@ int cmd_exec(struct cli_globals *g, int argc, char **argv)
 		rc = CLI_EXIT_OK;
 		goto out;
 	}
-	struct run_tty tty;
-	if (want_tty)
-		run_tty_begin(&tty, rt_exec_pty(x));
 	int64_t grace_ms = svc->stop_grace_period / 1000000;
 	struct run_wait_opts wo = {
 		.stop_signal = SIGTERM,
 		.grace_ms = grace_ms > INT32_MAX ? INT32_MAX : (int)grace_ms,
 	};
 	struct rt_exit st = {0};
-	if (!want_tty && run_relay_begin(&relay, &err) < 0)
+	if (run_attach_wait(&att, NULL, x, rt_exec_pty(x), &wo, &st, &err) < 0)
 		goto out;
-	int waited = run_wait_exec(x, want_tty ? &tty : NULL, &wo, &st, &err);
-	if (want_tty)
-		run_tty_end(&tty);
-	run_relay_end(&relay);
-	if (waited == 0)
-		rc = st.exit_code;
+	rc = st.exit_code;
+	/* A file on our stdout that filled up: a success must not hide it. */
+	run_attach_lost_output(&att, "exec", id, &rc);
 out:
 	rt_exec_free(x);
 	rt_container_close(ct);
-	run_relay_end(&relay);
+	run_attach_end(&att);
 	if (null_fd >= 0)
 		close(null_fd);
 	if (err)
 		st_error_print(&err, stderr);
-	strv_free(&o.env);
+	run_proc_opts_free(&o.proc);
 	strv_free(&o.command);
 	if (stack)
 		spec_stack_free(stack);

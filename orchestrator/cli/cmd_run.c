@@ -6,9 +6,7 @@
  * --rm is what always happens (the flag is accepted for compose habits). */
 #include "cli/cli.h"
 #include "cli/image_resolve.h"
-#include "cli/run_relay.h"
-#include "cli/run_tty.h"
-#include "cli/run_wait.h"
+#include "cli/run_attach.h"
 #include "runtime/container.h"
 #include "spec/names.h"
 #include "supervisor/ctconf.h"
@@ -29,14 +27,11 @@
 #include <unistd.h>
 
 struct run_opts {
-	struct strv env;
-	const char *user;
+	struct run_proc_opts proc; /* -e, -u, -w, -t, -T */
 	const char *entrypoint;
-	const char *workdir;
 	const char *name;
 	const char *service;
 	struct strv command;
-	int tty; /* 1: -t, 0: -T, -1: as compose, a TTY when stdin and stdout are terminals */
 };
 
 static void run_usage(FILE *out)
@@ -60,42 +55,28 @@ static void run_usage(FILE *out)
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option opts[] = {
+		RUN_PROC_LONGOPTS,
 		{"rm", no_argument, NULL, 'r'},
-		{"env", required_argument, NULL, 'e'},
-		{"user", required_argument, NULL, 'u'},
 		{"entrypoint", required_argument, NULL, 'E'},
-		{"workdir", required_argument, NULL, 'w'},
 		{"name", required_argument, NULL, 'n'},
-		{"tty", no_argument, NULL, 't'},
-		{"no-TTY", no_argument, NULL, 'T'},
 		{"no-deps", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	int c;
-	o->tty = -1;
-	while ((c = getopt_long(argc, argv, "+e:u:w:tTh", opts, NULL)) != -1) {
+	run_proc_opts_init(&o->proc);
+	while ((c = getopt_long(argc, argv, "+" RUN_PROC_SHORTOPTS "h", opts, NULL)) != -1) {
+		int ours = run_proc_opt("run", c, optarg, &o->proc);
+		if (ours > 0)
+			return ours;
+		if (ours == 0)
+			continue;
 		switch (c) {
-		case 'e':
-			strv_push(&o->env, optarg);
-			break;
-		case 'u':
-			o->user = optarg;
-			break;
 		case 'E':
 			o->entrypoint = optarg;
 			break;
-		case 'w':
-			o->workdir = optarg;
-			break;
 		case 'n':
 			o->name = optarg;
-			break;
-		case 't':
-			o->tty = 1;
-			break;
-		case 'T':
-			o->tty = 0;
 			break;
 		case 'r': /* --rm: what always happens (see the top of this file) */
 		case 'D': /* --no-deps: linked services are never started yet */
@@ -146,7 +127,7 @@ static bool run_interrupted(int *rc)
 
 int cmd_run(struct cli_globals *g, int argc, char **argv)
 {
-	struct run_opts o = {0};
+	struct run_opts o = {.proc = {.tty = -1}};
 	struct spec_stack *stack = NULL;
 	struct cli_image img = {0};
 	struct sup_ctconf conf = {0};
@@ -166,8 +147,8 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	/* From the first step: a ^C during a long import must not strand
 	 * its temp dir, nor a SIGTERM during setup a cgroup. */
 	st_interrupt_catch();
-	struct run_relay relay;
-	run_relay_init(&relay);
+	struct run_attach att;
+	run_attach_init(&att);
 	int rc = parse_run_opts(argc, argv, &o);
 	if (rc != 0) {
 		rc = rc < 0 ? CLI_EXIT_OK : rc;
@@ -176,12 +157,8 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	rc = cli_load_stack(g, &stack);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	const struct spec_service *svc = spec_find_service(stack, o.service);
+	const struct spec_service *svc = cli_find_service("run", stack, o.service);
 	if (!svc) {
-		fprintf(stderr, "stack run: no service `%s` in this stack; services:", o.service);
-		for (size_t i = 0; i < stack->n_services; i++)
-			fprintf(stderr, " %s", stack->services[i].name);
-		fputc('\n', stderr);
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
@@ -206,11 +183,11 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	if (run_interrupted(&rc) || sup_lock_take(&g->paths, stack, name, &lock_fd, &err) < 0)
 		goto out;
 	struct sup_overrides ov = {
-		.env = &o.env,
-		.user = o.user,
+		.env = &o.proc.env,
+		.user = o.proc.user,
 		.entrypoint = o.entrypoint ? &entrypoint : NULL,
 		.command = &o.command,
-		.working_dir = o.workdir,
+		.working_dir = o.proc.workdir,
 	};
 	if (sup_ctconf_build(&g->paths, stack, svc, name, &img.layers, &img.defaults, &ov, &conf, &err) < 0)
 		goto out;
@@ -231,8 +208,8 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 		conf.cfg.extra_hosts = (const char *const *)strv_argv(&extra_hosts);
 	}
 	conf.cfg.die_with_parent = true;
-	bool want_tty = o.tty == 1 || (o.tty == -1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
-	conf.cfg.process.tty = want_tty;
+	att.tty = run_proc_wants_tty(&o.proc);
+	conf.cfg.process.tty = att.tty;
 	/* From here a stop signal stays pending until run_wait() forwards it
 	 * to the container; one caught before ends us here. */
 	sigset_t stop_set;
@@ -242,14 +219,13 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 		goto out;
 	/* Without a pty of ours, a terminal on fd 0, 1 or 2 becomes a pipe
 	 * (run_relay.h); other fds are passed as they are. */
-	if (!want_tty) {
-		if (run_relay_prepare(&relay, &err) < 0)
+	if (!att.tty) {
+		if (run_attach_prepare(&att, conf.cfg.process.fds, &err) < 0)
 			goto out;
 		conf.cfg.process.stdio = RT_STDIO_FDS;
-		memcpy(conf.cfg.process.fds, relay.child, sizeof(relay.child));
 	}
 	int started = rt_container_start(&conf.cfg, &ct, &err);
-	run_relay_close_child_ends(&relay);
+	run_attach_started(&att);
 	if (started < 0) {
 		/* 127 / 126, as a shell and docker run report them */
 		if (st_error_kind(err) == ST_ERR_NOT_FOUND)
@@ -262,21 +238,12 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	for (size_t i = 0; warnings && i < warnings->n; i++)
 		fprintf(stderr, "stack run: warning: %s\n", warnings->v[i]);
 	struct rt_exit st = {0};
-	struct run_tty tty;
-	if (want_tty)
-		run_tty_begin(&tty, rt_container_pty(ct));
 	int64_t grace_ms = svc->stop_grace_period / 1000000;
 	struct run_wait_opts wo = {
 		.stop_signal = conf.cfg.stop_signal ? conf.cfg.stop_signal : SIGTERM,
 		.grace_ms = grace_ms > INT32_MAX ? INT32_MAX : (int)grace_ms,
 	};
-	if (!want_tty && run_relay_begin(&relay, &err) < 0)
-		goto out;
-	int waited = run_wait(ct, want_tty ? &tty : NULL, &wo, &st, &err);
-	if (want_tty)
-		run_tty_end(&tty);
-	run_relay_end(&relay);
-	if (waited < 0)
+	if (run_attach_wait(&att, ct, NULL, rt_container_pty(ct), &wo, &st, &err) < 0)
 		goto out;
 	if (st.oom_killed)
 		fprintf(stderr, "stack run: %s was killed by the kernel's OOM killer (OOMKilled, exit 137): "
@@ -284,13 +251,7 @@ int cmd_run(struct cli_globals *g, int argc, char **argv)
 	rc = st.exit_code;
 	/* A file on our stdout that filled up: the output is lost, and a
 	 * success must not hide it. */
-	int lost_fd = 0, lost = run_relay_lost_output(&relay, &lost_fd);
-	if (lost) {
-		fprintf(stderr, "stack run: %s's %s could not all be written to fd %d: %s\n", name,
-			lost_fd == 1 ? "output" : "error output", lost_fd, strerror(lost));
-		if (rc == CLI_EXIT_OK)
-			rc = CLI_EXIT_FAILURE;
-	}
+	run_attach_lost_output(&att, "run", name, &rc);
 out:
 	if (ct) {
 		st_error_t derr = NULL;
@@ -307,7 +268,7 @@ out:
 		st_error_free(&err);
 		rc = 128 + st_interrupted();
 	}
-	run_relay_end(&relay);
+	run_attach_end(&att);
 	if (err)
 		st_error_print(&err, stderr);
 	else if (!ct && st_interrupted()) {
@@ -339,7 +300,7 @@ out:
 	sup_ctconf_free(&conf);
 	cli_image_free(&img);
 	strv_free(&entrypoint);
-	strv_free(&o.env);
+	run_proc_opts_free(&o.proc);
 	strv_free(&o.command);
 	if (stack)
 		spec_stack_free(stack);

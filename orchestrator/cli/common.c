@@ -49,3 +49,15 @@ int cli_plan_stack(struct spec_stack *s, struct build_plan **out)
 	}
 	return CLI_EXIT_OK;
 }
+
+const struct spec_service *cli_find_service(const char *cmd, const struct spec_stack *stack, const char *name)
+{
+	const struct spec_service *svc = spec_find_service(stack, name);
+	if (svc)
+		return svc;
+	fprintf(stderr, "stack %s: no service `%s` in this stack; services:", cmd, name);
+	for (size_t i = 0; i < stack->n_services; i++)
+		fprintf(stderr, " %s", stack->services[i].name);
+	fputc('\n', stderr);
+	return NULL;
+}

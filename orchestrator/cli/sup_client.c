@@ -75,13 +75,8 @@ int cli_sup_services(const char *cmd, const struct spec_stack *stack, int argc, 
 		return 0;
 	}
 	for (int i = 0; i < argc; i++) {
-		if (!spec_find_service(stack, argv[i])) {
-			fprintf(stderr, "stack %s: no service `%s` in this stack; services:", cmd, argv[i]);
-			for (size_t k = 0; k < stack->n_services; k++)
-				fprintf(stderr, " %s", stack->services[k].name);
-			fputc('\n', stderr);
+		if (!cli_find_service(cmd, stack, argv[i]))
 			return -1;
-		}
 		strv_push(out, argv[i]);
 	}
 	return 0;

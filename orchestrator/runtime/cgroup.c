@@ -417,21 +417,30 @@ int rt_cgroup_try_remove(struct rt_cgroup *cg, st_error_t *err)
 
 /* A new v1 cpuset cgroup starts with no CPUs and no memory nodes, and
  * nothing can join it (ENOSPC) until they are set: the parent's, as
- * cgroup.clone_children would copy them. */
-static int cpuset_inherit(const struct cg_hier *h, const char *parent, const char *dir, st_error_t *err)
+ * cgroup.clone_children would copy them.  known[] carries the values of
+ * PARENT from the level above (NULL: not read yet) and leaves DIR's: a
+ * start walks the levels top-down, so each file is read at most once per
+ * level it did not make (one it made is empty, or filled with the very
+ * values by clone_children: written without a look). */
+static int cpuset_inherit(const struct cg_hier *h, const char *parent, const char *dir, bool made, char *known[2],
+			  st_error_t *err)
 {
 	if (h->v2 || !strstr(h->data, "cpuset"))
 		return 0;
 	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		_cleanup_free_ char *mine = cg_read(dir, files[i]);
-		if (mine && mine[strspn(mine, " \n")])
-			continue; /* clone_children did it */
-		_cleanup_free_ char *v = cg_read(parent, files[i]);
-		if (!v)
+		char *mine = made ? NULL : cg_read(dir, files[i]);
+		if (mine && mine[strspn(mine, " \n")]) {
+			/* filled: by clone_children, or by the start that made it */
+			free(known[i]);
+			known[i] = mine;
+			continue;
+		}
+		free(mine);
+		if (!known[i] && !(known[i] = cg_read(parent, files[i])))
 			return st_error(err, errno, "read `%s/%s`", parent, files[i]);
-		v[strcspn(v, "\n")] = '\0';
-		if (cg_write(dir, files[i], v, err) < 0)
+		known[i][strcspn(known[i], "\n")] = '\0';
+		if (cg_write(dir, files[i], known[i], err) < 0)
 			return -1;
 	}
 	return 0;
@@ -444,6 +453,7 @@ static int make_dirs(struct rt_cgroup *cg, const struct cg_hier *h, unsigned ena
 		     char **leaf, st_error_t *err)
 {
 	_cleanup_free_ char *cur = xstrdup(h->mount);
+	_cleanup_free_ char *cpus = NULL, *mems = NULL;
 	const char *s = cg->rel;
 	for (;;) {
 		if (h->v2 && enable) {
@@ -478,7 +488,11 @@ static int make_dirs(struct rt_cgroup *cg, const struct cg_hier *h, unsigned ena
 		 * ago and not yet filled it (or died in between), and a child of
 		 * an empty cpuset would inherit the emptiness.  Filled ones are
 		 * only read. */
-		if (cpuset_inherit(h, cur, next, err) < 0) {
+		char *known[2] = {cpus, mems};
+		int r = cpuset_inherit(h, cur, next, made, known, err);
+		cpus = known[0];
+		mems = known[1];
+		if (r < 0) {
 			free(next);
 			return -1;
 		}

@@ -6,9 +6,11 @@
 #include "util/paths.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 char *sup_project_run_dir(const struct st_paths *paths, const struct spec_stack *stack)
 {
@@ -117,15 +119,31 @@ static const char *keep(struct sup_ctconf *c, char *s)
 	return s;
 }
 
+/* A directory for a volume, made with MODE whatever the caller's umask
+ * (under umask 077 it would be 0700, closed to a non-root service user);
+ * one that exists is the user's, or an earlier start's, and keeps its
+ * mode. */
+static int make_volume_dir(const char *path, mode_t mode, st_error_t *err)
+{
+	if (access(path, F_OK) == 0)
+		return 0;
+	if (fs_mkdir_p(path, mode, err) < 0)
+		return -1;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, mode) < 0)
+		return st_error(err, errno, "chmod %o `%s`", (unsigned)mode, path);
+	return 0;
+}
+
 static int add_service_mounts(const struct st_paths *paths, const struct spec_stack *stack,
 			      const struct spec_service *svc, struct sup_ctconf *c, st_error_t *err)
 {
 	for (size_t i = 0; i < svc->n_mounts; i++) {
 		const struct spec_mount *sm = &svc->mounts[i];
 		const char *source = sm->source;
-		if (sm->type == SPEC_MOUNT_BIND && sm->create_host_path && access(source, F_OK) < 0) {
+		if (sm->type == SPEC_MOUNT_BIND && sm->create_host_path) {
 			/* docker's short syntax creates a missing source directory. */
-			if (fs_mkdir_p(source, 0755, err) < 0)
+			if (make_volume_dir(source, 0755, err) < 0)
 				return st_error_prefix(err, "service `%s`: volume `%s`", svc->name, sm->target);
 		}
 		if (sm->type == SPEC_MOUNT_VOLUME) {
@@ -133,7 +151,7 @@ static int add_service_mounts(const struct st_paths *paths, const struct spec_st
 				return st_error(err, EINVAL, "service `%s`: invalid volume name `%s`", svc->name,
 						sm->source);
 			source = keep(c, xasprintf("%s/volumes/%s_%s", paths->root, stack->name, sm->source));
-			if (fs_mkdir_p(source, 0755, err) < 0)
+			if (make_volume_dir(source, 0755, err) < 0)
 				return st_error_prefix(err, "service `%s`: named volume `%s`", svc->name, sm->source);
 		}
 		struct rt_mount *m = add_mount(c);

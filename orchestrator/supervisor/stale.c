@@ -93,11 +93,14 @@ static bool is_lock_name(const char *name, size_t *id_len)
 }
 
 /* ID.lock.PID: a lock file made where O_TMPFILE is missing (or by an
- * older stack), whose starter died before renaming it into place. */
+ * older stack), whose starter died before renaming it into place.  The
+ * last ".lock.": ID may hold one (a.lock.b's is a.lock.b.lock.PID). */
 static bool is_unplaced_lock_name(const char *name)
 {
-	const char *p = strstr(name, ".lock.");
-	return p && p != name && p[6] && strspn(p + 6, "0123456789") == strlen(p + 6);
+	const char *last = NULL;
+	for (const char *p = name; (p = strstr(p, ".lock.")); p++)
+		last = p;
+	return last && last != name && last[6] && strspn(last + 6, "0123456789") == strlen(last + 6);
 }
 
 bool sup_id_is_reserved(const char *id)
@@ -109,10 +112,7 @@ bool sup_id_is_reserved(const char *id)
 		if (n > k && strcmp(id + n - k, suffixes[i]) == 0)
 			return true;
 	}
-	const char *last = NULL;
-	for (const char *p = id; (p = strstr(p, ".lock.")); p++)
-		last = p;
-	return last && last != id && last[6] && strspn(last + 6, "0123456789") == strlen(last + 6);
+	return is_unplaced_lock_name(id);
 }
 
 /* Remove what the container of lock file `name` left, if nobody holds

@@ -17,13 +17,6 @@ teardown_file() { run_env_teardown_file; }
 setup() { run_env_setup; }
 teardown() { run_env_teardown; }
 
-# snapshot: every path under this file's temp dir except the test's own
-# files and the busybox rootfs, with sizes (a write anywhere shows).
-snapshot() {
-	find "$BATS_FILE_TMPDIR" -path "$ROOTFS" -prune -o -path "$BATS_TEST_TMPDIR" -prune -o -printf '%p %s\n' |
-		sort
-}
-
 # refused SERVICES_AND_MORE PATTERN: ./stack.yaml (project t, base bb) with
 # the given text after it; `stack config` and `stack run s true` both exit 2
 # with a stack.yaml:LINE:COL error matching PATTERN and a hint, and leave

@@ -15,12 +15,6 @@ teardown_file() { run_env_teardown_file; }
 setup() { run_env_setup; }
 teardown() { run_env_teardown; }
 
-# snapshot: every path under this file's temp dir but the rootfs and the
-# test's own files, with sizes.
-snapshot() {
-	find "$BATS_FILE_TMPDIR" -path "$ROOTFS" -prune -o -path "$BATS_TEST_TMPDIR" -prune -o -printf '%p %s\n' | sort
-}
-
 @test "a container running as w.secrets keeps its writable layer when container w (with an environment secret) exits" {
 	mkdir -p "$BATS_TEST_TMPDIR/sync"
 	stack_file <<-EOF

@@ -132,22 +132,9 @@ in_container() {
 	assert_no_leftovers
 }
 
-# hostile_image 'SHELL CODE' [SERVICE MAPPING]: ./stack.yaml with service
-# `s` on a copy of the busybox rootfs changed by SHELL CODE.
-hostile_image() {
-	IMAGES=$((IMAGES + 1))
-	local img="$BATS_TEST_TMPDIR/img$IMAGES" base="evil$BATS_TEST_NUMBER-$IMAGES"
-	local spec=${2:-'{image: evil}'}
-	rm -rf "$img"
-	cp -a "$ROOTFS" "$img"
-	(cd "$img" && eval "$1")
-	printf 'name: t\nbases:\n  %s: {rootfs: %s}\nservices:\n  s: %s\n' "$base" "$img" "${spec//evil/$base}" \
-		>"$BATS_TEST_TMPDIR/stack.yaml"
-}
-
 @test "an image whose /sys/fs/cgroup is a symlink to a host path (present in the image too): the container's cgroups, the host path untouched" {
 	for spec in '{image: evil, pids_limit: 77}' '{image: evil, pids_limit: 77, network_mode: host}'; do
-		hostile_image 'mkdir -p sys/fs ".$HOST/dir" && ln -s "$HOST/dir" sys/fs/cgroup' "$spec"
+		hostile_image 'mkdir -p sys/fs ".$HOST/dir" && ln -s "$HOST/dir" sys/fs/cgroup' "$spec" </dev/null
 		in_container s sh -c 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max'
 		[ "$output" = 77 ]
 		[ -z "$(ls -A "$HOST/dir")" ]
@@ -156,11 +143,11 @@ hostile_image() {
 }
 
 @test "an image whose /sys is a symlink (to a host path, to /etc): refused with what to change, nothing mounted on the host" {
-	hostile_image 'mkdir -p ".$HOST/dir" && rmdir sys && ln -s "$HOST/dir" sys'
+	hostile_image 'mkdir -p ".$HOST/dir" && rmdir sys && ln -s "$HOST/dir" sys' </dev/null
 	RUN_TIMEOUT=30 run --separate-stderr stack run --rm s true
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *'`/sys` in the image is a symlink'* ]]
-	hostile_image 'rmdir sys && ln -s /etc sys'
+	hostile_image 'rmdir sys && ln -s /etc sys' </dev/null
 	RUN_TIMEOUT=30 run --separate-stderr stack run --rm s true
 	[ "$status" -eq 1 ]
 	[ -z "$(ls -A "$HOST/dir")" ]

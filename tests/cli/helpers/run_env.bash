@@ -223,3 +223,27 @@ assert_no_leftovers() {
 	fi
 	return $bad
 }
+
+# hostile_image 'SHELL CODE' [SERVICE MAPPING]: ./stack.yaml with service
+# `s` (default {image: evil}) on a copy of the busybox rootfs that SHELL
+# CODE changed (it runs in the copy's top directory), then stdin
+# appended to it (</dev/null: nothing).  A fresh base name
+# each time, so the store imports this copy and not an earlier one.
+hostile_image() {
+	IMAGES=$((IMAGES + 1))
+	local img="$BATS_TEST_TMPDIR/img$IMAGES" base="evil$BATS_TEST_NUMBER-$IMAGES"
+	local spec=${2:-'{image: evil}'}
+	rm -rf "$img"
+	cp -a "$ROOTFS" "$img"
+	(cd "$img" && eval "$1")
+	printf 'name: t\nbases:\n  %s: {rootfs: %s}\nservices:\n  s: %s\n' "$base" "$img" "${spec//evil/$base}" \
+		>"$BATS_TEST_TMPDIR/stack.yaml"
+	cat >>"$BATS_TEST_TMPDIR/stack.yaml"
+}
+
+# snapshot: every path under this file's temp dir except the test's own
+# files and the busybox rootfs, with sizes (a write anywhere shows).
+snapshot() {
+	find "$BATS_FILE_TMPDIR" -path "$ROOTFS" -prune -o -path "$BATS_TEST_TMPDIR" -prune -o -printf '%p %s\n' |
+		sort
+}

@@ -141,10 +141,34 @@ static void test_fallback_lock_is_not_taken_over(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A starter of container a.lock.b killed before its move left
+ * a.lock.b.lock.PID, unlocked: the sweep removes it like any other
+ * (the name was read up to its first ".lock.", and kept for ever). */
+static void test_unplaced_lock_of_a_dotted_id_is_swept(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *run = xasprintf("%s/run", top), *root = xasprintf("%s/root", top);
+	_cleanup_free_ char *dir = xasprintf("%s/p", run);
+	_cleanup_free_ char *left = xasprintf("%s/a.lock.b.lock.12345", dir);
+	assert_int_equal(fs_mkdir_p(dir, 0700, NULL), 0);
+	int fd = open(left, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	struct st_paths paths = {.root = root, .run = run, .cgroup_parent = "stack-review-lock"};
+	char name[] = "p";
+	struct spec_stack stack = {.name = name};
+	st_error_t err = NULL;
+	assert_int_equal(sup_sweep_stale(&paths, &stack, &err), 1); /* what it removed */
+	assert_int_equal(access(left, F_OK), -1);
+	assert_true(sup_id_is_reserved("a.lock.b.lock.12345"));
+	assert_false(sup_id_is_reserved("a.lock.b"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fallback_lock_is_not_taken_over, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unplaced_lock_of_a_dotted_id_is_swept, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
