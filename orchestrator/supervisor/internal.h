@@ -17,7 +17,7 @@
 
 enum sup_state {
 	SUP_CREATED,    /* not started yet: waiting for its dependencies */
-	SUP_STARTING,   /* in rt_container_start (bounded) */
+	SUP_STARTING,   /* its start runs in steps from the loop (spawn) */
 	SUP_RUNNING,
 	SUP_STOPPING,   /* stop signal sent, grace timer running */
 	SUP_EXITED,     /* ended and released; stays so unless started again */
@@ -71,10 +71,14 @@ struct sup_service {
 	struct sup_ctconf conf;
 	bool have_conf;
 	int lock_fd;
+	struct rt_start *spawn; /* the start under way (STARTING), stepped from spawn_watch and timer */
+	uv_poll_t *spawn_watch; /* on rt_spawn_fd(spawn) */
+	int spawn_fd;           /* the fd spawn_watch watches */
+	int join_fd;            /* network_mode service:NAME: NAME's netns, open until the start ends */
 	uv_poll_t *watch;       /* on the pidfd; closed on exit */
-	uv_timer_t timer;       /* grace, release retry, backoff: one at a time */
+	uv_timer_t timer;       /* start deadline, grace, release retry, backoff: one at a time */
 	uv_timer_t poll_timer;  /* try_wait without a pidfd (valgrind) */
-	enum { SUP_TIMER_NONE, SUP_TIMER_GRACE, SUP_TIMER_RELEASE, SUP_TIMER_BACKOFF } timer_use;
+	enum { SUP_TIMER_NONE, SUP_TIMER_START, SUP_TIMER_GRACE, SUP_TIMER_RELEASE, SUP_TIMER_BACKOFF } timer_use;
 	int grace_ms;           /* of the stop in progress */
 	pid_t pid;
 	uint64_t pid_start;

@@ -36,6 +36,8 @@ static int64_t wall_ms(void)
 
 static void on_timer(uv_timer_t *t);
 static void on_poll_timer(uv_timer_t *t);
+static void spawn_step(struct sup_service *s);
+static void spawn_abort(struct sup_service *s);
 
 struct sup_service *sup_service_new(struct sup *sup, const struct spec_service *spec)
 {
@@ -46,6 +48,8 @@ struct sup_service *sup_service_new(struct sup *sup, const struct spec_service *
 	s->name = xstrdup(spec->name);
 	s->id = sup_container_name(s->stack->name, spec->name);
 	s->lock_fd = -1;
+	s->join_fd = -1;
+	s->spawn_fd = -1;
 	s->state = SUP_CREATED;
 	s->log.fd = -1;
 	uv_timer_init(&sup->loop, &s->timer);
@@ -57,6 +61,8 @@ struct sup_service *sup_service_new(struct sup *sup, const struct spec_service *
 
 void sup_service_close_handles(struct sup_service *s)
 {
+	if (s->spawn)
+		spawn_abort(s);
 	sup_health_stop(s->health);
 	s->health = NULL;
 	sup_ports_close(s->ports);
@@ -316,6 +322,9 @@ static void on_timer(uv_timer_t *t)
 	int use = s->timer_use;
 	s->timer_use = SUP_TIMER_NONE;
 	switch (use) {
+	case SUP_TIMER_START:
+		spawn_step(s); /* past the deadline: the step fails and names where it hung */
+		break;
 	case SUP_TIMER_GRACE:
 		if (s->ct && !s->reaping) {
 			st_error_t err = NULL;
@@ -347,38 +356,42 @@ static void start_failed(struct sup_service *s, st_error_t *err)
 	on_gone(s);
 }
 
-void sup_service_start(struct sup_service *s)
+/* The start ended (started or failed): what it held while it ran. */
+static void spawn_done(struct sup_service *s)
+{
+	if (s->spawn_watch) {
+		uv_poll_stop(s->spawn_watch);
+		uv_close((uv_handle_t *)s->spawn_watch, free_handle);
+		s->spawn_watch = NULL;
+	}
+	if (s->timer_use == SUP_TIMER_START) {
+		uv_timer_stop(&s->timer);
+		s->timer_use = SUP_TIMER_NONE;
+	}
+	if (s->join_fd >= 0)
+		close(s->join_fd);
+	s->join_fd = -1;
+	s->spawn = NULL;
+	s->spawn_fd = -1;
+}
+
+/* A start under way is given up (stop, down, recreate, shutdown): the
+ * child is killed and everything it made is undone; the lock stays. */
+static void spawn_abort(struct sup_service *s)
+{
+	struct rt_start *spawn = s->spawn;
+	spawn_done(s);
+	rt_container_start_abort(spawn);
+	sup_service_net_release(s);
+	free_conf(s);
+	s->finished_at_ms = wall_ms();
+}
+
+/* The container reached its payload's execve: watch it, log it, probe it. */
+static void started(struct sup_service *s)
 {
 	struct sup *sup = s->sup;
 	st_error_t err = NULL;
-	if (s->ct)
-		return;
-	s->state = SUP_STARTING;
-	if (s->lock_fd < 0 && sup_lock_take(sup->paths, s->stack, s->id, &s->lock_fd, &err) < 0)
-		return start_failed(s, &err);
-	sup_service_save(s);
-	struct sup_image img = {0};
-	if (sup_service_prepare(sup, s->stack, s->spec, &img, &s->conf, s->id, &err) < 0)
-		return start_failed(s, &err);
-	s->have_conf = true;
-	sup_image_free(&s->img);
-	s->img = img;
-	if (sup_confhash(s->spec, &s->conf, s->hash, &err) < 0) {
-		st_error_print(&err, stderr);
-		s->hash[0] = '\0';
-	}
-	struct rt_config *cfg = &s->conf.cfg;
-	cfg->die_with_parent = true; /* a killed supervisor takes its containers along */
-	cfg->process.tty = false;
-	cfg->process.stdio = RT_STDIO_PIPES;
-	int join_fd = -1;
-	if (sup_service_net_prepare(s, cfg, &join_fd, &err) < 0)
-		return start_failed(s, &err);
-	int started = rt_container_start(cfg, &s->ct, &err);
-	if (join_fd >= 0)
-		close(join_fd);
-	if (started < 0)
-		return start_failed(s, &err);
 	const struct strv *warnings = rt_container_warnings(s->ct);
 	for (size_t i = 0; warnings && i < warnings->n; i++)
 		fprintf(stderr, "stack: %s: warning: %s\n", s->id, warnings->v[i]);
@@ -406,7 +419,6 @@ void sup_service_start(struct sup_service *s)
 	free(s->last_error);
 	s->last_error = NULL;
 	s->has_exit = false;
-	s->after = SUP_AFTER_POLICY;
 	s->starts++;
 	s->started_at_ms = wall_ms();
 	s->started_mono_ms = uv_now(&sup->loop);
@@ -419,6 +431,94 @@ void sup_service_start(struct sup_service *s)
 	set_state(s, SUP_RUNNING);
 	sup_progress(sup, "Container %s  Started", s->id);
 	sup_tick(sup);
+}
+
+static void on_spawn_fd(uv_poll_t *h, int status, int events);
+
+/* Watch the start's fd (it changes between steps) and its deadline. */
+static void spawn_watch(struct sup_service *s)
+{
+	int fd = rt_spawn_fd(s->spawn);
+	if (s->spawn_watch && s->spawn_fd != fd) {
+		uv_poll_stop(s->spawn_watch);
+		uv_close((uv_handle_t *)s->spawn_watch, free_handle);
+		s->spawn_watch = NULL;
+	}
+	if (!s->spawn_watch && fd >= 0) {
+		s->spawn_watch = xzalloc(sizeof(*s->spawn_watch));
+		uv_poll_init(&s->sup->loop, s->spawn_watch, fd);
+		s->spawn_watch->data = s;
+		uv_poll_start(s->spawn_watch, UV_READABLE, on_spawn_fd);
+	}
+	s->spawn_fd = fd;
+	int left = rt_spawn_timeout_ms(s->spawn);
+	uv_timer_stop(&s->timer);
+	s->timer_use = SUP_TIMER_NONE;
+	if (left >= 0) {
+		s->timer_use = SUP_TIMER_START;
+		uv_timer_start(&s->timer, on_timer, (uint64_t)left, 0);
+	}
+}
+
+/* The start's fd is readable, or its deadline came: one step further. */
+static void spawn_step(struct sup_service *s)
+{
+	if (!s->spawn)
+		return;
+	st_error_t err = NULL;
+	int r = rt_container_start_step(s->spawn, &s->ct, &err);
+	if (r == 1) {
+		spawn_watch(s);
+		return;
+	}
+	spawn_done(s); /* the runtime freed the spawn on 0 and -1 */
+	if (r < 0)
+		return start_failed(s, &err);
+	started(s);
+}
+
+static void on_spawn_fd(uv_poll_t *h, int status, int events)
+{
+	(void)status;
+	(void)events;
+	spawn_step(h->data);
+}
+
+void sup_service_start(struct sup_service *s)
+{
+	struct sup *sup = s->sup;
+	st_error_t err = NULL;
+	if (s->ct || s->spawn)
+		return;
+	s->state = SUP_STARTING;
+	s->after = SUP_AFTER_POLICY;
+	if (s->lock_fd < 0 && sup_lock_take(sup->paths, s->stack, s->id, &s->lock_fd, &err) < 0)
+		return start_failed(s, &err);
+	sup_service_save(s);
+	struct sup_image img = {0};
+	if (sup_service_prepare(sup, s->stack, s->spec, &img, &s->conf, s->id, &err) < 0)
+		return start_failed(s, &err);
+	s->have_conf = true;
+	sup_image_free(&s->img);
+	s->img = img;
+	if (sup_confhash(s->spec, &s->conf, s->hash, &err) < 0) {
+		st_error_print(&err, stderr);
+		s->hash[0] = '\0';
+	}
+	struct rt_config *cfg = &s->conf.cfg;
+	cfg->die_with_parent = true; /* a killed supervisor takes its containers along */
+	cfg->process.tty = false;
+	cfg->process.stdio = RT_STDIO_PIPES;
+	/* cfg (in s->conf) and join_fd stay until the start ends, as the
+	 * step-wise start wants (runtime/container.h). */
+	if (sup_service_net_prepare(s, cfg, &s->join_fd, &err) < 0)
+		return start_failed(s, &err);
+	if (rt_container_start_begin(cfg, &s->spawn, &err) < 0) {
+		s->spawn = NULL;
+		spawn_done(s);
+		return start_failed(s, &err);
+	}
+	spawn_watch(s);
 }
 
 void sup_service_stop(struct sup_service *s, int grace_ms, enum sup_after after)
@@ -444,6 +544,12 @@ void sup_service_stop(struct sup_service *s, int grace_ms, enum sup_after after)
 		s->timer_use = SUP_TIMER_GRACE;
 		uv_timer_start(&s->timer, on_timer, (uint64_t)s->grace_ms, 0);
 		set_state(s, SUP_STOPPING);
+		return;
+	}
+	if (s->spawn) {
+		/* Not started yet: nothing to signal, the start is undone. */
+		spawn_abort(s);
+		on_gone(s);
 		return;
 	}
 	if (s->state == SUP_REMOVED && after != SUP_AFTER_START)
