@@ -387,6 +387,24 @@ static void spawn_abort(struct sup_service *s)
 	s->finished_at_ms = wall_ms();
 }
 
+/* `network_mode: service:NAME`: a service that shares s's network
+ * namespace and runs (or starts) in the namespace of s's previous
+ * container is restarted into the new one, or it would stay cut off in
+ * a namespace no one else is in (its published ports and name gone). */
+static void rejoin_sharers(struct sup_service *s)
+{
+	for (size_t i = 0; i < s->sup->n_svcs; i++) {
+		struct sup_service *t = s->sup->svcs[i];
+		if (t == s || t->spec->network_mode != SPEC_NET_SERVICE || strcmp(t->spec->network_service, s->name) != 0)
+			continue;
+		if ((t->ct && !t->reaping) || t->spawn) {
+			sup_progress(s->sup, "Container %s  Restarting (`%s` it shares a network namespace with was restarted)",
+				     t->id, s->name);
+			sup_service_stop(t, -1, SUP_AFTER_START);
+		}
+	}
+}
+
 /* The container reached its payload's execve: watch it, log it, probe it. */
 static void started(struct sup_service *s)
 {
@@ -430,6 +448,7 @@ static void started(struct sup_service *s)
 	sup_service_health_start(s);
 	set_state(s, SUP_RUNNING);
 	sup_progress(sup, "Container %s  Started", s->id);
+	rejoin_sharers(s);
 	sup_tick(sup);
 }
 

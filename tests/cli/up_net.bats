@@ -45,6 +45,7 @@ net_count() {
 
 # addr_lines_ge N / hellos_ge N: srv printed its address, cli got srv's page, N times or more.
 addr_lines_ge() { [ "$(log_lines srv addr | wc -l)" -ge "$1" ]; }
+hellos_in() { [ "$(grep -c "hello from srv" "$STACK_ROOT/logs/t/$1.log")" -ge "$2" ]; }
 hellos_ge() { [ "$(grep -c "hello from srv" "$STACK_ROOT/logs/t/cli.log")" -ge "$1" ]; }
 
 host_links() { ip -o link | awk -F': ' '{print $2}' | sort; }
@@ -93,6 +94,33 @@ host_links() { ip -o link | awk -F': ' '{print $2}' | sort; }
 	run -0 stack up -d
 	# started after srv, in srv's namespace: srv's loopback answers
 	wait_for 20 grep -q "hello from srv" "$STACK_ROOT/logs/t/side.log"
+	[ "$(readlink /proc/"$(ps_field side pid)"/ns/net)" = "$(readlink /proc/"$(ps_field srv pid)"/ns/net)" ]
+	run -0 stack down
+	assert_no_leftovers
+}
+
+@test "network_mode: service:NAME follows NAME into its new namespace when NAME restarts" {
+	stack_file <<-'EOF'
+	services:
+	  srv:
+	    image: bb
+	    restart: always
+	    command: [sh, -c, 'mkdir -p /www; echo "hello from srv" >/www/index.html; exec httpd -f -p 127.0.0.1:8080 -h /www']
+	  side:
+	    image: bb
+	    network_mode: "service:srv"
+	    command: [sh, -c, 'until wget -q -O - http://127.0.0.1:8080/; do sleep 0.1; done; exec sleep 1000']
+	EOF
+	run -0 stack up -d
+	wait_for 20 grep -q "hello from srv" "$STACK_ROOT/logs/t/side.log"
+	old_side=$(ps_field side pid)
+	kill -9 "$(ps_field srv pid)"
+	wait_for 20 ps_field_is srv restarts 1
+	wait_for 20 ps_field_is srv state running
+	# side was restarted into srv's new namespace and reaches it again
+	wait_for 20 hellos_in side 2
+	[ "$(ps_field side state)" = running ]
+	[ "$(ps_field side pid)" != "$old_side" ]
 	[ "$(readlink /proc/"$(ps_field side pid)"/ns/net)" = "$(readlink /proc/"$(ps_field srv pid)"/ns/net)" ]
 	run -0 stack down
 	assert_no_leftovers

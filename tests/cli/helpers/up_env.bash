@@ -55,7 +55,12 @@ up_env_teardown_file() {
 	run_env_teardown_file
 }
 
-# ps_json [SERVICE] FIELD: FIELD of SERVICE (default s) in `stack ps -a --format json`.
+# ps_field_is SERVICE FIELD VALUE: ps_field says VALUE (for wait_for).
+ps_field_is() {
+	[ "$(ps_field "$1" "$2")" = "$3" ]
+}
+
+# ps_field SERVICE FIELD: FIELD of SERVICE in `stack ps -a --format json`.
 ps_field() {
 	local svc=$1 field=$2
 	stack ps -a --format json | python3 -c '
