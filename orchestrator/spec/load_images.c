@@ -149,10 +149,13 @@ void ld_secrets(struct spec_loader *ld, const struct spec_node *n)
 		const char *str;
 		if (f && ld_string(ld, f, "file", &str))
 			sec->file = ld_abs_path(ld, str);
-		/* The variable is read when a container starts, not here: `stack config`
-		 * must work where the secret is not exported. */
-		if (e && ld_string(ld, e, "environment", &str))
+		/* An unset variable is an error when a container starts, not
+		 * here: `stack config` must work where the secret is not exported. */
+		if (e && ld_string(ld, e, "environment", &str)) {
 			sec->environment = xstrdup(str);
+			const char *value = spec_env_get(&ld->env, str);
+			sec->value = value ? xstrdup(value) : NULL;
+		}
 	}
 }
 

@@ -202,6 +202,7 @@ void spec_stack_free(struct spec_stack *s)
 		free(s->secrets[i].name);
 		free(s->secrets[i].file);
 		free(s->secrets[i].environment);
+		free(s->secrets[i].value);
 	}
 	free(s->secrets);
 	for (size_t i = 0; i < s->n_services; i++)

@@ -78,6 +78,10 @@ struct spec_secret {
 	char *name;
 	char *file;        /* absolute; or NULL */
 	char *environment; /* variable name; or NULL */
+	/* environment's value where the stack file was loaded (the loader's
+	 * environment, then .env), NULL if unset: a `stack up` on a running
+	 * stack brings its own, not the supervisor's.  Never dumped. */
+	char *value;
 	struct spec_pos pos;
 };
 

@@ -179,7 +179,7 @@ static int add_secret_mounts(const struct st_paths *paths, const struct spec_sta
 					svc->name, ref->source);
 		const char *source = sec->file;
 		if (sec->environment) {
-			const char *value = getenv(sec->environment);
+			const char *value = sec->value;
 			if (!value)
 				return st_error(err, 0, "secret `%s`: environment variable %s is not set: "
 						     "export it before running the service", sec->name, sec->environment);

@@ -125,3 +125,21 @@ two_services() {
 	state_is slow exited
 	[ "$(ps_field app started_at)" -ge "$(ps_field slow finished_at)" ]
 }
+
+@test "an environment secret comes from the environment of the up that (re)creates the service" {
+	stack_file <<-'EOF'
+	secrets:
+	  token: {environment: RECONCILE_TOKEN}
+	services:
+	  s: {image: bb, command: [sh, -c, 'cat /run/secrets/token; echo; exec sleep 1000'], secrets: [token]}
+	EOF
+	RECONCILE_TOKEN=first-value stack up -d
+	wait_for 10 grep -q first-value "$STACK_ROOT/logs/t/s.log"
+	RECONCILE_TOKEN=second-value run -0 stack up -d --force-recreate
+	# the supervisor started with first-value; the recreate has the new one
+	wait_for 10 grep -q second-value "$STACK_ROOT/logs/t/s.log"
+	# and without it exported the recreate fails, naming what to export
+	run stack up -d --force-recreate
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"RECONCILE_TOKEN is not set"* ]]
+}

@@ -77,8 +77,8 @@ static void test_lock_id(void **state)
 static void test_secret_and_volume_names(void **state)
 {
 	(void)state;
-	setenv("TEST_SECRET_VALUE", "pwned", 1);
-	struct spec_secret sec = {.name = (char *)"../../../x", .environment = (char *)"TEST_SECRET_VALUE"};
+	struct spec_secret sec = {
+		.name = (char *)"../../../x", .environment = (char *)"TEST_SECRET_VALUE", .value = (char *)"pwned"};
 	struct spec_secret_ref ref = {.source = sec.name, .target = (char *)"/run/secrets/x", .uid = -1, .gid = -1};
 	char *argv[] = {(char *)"true", NULL};
 	struct spec_service svc = {.name = (char *)"s", .secrets = &ref, .n_secrets = 1};
