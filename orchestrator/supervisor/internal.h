@@ -41,6 +41,9 @@ struct sup_service;
  * buffers are fixed: a flood costs no more memory than a trickle. */
 struct sup_logpipe {
 	uv_pipe_t pipe;
+	uv_idle_t idle; /* restarts the reads at the next turn of the loop */
+	int open_handles;
+	char ts[40];    /* when the current read was read */
 	struct sup_logpipe *next; /* the service's open pipes */
 	struct sup_service *svc;
 	const char *stream; /* "stdout", "stderr" */

@@ -35,6 +35,7 @@ int sup_logfile_open(struct sup_logfile *lf, const char *path, uint64_t max_size
 	if (fstat(lf->fd, &st) == 0)
 		lf->size = (uint64_t)st.st_size;
 	lf->path = xstrdup(path);
+	lf->buf = xmalloc(SUP_LOG_BUF);
 	lf->max_size = max_size;
 	lf->max_file = max_file < 1 ? 1 : max_file;
 	return 0;
@@ -47,6 +48,7 @@ int sup_logfile_open(struct sup_logfile *lf, const char *path, uint64_t max_size
  * only truncated, as Docker does. */
 static void logfile_rotate(struct sup_logfile *lf)
 {
+	sup_logfile_flush(lf); /* the buffered lines belong to the old file */
 	if (lf->max_file == 1) {
 		if (ftruncate(lf->fd, 0) == 0)
 			lf->size = 0;
@@ -120,36 +122,84 @@ static json_t *json_line(const char *line, size_t len)
 	return s;
 }
 
-void sup_logfile_write(struct sup_logfile *lf, const char *stream, const char *line, size_t len)
+void sup_logfile_flush(struct sup_logfile *lf)
+{
+	size_t off = 0;
+	while (off < lf->len) {
+		ssize_t w = write(lf->fd, lf->buf + off, lf->len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (off < lf->len) {
+		/* The lines not (wholly) written are lost: count them, and the
+		 * file's size is what reached it. */
+		size_t lost = 0;
+		for (size_t i = off; i < lf->len; i++)
+			lost += lf->buf[i] == '\n';
+		lf->dropped += lost;
+		lf->size -= lf->len - off;
+	}
+	lf->len = 0;
+}
+
+/* {"time":TS,"stream":S,"line":LINE}\n at buf, at most room bytes;
+ * returns its length (> room: it did not fit), 0 on error. */
+static size_t encode(char *buf, size_t room, const char *ts, const char *stream, json_t *line)
+{
+	int head = snprintf(buf, room, "{\"time\":\"%s\",\"stream\":\"%s\",\"line\":", ts, stream);
+	if (head < 0)
+		return 0;
+	size_t n = (size_t)head;
+	size_t body = json_dumpb(line, n < room ? buf + n : NULL, n < room ? room - n : 0, JSON_ENCODE_ANY);
+	if (body == 0)
+		return 0;
+	n += body;
+	if (n + 2 <= room) {
+		buf[n] = '}';
+		buf[n + 1] = '\n';
+	}
+	return n + 2;
+}
+
+void sup_logfile_write(struct sup_logfile *lf, const char *ts, const char *stream, const char *line, size_t len)
 {
 	if (lf->fd < 0)
 		return;
-	char ts[40];
-	sup_log_timestamp(ts);
-	json_t *o = json_pack("{s:s, s:s, s:o}", "time", ts, "stream", stream, "line", json_line(line, len));
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (!text) {
+	json_t *s = json_line(line, len);
+	/* ts and stream are ours (digits, `stdout`): no escaping needed. */
+	size_t n = s ? encode(lf->buf + lf->len, SUP_LOG_BUF - lf->len, ts, stream, s) : 0;
+	if (n > SUP_LOG_BUF - lf->len) {
+		sup_logfile_flush(lf);
+		n = encode(lf->buf, SUP_LOG_BUF, ts, stream, s);
+	}
+	json_decref(s);
+	if (n == 0 || n > SUP_LOG_BUF - lf->len) {
 		lf->dropped++;
 		return;
 	}
-	size_t n = strlen(text);
-	text[n++] = '\n'; /* over the NUL: written by length */
-	if (lf->size && lf->size + n > lf->max_size)
+	if (lf->size && lf->size + n > lf->max_size) {
+		/* The record, encoded past len, is not flushed into the old
+		 * file; the flush leaves the buffer empty. */
+		size_t at = lf->len;
 		logfile_rotate(lf);
-	ssize_t w = write(lf->fd, text, n);
-	if (w > 0)
-		lf->size += (uint64_t)w;
-	if (w != (ssize_t)n)
-		lf->dropped++;
-	free(text);
+		memmove(lf->buf, lf->buf + at, n);
+	}
+	lf->len += n;
+	lf->size += n;
 }
 
 void sup_logfile_close(struct sup_logfile *lf)
 {
-	if (lf->fd >= 0)
+	if (lf->fd >= 0) {
+		sup_logfile_flush(lf);
 		close(lf->fd);
+	}
 	lf->fd = -1;
+	free(lf->buf);
+	lf->buf = NULL;
 	free(lf->path);
 	lf->path = NULL;
 }

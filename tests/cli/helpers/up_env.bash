@@ -16,6 +16,24 @@
 up_env_setup() {
 	run_env_setup
 	UP_PORT_BASE=${UP_PORT_BASE:-15100}
+	# The supervisor runs detached, its stderr in a log that `down`
+	# removes: a sanitizer report of it (a sanitized build) goes to a file
+	# of the test instead, which the teardown turns into a failure.
+	SANITIZER_LOG="$BATS_TEST_TMPDIR/sanitizer"
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$SANITIZER_LOG"
+	export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$SANITIZER_LOG"
+}
+
+# A sanitizer report of any stack process of the test fails it.
+up_env_check_sanitizers() {
+	local f bad=0
+	for f in "$SANITIZER_LOG".*; do
+		[ -e "$f" ] || continue
+		echo "sanitizer report $f:" >&2
+		cat "$f" >&2
+		bad=1
+	done
+	return $bad
 }
 
 # sup_pid [PROJECT]: the pid in the project's supervisor pid file (empty if none).
@@ -48,6 +66,7 @@ up_env_teardown() {
 	fi
 	up_env_kill_supervisors
 	run_env_teardown
+	up_env_check_sanitizers
 }
 
 up_env_teardown_file() {

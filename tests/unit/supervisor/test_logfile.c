@@ -69,10 +69,12 @@ static void test_records(void **state)
 	(void)state;
 	_cleanup_free_ char *path = xasprintf("%s/a.log", tmpdir);
 	struct sup_logfile lf;
+	char ts[40];
+	sup_log_timestamp(ts);
 	assert_int_equal(sup_logfile_open(&lf, path, 1 << 20, 5, NULL), 0);
-	sup_logfile_write(&lf, "stdout", "hello \"world\"", 13);
-	sup_logfile_write(&lf, "stderr", "bad \xff\xfe end", 10);
-	sup_logfile_write(&lf, "stdout", "nul\0in", 6);
+	sup_logfile_write(&lf, ts, "stdout", "hello \"world\"", 13);
+	sup_logfile_write(&lf, ts, "stderr", "bad \xff\xfe end", 10);
+	sup_logfile_write(&lf, ts, "stdout", "nul\0in", 6);
 	sup_logfile_close(&lf);
 
 	json_t *o = line_of(path, 0);
@@ -98,11 +100,14 @@ static void test_rotation(void **state)
 	(void)state;
 	_cleanup_free_ char *path = xasprintf("%s/r.log", tmpdir);
 	struct sup_logfile lf;
+	char ts[40];
+	sup_log_timestamp(ts);
 	assert_int_equal(sup_logfile_open(&lf, path, 4096, 3, NULL), 0);
 	char line[100];
 	memset(line, 'x', sizeof(line));
 	for (int i = 0; i < 1000; i++) {
-		sup_logfile_write(&lf, "stdout", line, sizeof(line));
+		sup_logfile_write(&lf, ts, "stdout", line, sizeof(line));
+		sup_logfile_flush(&lf);
 		struct stat st;
 		assert_int_equal(stat(path, &st), 0); /* never missing */
 		assert_true(st.st_size <= 4096);
@@ -124,9 +129,11 @@ static void test_single_file_truncates(void **state)
 	(void)state;
 	_cleanup_free_ char *path = xasprintf("%s/one.log", tmpdir);
 	struct sup_logfile lf;
+	char ts[40];
+	sup_log_timestamp(ts);
 	assert_int_equal(sup_logfile_open(&lf, path, 4096, 1, NULL), 0);
 	for (int i = 0; i < 500; i++)
-		sup_logfile_write(&lf, "stdout", "0123456789012345678901234567890123456789", 40);
+		sup_logfile_write(&lf, ts, "stdout", "0123456789012345678901234567890123456789", 40);
 	sup_logfile_close(&lf);
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
@@ -137,10 +144,34 @@ static void test_single_file_truncates(void **state)
 	json_decref(o);
 }
 
+/* Records of the longest line JSON makes longest (control bytes are
+ * \u00XX) fill the buffer several times over: each is written whole. */
+static void test_long_escaped_lines(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *path = xasprintf("%s/long.log", tmpdir);
+	struct sup_logfile lf;
+	char ts[40];
+	sup_log_timestamp(ts);
+	assert_int_equal(sup_logfile_open(&lf, path, 1 << 30, 2, NULL), 0);
+	_cleanup_free_ char *line = xmalloc(SUP_LOG_LINE_MAX);
+	memset(line, 1, SUP_LOG_LINE_MAX);
+	for (int i = 0; i < 20; i++)
+		sup_logfile_write(&lf, ts, "stdout", line, SUP_LOG_LINE_MAX);
+	sup_logfile_close(&lf);
+	assert_int_equal(count_lines(path), 20);
+	for (int i = 0; i < 20; i += 7) {
+		json_t *o = line_of(path, i);
+		assert_int_equal(json_string_length(json_object_get(o, "line")), SUP_LOG_LINE_MAX);
+		json_decref(o);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_escaped_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_single_file_truncates, setup, teardown),
 	};
