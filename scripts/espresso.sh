@@ -11,7 +11,14 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 BUILD_DIR=build scripts/build.sh
 ex=examples/espresso
-[ -f "$ex/.env" ] || { cp "$ex/.env.example" "$ex/.env"; echo "espresso: created $ex/.env from .env.example"; }
+# .env gets a SECRET_KEY of its own: a copy of the committed example would
+# be no secret (and the build refuses to copy the example, whose bytes
+# would then be the secret's, into the image).
+if [ ! -f "$ex/.env" ]; then
+	key=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+	sed "s/^SECRET_KEY=.*/SECRET_KEY=$key/" "$ex/.env.example" >"$ex/.env"
+	echo "espresso: created $ex/.env from .env.example, with a random SECRET_KEY"
+fi
 stack() { build/orchestrator/stack -f "$ex/stack.yaml" "$@"; }
 
 echo "== stack build (debootstrap and apt-get take minutes the first time) =="

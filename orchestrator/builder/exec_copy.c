@@ -107,12 +107,15 @@ static int secret_guard(const struct exec *x, const struct build_copy_plan *p, s
 				same = !strcmp(hex, p->v[i].hex);
 			if (!same)
 				continue;
+			bool itself = fs->st_ino == ss.st_ino && fs->st_dev == ss.st_dev;
 			return bx_user_error(err, "this would copy `%s`, %s of secret `%s`, into a layer; "
 					       "secrets never enter a layer: add `%s` to %s/.dockerignore "
-					       "(the service gets it at run time through `secrets:`)",
-					  p->v[i].shown,
-					  fs->st_ino == ss.st_ino && fs->st_dev == ss.st_dev ? "the file" : "a copy of the file",
-					  sec->name, p->v[i].shown, x->image->context);
+					       "(the service gets it at run time through `secrets:`)%s%s%s",
+					  p->v[i].shown, itself ? "the file" : "a copy of the file", sec->name,
+					  p->v[i].shown, x->image->context,
+					  /* `cp .env.example .env` makes the template look like a copy */
+					  itself ? "" : ", or, if `", itself ? "" : sec->file,
+					  itself ? "" : "` still holds a template's values, give it values of its own");
 		}
 	}
 	return 0;
