@@ -35,12 +35,15 @@ static void usage(FILE *out)
 		     "Options:\n"
 		     "  -f, --file FILE        stack file (repeatable; later files override)\n"
 		     "  -p, --project-name NAME\n"
+		     "                         project name (default: the stack file's `name:`, or\n"
+		     "                         its directory's name)\n"
 		     "      --profile NAME     enable services of this profile (repeatable)\n"
 		     "  -h, --help             show this help\n"
 		     "      --version          show the version\n\n"
 		     "Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'stack COMMAND --help' for a command's options.\n");
 }
 
 int main(int argc, char **argv)
