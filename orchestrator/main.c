@@ -48,7 +48,8 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nEnvironment:\n"
-		     "  STACK_ROOT             images, layers, caches, volumes (default " ST_ROOT_DEFAULT ")\n"
+		     "  STACK_ROOT             images, layers, caches, volumes, logs (default\n"
+		     "                         " ST_ROOT_DEFAULT ")\n"
 		     "  STACK_RUN              containers' state, locks, supervisor sockets (default\n"
 		     "                         " ST_RUN_DEFAULT ")\n"
 		     "  STACK_CGROUP_PARENT    the cgroup containers go under (default " ST_CGROUP_PARENT_DEFAULT ")\n"
