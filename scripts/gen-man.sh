@@ -92,7 +92,10 @@ for c in $(commands "$top"); do
 	help=$("$bin" "$c" --help)
 	help2roff cmd <<<"$help"
 	for s in $(commands "$help"); do
-		"$bin" "$c" "$s" --help | help2roff cmd
+		sub=$("$bin" "$c" "$s" --help)
+		# An alias (`stack image ls` is `stack images`) has its section already.
+		[[ "$sub" == "Usage: stack $c $s"* ]] || continue
+		help2roff cmd <<<"$sub"
 	done
 done
 cat <<'ROFF'
