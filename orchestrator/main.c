@@ -32,15 +32,39 @@ static const struct cli_command commands[] = {
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: stack [OPTIONS] COMMAND [ARGS...]\n\n"
+		     "Build and run the services of a compose-style stack file in containers of\n"
+		     "stack's own runtime, supervised, without a daemon.  Without -f, the stack file\n"
+		     "is the first of stack.yaml, stack.yml, compose.yaml, compose.yml,\n"
+		     "docker-compose.yml and docker-compose.yaml in the current directory.\n\n"
 		     "Options:\n"
 		     "  -f, --file FILE        stack file (repeatable; later files override)\n"
 		     "  -p, --project-name NAME\n"
+		     "                         project name (default: the stack file's `name:`, or\n"
+		     "                         its directory's name)\n"
 		     "      --profile NAME     enable services of this profile (repeatable)\n"
 		     "  -h, --help             show this help\n"
 		     "      --version          show the version\n\n"
 		     "Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nEnvironment:\n"
+		     "  STACK_ROOT             images, layers, caches, volumes, logs (default\n"
+		     "                         " ST_ROOT_DEFAULT ")\n"
+		     "  STACK_RUN              containers' state, locks, supervisor sockets (default\n"
+		     "                         " ST_RUN_DEFAULT ")\n"
+		     "  STACK_CGROUP_PARENT    the cgroup containers go under (default " ST_CGROUP_PARENT_DEFAULT ")\n"
+		     "  NO_COLOR               set and not empty: no colours in log prefixes\n"
+		     "  DOCKER_CONFIG          where registry credentials are read (config.json;\n"
+		     "                         default ~/.docker)\n\n"
+		     "Exit status:\n"
+		     "  0    success\n"
+		     "  1    a runtime failure (a syscall, a build step); the message names the step\n"
+		     "       and the path\n"
+		     "  2    invalid input (bad command line, invalid stack file or Dockerfile);\n"
+		     "       nothing was changed\n"
+		     "  N    stack run and stack exec: the container command's status (126, 127: it\n"
+		     "       cannot be executed, or is not found; 128+N: signal N)\n\n"
+		     "Run 'stack COMMAND --help' for a command's options.\n");
 }
 
 int main(int argc, char **argv)

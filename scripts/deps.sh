@@ -11,7 +11,7 @@ PACKAGES=(
   # tests
   libcmocka-dev bats valgrind python3 python3-jsonschema python3-yaml
   busybox-static iproute2 procps util-linux bsdutils tar gzip xz-utils zstd
-  strace e2fsprogs
+  strace e2fsprogs man-db
   # registry tests: a loopback registry (seeded with skopeo and umoci, below)
   docker-registry
   # images and peers for benchmarks

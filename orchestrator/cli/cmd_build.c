@@ -24,7 +24,8 @@ static void usage(FILE *out)
 	      "Options:\n"
 	      "      --no-cache         run every step, whatever the cache has\n"
 	      "      --pull             import the bases again\n"
-	      "      --progress MODE    auto (plain), plain, quiet or json\n"
+	      "      --progress auto|plain|quiet|json\n"
+	      "                         progress output (auto: plain)\n"
 	      "  -h, --help             show this help\n",
 	      out);
 }

@@ -14,7 +14,7 @@ static void usage(FILE *out)
 	      "variables interpolated, -f files merged, defaults filled in, paths made\n"
 	      "absolute, short forms expanded.  Secret values are never printed.\n\n"
 	      "Options:\n"
-	      "      --format FORMAT   yaml (default) or json\n"
+	      "      --format yaml|json  yaml (default) or json\n"
 	      "      --services        print the service names, one per line\n"
 	      "      --images          print the stack's image names (incl. build:), one per line\n"
 	      "      --build-order     print the image build levels, one line per level\n"

@@ -26,7 +26,8 @@ static void down_usage(FILE *out)
 	      "Stop and remove the stack's containers, their logs and state.\n\n"
 	      "Options:\n"
 	      "  -t, --timeout SECONDS  grace period before SIGKILL (default: each service's stop_grace_period)\n"
-	      "      --remove-orphans   accepted: down removes every container of the project anyway\n",
+	      "      --remove-orphans   accepted: down removes every container of the project anyway\n"
+	      "  -h, --help             show this help\n",
 	      out);
 }
 

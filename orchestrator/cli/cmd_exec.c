@@ -47,7 +47,8 @@ static void exec_usage(FILE *out)
 	      "  -t, --tty              allocate a TTY (the default when stdin and stdout are terminals)\n"
 	      "  -T, --no-TTY           do not allocate a TTY\n"
 	      "  -d, --detach           run the command in the background\n"
-	      "      --index N          the service's container N (default 1)\n",
+	      "      --index N          the service's container N (default 1)\n"
+	      "  -h, --help             show this help\n",
 	      out);
 }
 

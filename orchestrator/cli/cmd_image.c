@@ -13,21 +13,40 @@
 static void usage(FILE *out)
 {
 	fputs("Usage: stack image COMMAND [ARGS...]\n\n"
+	      "Manage the images of the store (STACK_ROOT).\n\n"
 	      "Commands:\n"
-	      "  ls                      the images (as `stack images`)\n"
-	      "  inspect NAME...         each image's config and layers, as a JSON array\n"
-	      "  rm NAME...              remove the names (`stack image prune` frees the space)\n"
-	      "  tag SOURCE NAME         give the image SOURCE (a name) another name\n"
-	      "  prune [-a]              remove layers and configs no name reaches, and the\n"
-	      "                          imported bases whose source changed or is gone;\n"
-	      "                          -a: every imported base too (imported again when used)\n"
-	      "  save NAME -o FILE [--gzip]\n"
-	      "                          write NAME as an OCI image archive (skopeo's\n"
-	      "                          oci-archive:, umoci, podman load)\n"
-	      "  push [--insecure] NAME REF\n"
-	      "                          push NAME to the registry image REF\n",
+	      "  ls         list the images (as `stack images`)\n"
+	      "  inspect    print images' config and layers as a JSON array\n"
+	      "  rm         remove image names\n"
+	      "  tag        give an image another name\n"
+	      "  prune      remove what no name reaches\n"
+	      "  save       write an image as an OCI image archive\n"
+	      "  push       push an image to a registry\n\n"
+	      "Options:\n"
+	      "  -h, --help   show this help\n\n"
+	      "Run 'stack image COMMAND --help' for a command's options.\n",
 	      out);
 }
+
+static const char inspect_help[] =
+	"Usage: stack image inspect NAME...\n\n"
+	"Print each image's config and layers (Id, RepoTags, Size, LayerDirs, Config,\n"
+	"Source) as a JSON array.\n\n"
+	"Options:\n"
+	"  -h, --help   show this help\n";
+
+static const char rm_help[] =
+	"Usage: stack image rm NAME...\n\n"
+	"Remove the image names; `stack image prune` frees the space of what no name\n"
+	"reaches any more.\n\n"
+	"Options:\n"
+	"  -h, --help   show this help\n";
+
+static const char tag_help[] =
+	"Usage: stack image tag SOURCE NAME\n\n"
+	"Give the image SOURCE (a name or id) the name NAME too.\n\n"
+	"Options:\n"
+	"  -h, --help   show this help\n";
 
 static int open_store(struct cli_globals *g, struct img_store *s)
 {
@@ -40,13 +59,13 @@ static int open_store(struct cli_globals *g, struct img_store *s)
 }
 
 /* Only the command's own -h and, for some, flags: parsed per command. */
-static int no_options(const char *cmd, int argc, char **argv, int min_args)
+static int no_options(const char *cmd, const char *help, int argc, char **argv, int min_args)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		if (c == 'h') {
-			usage(stdout);
+			fputs(help, stdout);
 			return 1;
 		}
 		return cli_usage_error(cmd, "invalid option");
@@ -96,7 +115,7 @@ static json_t *inspect_one(const struct img_store *s, const char *name, st_error
 
 static int image_inspect(struct cli_globals *g, int argc, char **argv)
 {
-	int r = no_options("image inspect", argc, argv, 1);
+	int r = no_options("image inspect", inspect_help, argc, argv, 1);
 	if (r)
 		return r > 0 ? CLI_EXIT_OK : r;
 	struct img_store s;
@@ -124,7 +143,7 @@ static int image_inspect(struct cli_globals *g, int argc, char **argv)
 
 static int image_rm(struct cli_globals *g, int argc, char **argv)
 {
-	int r = no_options("image rm", argc, argv, 1);
+	int r = no_options("image rm", rm_help, argc, argv, 1);
 	if (r)
 		return r > 0 ? CLI_EXIT_OK : r;
 	struct img_store s;
@@ -150,7 +169,7 @@ static int image_rm(struct cli_globals *g, int argc, char **argv)
 
 static int image_tag(struct cli_globals *g, int argc, char **argv)
 {
-	int r = no_options("image tag", argc, argv, 2);
+	int r = no_options("image tag", tag_help, argc, argv, 2);
 	if (r)
 		return r > 0 ? CLI_EXIT_OK : r;
 	if (argc - optind != 2)
@@ -181,7 +200,13 @@ static int image_prune(struct cli_globals *g, int argc, char **argv)
 		if (c == 'a') {
 			all = true;
 		} else if (c == 'h') {
-			usage(stdout);
+			fputs("Usage: stack image prune [-a]\n\n"
+			      "Remove the layers and configs no name reaches, and the imported bases whose\n"
+			      "source changed or is gone.\n\n"
+			      "Options:\n"
+			      "  -a, --all    remove every imported base too (imported again when used)\n"
+			      "  -h, --help   show this help\n",
+			      stdout);
 			return CLI_EXIT_OK;
 		} else {
 			return cli_usage_error("image prune", "invalid option");
@@ -227,7 +252,14 @@ static int image_save(struct cli_globals *g, int argc, char **argv)
 		} else if (c == 'z') {
 			gz = true;
 		} else if (c == 'h') {
-			usage(stdout);
+			fputs("Usage: stack image save -o FILE [-z] NAME\n\n"
+			      "Write the image NAME as an OCI image archive (what skopeo's oci-archive:,\n"
+			      "umoci and podman load read).\n\n"
+			      "Options:\n"
+			      "  -o, --output FILE   where to write the archive (required)\n"
+			      "  -z, --gzip          gzip the layers\n"
+			      "  -h, --help          show this help\n",
+			      stdout);
 			return CLI_EXIT_OK;
 		} else {
 			return cli_usage_error("image save", "invalid option");

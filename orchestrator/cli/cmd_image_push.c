@@ -33,9 +33,12 @@ int cmd_image_push(struct cli_globals *g, int argc, char **argv)
 		case 'h':
 			fputs("Usage: stack image push [--insecure] [-q] NAME REF\n\n"
 			      "Push the image NAME of the store to the registry image REF (HOST/PATH:TAG).\n"
-			      "Layers go as uncompressed OCI tars (their digests are the image's diff ids).\n"
-			      "  --insecure   the registry may be plain HTTP or have an unverified certificate\n"
-			      "               (a loopback registry always may)\n",
+			      "Layers go as uncompressed OCI tars (their digests are the image's diff ids).\n\n"
+			      "Options:\n"
+			      "      --insecure   the registry may be plain HTTP or have an unverified\n"
+			      "                   certificate (a loopback registry always may)\n"
+			      "  -q, --quiet      print only errors (no progress)\n"
+			      "  -h, --help       show this help\n",
 			      stdout);
 			return CLI_EXIT_OK;
 		default:

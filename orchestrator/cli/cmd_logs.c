@@ -58,8 +58,16 @@ int cmd_logs(struct cli_globals *g, int argc, char **argv)
 			no_prefix = true;
 			break;
 		case 'h':
-			fputs("Usage: stack logs [-f] [--tail N] [-t] [--no-color] [--no-log-prefix] [SERVICE...]\n\n"
-			      "Show the services' output (kept after stop, removed by down).\n",
+			fputs("Usage: stack logs [OPTIONS] [SERVICE...]\n\n"
+			      "Show the services' output (kept after stop, removed by down).\n\n"
+			      "Options:\n"
+			      "  -f, --follow           keep printing new output, across restarts, until the\n"
+			      "                         supervisor is gone or Ctrl-C\n"
+			      "  -n, --tail N           only the last N lines of each service (or `all`)\n"
+			      "  -t, --timestamps       prefix each line with its time\n"
+			      "      --no-color         no colours in log prefixes (also: NO_COLOR=1)\n"
+			      "      --no-log-prefix    no `service  |` prefix on log lines\n"
+			      "  -h, --help             show this help\n",
 			      stdout);
 			return CLI_EXIT_OK;
 		default:

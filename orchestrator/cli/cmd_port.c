@@ -16,7 +16,9 @@
 static void port_usage(FILE *out)
 {
 	fputs("Usage: stack port SERVICE PRIVATE_PORT[/tcp|/udp]\n\n"
-	      "Print the host address a container port of SERVICE is published on.\n",
+	      "Print the host address a container port of SERVICE is published on.\n\n"
+	      "Options:\n"
+	      "  -h, --help   show this help\n",
 	      out);
 }
 

@@ -147,8 +147,14 @@ int cmd_ps(struct cli_globals *g, int argc, char **argv)
 				return cli_usage_error("ps", "--format: `%s` is not table or json", optarg);
 			break;
 		case 'h':
-			fputs("Usage: stack ps [-a] [-q] [--format table|json] [SERVICE...]\n\n"
-			      "List the stack's containers (running ones; -a: all).\n",
+			fputs("Usage: stack ps [OPTIONS] [SERVICE...]\n\n"
+			      "List the stack's containers: state, health, pid, exit code, OOM kill,\n"
+			      "restarts, uptime, user, effective capabilities, seccomp, no_new_privs, ports.\n\n"
+			      "Options:\n"
+			      "  -a, --all              also the stopped and exited containers\n"
+			      "  -q, --quiet            only the container names\n"
+			      "      --format table|json  a table (default) or a JSON array\n"
+			      "  -h, --help             show this help\n",
 			      stdout);
 			return CLI_EXIT_OK;
 		default:

@@ -47,7 +47,8 @@ static void run_usage(FILE *out)
 	      "      --name NAME        container name (default PROJECT-SERVICE-run-XXXXXX)\n"
 	      "  -t, --tty              allocate a TTY (the default when stdin and stdout are terminals)\n"
 	      "  -T, --no-TTY           do not allocate a TTY\n"
-	      "      --no-deps          do not start linked services (the default today)\n",
+	      "      --no-deps          do not start linked services (the default today)\n"
+	      "  -h, --help             show this help\n",
 	      out);
 }
 

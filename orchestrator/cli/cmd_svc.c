@@ -11,34 +11,74 @@
 #include <string.h>
 
 
+/* kill takes -s, stop and restart -t, start nothing (it stops nothing):
+ * a table each, so that each command's parser accepts exactly what its
+ * --help lists. */
+static const struct option timeout_opts[] = {
+	{"timeout", required_argument, NULL, 't'},
+	{"help", no_argument, NULL, 'h'},
+	{0},
+};
+static const struct option start_opts[] = {
+	{"help", no_argument, NULL, 'h'},
+	{0},
+};
+static const struct option kill_opts[] = {
+	{"signal", required_argument, NULL, 's'},
+	{"help", no_argument, NULL, 'h'},
+	{0},
+};
+
+static void svc_usage(const char *cmd)
+{
+	if (strcmp(cmd, "kill") == 0) {
+		fputs("Usage: stack kill [OPTIONS] [SERVICE...]\n\n"
+		      "Send a signal to the services' containers (all, or those named).  The restart\n"
+		      "policy does not start a killed service again.\n\n"
+		      "Options:\n"
+		      "  -s, --signal SIGNAL    the signal, by name or number (default SIGKILL)\n"
+		      "  -h, --help             show this help\n",
+		      stdout);
+		return;
+	}
+	if (strcmp(cmd, "start") == 0) {
+		fputs("Usage: stack start [OPTIONS] [SERVICE...]\n\n"
+		      "Start the services' stopped containers (all, or those named).\n\n"
+		      "Options:\n"
+		      "  -h, --help             show this help\n",
+		      stdout);
+		return;
+	}
+	const char *what = strcmp(cmd, "stop") == 0 ? "Stop the services' containers; the restart policy does not start\n"
+						      "them again until `stack start`"
+						    : "Stop and start the services' containers";
+	printf("Usage: stack %s [OPTIONS] [SERVICE...]\n\n"
+	       "%s (all, or those named).\n\n"
+	       "Options:\n"
+	       "  -t, --timeout SECONDS  grace period before SIGKILL (default: each service's\n"
+	       "                         stop_grace_period)\n"
+	       "  -h, --help             show this help\n",
+	       cmd, what);
+}
+
 static int svc_command(struct cli_globals *g, const char *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"timeout", required_argument, NULL, 't'},
-		{"signal", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	bool is_kill = strcmp(cmd, "kill") == 0;
+	bool is_kill = strcmp(cmd, "kill") == 0, is_start = strcmp(cmd, "start") == 0;
+	const char *optstring = is_kill ? "+s:h" : is_start ? "+h" : "+t:h";
+	const struct option *opts = is_kill ? kill_opts : is_start ? start_opts : timeout_opts;
 	int c, timeout = -1;
 	const char *sig = "SIGKILL";
-	while ((c = getopt_long(argc, argv, is_kill ? "+s:h" : "+t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			if (is_kill)
-				return cli_usage_error(cmd, "invalid option --timeout");
 			if (cli_parse_timeout(cmd, optarg, &timeout) != 0)
 				return CLI_EXIT_USAGE;
 			break;
 		case 's':
-			if (!is_kill)
-				return cli_usage_error(cmd, "invalid option --signal");
 			sig = optarg;
 			break;
 		case 'h':
-			printf(is_kill ? "Usage: stack kill [-s SIGNAL] [SERVICE...]\n"
-				       : "Usage: stack %s [-t SECONDS] [SERVICE...]\n",
-			       cmd);
+			svc_usage(cmd);
 			return CLI_EXIT_OK;
 		default:
 			return cli_usage_error(cmd, "invalid option");

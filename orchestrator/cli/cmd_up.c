@@ -48,7 +48,8 @@ static void up_usage(FILE *out)
 	      "      --remove-orphans   remove services no longer in the stack file\n"
 	      "      --wait             detach once every service runs and those with a health check are\n"
 	      "                         healthy; non-zero exit if one becomes unhealthy or exits\n"
-	      "      --wait-timeout SECONDS  give up waiting after SECONDS (the stack keeps running)\n",
+	      "      --wait-timeout SECONDS  give up waiting after SECONDS (the stack keeps running)\n"
+	      "  -h, --help             show this help\n",
 	      out);
 }
 
