@@ -61,8 +61,8 @@ espresso_host_links() { ip -o link | awk -F': ' '{print $2}' | sort; }
 # (the rootfs, the netns files) under STACK_RUN, no state, socket or netns
 # file there, no cgroup below ours nor process in one, no process whose
 # root is a container's, none of the PIDs (e.g. the supervisor's) but as a
-# zombie, no host link new since LINKS_BEFORE.  Each finding is said on
-# stderr.
+# zombie, no host link of ours new since LINKS_BEFORE.  Each finding is
+# said on stderr.
 espresso_assert_down_clean() {
 	local links_before=$1 bad=0 out p
 	shift
@@ -90,8 +90,9 @@ espresso_assert_down_clean() {
 		out=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null || true)
 		[ -z "$out" ] || [ "$out" = Z ] || { echo "left: process $p ($out)" >&2; bad=1; }
 	done
-	# links new since LINKS_BEFORE (others' may come and go meanwhile)
-	out=$(comm -13 <(echo "$links_before") <(espresso_host_links))
+	# new since LINKS_BEFORE and named as ours (net_attach.c: a veth's end
+	# veXXXXXXXX, a bridge brN): a docker beside us makes veth*, br-*
+	out=$(comm -13 <(echo "$links_before") <(espresso_host_links) | grep -E '^(ve[0-9a-f]{8}|br[0-9]+)(@|$)' || true)
 	[ -z "$out" ] || { echo "left: host links:"$'\n'"$out" >&2; bad=1; }
 	if curl -fsS -m 2 -o /dev/null http://127.0.0.1:5055/ 2>/dev/null; then
 		echo "left: something answers on 5055" >&2
