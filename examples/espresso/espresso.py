@@ -7,6 +7,17 @@ secret: configuration and secrets are never baked into an image.
 Written for Flask 1.1.2 (requirements.txt) and Flask 2.2 (Debian bookworm's
 python3-flask, which the images install because PyPI is unreachable here):
 it uses only the API both share.
+
+Two fault switches, for trying out the stack's health checks and limits
+(tests/cli/e2e_espresso_faults.bats uses both):
+
+- /health answers 503 while the file /tmp/espresso-unhealthy exists
+  (ESPRESSO_UNHEALTHY_FILE names another path); in the container:
+  `stack exec espresso touch /tmp/espresso-unhealthy`.  The health check
+  then restarts the container, which starts from its image's files again:
+  the file is gone and the app healthy.
+- With DEBUG_ALLOC=1 in .env, GET /debug/alloc/MB makes the app itself hold
+  MB MiB for the request (off by default: it is a way to be OOM-killed).
 """
 import os
 import secrets
@@ -14,6 +25,7 @@ import secrets
 from flask import Flask, jsonify
 
 ENV_FILE = os.environ.get("ESPRESSO_ENV_FILE", "/espresso/.env")
+UNHEALTHY_FILE = os.environ.get("ESPRESSO_UNHEALTHY_FILE", "/tmp/espresso-unhealthy")
 
 
 def read_env(path):
@@ -54,9 +66,24 @@ def index():
 
 @app.route("/health")
 def health():
-    # 200 as long as the app serves requests; says whether the settings
-    # file was found, without ever showing its values.
+    # 200 as long as the app serves requests and nobody made it sick (see
+    # the module comment); says whether the settings file was found,
+    # without ever showing its values.
+    if os.path.exists(UNHEALTHY_FILE):
+        return jsonify(status="unhealthy", reason=UNHEALTHY_FILE + " exists"), 503
     return jsonify(status="ok", settings_loaded=bool(settings))
+
+
+@app.route("/debug/alloc/<int:mb>")
+def debug_alloc(mb):
+    # Off unless .env says DEBUG_ALLOC=1: allocates and touches MB MiB in
+    # this process (bytes of 1, not zero pages the kernel may leave
+    # unbacked), so a memory limit is reached by the app and not by a
+    # helper process.
+    if settings.get("DEBUG_ALLOC") != "1":
+        return jsonify(error="not enabled: set DEBUG_ALLOC=1 in .env"), 404
+    held = [b"\x01" * (1 << 20) for _ in range(mb)]
+    return jsonify(allocated_mb=len(held))
 
 
 if __name__ == "__main__":

@@ -13,10 +13,13 @@
 #include "util/interrupt.h"
 #include "util/mem.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,7 +76,11 @@ int cmd_down(struct cli_globals *g, int argc, char **argv)
 		return rc;
 	st_interrupt_catch();
 	rc = CLI_EXIT_OK;
-	if (cli_sup_alive(g, stack)) {
+	pid_t sup_pid = cli_sup_alive(g, stack);
+	if (sup_pid) {
+		/* Opened while it holds its pid file's lock, so this is the
+		 * supervisor's pid and not a recycled one. */
+		int sup_fd = sup_pid > 1 ? pidfd_open(sup_pid, 0) : -1;
 		json_t *req = json_pack("{s:s}", "cmd", "down"), *reply = NULL;
 		if (timeout >= 0)
 			json_object_set_new(req, "timeout", json_integer(timeout));
@@ -92,6 +99,15 @@ int cmd_down(struct cli_globals *g, int argc, char **argv)
 			struct timespec ts = {0, 50 * 1000000L};
 			nanosleep(&ts, NULL);
 		}
+		/* Its lock goes with its files, a moment before it has exited:
+		 * `down` returns once no process of the stack is left. */
+		if (sup_fd >= 0 && !cli_sup_alive(g, stack)) {
+			struct pollfd pfd = {.fd = sup_fd, .events = POLLIN};
+			while (poll(&pfd, 1, 10000) < 0 && errno == EINTR)
+				;
+		}
+		if (sup_fd >= 0)
+			close(sup_fd);
 	}
 	st_error_t err = NULL;
 	if (sup_recover(&g->paths, stack, &err) < 0) {

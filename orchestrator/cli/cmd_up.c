@@ -10,6 +10,7 @@
 #include "cli/image_resolve.h"
 #include "cli/log_reader.h"
 #include "cli/sup_client.h"
+#include "cli/up_build.h"
 #include "supervisor/control.h"
 #include "supervisor/files.h"
 #include "supervisor/sup.h"
@@ -31,14 +32,15 @@
 extern char **environ;
 
 struct up_opts {
-	bool detach, no_color, no_prefix, force_recreate, no_recreate, remove_orphans, wait;
+	bool detach, no_color, no_prefix, force_recreate, no_recreate, remove_orphans, wait, no_build;
 	int wait_timeout_s; /* -1: none */
 };
 
 static void up_usage(FILE *out)
 {
 	fputs("Usage: stack up [OPTIONS] [SERVICE...]\n\n"
-	      "Create and start the services (and what they depend on) under a supervisor.\n\n"
+	      "Build what is stale of the images they run, then create and start the services\n"
+	      "(and what they depend on) under a supervisor.\n\n"
 	      "Options:\n"
 	      "  -d, --detach           return once every service is started\n"
 	      "      --no-color         no colours in log prefixes (also: NO_COLOR=1)\n"
@@ -46,6 +48,7 @@ static void up_usage(FILE *out)
 	      "      --force-recreate   recreate running services even if their config is unchanged\n"
 	      "      --no-recreate      keep running services even if their config changed\n"
 	      "      --remove-orphans   remove services no longer in the stack file\n"
+	      "      --no-build         do not build: run the images as `stack build` left them\n"
 	      "      --wait             detach once every service runs and those with a health check are\n"
 	      "                         healthy; non-zero exit if one becomes unhealthy or exits\n"
 	      "      --wait-timeout SECONDS  give up waiting after SECONDS (the stack keeps running)\n"
@@ -62,6 +65,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 		{"force-recreate", no_argument, NULL, 'F'},
 		{"no-recreate", no_argument, NULL, 'N'},
 		{"remove-orphans", no_argument, NULL, 'O'},
+		{"no-build", no_argument, NULL, 'B'},
 		{"wait", no_argument, NULL, 'W'},
 		{"wait-timeout", required_argument, NULL, 'X'},
 		{"help", no_argument, NULL, 'h'},
@@ -88,6 +92,9 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 			break;
 		case 'O':
 			o->remove_orphans = true;
+			break;
+		case 'B':
+			o->no_build = true;
 			break;
 		case 'W':
 			o->wait = true;
@@ -465,6 +472,10 @@ int cmd_up(struct cli_globals *g, int argc, char **argv)
 		goto out;
 	}
 	st_interrupt_catch();
+	if (!o.no_build && (rc = cli_up_build(g, stack, &services)) != CLI_EXIT_OK) {
+		strv_free(&selected);
+		goto out;
+	}
 	if (prepare_images(g, stack, &services) < 0) {
 		strv_free(&selected);
 		rc = CLI_EXIT_FAILURE;

@@ -57,6 +57,9 @@ struct sup_restart_rec {
 	int64_t exited_at_ms, started_at_ms; /* wall clock */
 	int64_t delay_ms;                    /* the backoff applied */
 	int exit_code;
+	/* why it ended: the kernel's OOM killer in its cgroup, or its health
+	 * check (ps keeps saying so once the next one runs) */
+	bool oom_killed, unhealthy;
 };
 
 struct sup_service {

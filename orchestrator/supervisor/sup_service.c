@@ -125,9 +125,12 @@ json_t *sup_service_json(const struct sup_service *s, bool live)
 	json_object_set_new(o, "config_hash", json_string(s->hash));
 	json_t *h = json_array();
 	for (size_t i = 0; i < s->n_history; i++)
-		json_array_append_new(h, json_pack("{s:I, s:I, s:I, s:i}", "exited_at", (json_int_t)s->history[i].exited_at_ms,
-						   "started_at", (json_int_t)s->history[i].started_at_ms, "delay_ms",
-						   (json_int_t)s->history[i].delay_ms, "exit_code", s->history[i].exit_code));
+		json_array_append_new(h, json_pack("{s:I, s:I, s:I, s:i, s:b, s:b}", "exited_at",
+						   (json_int_t)s->history[i].exited_at_ms, "started_at",
+						   (json_int_t)s->history[i].started_at_ms, "delay_ms",
+						   (json_int_t)s->history[i].delay_ms, "exit_code", s->history[i].exit_code,
+						   "oom_killed", s->history[i].oom_killed, "unhealthy",
+						   s->history[i].unhealthy));
 	json_object_set_new(o, "restart_history", h);
 	json_t *ports = json_array();
 	for (size_t i = 0; i < s->spec->n_ports; i++) {
@@ -180,7 +183,7 @@ static void free_handle(uv_handle_t *h)
 }
 
 /* Start again after Docker's backoff (RESTARTING until the timer fires). */
-static void schedule_restart(struct sup_service *s, int code)
+static void schedule_restart(struct sup_service *s, int code, bool unhealthy)
 {
 	struct sup *sup = s->sup;
 	int64_t up_ms = s->started_mono_ms ? (int64_t)(uv_now(&sup->loop) - s->started_mono_ms) : 0;
@@ -193,6 +196,8 @@ static void schedule_restart(struct sup_service *s, int code)
 		.exited_at_ms = s->finished_at_ms ? s->finished_at_ms : wall_ms(),
 		.delay_ms = s->backoff_ms,
 		.exit_code = code,
+		.oom_killed = s->has_exit && s->last_exit.oom_killed,
+		.unhealthy = unhealthy,
 	};
 	s->timer_use = SUP_TIMER_BACKOFF;
 	uv_timer_start(&s->timer, on_timer, (uint64_t)s->backoff_ms, 0);
@@ -220,7 +225,7 @@ static void on_gone(struct sup_service *s)
 			/* unhealthy: restarted as the policy restarts, with its backoff */
 			s->health_restart = false;
 			if (sup->ending == SUP_RUN)
-				schedule_restart(s, s->has_exit ? s->last_exit.exit_code : -1);
+				schedule_restart(s, s->has_exit ? s->last_exit.exit_code : -1, true);
 			else
 				set_state(s, SUP_EXITED);
 			break;
@@ -232,7 +237,7 @@ static void on_gone(struct sup_service *s)
 		int code = s->has_exit ? s->last_exit.exit_code : 1;
 		if (sup->ending == SUP_RUN &&
 		    sup_restart_wanted(s->spec->restart, s->spec->restart_max, code, s->restarts)) {
-			schedule_restart(s, code);
+			schedule_restart(s, code, false);
 		} else {
 			set_state(s, SUP_EXITED);
 		}

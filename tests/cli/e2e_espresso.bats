@@ -23,18 +23,7 @@ teardown() {
 	run_env_teardown
 }
 
-# ps_field FIELD: the espresso service's FIELD in `stack ps --format json`
-ps_field() {
-	esp ps --format json | python3 -c '
-import json, sys
-rows = json.load(sys.stdin)
-rows = rows if isinstance(rows, list) else rows.get("containers", [])
-row = [r for r in rows if r.get("service") == "espresso"][0]
-v = row
-for k in sys.argv[1].split("."):
-    v = v.get(k) if isinstance(v, dict) else None
-print(v)' "$1"
-}
+ps_field() { esp_ps_field "$@"; }
 
 restarted() { [ "$(ps_field restarts)" -ge 1 ]; }
 healthy() { [ "$(ps_field health.status)" = healthy ]; }
@@ -115,15 +104,11 @@ try_("keyctl", 250, 0, 0, 0, 0, 0)             # KEYCTL_GET_KEYRING_ID
 }
 
 @test "espresso: down leaves no process, mount, cgroup, netns, port or socket" {
+	local links sup
+	links=$(espresso_host_links)
 	run -0 esp up -d --wait --wait-timeout 60
+	sup=$(ps_field supervisor_pid)
+	[ "$sup" -gt 0 ]
 	run -0 esp down
-	[ -z "$(ss -Hltn 'sport = :5055')" ]
-	! grep -q "$STACK_RUN" /proc/self/mountinfo || false
-	[ -z "$(find "$STACK_RUN" -mindepth 2 2>/dev/null)" ] || { find "$STACK_RUN" >&2; return 1; }
-	[ -z "$(run_env_cgroup_pids)" ]
-	local p
-	for p in /proc/[0-9]*; do
-		case "$(readlink "$p/root" 2>/dev/null)" in *"$STACK_RUN"* | *"$ESP_ROOT"*) echo "left: ${p#/proc/}" >&2; return 1 ;; esac
-	done
-	! curl -fsS -m 2 http://127.0.0.1:5055/ 2>/dev/null || false
+	espresso_assert_down_clean "$links" "$sup"
 }
