@@ -1,12 +1,16 @@
-/* stack logs [-f] [--tail N] [-t] [--no-color] [--no-log-prefix] [SERVICE...]
+/* stack logs [-f] [--tail N] [-t] [--since T] [--until T] [--no-color]
+ *            [--no-log-prefix] [SERVICE...]
  *
  * From the log files (cli/log_reader.h): with or without a supervisor, and
  * with -f across restarts and rotations until the supervisor is gone or
- * Ctrl-C. */
+ * Ctrl-C, or until the time --until names has passed. */
 #include "cli/cli.h"
 #include "cli/log_reader.h"
+#include "cli/log_time.h"
+#include "cli/printable.h"
 #include "cli/sup_client.h"
 #include "supervisor/files.h"
+#include "supervisor/logfile.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
 
@@ -18,12 +22,24 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The --until time is behind us: nothing more can be shown. */
+static bool passed(const char *until)
+{
+	char now[40];
+	if (!until[0])
+		return false;
+	sup_log_timestamp(now);
+	return strcmp(now, until) > 0;
+}
+
 int cmd_logs(struct cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"follow", no_argument, NULL, 'f'},
 		{"tail", required_argument, NULL, 'n'},
 		{"timestamps", no_argument, NULL, 't'},
+		{"since", required_argument, NULL, 'S'},
+		{"until", required_argument, NULL, 'U'},
 		{"no-color", no_argument, NULL, 'C'},
 		{"no-log-prefix", no_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
@@ -31,6 +47,9 @@ int cmd_logs(struct cli_globals *g, int argc, char **argv)
 	};
 	bool follow = false, timestamps = false, no_color = false, no_prefix = false;
 	long tail = -1;
+	char since[40] = "", until[40] = "";
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
 	int c;
 	while ((c = getopt_long(argc, argv, "+fn:th", opts, NULL)) != -1) {
 		switch (c) {
@@ -51,6 +70,16 @@ int cmd_logs(struct cli_globals *g, int argc, char **argv)
 		case 't':
 			timestamps = true;
 			break;
+		case 'S':
+		case 'U': {
+			_cleanup_free_ char *msg = NULL;
+			if (cli_log_time_parse(optarg, &now, c == 'S' ? since : until, &msg) < 0) {
+				_cleanup_free_ char *shown = cli_printable(msg);
+				return cli_usage_error("logs", "--%s: %s; %s", c == 'S' ? "since" : "until", shown,
+						       CLI_LOG_TIME_HINT);
+			}
+			break;
+		}
 		case 'C':
 			no_color = true;
 			break;
@@ -58,8 +87,14 @@ int cmd_logs(struct cli_globals *g, int argc, char **argv)
 			no_prefix = true;
 			break;
 		case 'h':
-			fputs("Usage: stack logs [-f] [--tail N] [-t] [--no-color] [--no-log-prefix] [SERVICE...]\n\n"
-			      "Show the services' output (kept after stop, removed by down).\n",
+			fputs("Usage: stack logs [-f] [--tail N] [-t] [--since T] [--until T] [--no-color] [--no-log-prefix]\n"
+			      "                  [SERVICE...]\n\n"
+			      "Show the services' output (kept after stop, removed by down).\n\n"
+			      "  --since T, --until T  only lines from T / up to T (both included); T is an RFC 3339\n"
+			      "                        time (2026-12-02T04:30:00Z, +02:00 or local without a zone,\n"
+			      "                        2026-12-02), a Unix time, or a duration back from now (10m, 1h30m)\n"
+			      "  --tail N              the last N lines of each service (of those in --since/--until)\n"
+			      "  -f                    follow: with --until, until that time has passed\n",
 			      stdout);
 			return CLI_EXIT_OK;
 		default:
@@ -82,10 +117,12 @@ int cmd_logs(struct cli_globals *g, int argc, char **argv)
 	cli_log_view_init(&v, log_dir, &names);
 	v.prefix = !no_prefix;
 	v.timestamps = timestamps;
+	memcpy(v.since, since, sizeof(v.since));
+	memcpy(v.until, until, sizeof(v.until));
 	const char *nc = getenv("NO_COLOR");
 	v.color = !no_color && !(nc && *nc) && isatty(STDOUT_FILENO);
 	cli_log_view_dump(&v, tail);
-	while (follow && !st_interrupted() && !cli_log_view_gone(&v) && cli_sup_alive(g, stack)) {
+	while (follow && !st_interrupted() && !cli_log_view_gone(&v) && cli_sup_alive(g, stack) && !passed(until)) {
 		if (!cli_log_view_poll(&v)) {
 			struct timespec ts = {0, 100 * 1000000L};
 			nanosleep(&ts, NULL);
