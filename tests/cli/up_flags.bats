@@ -122,3 +122,87 @@ fake_logs() {
 	# the log files are untouched by any of it
 	[ "$(wc -l <"$STACK_ROOT/logs/t/s.log")" -eq 3 ]
 }
+
+# ps_services ARGS...: the services `stack ps ARGS --format json` lists, sorted, on one line.
+ps_services() {
+	stack ps --format json "$@" | python3 -c '
+import json, sys
+print(" ".join(sorted(r["service"] for r in json.load(sys.stdin))))'
+}
+
+@test "ps --status maps docker's statuses onto the supervisor's states; repeated ones OR" {
+	stack_file <<-'EOF'
+	services:
+	  run: {image: bb, command: [sleep, "1000"]}
+	  done: {image: bb, command: [true]}
+	  crash: {image: bb, command: [sh, -c, "exit 3"], restart: always}
+	  gate:
+	    image: bb
+	    command: [sleep, "1000"]
+	    healthcheck: {test: [CMD, "false"], interval: 1h, start_period: 1h}
+	  waiter:
+	    image: bb
+	    command: [sleep, "1000"]
+	    depends_on: {gate: {condition: service_healthy}}
+	EOF
+	# up -d waits for `waiter`, which never starts: it runs on in the background
+	stack_bg "$BATS_TEST_TMPDIR/up.out" "$BATS_TEST_TMPDIR/up.err" up -d
+	wait_for 30 state_is waiter created
+	wait_for 10 state_is done exited
+	wait_for 30 state_is crash restarting
+	[ "$(ps_services --status running)" = "gate run" ]
+	[ "$(ps_services --status exited)" = "done" ]
+	[ "$(ps_services --status created)" = "waiter" ]
+	[ "$(ps_services --status restarting)" = "crash" ]
+	# a status filter needs no -a: exited ones are shown
+	[ "$(ps_services --status exited --status created)" = "done waiter" ]
+	[ "$(ps_services --filter status=exited --status running)" = "done gate run" ]
+	[ -z "$(ps_services --status paused)" ]
+	[ -z "$(ps_services --status dead)" ]
+	[ -z "$(ps_services --status removing)" ]
+	# with SERVICE names, the intersection
+	[ "$(ps_services --status running run)" = "run" ]
+	[ -z "$(ps_services --status exited run)" ]
+	# the table and -q filter alike
+	run -0 stack ps -q --status exited
+	[ "$output" = "t-done-1" ]
+	kill -TERM "$BG_PID"
+	wait_exit "$BG_PID" 10
+}
+
+@test "ps --status dead: the containers a killed supervisor took along" {
+	stack_file <<-'EOF'
+	services:
+	  run: {image: bb, command: [sleep, "1000"]}
+	  done: {image: bb, command: [true]}
+	EOF
+	stack up -d
+	wait_for 10 state_is done exited
+	wait_for 10 state_is run running
+	kill -KILL "$(sup_pid)"
+	wait_for 10 eval '! sup_alive'
+	wait_for 10 eval '[ "$(ps_services --status dead 2>/dev/null)" = run ]'
+	[ "$(ps_services --status exited 2>/dev/null)" = "done run" ]
+	[ -z "$(ps_services --status running 2>/dev/null)" ]
+}
+
+@test "hostile ps --status / --filter: unknown or injected values are usage errors listing the valid ones" {
+	one_service '{image: bb, command: [sleep, "1000"]}'
+	stack up -d
+	for s in "" Running "running " run stopping removed "running,exited" 'running;id' '$(id)' \
+		"running"$'\n'"exited" "../../etc/passwd"; do
+		run -2 stack ps --status "$s"
+		[[ "$output" == *"unknown status"*"created, restarting, running, removing, paused, exited, dead"* ]]
+		run -2 stack ps --filter "status=$s"
+		[[ "$output" == *"unknown status"* ]]
+	done
+	run -2 stack ps --status $'\e]0;owned\a'
+	[[ "$output" != *$'\e'* ]]
+	[[ "$output" == *'\x1b]0;owned\x07'* ]]
+	run -2 stack ps --filter name=s
+	[[ "$output" == *"not status=STATUS"* ]]
+	run -2 stack ps --filter status
+	run -2 stack ps --status
+	# nothing was disturbed
+	state_is s running
+}
