@@ -117,6 +117,12 @@ json_t *sup_service_json(const struct sup_service *s, bool live)
 	json_object_set_new(o, "started_at", json_integer(s->started_at_ms));
 	json_object_set_new(o, "finished_at", json_integer(s->finished_at_ms));
 	json_object_set_new(o, "config_hash", json_string(s->hash));
+	/* the image's layers (topmost first), for `down --rmi` of another
+	 * project: an image a running container still uses is kept */
+	json_t *layers = json_array();
+	for (size_t i = 0; i < s->img.layers.n; i++)
+		json_array_append_new(layers, json_string(s->img.layers.v[i]));
+	json_object_set_new(o, "layers", layers);
 	json_t *h = json_array();
 	for (size_t i = 0; i < s->n_history; i++)
 		json_array_append_new(h, json_pack("{s:I, s:I, s:I, s:i}", "exited_at", (json_int_t)s->history[i].exited_at_ms,

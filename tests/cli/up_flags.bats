@@ -206,3 +206,96 @@ print(" ".join(sorted(r["service"] for r in json.load(sys.stdin))))'
 	# nothing was disturbed
 	state_is s running
 }
+
+# image_names: the names in the store (`stack images --format json`), sorted, one line.
+image_names() {
+	"$STACK_BIN" images --format json | python3 -c '
+import json, sys
+print(" ".join(sorted(r.get("name", "") for r in json.load(sys.stdin))))'
+}
+
+# A stack with a named volume `data` and a bind mount ./bind, whose
+# service writes into both.
+volume_stack() {
+	mkdir -p "$BATS_TEST_TMPDIR/bind"
+	stack_file <<-'EOF'
+	volumes: {data: {}}
+	services:
+	  s:
+	    image: bb
+	    volumes: [data:/data, ./bind:/bind]
+	    command: [sh, -c, "echo v >>/data/f; echo b >>/bind/f; exec sleep 1000"]
+	EOF
+}
+
+@test "down keeps named volumes; down -v removes them and never a bind mount's source" {
+	volume_stack
+	stack up -d
+	vol=$STACK_ROOT/volumes/t_data
+	wait_for 10 test -s "$vol/f"
+	run -0 stack down -t 1
+	[[ "$output" != *"Volume"* ]]
+	[ "$(cat "$vol/f")" = v ]
+	# up again: the data is still there
+	stack up -d
+	wait_for 10 eval '[ "$(wc -l <"$vol/f")" -eq 2 ]'
+	run -0 stack exec s cat /data/f
+	[ "$(echo $output)" = "v v" ]
+	run -0 stack down -t 1 -v
+	[[ "$output" == *" Volume t_data  Removed"* ]]
+	[ ! -e "$vol" ]
+	[ "$(echo $(cat "$BATS_TEST_TMPDIR/bind/f"))" = "b b" ]
+	# again: nothing to remove, no error
+	run -0 stack down -v
+	[[ "$output" != *"Volume"* ]]
+}
+
+@test "hostile down -v: a symlinked volume dir or a symlink inside it is not followed" {
+	volume_stack
+	stack up -d
+	vol=$STACK_ROOT/volumes/t_data
+	wait_for 10 test -s "$vol/f"
+	stack down -t 1
+	outside=$BATS_TEST_TMPDIR/outside
+	mkdir -p "$outside/deep"
+	echo keep >"$outside/precious"
+	echo keep >"$outside/deep/precious"
+	# a symlink inside the volume
+	ln -s "$outside" "$vol/link"
+	ln -s "$outside/precious" "$vol/file-link"
+	run -0 stack down -v
+	[ ! -e "$vol" ] && [ ! -L "$vol" ]
+	[ -f "$outside/precious" ] && [ -f "$outside/deep/precious" ]
+	# the volume dir itself a symlink to outside
+	ln -s "$outside" "$vol"
+	run -0 stack down -v
+	[ ! -L "$vol" ]
+	[ -f "$outside/precious" ] && [ -f "$outside/deep/precious" ]
+	# the volumes dir a symlink: refused, nothing removed through it
+	mv "$STACK_ROOT/volumes" "$BATS_TEST_TMPDIR/real-volumes"
+	mkdir -p "$outside/t_data"
+	echo keep >"$outside/t_data/precious"
+	ln -s "$outside" "$STACK_ROOT/volumes"
+	run -1 stack down -v
+	[[ "$output" == *"is a symlink or not a directory"* ]]
+	[ -f "$outside/t_data/precious" ]
+	rm "$STACK_ROOT/volumes"
+	mv "$BATS_TEST_TMPDIR/real-volumes" "$STACK_ROOT/volumes"
+}
+
+@test "hostile down -v: volume names with dots remove only their own dir; '..' is refused by the loader" {
+	mkdir -p "$STACK_ROOT/volumes/t_a" "$STACK_ROOT/volumes/u_data" "$STACK_ROOT/volumes/t_a..b"
+	touch "$STACK_ROOT/volumes/t_a/f" "$STACK_ROOT/volumes/u_data/f" "$STACK_ROOT/volumes/t_a..b/f"
+	printf 'volumes: {"a..b": {}}\nservices:\n  s: {image: bb, volumes: ["a..b:/d"]}\n' | stack_file
+	run -0 stack down -v
+	[[ "$output" == *" Volume t_a..b  Removed"* ]]
+	[ ! -e "$STACK_ROOT/volumes/t_a..b" ]
+	[ -f "$STACK_ROOT/volumes/t_a/f" ] && [ -f "$STACK_ROOT/volumes/u_data/f" ]
+	for bad in .. ../u_data . ../../etc "a/b"; do
+		printf 'volumes: {"%s": {}}\nservices:\n  s: {image: bb}\n' "$bad" | stack_file
+		run -2 stack down -v
+		[[ "$output" == *"volume"* ]]
+	done
+	[ -f "$STACK_ROOT/volumes/t_a/f" ] && [ -f "$STACK_ROOT/volumes/u_data/f" ]
+	[ -d "$STACK_ROOT/volumes" ]
+}
