@@ -25,9 +25,11 @@ enum cli_rmi {
 };
 
 /* Remove the store names of the stack's images (the space is freed by
- * `stack image prune`, as after `stack image rm`).  An image that a running
- * container of another project runs, or runs an image built on, is kept,
- * and a line on `out` says which container.  0, or -1 at the first failure. */
+ * `stack image prune`, as after `stack image rm`).  An image whose layers
+ * are the bottom of a running container's of another project (it runs the
+ * image, an identical build of it, or an image built on it; its state file
+ * records its layers) is kept, and a line on `out` says which container:
+ * that project starts it again from the name.  0, or -1 at the first failure. */
 int cli_down_images(const struct st_paths *paths, const struct spec_stack *stack, enum cli_rmi which, FILE *out,
 		    st_error_t *err);
 

@@ -299,3 +299,75 @@ volume_stack() {
 	[ -f "$STACK_ROOT/volumes/t_a/f" ] && [ -f "$STACK_ROOT/volumes/u_data/f" ]
 	[ -d "$STACK_ROOT/volumes" ]
 }
+
+# A stack with one image of each kind: `chain` (images:), `t-built` (a
+# service's build: without image:), `mytag` (a build: with image:) and
+# the base bb (an imported rootfs).
+rmi_stack() {
+	local d
+	for d in ctx ctx2 ctx3; do
+		mkdir -p "$BATS_TEST_TMPDIR/$d"
+		printf 'FROM bb\nCOPY f /f\n' >"$BATS_TEST_TMPDIR/$d/Dockerfile"
+		echo "$d" >"$BATS_TEST_TMPDIR/$d/f"
+	done
+	stack_file <<-'EOF'
+	images:
+	  chain: {context: ctx}
+	services:
+	  built: {build: ctx2, command: [sleep, "1000"]}
+	  tagged: {build: ctx3, image: mytag, command: [sleep, "1000"]}
+	  fromchain: {image: chain, command: [sleep, "1000"]}
+	EOF
+}
+
+@test "down --rmi local removes the builds without image:, --rmi all every image of the stack" {
+	rmi_stack
+	run -0 stack build
+	stack up -d
+	wait_for 10 state_is built running
+	before=$(image_names)
+	[[ " $before " == *" chain:latest "* && " $before " == *" t-built:latest "* && " $before " == *" mytag:latest "* ]]
+	[[ "$before" == *"rootfs@"* ]]
+	run -0 stack down -t 1 --rmi local
+	[[ "$output" == *" Image t-built  Removed"* ]]
+	[[ "$output" != *"Image mytag"* && "$output" != *"Image chain"* && "$output" != *"Image bb"* ]]
+	after=$(image_names)
+	[[ " $after " != *" t-built:latest "* ]]
+	[[ " $after " == *" chain:latest "* && " $after " == *" mytag:latest "* && "$after" == *"rootfs@"* ]]
+	run -0 stack build
+	run -0 stack down --rmi all
+	[[ "$output" == *" Image chain  Removed"* && "$output" == *" Image mytag  Removed"* ]]
+	[[ "$output" == *" Image t-built  Removed"* && "$output" == *" Image bb  Removed"* ]]
+	[ -z "$(image_names)" ]
+	# nothing left to remove: no error
+	run -0 stack down --rmi all
+	run -2 stack down --rmi none
+	[[ "$output" == *"neither local nor all"* ]]
+	run -2 stack down --rmi $'\e[2Jall'
+	[[ "$output" != *$'\e'* ]]
+}
+
+@test "hostile down --rmi all: an image another running stack uses is kept, and said so" {
+	rmi_stack
+	run -0 stack build
+	# project u runs the same base, and the image `chain` (of the store,
+	# where image names are global, as docker's) built on it
+	mkdir -p "$BATS_TEST_TMPDIR/u"
+	printf 'name: u\nbases:\n  bb: {rootfs: %s}\nimages:\n  chain: {context: ../ctx}\nservices:\n  s: {image: bb, command: [sleep, "1000"]}\n  c: {image: chain, command: [sleep, "1000"]}\n' \
+		"$ROOTFS" >"$BATS_TEST_TMPDIR/u/stack.yaml"
+	ustack() { timeout -k 5 60 "$STACK_BIN" -f "$BATS_TEST_TMPDIR/u/stack.yaml" "$@"; }
+	ustack up -d
+	wait_for 10 eval 'ustack ps --format json | grep -q "\"state\": \"running\""'
+	run -0 stack down --rmi all
+	[[ "$output" == *" Image bb  Kept: container u-"?"-1 of project \`u\`"* ]]
+	[[ "$output" == *" Image chain  Kept: container u-c-1 of project \`u\`"* ]]
+	[[ "$output" == *" Image t-built  Removed"* && "$output" == *" Image mytag  Removed"* ]]
+	[[ " $(image_names) " == *" chain:latest "* && "$(image_names)" == *"rootfs@"* ]]
+	# u still runs, and starts again from what it kept
+	ustack restart s
+	wait_for 10 eval 'ustack ps --format json --status running | grep -q u-s-1'
+	ustack down -t 1
+	run -0 stack down --rmi all
+	[[ "$output" == *" Image bb  Removed"* && "$output" == *" Image chain  Removed"* ]]
+	[ -z "$(image_names)" ]
+}
