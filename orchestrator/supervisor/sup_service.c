@@ -207,6 +207,9 @@ static void on_gone(struct sup_service *s)
 	s->after = SUP_AFTER_POLICY;
 	switch (after) {
 	case SUP_AFTER_REMOVE:
+		/* an orphan removed by `up --remove-orphans` frees its host ports */
+		sup_ports_close(s->ports);
+		s->ports = NULL;
 		if (s->lock_fd >= 0)
 			sup_lock_release(sup->paths, s->stack, s->id, s->lock_fd);
 		s->lock_fd = -1;
