@@ -43,12 +43,9 @@ static int pull_base(const struct img_store *store, const struct spec_base *base
 	return 0;
 }
 
-/* A `debootstrap:` base: stored under its parameters' key, made on first
- * use or when asked to. */
-static int debootstrap_base(const struct img_store *store, const struct spec_base *base, bool force,
-			    FILE *progress, struct img_image *img, bool *imported, st_error_t *err)
+static struct img_debootstrap debootstrap_opts(const struct spec_base *base, FILE *progress)
 {
-	struct img_debootstrap o = {
+	return (struct img_debootstrap){
 		.suite = base->debootstrap.suite,
 		.variant = base->debootstrap.variant,
 		.mirror = base->debootstrap.mirror,
@@ -56,6 +53,14 @@ static int debootstrap_base(const struct img_store *store, const struct spec_bas
 		.apt_dir = "/etc/apt",
 		.progress = progress,
 	};
+}
+
+/* A `debootstrap:` base: stored under its parameters' key, made on first
+ * use or when asked to. */
+static int debootstrap_base(const struct img_store *store, const struct spec_base *base, bool force,
+			    FILE *progress, struct img_image *img, bool *imported, st_error_t *err)
+{
+	struct img_debootstrap o = debootstrap_opts(base, progress);
 	_cleanup_free_ char *key = img_debootstrap_key(&o, err);
 	if (!key)
 		return st_error_prefix(err, "base image `%s`", base->name);
@@ -98,6 +103,23 @@ static int import_oci_base(const struct img_store *store, const struct spec_base
 	img->name = xstrdup(key);
 	img->source = xstrdup(base->path);
 	return img_image_write(store, img, NULL, err);
+}
+
+char *build_base_store_name(const struct spec_base *base, st_error_t *err)
+{
+	switch (base->kind) {
+	case SPEC_BASE_PULL:
+		return xstrdup(base->ref);
+	case SPEC_BASE_DEBOOTSTRAP: {
+		struct img_debootstrap o = debootstrap_opts(base, NULL);
+		return img_debootstrap_key(&o, err);
+	}
+	case SPEC_BASE_OCI:
+		return img_source_key("oci", base->path, err);
+	case SPEC_BASE_ROOTFS:
+		break;
+	}
+	return img_source_key("rootfs", base->path, err);
 }
 
 int build_base_resolve(const struct img_store *store, const struct spec_base *base, bool pull, FILE *progress,

@@ -21,6 +21,12 @@
 int build_base_resolve(const struct img_store *store, const struct spec_base *base, bool pull, FILE *progress,
 		       struct img_image *img, bool *imported, st_error_t *err);
 
+/* The name `base` has in the store now (caller frees), as
+ * build_base_resolve stores it: the normalized ref of a pull:, the
+ * parameters' key of a debootstrap:, the source's key of a rootfs: or oci:
+ * (shared by every project with that source).  NULL on error. */
+char *build_base_store_name(const struct spec_base *base, st_error_t *err);
+
 /* Where Docker's credentials are: $DOCKER_CONFIG/config.json, else
  * ~/.docker/config.json (caller frees; NULL without HOME). */
 char *build_docker_config_path(void);

@@ -1,10 +1,13 @@
-/* stack down [-t SECONDS]
+/* stack down [-t SECONDS] [-v] [--rmi local|all]
  *
  * Stop and remove every container of the project, then everything it
  * kept: state files, logs, networks, the supervisor's pid file and socket, the
- * project's run dir.  Also after a crash of the supervisor (then there is
+ * project's run dir; with -v its named volumes, with --rmi its images
+ * (cli/down_extra.h).  Also after a crash of the supervisor (then there is
  * nobody to ask, and the leftovers are swept here). */
 #include "cli/cli.h"
+#include "cli/down_extra.h"
+#include "cli/printable.h"
 #include "cli/sup_client.h"
 #include "supervisor/files.h"
 #include "supervisor/network.h"
@@ -29,6 +32,11 @@ static void down_usage(FILE *out)
 	      "Stop and remove the stack's containers, their logs and state.\n\n"
 	      "Options:\n"
 	      "  -t, --timeout SECONDS  grace period before SIGKILL (default: each service's stop_grace_period)\n"
+	      "  -v, --volumes          also remove the named volumes of the top-level `volumes:` (never a\n"
+	      "                         bind mount's source); without it they are kept\n"
+	      "      --rmi local|all    also remove images: local, those built for services without an\n"
+	      "                         `image:` name; all, every image the stack uses (built and bases).\n"
+	      "                         One a running container of another project uses is kept\n"
 	      "      --remove-orphans   accepted: down removes every container of the project anyway\n"
 	      "  -h, --help             show this help\n",
 	      out);
@@ -48,16 +56,33 @@ int cmd_down(struct cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"timeout", required_argument, NULL, 't'},
+		{"volumes", no_argument, NULL, 'v'},
+		{"rmi", required_argument, NULL, 'R'},
 		{"remove-orphans", no_argument, NULL, 'O'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	int c, timeout = -1;
-	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
+	bool volumes = false;
+	enum cli_rmi rmi = CLI_RMI_NONE;
+	while ((c = getopt_long(argc, argv, "+t:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (cli_parse_timeout("down", optarg, &timeout) != 0)
 				return CLI_EXIT_USAGE;
+			break;
+		case 'v':
+			volumes = true;
+			break;
+		case 'R':
+			if (strcmp(optarg, "local") == 0) {
+				rmi = CLI_RMI_LOCAL;
+			} else if (strcmp(optarg, "all") == 0) {
+				rmi = CLI_RMI_ALL;
+			} else {
+				_cleanup_free_ char *shown = cli_printable(optarg);
+				return cli_usage_error("down", "--rmi: `%s` is neither local nor all", shown);
+			}
 			break;
 		case 'O':
 			break;
@@ -124,9 +149,18 @@ int cmd_down(struct cli_globals *g, int argc, char **argv)
 			st_error_print(&err, stderr);
 			rc = CLI_EXIT_FAILURE;
 		} else if (nr > 0) {
-			fprintf(stderr, "stack down: the networks of project `%s` are kept: a `stack run` container of "
+			fprintf(stderr, "stack down: the networks%s of project `%s` are kept: a `stack run` container of "
 					"it still runs; run `stack down` again once it has ended\n",
-				stack->name);
+				volumes || rmi ? ", volumes and images" : "", stack->name);
+		} else {
+			if (volumes && cli_down_volumes(&g->paths, stack, stderr, &err) < 0) {
+				st_error_print(&err, stderr);
+				rc = CLI_EXIT_FAILURE;
+			}
+			if (cli_down_images(&g->paths, stack, rmi, stderr, &err) < 0) {
+				st_error_print(&err, stderr);
+				rc = CLI_EXIT_FAILURE;
+			}
 		}
 		unlink(pid);
 		if (fs_remove_tree(logs, &err) < 0) {

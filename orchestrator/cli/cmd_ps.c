@@ -1,9 +1,11 @@
-/* stack ps [-a] [-q] [--format table|json] [SERVICE...]
+/* stack ps [-a] [-q] [--format table|json] [--status S]... [--filter status=S]... [SERVICE...]
  *
  * From the supervisor when it runs; from the state files it left when it
  * is gone, each pid checked against its start time so that a dead
  * container is never shown running. */
 #include "cli/cli.h"
+#include "cli/printable.h"
+#include "cli/ps_status.h"
 #include "cli/sup_client.h"
 #include "supervisor/files.h"
 #include "util/mem.h"
@@ -36,7 +38,7 @@ static void verify(json_t *rec)
 	}
 	json_object_set_new(rec, "state", json_string("exited"));
 	json_object_set_new(rec, "exit_code", json_null());
-	json_object_set_new(rec, "note", json_string("died with its supervisor"));
+	json_object_set_new(rec, "note", json_string(CLI_PS_NOTE_DIED));
 }
 
 static void fmt_uptime(json_t *rec, char *buf, size_t n)
@@ -127,10 +129,13 @@ int cmd_ps(struct cli_globals *g, int argc, char **argv)
 		{"all", no_argument, NULL, 'a'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"format", required_argument, NULL, 'F'},
+		{"status", required_argument, NULL, 'S'},
+		{"filter", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	bool all = false, quiet = false, json = false;
+	unsigned status = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "+aqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -146,6 +151,22 @@ int cmd_ps(struct cli_globals *g, int argc, char **argv)
 			else if (strcmp(optarg, "table") != 0)
 				return cli_usage_error("ps", "--format: `%s` is not table or json", optarg);
 			break;
+		case 'L':
+			if (strncmp(optarg, "status=", 7) != 0) {
+				_cleanup_free_ char *shown = cli_printable(optarg);
+				return cli_usage_error("ps", "--filter: `%s` is not status=STATUS (the one filter "
+							     "stack ps has; statuses: %s)", shown, CLI_PS_STATUSES);
+			}
+			/* fall through */
+		case 'S': {
+			const char *v = c == 'L' ? optarg + 7 : optarg;
+			if (cli_ps_status_add(v, &status) < 0) {
+				_cleanup_free_ char *shown = cli_printable(v);
+				return cli_usage_error("ps", "--status: unknown status `%s`; use one of %s", shown,
+						       CLI_PS_STATUSES);
+			}
+			break;
+		}
 		case 'h':
 			fputs("Usage: stack ps [OPTIONS] [SERVICE...]\n\n"
 			      "List the stack's containers: state, health, pid, exit code, OOM kill,\n"
@@ -154,6 +175,12 @@ int cmd_ps(struct cli_globals *g, int argc, char **argv)
 			      "  -a, --all              also the stopped and exited containers\n"
 			      "  -q, --quiet            only the container names\n"
 			      "      --format table|json  a table (default) or a JSON array\n"
+			      "      --status S         only containers in status S, of any state (repeat to add\n"
+			      "                         more): created (waiting for dependencies), restarting\n"
+			      "                         (waiting for its backoff), running (also starting and\n"
+			      "                         stopping), removing (down or recreated away), exited,\n"
+			      "                         dead (exited with its killed supervisor), paused (never)\n"
+			      "      --filter status=S  the same as --status S\n"
 			      "  -h, --help             show this help\n",
 			      stdout);
 			return CLI_EXIT_OK;
@@ -200,7 +227,8 @@ int cmd_ps(struct cli_globals *g, int argc, char **argv)
 	json_array_foreach (recs, i, r) {
 		const char *svc = json_string_value(json_object_get(r, "service"));
 		const char *state = json_string_value(json_object_get(r, "state"));
-		if (!svc || !strv_contains(&names, svc) || (!all && !is_active(state)))
+		/* a status filter looks at every container, as compose's does */
+		if (!svc || !strv_contains(&names, svc) || (status ? !cli_ps_status_match(status, r) : !all && !is_active(state)))
 			continue;
 		json_array_append(shown, r);
 	}

@@ -86,7 +86,12 @@ static void src_open(struct cli_log_src *s, bool rotated)
 /* Read the next whole record into s (a line still being written is left
  * for the next poll), moving on to newer files at their ends.  follow: at
  * the end of the current file, go on with a new one that replaced it. */
-static bool src_next(struct cli_log_src *s, bool follow)
+static bool in_window(const struct cli_log_view *v, const char *t)
+{
+	return (!v->since[0] || strcmp(t, v->since) >= 0) && (!v->until[0] || strcmp(t, v->until) <= 0);
+}
+
+static bool src_next(const struct cli_log_view *v, struct cli_log_src *s, bool follow)
 {
 	s->have = false;
 	json_decref(s->rec);
@@ -108,9 +113,9 @@ static bool src_next(struct cli_log_src *s, bool follow)
 			s->line[n - 1] = '\0';
 			json_t *rec = json_loads(s->line, JSON_ALLOW_NUL, NULL);
 			const char *t = json_string_value(json_object_get(rec, "time"));
-			if (!rec || !t || !json_is_string(json_object_get(rec, "line"))) {
+			if (!rec || !t || !json_is_string(json_object_get(rec, "line")) || !in_window(v, t)) {
 				json_decref(rec);
-				continue; /* not one of ours: skipped */
+				continue; /* not one of ours, or outside --since/--until: skipped */
 			}
 			snprintf(s->time, sizeof(s->time), "%s", t);
 			s->rec = rec;
@@ -168,7 +173,7 @@ static bool merge(struct cli_log_view *v, bool follow_rotation)
 		return false;
 	for (size_t i = 0; i < v->n; i++)
 		if (!v->src[i].have)
-			src_next(&v->src[i], follow_rotation);
+			src_next(v, &v->src[i], follow_rotation);
 	for (;;) {
 		struct cli_log_src *best = NULL;
 		for (size_t i = 0; i < v->n; i++)
@@ -182,26 +187,40 @@ static bool merge(struct cli_log_view *v, bool follow_rotation)
 		 * shows as a failed write, and the rest is not worth reading */
 		if (ferror(v->out))
 			break;
-		src_next(best, follow_rotation);
+		src_next(v, best, follow_rotation);
 	}
 	if (fflush(v->out) != 0 || ferror(v->out))
 		v->gone = true;
 	return any;
 }
 
-/* Lines of the source's open files, up to the limit in the current one;
- * each file is read back from its start afterwards. */
-static long count_lines(struct cli_log_src *s)
+/* Records of the source's open files from `since` to `until` (all lines
+ * without bounds), up to the limit in the current one; each file is read
+ * back from its start afterwards. */
+static long count_lines(const struct cli_log_view *v, struct cli_log_src *s)
 {
 	long n = 0;
+	bool window = v->since[0] || v->until[0];
 	for (int k = s->n_chain - 1; k >= 0; k--) {
 		FILE *f = s->chain[k];
 		off_t left = k == 0 ? s->limit : -1;
-		int c;
-		while (left != 0 && (c = getc(f)) != EOF) {
-			n += c == '\n';
-			if (left > 0)
-				left--;
+		if (window) {
+			ssize_t len;
+			while ((left < 0 || ftello(f) < left) && (len = getline(&s->line, &s->cap, f)) > 0) {
+				if (s->line[len - 1] != '\n')
+					break;
+				json_t *rec = json_loadb(s->line, (size_t)len, JSON_ALLOW_NUL, NULL);
+				const char *t = json_string_value(json_object_get(rec, "time"));
+				n += t && json_is_string(json_object_get(rec, "line")) && in_window(v, t);
+				json_decref(rec);
+			}
+		} else {
+			int c;
+			while (left != 0 && (c = getc(f)) != EOF) {
+				n += c == '\n';
+				if (left > 0)
+					left--;
+			}
 		}
 		clearerr(f);
 		rewind(f);
@@ -219,8 +238,8 @@ void cli_log_view_dump(struct cli_log_view *v, long tail)
 		struct stat st;
 		s->limit = s->n_chain && fstat(fileno(s->chain[0]), &st) == 0 ? st.st_size : 0;
 		if (tail >= 0) {
-			long skip = count_lines(s) - tail;
-			while (skip-- > 0 && src_next(s, false))
+			long skip = count_lines(v, s) - tail;
+			while (skip-- > 0 && src_next(v, s, false))
 				;
 			s->have = false; /* the last one read was the last one skipped */
 		}

@@ -20,6 +20,9 @@ struct cli_log_view {
 	bool prefix;     /* "service  | " */
 	bool color;
 	bool timestamps; /* the line's time before it */
+	/* Only records from `since` to `until`, both included, as docker
+	 * logs (cli/log_time.h forms, which order as strings); "": no bound. */
+	char since[40], until[40];
 	FILE *out;
 	bool gone;       /* writing `out` failed (EPIPE: its reader left): nothing more is read */
 };
@@ -27,7 +30,7 @@ struct cli_log_view {
 /* One source per service, reading LOG_DIR/SERVICE.log and its rotations. */
 void cli_log_view_init(struct cli_log_view *v, const char *log_dir, const struct strv *services);
 /* Print what is there: with tail >= 0 only the last `tail` lines of each
- * service.  At the end each source stays at the end of its current file. */
+ * service (of those from `since` to `until`).  At the end each source stays at the end of its current file. */
 void cli_log_view_dump(struct cli_log_view *v, long tail);
 /* Print what was added since; true if anything was. */
 bool cli_log_view_poll(struct cli_log_view *v);

@@ -1,4 +1,5 @@
 #include "supervisor/ctconf.h"
+#include "supervisor/files.h"
 #include "spec/names.h"
 #include "util/env.h"
 #include "util/fs.h"
@@ -150,7 +151,7 @@ static int add_service_mounts(const struct st_paths *paths, const struct spec_st
 			if (!spec_name_valid(sm->source))
 				return st_error(err, EINVAL, "service `%s`: invalid volume name `%s`", svc->name,
 						sm->source);
-			source = keep(c, xasprintf("%s/volumes/%s_%s", paths->root, stack->name, sm->source));
+			source = keep(c, sup_volume_dir(paths, stack->name, sm->source));
 			if (make_volume_dir(source, 0755, err) < 0)
 				return st_error_prefix(err, "service `%s`: named volume `%s`", svc->name, sm->source);
 		}

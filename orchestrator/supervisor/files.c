@@ -37,6 +37,16 @@ char *sup_log_dir(const struct st_paths *paths, const char *project)
 	return xasprintf("%s/logs/%s", paths->root, project);
 }
 
+char *sup_volumes_dir(const struct st_paths *paths)
+{
+	return xasprintf("%s/volumes", paths->root);
+}
+
+char *sup_volume_dir(const struct st_paths *paths, const char *project, const char *name)
+{
+	return xasprintf("%s/volumes/%s_%s", paths->root, project, name);
+}
+
 char *sup_log_path(const char *log_dir, const char *service)
 {
 	return xasprintf("%s/%s.log", log_dir, service);

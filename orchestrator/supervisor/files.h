@@ -27,6 +27,11 @@ char *sup_socket_path(const char *run_dir);
 char *sup_state_path(const char *run_dir, const char *id);
 char *sup_log_dir(const struct st_paths *paths, const char *project);
 char *sup_log_path(const char *log_dir, const char *service);
+/* STACK_ROOT/volumes: every project's named volumes. */
+char *sup_volumes_dir(const struct st_paths *paths);
+/* STACK_ROOT/volumes/PROJECT_NAME: the directory of named volume NAME
+ * (a valid spec name: no slash, no leading dot). */
+char *sup_volume_dir(const struct st_paths *paths, const char *project, const char *name);
 /* PROJECT-SERVICE-1, compose's name for a service's first container. */
 char *sup_container_name(const char *project, const char *service);
 

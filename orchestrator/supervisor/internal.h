@@ -193,6 +193,8 @@ void sup_begin_end(struct sup *sup, int mode, int timeout_s);
 
 /* Add (or mark) the services `names` selects (empty: all) as selected. */
 int sup_select(struct sup *sup, const struct spec_stack *stack, const struct strv *names, st_error_t *err);
+/* What sup_select would select, as sel[i] for stack->services[i]; nothing is changed. */
+int sup_select_mask(const struct spec_stack *stack, const struct strv *names, bool *sel, st_error_t *err);
 struct sup_service *sup_add_service(struct sup *sup, const struct spec_service *sv);
 
 /* sup_health.c: health checks and published ports of the services */
@@ -202,6 +204,24 @@ void sup_service_health_start(struct sup_service *s);
 void sup_service_health_stop(struct sup_service *s);
 /* Bind the published ports of every selected service (before anything starts). */
 int sup_ports_bind_all(struct sup *sup, st_error_t *err);
+
+/* reconcile_ports.c: published ports of `up` on a running stack */
+/* The two services' `ports:` are not the same. */
+bool sup_ports_differ(const struct spec_service *a, const struct spec_service *b);
+/* Before the reconcile to `stack` changes anything: close the listeners
+ * of the selected (sel) services whose ports changed (none with
+ * no_recreate) and of orphans removed (*closed, n_closed: those services;
+ * caller frees the array), and bind the new ones of the changed and new
+ * services into bound[i] (i: in stack->services; the caller gives each its
+ * service).  -1 with an error naming the port, every closed listener bound
+ * again and nothing left in bound. */
+int sup_reconcile_ports(struct sup *sup, const struct spec_stack *stack, const bool *sel, bool no_recreate,
+			bool remove_orphans, struct sup_ports **bound, struct sup_service ***closed, size_t *n_closed,
+			st_error_t *err);
+/* A later step of the reconcile failed: close bound[], bind the closed
+ * services' old ports again. */
+void sup_reconcile_ports_undo(struct sup *sup, const struct spec_stack *stack, struct sup_ports **bound,
+			      struct sup_service **closed, size_t n_closed);
 
 /* sup_net.c: the stack's networks for the services' containers */
 /* The networks of sup->stacks[n_stacks-1] (made or adopted), as nets[n_stacks-1]. */

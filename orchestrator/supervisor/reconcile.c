@@ -3,7 +3,11 @@
  * bring the running services to it, as compose does: a service whose
  * config digest (confhash.c) changed is recreated, a new one is started,
  * a stopped one is started again, an unchanged running one is left alone;
- * services no longer in the file are orphans, removed only when asked. */
+ * services no longer in the file are orphans, removed only when asked.
+ * Published ports follow (reconcile_ports.c): a service whose `ports:`
+ * changed is recreated on new listeners, a new one gets its own, a removed
+ * orphan's are closed; a port that cannot be bound fails the request with
+ * nothing changed. */
 #include "supervisor/internal.h"
 #include "util/diag.h"
 #include "util/mem.h"
@@ -119,11 +123,25 @@ json_t *sup_reconcile(struct sup *sup, json_t *req, st_error_t *err)
 			return NULL;
 		}
 	}
+	/* The listeners next: a host port in use fails the request before
+	 * anything is stopped. */
+	_cleanup_free_ bool *sel = xcalloc(stack->n_services + 1, sizeof(*sel));
+	_cleanup_free_ struct sup_ports **bound = xcalloc(stack->n_services + 1, sizeof(*bound));
+	_cleanup_free_ struct sup_service **closed = NULL;
+	size_t n_closed = 0;
+	if (sup_select_mask(stack, &names, sel, err) < 0 ||
+	    sup_reconcile_ports(sup, stack, sel, no_recreate, remove_orphans, bound, &closed, &n_closed, err) < 0) {
+		free(hashes);
+		strv_free(&names);
+		spec_stack_free(stack);
+		return NULL;
+	}
 	sup->stacks = xrealloc(sup->stacks, (sup->n_stacks + 1) * sizeof(*sup->stacks));
 	sup->stacks[sup->n_stacks++] = stack;
 	/* The new file's networks (and addresses for its new services); a
 	 * changed subnet is refused before anything is stopped. */
 	if (sup_nets_setup_current(sup, err) < 0) {
+		sup_reconcile_ports_undo(sup, stack, bound, closed, n_closed);
 		sup->n_stacks--;
 		free(hashes);
 		strv_free(&names);
@@ -153,9 +171,17 @@ json_t *sup_reconcile(struct sup *sup, json_t *req, st_error_t *err)
 			continue;
 		}
 		size_t idx = (size_t)(sv - stack->services);
-		bool changed = force || strcmp(hashes[idx], s->hash) != 0;
+		/* a container is not told its ports, but compose recreates on a
+		 * change of them, and so do we (on the new listeners) */
+		bool changed = force || strcmp(hashes[idx], s->hash) != 0 || (bound[idx] && sup_ports_differ(s->spec, sv));
 		if (no_recreate)
 			changed = false;
+		if (bound[idx]) {
+			s->ports = bound[idx];
+			bound[idx] = NULL;
+			if (!changed && s->ct && !s->reaping && s->state == SUP_RUNNING)
+				sup_ports_attach(s->ports, s->ct);
+		}
 		if (!s->selected) {
 			if (!changed)
 				adopt_spec(s, stack, sv);
@@ -180,6 +206,8 @@ json_t *sup_reconcile(struct sup *sup, json_t *req, st_error_t *err)
 			json_array_append_new(unchanged, json_string(s->name));
 		}
 	}
+	for (size_t i = 0; i < stack->n_services; i++)
+		sup_ports_close(bound[i]); /* none is left: each went to its service */
 	free(hashes);
 	strv_free(&names);
 	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "recreated", recreated, "started", started, "unchanged", unchanged,

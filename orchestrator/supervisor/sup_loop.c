@@ -369,6 +369,11 @@ struct sup_service *sup_add_service(struct sup *sup, const struct spec_service *
 	return add_service(sup, sv);
 }
 
+int sup_select_mask(const struct spec_stack *stack, const struct strv *names, bool *sel, st_error_t *err)
+{
+	return select_services(stack, names, sel, err);
+}
+
 int sup_select(struct sup *sup, const struct spec_stack *stack, const struct strv *names, st_error_t *err)
 {
 	_cleanup_free_ bool *sel = xcalloc(stack->n_services ? stack->n_services : 1, sizeof(bool));

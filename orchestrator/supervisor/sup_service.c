@@ -123,6 +123,12 @@ json_t *sup_service_json(const struct sup_service *s, bool live)
 	json_object_set_new(o, "started_at", json_integer(s->started_at_ms));
 	json_object_set_new(o, "finished_at", json_integer(s->finished_at_ms));
 	json_object_set_new(o, "config_hash", json_string(s->hash));
+	/* the image's layers (topmost first), for `down --rmi` of another
+	 * project: an image a running container still uses is kept */
+	json_t *layers = json_array();
+	for (size_t i = 0; i < s->img.layers.n; i++)
+		json_array_append_new(layers, json_string(s->img.layers.v[i]));
+	json_object_set_new(o, "layers", layers);
 	json_t *h = json_array();
 	for (size_t i = 0; i < s->n_history; i++)
 		json_array_append_new(h, json_pack("{s:I, s:I, s:I, s:i, s:b, s:b}", "exited_at",
@@ -212,6 +218,9 @@ static void on_gone(struct sup_service *s)
 	s->after = SUP_AFTER_POLICY;
 	switch (after) {
 	case SUP_AFTER_REMOVE:
+		/* an orphan removed by `up --remove-orphans` frees its host ports */
+		sup_ports_close(s->ports);
+		s->ports = NULL;
 		if (s->lock_fd >= 0)
 			sup_lock_release(sup->paths, s->stack, s->id, s->lock_fd);
 		s->lock_fd = -1;
