@@ -32,7 +32,7 @@
 extern char **environ;
 
 struct up_opts {
-	bool detach, no_color, no_prefix, force_recreate, no_recreate, remove_orphans, wait, no_build;
+	bool detach, no_color, no_prefix, force_recreate, no_recreate, remove_orphans, wait, no_build, build;
 	int wait_timeout_s; /* -1: none */
 };
 
@@ -48,6 +48,8 @@ static void up_usage(FILE *out)
 	      "      --force-recreate   recreate running services even if their config is unchanged\n"
 	      "      --no-recreate      keep running services even if their config changed\n"
 	      "      --remove-orphans   remove services no longer in the stack file\n"
+	      "      --build            build what is stale before starting (the default; accepted as\n"
+	      "                         compose's flag: the layer cache decides what runs again)\n"
 	      "      --no-build         do not build: run the images as `stack build` left them\n"
 	      "      --wait             detach once every service runs and those with a health check are\n"
 	      "                         healthy; non-zero exit if one becomes unhealthy or exits\n"
@@ -66,6 +68,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 		{"no-recreate", no_argument, NULL, 'N'},
 		{"remove-orphans", no_argument, NULL, 'O'},
 		{"no-build", no_argument, NULL, 'B'},
+		{"build", no_argument, NULL, 'b'},
 		{"wait", no_argument, NULL, 'W'},
 		{"wait-timeout", required_argument, NULL, 'X'},
 		{"help", no_argument, NULL, 'h'},
@@ -96,6 +99,9 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 		case 'B':
 			o->no_build = true;
 			break;
+		case 'b':
+			o->build = true;
+			break;
 		case 'W':
 			o->wait = true;
 			o->detach = true; /* as compose: --wait implies -d */
@@ -113,6 +119,8 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 	}
 	if (o->wait_timeout_s >= 0 && !o->wait)
 		return cli_usage_error("up", "--wait-timeout needs --wait");
+	if (o->build && o->no_build)
+		return cli_usage_error("up", "--build and --no-build exclude each other");
 	if (o->force_recreate && o->no_recreate)
 		return cli_usage_error("up", "--force-recreate and --no-recreate exclude each other");
 	return 0;

@@ -42,6 +42,12 @@ built_says() { grep -qF "$1" "$STACK_ROOT/logs/t/s.log" 2>/dev/null; }
 	output=$stderr assert_all_cached
 	[[ "$stderr" == *"Service s  Running"* ]]
 	[ "$(stack ps --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')" = "$pid" ]
+	# compose's --build: the same (the cache decides), and it excludes --no-build
+	run -0 --separate-stderr stack up -d --build
+	output=$stderr assert_all_cached
+	[ "$(stack ps --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')" = "$pid" ]
+	run -2 stack up -d --build --no-build
+	[[ "$output" == *"--build and --no-build exclude each other"* ]]
 }
 
 @test "up after an edit of the context rebuilds and recreates the service with the new image" {
