@@ -21,16 +21,9 @@ char *build_docker_config_path(void)
 
 /* A `pull:` base: stored under its normalized reference, pulled on first
  * use (as `docker run` does) or when asked to. */
-static int pull_base(const struct img_store *store, const struct spec_base *base, bool force, FILE *progress,
-		     struct img_image *img, bool *imported, st_error_t *err)
+static int pull_base(const struct img_store *store, const struct spec_base *base, FILE *progress,
+		     struct img_image *img, st_error_t *err)
 {
-	if (!force) {
-		int found = img_image_read(store, base->ref, img, err);
-		if (found != 0)
-			return found < 0 ? -1 : 0;
-	}
-	if (imported)
-		*imported = true;
 	_cleanup_free_ char *config = build_docker_config_path();
 	struct img_pull_opts o = {
 		.insecure = base->insecure,
@@ -43,12 +36,10 @@ static int pull_base(const struct img_store *store, const struct spec_base *base
 	return 0;
 }
 
-/* A `debootstrap:` base: stored under its parameters' key, made on first
- * use or when asked to. */
-static int debootstrap_base(const struct img_store *store, const struct spec_base *base, bool force,
-			    FILE *progress, struct img_image *img, bool *imported, st_error_t *err)
+/* A `debootstrap:` base: stored under its parameters' key (debootstrap.h). */
+static void debootstrap_opts(const struct spec_base *base, FILE *progress, struct img_debootstrap *o)
 {
-	struct img_debootstrap o = {
+	*o = (struct img_debootstrap){
 		.suite = base->debootstrap.suite,
 		.variant = base->debootstrap.variant,
 		.mirror = base->debootstrap.mirror,
@@ -56,17 +47,6 @@ static int debootstrap_base(const struct img_store *store, const struct spec_bas
 		.apt_dir = "/etc/apt",
 		.progress = progress,
 	};
-	_cleanup_free_ char *key = img_debootstrap_key(&o, err);
-	if (!key)
-		return st_error_prefix(err, "base image `%s`", base->name);
-	if (!force) {
-		int found = img_image_read(store, key, img, err);
-		if (found != 0)
-			return found < 0 ? -1 : 0;
-	}
-	if (imported)
-		*imported = true;
-	return img_debootstrap_import(store, &o, key, img, err);
 }
 
 /* A `rootfs:` base is imported on first use, as a registry image is pulled
@@ -100,23 +80,32 @@ static int import_oci_base(const struct img_store *store, const struct spec_base
 	return img_image_write(store, img, NULL, err);
 }
 
+/* The store name of `base`'s entry (caller frees), or NULL and *err. */
+static char *base_key(const struct spec_base *base, st_error_t *err)
+{
+	switch (base->kind) {
+	case SPEC_BASE_PULL:
+		return xstrdup(base->ref);
+	case SPEC_BASE_DEBOOTSTRAP: {
+		struct img_debootstrap o;
+		debootstrap_opts(base, NULL, &o);
+		return img_debootstrap_key(&o, err);
+	}
+	case SPEC_BASE_OCI:
+		return img_source_key("oci", base->path, err);
+	case SPEC_BASE_ROOTFS:
+		break;
+	}
+	return img_source_key("rootfs", base->path, err);
+}
+
 int build_base_resolve(const struct img_store *store, const struct spec_base *base, bool pull, FILE *progress,
 		       struct img_image *img, bool *imported, st_error_t *err)
 {
 	memset(img, 0, sizeof(*img));
 	if (imported)
 		*imported = false;
-	switch (base->kind) {
-	case SPEC_BASE_PULL:
-		return pull_base(store, base, pull, progress, img, imported, err);
-	case SPEC_BASE_DEBOOTSTRAP:
-		return debootstrap_base(store, base, pull, progress, img, imported, err);
-	case SPEC_BASE_OCI:
-	case SPEC_BASE_ROOTFS:
-		break;
-	}
-	bool oci = base->kind == SPEC_BASE_OCI;
-	_cleanup_free_ char *key = img_source_key(oci ? "oci" : "rootfs", base->path, err);
+	_cleanup_free_ char *key = base_key(base, err);
 	if (!key)
 		return st_error_prefix(err, "base image `%s`", base->name);
 	if (!pull) {
@@ -124,7 +113,43 @@ int build_base_resolve(const struct img_store *store, const struct spec_base *ba
 		if (found != 0)
 			return found < 0 ? -1 : 0;
 	}
+	/* Two first uses at once (two `stack build`s, a build and a `stack
+	 * up`): the second waits for the first and takes its result instead
+	 * of running debootstrap or the pull again; so does a second `stack
+	 * pull` that waited for one that made the entry anew. */
+	_cleanup_free_ char *before = NULL;
+	if (pull && img_ref_resolve(store, key, &before, err) < 0)
+		return -1;
+	bool waited = false;
+	_cleanup_close_ int lock = img_store_lock_make(store, key, progress, &waited, err);
+	if (lock < 0)
+		return st_error_prefix(err, "base image `%s`", base->name);
+	_cleanup_free_ char *after = NULL;
+	if (!pull || waited) {
+		int found = img_ref_resolve(store, key, &after, err);
+		if (found < 0)
+			return -1;
+		bool made = found == 1 && (!pull || !before || strcmp(before, after) != 0);
+		if (made) {
+			found = img_image_read(store, key, img, err);
+			if (found != 0)
+				return found < 0 ? -1 : 0;
+		}
+	}
 	if (imported)
 		*imported = true;
-	return oci ? import_oci_base(store, base, key, img, err) : import_base(store, base, key, img, err);
+	switch (base->kind) {
+	case SPEC_BASE_PULL:
+		return pull_base(store, base, progress, img, err);
+	case SPEC_BASE_DEBOOTSTRAP: {
+		struct img_debootstrap o;
+		debootstrap_opts(base, progress, &o);
+		return img_debootstrap_import(store, &o, key, img, err);
+	}
+	case SPEC_BASE_OCI:
+		return import_oci_base(store, base, key, img, err);
+	case SPEC_BASE_ROOTFS:
+		break;
+	}
+	return import_base(store, base, key, img, err);
 }
