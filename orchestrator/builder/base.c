@@ -21,7 +21,7 @@ char *build_docker_config_path(void)
 
 /* A `pull:` base: stored under its normalized reference, pulled on first
  * use (as `docker run` does) or when asked to. */
-static int pull_base(const struct img_store *store, const struct spec_base *base, FILE *progress,
+static int pull_base(const struct img_store *store, const struct spec_base *base, FILE *progress, bool tty,
 		     struct img_image *img, st_error_t *err)
 {
 	_cleanup_free_ char *config = build_docker_config_path();
@@ -29,7 +29,7 @@ static int pull_base(const struct img_store *store, const struct spec_base *base
 		.insecure = base->insecure,
 		.docker_config = config,
 		.progress = progress,
-		.progress_tty = progress && isatty(fileno(progress)),
+		.progress_tty = progress && tty,
 	};
 	if (img_registry_pull(store, base->ref, &o, img, err) < 0)
 		return st_error_prefix(err, "base image `%s`", base->name);
@@ -100,7 +100,7 @@ static char *base_key(const struct spec_base *base, st_error_t *err)
 }
 
 int build_base_resolve(const struct img_store *store, const struct spec_base *base, bool pull, FILE *progress,
-		       struct img_image *img, bool *imported, st_error_t *err)
+		       bool progress_tty, struct img_image *img, bool *imported, st_error_t *err)
 {
 	memset(img, 0, sizeof(*img));
 	if (imported)
@@ -140,7 +140,7 @@ int build_base_resolve(const struct img_store *store, const struct spec_base *ba
 		*imported = true;
 	switch (base->kind) {
 	case SPEC_BASE_PULL:
-		return pull_base(store, base, progress, img, err);
+		return pull_base(store, base, progress, progress_tty, img, err);
 	case SPEC_BASE_DEBOOTSTRAP: {
 		struct img_debootstrap o;
 		debootstrap_opts(base, progress, &o);

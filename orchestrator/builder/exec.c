@@ -332,7 +332,7 @@ int bx_load_image(const struct exec *x, const struct build_from *f, struct bcfg 
 	} else if (f->index < st->n_bases) {
 		const struct spec_base *b = &st->bases[f->index];
 		/* Imported now (a first use, or --pull): that is work done. */
-		if (build_base_resolve(x->cx->store, b, x->cx->pull, stderr, &img, work, err) < 0)
+		if (build_base_resolve(x->cx->store, b, x->cx->pull, stderr, false, &img, work, err) < 0)
 			return -1;
 	} else {
 		size_t p = f->index - st->n_bases;

@@ -169,10 +169,10 @@ void st_progress_row(struct st_progress *p, const char *id, const char *text)
 		r = &p->rows[p->n_rows++];
 		r->id = xstrdup(id);
 		r->text = NULL;
+		clock_gettime(CLOCK_MONOTONIC, &r->start);
 	}
 	free(r->text);
 	r->text = shown;
-	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	clear_rows(p);
 	draw_rows(p);
 	pthread_mutex_unlock(&p->lock);
