@@ -19,6 +19,8 @@
  *                        store, exclusive for a prune:
  *                        a layer written but not yet referenced (a build
  *                        between its commit and its ref) is never pruned
+ *   locks/make-<hash>    one per base entry being made (img_store_lock_make):
+ *                        two first uses of a base make it once
  *   tmp/                 work in progress; renamed into place when complete
  *
  * An imported rootfs is named by its source (img_rootfs_key), not by the
