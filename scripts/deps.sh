@@ -14,6 +14,8 @@ PACKAGES=(
   strace e2fsprogs man-db
   # registry tests: a loopback registry (seeded with skopeo and umoci, below)
   docker-registry
+  # `podman load` of `stack image save` archives (tests/cli/bld_podman_load.bats)
+  podman
   # images and peers for benchmarks
   skopeo umoci
   debootstrap hyperfine crun runc

@@ -21,31 +21,25 @@ char *build_docker_config_path(void)
 
 /* A `pull:` base: stored under its normalized reference, pulled on first
  * use (as `docker run` does) or when asked to. */
-static int pull_base(const struct img_store *store, const struct spec_base *base, bool force, FILE *progress,
-		     struct img_image *img, bool *imported, st_error_t *err)
+static int pull_base(const struct img_store *store, const struct spec_base *base, FILE *progress, bool tty,
+		     struct img_image *img, st_error_t *err)
 {
-	if (!force) {
-		int found = img_image_read(store, base->ref, img, err);
-		if (found != 0)
-			return found < 0 ? -1 : 0;
-	}
-	if (imported)
-		*imported = true;
 	_cleanup_free_ char *config = build_docker_config_path();
 	struct img_pull_opts o = {
 		.insecure = base->insecure,
 		.docker_config = config,
 		.progress = progress,
-		.progress_tty = progress && isatty(fileno(progress)),
+		.progress_tty = progress && tty,
 	};
 	if (img_registry_pull(store, base->ref, &o, img, err) < 0)
 		return st_error_prefix(err, "base image `%s`", base->name);
 	return 0;
 }
 
-static struct img_debootstrap debootstrap_opts(const struct spec_base *base, FILE *progress)
+/* A `debootstrap:` base: stored under its parameters' key (debootstrap.h). */
+static void debootstrap_opts(const struct spec_base *base, FILE *progress, struct img_debootstrap *o)
 {
-	return (struct img_debootstrap){
+	*o = (struct img_debootstrap){
 		.suite = base->debootstrap.suite,
 		.variant = base->debootstrap.variant,
 		.mirror = base->debootstrap.mirror,
@@ -53,25 +47,6 @@ static struct img_debootstrap debootstrap_opts(const struct spec_base *base, FIL
 		.apt_dir = "/etc/apt",
 		.progress = progress,
 	};
-}
-
-/* A `debootstrap:` base: stored under its parameters' key, made on first
- * use or when asked to. */
-static int debootstrap_base(const struct img_store *store, const struct spec_base *base, bool force,
-			    FILE *progress, struct img_image *img, bool *imported, st_error_t *err)
-{
-	struct img_debootstrap o = debootstrap_opts(base, progress);
-	_cleanup_free_ char *key = img_debootstrap_key(&o, err);
-	if (!key)
-		return st_error_prefix(err, "base image `%s`", base->name);
-	if (!force) {
-		int found = img_image_read(store, key, img, err);
-		if (found != 0)
-			return found < 0 ? -1 : 0;
-	}
-	if (imported)
-		*imported = true;
-	return img_debootstrap_import(store, &o, key, img, err);
 }
 
 /* A `rootfs:` base is imported on first use, as a registry image is pulled
@@ -111,7 +86,8 @@ char *build_base_store_name(const struct spec_base *base, st_error_t *err)
 	case SPEC_BASE_PULL:
 		return xstrdup(base->ref);
 	case SPEC_BASE_DEBOOTSTRAP: {
-		struct img_debootstrap o = debootstrap_opts(base, NULL);
+		struct img_debootstrap o;
+		debootstrap_opts(base, NULL, &o);
 		return img_debootstrap_key(&o, err);
 	}
 	case SPEC_BASE_OCI:
@@ -123,22 +99,12 @@ char *build_base_store_name(const struct spec_base *base, st_error_t *err)
 }
 
 int build_base_resolve(const struct img_store *store, const struct spec_base *base, bool pull, FILE *progress,
-		       struct img_image *img, bool *imported, st_error_t *err)
+		       bool progress_tty, struct img_image *img, bool *imported, st_error_t *err)
 {
 	memset(img, 0, sizeof(*img));
 	if (imported)
 		*imported = false;
-	switch (base->kind) {
-	case SPEC_BASE_PULL:
-		return pull_base(store, base, pull, progress, img, imported, err);
-	case SPEC_BASE_DEBOOTSTRAP:
-		return debootstrap_base(store, base, pull, progress, img, imported, err);
-	case SPEC_BASE_OCI:
-	case SPEC_BASE_ROOTFS:
-		break;
-	}
-	bool oci = base->kind == SPEC_BASE_OCI;
-	_cleanup_free_ char *key = img_source_key(oci ? "oci" : "rootfs", base->path, err);
+	_cleanup_free_ char *key = build_base_store_name(base, err);
 	if (!key)
 		return st_error_prefix(err, "base image `%s`", base->name);
 	if (!pull) {
@@ -146,7 +112,43 @@ int build_base_resolve(const struct img_store *store, const struct spec_base *ba
 		if (found != 0)
 			return found < 0 ? -1 : 0;
 	}
+	/* Two first uses at once (two `stack build`s, a build and a `stack
+	 * up`): the second waits for the first and takes its result instead
+	 * of running debootstrap or the pull again; so does a second `stack
+	 * pull` that waited for one that made the entry anew. */
+	_cleanup_free_ char *before = NULL;
+	if (pull && img_ref_resolve(store, key, &before, err) < 0)
+		return -1;
+	bool waited = false;
+	_cleanup_close_ int lock = img_store_lock_make(store, key, progress, &waited, err);
+	if (lock < 0)
+		return st_error_prefix(err, "base image `%s`", base->name);
+	_cleanup_free_ char *after = NULL;
+	if (!pull || waited) {
+		int found = img_ref_resolve(store, key, &after, err);
+		if (found < 0)
+			return -1;
+		bool made = found == 1 && (!pull || !before || strcmp(before, after) != 0);
+		if (made) {
+			found = img_image_read(store, key, img, err);
+			if (found != 0)
+				return found < 0 ? -1 : 0;
+		}
+	}
 	if (imported)
 		*imported = true;
-	return oci ? import_oci_base(store, base, key, img, err) : import_base(store, base, key, img, err);
+	switch (base->kind) {
+	case SPEC_BASE_PULL:
+		return pull_base(store, base, progress, progress_tty, img, err);
+	case SPEC_BASE_DEBOOTSTRAP: {
+		struct img_debootstrap o;
+		debootstrap_opts(base, progress, &o);
+		return img_debootstrap_import(store, &o, key, img, err);
+	}
+	case SPEC_BASE_OCI:
+		return import_oci_base(store, base, key, img, err);
+	case SPEC_BASE_ROOTFS:
+		break;
+	}
+	return import_base(store, base, key, img, err);
 }

@@ -17,9 +17,10 @@
  * debootstrap: is run (*imported, may be NULL, says whether that
  * happened).  `pull` fetches it again even when the store has one
  * (`stack build --pull`, `stack pull`).  Pulls and debootstrap report
- * progress to `progress` (NULL: none), redrawing one line on a terminal. */
+ * progress to `progress` (NULL: none), a pull's redrawn in place when
+ * `progress_tty` (util/progress.h), else as plain lines. */
 int build_base_resolve(const struct img_store *store, const struct spec_base *base, bool pull, FILE *progress,
-		       struct img_image *img, bool *imported, st_error_t *err);
+		       bool progress_tty, struct img_image *img, bool *imported, st_error_t *err);
 
 /* The name `base` has in the store now (caller frees), as
  * build_base_resolve stores it: the normalized ref of a pull:, the

@@ -3,6 +3,7 @@
 #include "image/store.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
+#include "util/progress.h"
 #include "util/sha256.h"
 #include "util/strbuf.h"
 
@@ -29,6 +30,8 @@ struct scheduler {
 	int running;
 	pthread_mutex_t out_lock; /* one line at a time on o->out */
 	struct build_events ev;
+	struct st_progress *pr; /* plain and tty modes */
+	int built;
 };
 
 struct job {
@@ -64,16 +67,22 @@ static void on_step(void *data, const char *image, int n, int total, const char 
 					"cached", cached, "ms", (json_int_t)ms));
 		return;
 	case BUILD_PROGRESS_PLAIN:
+	case BUILD_PROGRESS_TTY:
 		break;
 	}
-	pthread_mutex_lock(&sc->out_lock);
-	if (cached)
-		fprintf(sc->o->out, "[%s %d/%d] %s  CACHED\n", image, n, total, text);
-	else
-		fprintf(sc->o->out, "[%s %d/%d] %s  %lld.%02llds\n", image, n, total, text, (long long)(ms / 1000),
-			(long long)(ms % 1000 / 10));
-	fflush(sc->o->out);
-	pthread_mutex_unlock(&sc->out_lock);
+	_cleanup_free_ char *line = cached ? xasprintf("[%s %d/%d] %s  CACHED", image, n, total, text)
+					   : xasprintf("[%s %d/%d] %s  %lld.%02llds", image, n, total, text,
+						       (long long)(ms / 1000), (long long)(ms % 1000 / 10));
+	st_progress_row_end(sc->pr, image, line);
+}
+
+static void on_step_begin(void *data, const char *image, int n, int total, const char *text)
+{
+	struct scheduler *sc = data;
+	if (sc->pr && st_progress_get_mode(sc->pr) == ST_PROGRESS_TTY) {
+		_cleanup_free_ char *row = xasprintf("[%s %d/%d] %s", image, n, total, text);
+		st_progress_row(sc->pr, image, row);
+	}
 }
 
 static void on_output(void *data, const char *image, const char *line, size_t len)
@@ -101,12 +110,25 @@ static void on_output(void *data, const char *image, const char *line, size_t le
 		return;
 	}
 	case BUILD_PROGRESS_PLAIN:
+	case BUILD_PROGRESS_TTY:
 		break;
 	}
-	pthread_mutex_lock(&sc->out_lock);
-	fprintf(sc->o->out, "%s | %.*s\n", image, (int)len, line);
-	fflush(sc->o->out);
-	pthread_mutex_unlock(&sc->out_lock);
+	/* The image's name escaped; the output as the step wrote it in plain
+	 * mode (colors in a CI log, as BuildKit keeps them), escaped on a
+	 * live view, where a cursor move would break the redraw. */
+	_cleanup_free_ char *name = st_progress_escape(image, strlen(image));
+	struct strbuf b = {0};
+	strbuf_adds(&b, name);
+	strbuf_adds(&b, " | ");
+	if (st_progress_get_mode(sc->pr) == ST_PROGRESS_TTY) {
+		_cleanup_free_ char *e = st_progress_escape(line, len);
+		strbuf_adds(&b, e);
+	} else {
+		for (size_t i = 0; i < len; i++)
+			strbuf_addc(&b, line[i]);
+	}
+	st_progress_line(sc->pr, b.s, b.n, true);
+	free(b.s);
 }
 
 static void report(struct scheduler *sc, const char *image, bool ok, const char *msg)
@@ -114,13 +136,21 @@ static void report(struct scheduler *sc, const char *image, bool ok, const char 
 	if (sc->o->progress == BUILD_PROGRESS_JSON)
 		json_line(sc, ok ? json_pack("{sssb}", "image", image, "built", true)
 				 : json_pack("{sssbss}", "image", image, "built", false, "error", msg));
-	if (ok && sc->o->progress == BUILD_PROGRESS_PLAIN) {
-		pthread_mutex_lock(&sc->out_lock);
-		fprintf(sc->o->out, "[%s] built\n", image);
-		fflush(sc->o->out);
-		pthread_mutex_unlock(&sc->out_lock);
+	if (ok && sc->pr) {
+		_cleanup_free_ char *line = xasprintf("[%s] built", image);
+		st_progress_row_end(sc->pr, image, line);
 	}
-	if (!ok) {
+	if (ok) {
+		pthread_mutex_lock(&sc->lock);
+		sc->built++;
+		pthread_mutex_unlock(&sc->lock);
+	}
+	if (!ok && sc->pr && st_progress_get_mode(sc->pr) == ST_PROGRESS_TTY) {
+		/* The same terminal: above the live rows, not through them. */
+		_cleanup_free_ char *line = xasprintf("stack build: error: %s", msg);
+		st_progress_row_end(sc->pr, image, NULL);
+		st_progress_line(sc->pr, line, strlen(line), false);
+	} else if (!ok) {
 		pthread_mutex_lock(&sc->out_lock);
 		fflush(sc->o->out);
 		fprintf(sc->o->errors, "stack build: error: %s\n", msg);
@@ -256,7 +286,11 @@ int build_stack(const struct spec_stack *stack, const struct build_plan *plan, c
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&sc.changed, &ca);
 	pthread_condattr_destroy(&ca);
-	sc.ev = (struct build_events){.step = on_step, .output = on_output, .data = &sc};
+	sc.ev = (struct build_events){.step = on_step, .step_begin = on_step_begin, .output = on_output, .data = &sc};
+	if (o->progress == BUILD_PROGRESS_PLAIN || o->progress == BUILD_PROGRESS_TTY)
+		sc.pr = st_progress_new(o->out, o->progress == BUILD_PROGRESS_TTY ? ST_PROGRESS_TTY : ST_PROGRESS_PLAIN);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	sc.state = xcalloc(plan->n ? plan->n : 1, sizeof(*sc.state));
 	sc.digests = xcalloc(plan->n ? plan->n : 1, sizeof(*sc.digests));
 	sc.threads = xcalloc(plan->n ? plan->n : 1, sizeof(*sc.threads));
@@ -306,6 +340,14 @@ int build_stack(const struct spec_stack *stack, const struct build_plan *plan, c
 		if (!shared)
 			build_digests_free(sc.digests[i]);
 	}
+	if (sc.pr && st_progress_get_mode(sc.pr) == ST_PROGRESS_TTY) {
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		_cleanup_free_ char *sum = xasprintf("stack build: %d built, %d failed in %.1fs", sc.built, failed, secs);
+		st_progress_line(sc.pr, sum, strlen(sum), false);
+	}
+	st_progress_free(sc.pr);
 	free(sc.digests);
 	free(sc.state);
 	free(sc.threads);

@@ -18,6 +18,7 @@ enum build_progress {
 	BUILD_PROGRESS_PLAIN, /* a line per step, RUN output prefixed with its image */
 	BUILD_PROGRESS_QUIET, /* errors only */
 	BUILD_PROGRESS_JSON,  /* a JSON object per line: steps, output, results */
+	BUILD_PROGRESS_TTY,   /* a live view: running steps redrawn in place (util/progress.h), a summary */
 };
 
 struct build_opts {

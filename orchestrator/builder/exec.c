@@ -332,7 +332,7 @@ int bx_load_image(const struct exec *x, const struct build_from *f, struct bcfg 
 	} else if (f->index < st->n_bases) {
 		const struct spec_base *b = &st->bases[f->index];
 		/* Imported now (a first use, or --pull): that is work done. */
-		if (build_base_resolve(x->cx->store, b, x->cx->pull, stderr, &img, work, err) < 0)
+		if (build_base_resolve(x->cx->store, b, x->cx->pull, stderr, false, &img, work, err) < 0)
 			return -1;
 	} else {
 		size_t p = f->index - st->n_bases;
@@ -612,6 +612,8 @@ static int build_stage(struct exec *x, struct stage *s, st_error_t *err)
 		int64_t t0 = now_ms();
 		_cleanup_free_ char *shown = bx_instr_text(in);
 		size_t layers = s->cfg.img.layers.n;
+		if (x->cx->ev && x->cx->ev->step_begin)
+			x->cx->ev->step_begin(x->cx->ev->data, x->image->name, x->step, x->total, shown);
 		if (run_instr(x, s, in, &cached, err) < 0)
 			return st_error_prefix(err, "%s:%d: %s", x->df->path, in->line, shown);
 		if (in->cmd != DF_FROM)

@@ -18,6 +18,8 @@ struct build_events {
 	/* A step finished: n of total, its instruction as shown, from the
 	 * cache or after ms milliseconds. */
 	void (*step)(void *data, const char *image, int n, int total, const char *text, bool cached, int64_t ms);
+	/* A step starts (may be NULL). */
+	void (*step_begin)(void *data, const char *image, int n, int total, const char *text);
 	/* A line of a RUN step's output. */
 	void (*output)(void *data, const char *image, const char *line, size_t len);
 	void *data;

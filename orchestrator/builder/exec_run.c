@@ -3,6 +3,7 @@
  * shell and network, and its --mount=s (run_mount.h). */
 #include "builder/cache.h"
 #include "builder/exec_int.h"
+#include "builder/host_apt.h"
 #include "builder/run.h"
 #include "builder/run_mount.h"
 #include "util/mem.h"
@@ -62,6 +63,9 @@ int bx_run(struct exec *x, struct stage *s, const struct df_instr *in, bool *cac
 		return -1;
 	}
 	bx_hash_str(&h, none ? "network=none" : "network=host");
+	/* Whether the host's apt config is lent, not what it says (host_apt.h). */
+	if (x->image->host_apt)
+		bx_hash_str(&h, "host_apt");
 	for (size_t i = 0; i < s->args.n; i++) {
 		const struct spec_kv *a = &s->args.v[i];
 		if (!a->value || bx_kv_last(&s->args, a->key) != a || bcfg_env_get(&s->cfg, a->key))
@@ -81,6 +85,8 @@ int bx_run(struct exec *x, struct stage *s, const struct df_instr *in, bool *cac
 	int r = 0;
 	char *layer = NULL;
 	struct build_mounts mounts = {0};
+	struct build_host_apt apt = {0};
+	struct rt_mount *all = NULL;
 	if (!x->cx->no_cache && build_cache_get(x->cx->store, key, &layer) == 1) {
 		*cached = true;
 	} else {
@@ -97,8 +103,16 @@ int bx_run(struct exec *x, struct stage *s, const struct df_instr *in, bool *cac
 			r = build_mounts_make(&specs, x->cx->paths->root, x->cx->stack, x->image, s->cfg.img.working_dir,
 					      &mounts, err);
 		strv_free(&specs);
+		if (r == 0 && x->image->host_apt)
+			r = build_host_apt_make(build_host_apt_root(), &apt, err);
 		if (r < 0)
 			goto done;
+		/* The host's apt files first: a step's own --mount= may cover them. */
+		all = xcalloc(apt.n + mounts.n + 1, sizeof(*all));
+		if (apt.n)
+			memcpy(all, apt.v, apt.n * sizeof(*all));
+		if (mounts.n)
+			memcpy(all + apt.n, mounts.v, mounts.n * sizeof(*all));
 		struct build_run run = {
 			.paths = x->cx->paths,
 			.stack = x->cx->stack,
@@ -109,9 +123,10 @@ int bx_run(struct exec *x, struct stage *s, const struct df_instr *in, bool *cac
 			.cwd = s->cfg.img.working_dir ? s->cfg.img.working_dir : "/",
 			.user = s->cfg.img.user && *s->cfg.img.user ? s->cfg.img.user : NULL,
 			.network_none = none,
-			.mounts = mounts.v,
-			.n_mounts = mounts.n,
+			.mounts = all,
+			.n_mounts = apt.n + mounts.n,
 			.remove = &mounts.secret_targets,
+			.made = &apt.targets,
 			.output = run_output,
 			.output_data = x,
 		};
@@ -122,6 +137,8 @@ int bx_run(struct exec *x, struct stage *s, const struct df_instr *in, bool *cac
 	}
 done:
 	build_mounts_free(&mounts);
+	build_host_apt_free(&apt);
+	free(all);
 	if (r == 0) {
 		bx_add_layer(s, layer);
 		memcpy(s->chain, key, sizeof(key));

@@ -1,4 +1,5 @@
 #include "builder/run.h"
+#include "builder/mount_points.h"
 #include "runtime/container.h"
 #include "supervisor/ctconf.h"
 #include "supervisor/stale.h"
@@ -237,6 +238,7 @@ int build_run_step(const struct build_run *r, char **layer_id, int *exit_code, s
 	}
 	ct = NULL;
 	remove_mount_points(upper, r->remove);
+	build_mount_points_prune(upper, &lowers, r->made);
 	if (!dir_is_empty(upper) && img_layer_commit_dir(r->store, upper, layer_id, err) < 0)
 		goto out;
 	rc = 0;

@@ -37,6 +37,9 @@ struct build_run {
 	/* Mount points the runtime made for secret mounts: removed from the
 	 * upper dir before it becomes a layer. */
 	const struct strv *remove;
+	/* Bind targets whose mount points, where the image had no such path,
+	 * are taken out of the upper dir (mount_points.h). */
+	const struct strv *made;
 	build_output_fn output;
 	void *output_data;
 };

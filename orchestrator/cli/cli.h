@@ -41,6 +41,9 @@ int cli_plan_stack(struct spec_stack *s, struct build_plan **out);
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* --progress auto: whether stderr gets the live view (util/progress.h). */
+bool cli_progress_tty(void);
+
 /* Service NAME of the stack, or NULL after "stack CMD: no service ...;
  * services: ..." on stderr. */
 const struct spec_service *cli_find_service(const char *cmd, const struct spec_stack *stack, const char *name);

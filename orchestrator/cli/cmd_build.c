@@ -9,6 +9,7 @@
 #include "supervisor/stale.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
+#include "util/progress.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -24,8 +25,7 @@ static void usage(FILE *out)
 	      "Options:\n"
 	      "      --no-cache         run every step, whatever the cache has\n"
 	      "      --pull             import the bases again\n"
-	      "      --progress auto|plain|quiet|json\n"
-	      "                         progress output (auto: plain)\n"
+	      "      --progress MODE    auto (tty on a terminal, else plain), tty, plain, quiet or json\n"
 	      "  -h, --help             show this help\n",
 	      out);
 }
@@ -72,6 +72,12 @@ int cmd_build(struct cli_globals *g, int argc, char **argv)
 	struct build_opts o = {.paths = &g->paths, .out = stdout, .errors = stderr};
 	int c;
 	st_interrupt_catch();
+	enum st_progress_mode auto_mode;
+	st_progress_mode_parse("auto", STDERR_FILENO, &auto_mode);
+	if (auto_mode == ST_PROGRESS_TTY) {
+		o.progress = BUILD_PROGRESS_TTY;
+		o.out = stderr;
+	}
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -81,14 +87,19 @@ int cmd_build(struct cli_globals *g, int argc, char **argv)
 			o.pull = true;
 			break;
 		case 'p':
-			if (!strcmp(optarg, "auto") || !strcmp(optarg, "plain"))
-				o.progress = BUILD_PROGRESS_PLAIN;
-			else if (!strcmp(optarg, "quiet"))
+			if (!strcmp(optarg, "auto") || !strcmp(optarg, "plain") || !strcmp(optarg, "tty")) {
+				/* The live view goes to stderr, as BuildKit's does; plain
+				 * lines stay on stdout. */
+				enum st_progress_mode m;
+				st_progress_mode_parse(optarg, STDERR_FILENO, &m);
+				o.progress = m == ST_PROGRESS_TTY ? BUILD_PROGRESS_TTY : BUILD_PROGRESS_PLAIN;
+				o.out = m == ST_PROGRESS_TTY ? stderr : stdout;
+			} else if (!strcmp(optarg, "quiet"))
 				o.progress = BUILD_PROGRESS_QUIET;
 			else if (!strcmp(optarg, "json"))
 				o.progress = BUILD_PROGRESS_JSON;
 			else
-				return cli_usage_error("build", "--progress: `%s` is not auto, plain, quiet or json", optarg);
+				return cli_usage_error("build", "--progress: `%s` is not auto, tty, plain, quiet or json", optarg);
 			break;
 		case 'h':
 			usage(stdout);

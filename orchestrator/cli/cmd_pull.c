@@ -13,10 +13,12 @@
 #include "cli/image_resolve.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
+#include "util/progress.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -25,6 +27,8 @@ static void usage(FILE *out)
 	      "(rootfs: bases are imported when they changed).  Default: every base.\n\n"
 	      "Options:\n"
 	      "  -q, --quiet           print only errors (no progress)\n"
+	      "      --progress MODE   auto (tty when stderr is a terminal), tty (layers, bytes of\n"
+	      "                        total and rate redrawn in place) or plain\n"
 	      "  -h, --help            show this help\n",
 	      out);
 }
@@ -56,11 +60,11 @@ static const struct spec_base *named_base(const struct spec_stack *s, const char
 	return NULL;
 }
 
-static int fetch(const struct img_store *store, const struct spec_base *b, bool quiet)
+static int fetch(const struct img_store *store, const struct spec_base *b, bool quiet, bool tty)
 {
 	struct img_image img = {0};
 	_cleanup_error_ st_error_t err = NULL;
-	if (build_base_resolve(store, b, b->kind != SPEC_BASE_ROOTFS, quiet ? NULL : stderr, &img, NULL, &err) < 0) {
+	if (build_base_resolve(store, b, b->kind != SPEC_BASE_ROOTFS, quiet ? NULL : stderr, tty, &img, NULL, &err) < 0) {
 		st_error_print(&err, stderr);
 		return CLI_EXIT_FAILURE;
 	}
@@ -74,15 +78,22 @@ int cmd_pull(struct cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"quiet", no_argument, NULL, 'q'},
+		{"progress", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	bool quiet = false;
+	bool quiet = false, tty = cli_progress_tty();
+	enum st_progress_mode mode;
 	int c;
 	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			quiet = true;
+			break;
+		case 'p':
+			if (st_progress_mode_parse(optarg, STDERR_FILENO, &mode) < 0)
+				return cli_usage_error("pull", "--progress: `%s` is not auto, tty or plain", optarg);
+			tty = mode == ST_PROGRESS_TTY;
 			break;
 		case 'h':
 			usage(stdout);
@@ -119,7 +130,7 @@ int cmd_pull(struct cli_globals *g, int argc, char **argv)
 			rc = CLI_EXIT_FAILURE;
 		}
 		for (size_t i = 0; rc == CLI_EXIT_OK && i < n; i++) {
-			rc = fetch(&store, todo[i], quiet);
+			rc = fetch(&store, todo[i], quiet, tty);
 			if (st_interrupted())
 				rc = 128 + st_interrupted();
 		}

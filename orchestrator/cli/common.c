@@ -1,8 +1,10 @@
 #include "cli/cli.h"
 #include "builder/plan.h"
+#include "util/progress.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 int cli_load_stack(struct cli_globals *g, struct spec_stack **out)
 {
@@ -18,6 +20,13 @@ int cli_load_stack(struct cli_globals *g, struct spec_stack **out)
 	bool failed = r < 0 || diag_failed(&diags);
 	diag_free(&diags);
 	return failed ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+}
+
+bool cli_progress_tty(void)
+{
+	enum st_progress_mode m;
+	st_progress_mode_parse("auto", STDERR_FILENO, &m);
+	return m == ST_PROGRESS_TTY;
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -1,4 +1,5 @@
 #include "cli/image_resolve.h"
+#include "cli/cli.h"
 #include "builder/base.h"
 #include "image/store.h"
 #include "util/mem.h"
@@ -45,7 +46,7 @@ int cli_image_resolve(const struct st_paths *paths, const struct spec_stack *sta
 		return -1;
 	const struct spec_base *base = spec_find_base(stack, image);
 	if (base) {
-		if (build_base_resolve(&store, base, false, stderr, &img, NULL, err) < 0)
+		if (build_base_resolve(&store, base, false, stderr, cli_progress_tty(), &img, NULL, err) < 0)
 			goto out;
 	} else {
 		int found = img_image_read(&store, image, &img, err);

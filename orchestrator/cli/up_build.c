@@ -45,7 +45,8 @@ int cli_up_build(struct cli_globals *g, struct spec_stack *stack, const struct s
 	if (any) {
 		struct build_opts o = {
 			.paths = &g->paths, .wanted = wanted, .out = stderr, .errors = stderr,
-			.progress = BUILD_PROGRESS_PLAIN,
+			/* as `stack build --progress auto`: the live view on a terminal */
+			.progress = cli_progress_tty() ? BUILD_PROGRESS_TTY : BUILD_PROGRESS_PLAIN,
 		};
 		st_error_t err = NULL;
 		int r = build_stack(stack, plan, &o, &err);

@@ -4,9 +4,12 @@
 
 #include "image/registry.h"
 #include "util/error.h"
+#include "util/progress.h"
 #include "util/sha256.h"
 #include "util/strbuf.h"
 #include "util/strv.h"
+
+#include "util/progress.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -114,6 +117,7 @@ void reg_manifest_free(struct reg_manifest *m);
 struct reg_progress {
 	FILE *out;
 	bool tty;
+	struct st_progress *pr; /* the renderer (util/progress.h) lines and the row go through */
 	const char *ref;
 	size_t layer, n_layers;
 	int64_t done, total;	  /* bytes of the manifest's layers */
@@ -129,6 +133,8 @@ void reg_progress_bytes(void *p, int64_t layer_got);
 void reg_progress_layer(struct reg_progress *p, const struct reg_desc *d, bool fetched);
 void reg_progress_line(struct reg_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void reg_progress_end(struct reg_progress *p);
+/* Release the renderer (after end, or on failure; safe twice). */
+void reg_progress_free(struct reg_progress *p);
 
 /* Fetch blob `d` to a file in the work dir `dir`, hashed and sized as
  * `d` says: *path gets it. */

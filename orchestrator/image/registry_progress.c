@@ -3,6 +3,8 @@
  * so a CI log reads as a list. */
 #include "image/registry_int.h"
 
+#include "util/mem.h"
+
 #include <stdarg.h>
 #include <string.h>
 
@@ -36,11 +38,17 @@ void reg_progress_begin(struct reg_progress *p, FILE *out, bool tty, const char 
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
 	p->last = p->start;
 	if (out) {
+		p->pr = st_progress_new(out, tty ? ST_PROGRESS_TTY : ST_PROGRESS_PLAIN);
 		char b[32];
-		fprintf(out, "pull %s: %zu layer%s, %s\n", ref, n_layers, n_layers == 1 ? "" : "s",
-			human(total, b, sizeof(b)));
-		fflush(out);
+		reg_progress_line(p, "pull %s: %zu layer%s, %s", ref, n_layers, n_layers == 1 ? "" : "s",
+				  human(total, b, sizeof(b)));
 	}
+}
+
+void reg_progress_free(struct reg_progress *p)
+{
+	st_progress_free(p->pr);
+	p->pr = NULL;
 }
 
 static void redraw(struct reg_progress *p, const struct timespec *now)
@@ -49,16 +57,16 @@ static void redraw(struct reg_progress *p, const struct timespec *now)
 	double secs = since(&p->start, now);
 	int64_t bytes = p->done + p->layer_got;
 	human(secs > 0 ? (int64_t)((double)bytes / secs) : 0, rate, sizeof(rate));
-	fprintf(p->out, "\r\033[Kpull %s: layer %zu/%zu, %s of %s, %s/s", p->ref, p->layer + 1, p->n_layers,
-		human(bytes, done, sizeof(done)), human(p->total, total, sizeof(total)), rate);
-	fflush(p->out);
+	_cleanup_free_ char *row = xasprintf("pull %s: layer %zu/%zu, %s of %s, %s/s", p->ref, p->layer + 1, p->n_layers,
+					     human(bytes, done, sizeof(done)), human(p->total, total, sizeof(total)), rate);
+	st_progress_row(p->pr, "pull", row);
 }
 
 void reg_progress_bytes(void *data, int64_t layer_got)
 {
 	struct reg_progress *p = data;
 	p->layer_got = layer_got;
-	if (!p->out || !p->tty)
+	if (!p->pr || !p->tty)
 		return;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -70,16 +78,13 @@ void reg_progress_bytes(void *data, int64_t layer_got)
 
 void reg_progress_line(struct reg_progress *p, const char *fmt, ...)
 {
-	if (!p->out)
+	if (!p->pr)
 		return;
-	if (p->tty)
-		fputs("\r\033[K", p->out);
 	va_list ap;
 	va_start(ap, fmt);
-	vfprintf(p->out, fmt, ap);
+	_cleanup_free_ char *line = xvasprintf(fmt, ap);
 	va_end(ap);
-	fputc('\n', p->out);
-	fflush(p->out);
+	st_progress_line(p->pr, line, strlen(line), false);
 }
 
 void reg_progress_layer(struct reg_progress *p, const struct reg_desc *d, bool fetched)
@@ -90,6 +95,8 @@ void reg_progress_layer(struct reg_progress *p, const struct reg_desc *d, bool f
 	if (fetched)
 		p->fetched += d->size;
 	p->layer_got = 0;
+	if (p->pr)
+		st_progress_row_end(p->pr, "pull", NULL);
 	reg_progress_line(p, "pull %s: layer %zu/%zu %.19s %s %s", p->ref, p->layer + 1, p->n_layers, d->digest,
 			  human(d->size, b, sizeof(b)), how);
 	p->layer++;
@@ -103,4 +110,5 @@ void reg_progress_end(struct reg_progress *p)
 	char b[32], r[32];
 	reg_progress_line(p, "pull %s: done, %s downloaded in %.1f s (%s/s)", p->ref, human(p->fetched, b, sizeof(b)),
 			  secs, human(secs > 0 ? (int64_t)((double)p->fetched / secs) : 0, r, sizeof(r)));
+	reg_progress_free(p);
 }

@@ -215,6 +215,7 @@ out:
 			reg_progress_line(&prog, "pull %s: failed", p->ref);
 		img_image_free(img);
 	}
+	reg_progress_free(&prog);
 	reg_manifest_free(&m);
 	strv_free(&diff_ids);
 	return r;

@@ -3,6 +3,7 @@
 #include "util/fs.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
+#include "util/sha256.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -40,6 +41,37 @@ int img_store_lock(const struct img_store *s, st_error_t *err)
 	if (img_flock(fd, LOCK_EX, path, err) < 0) {
 		close(fd);
 		return -1;
+	}
+	return fd;
+}
+
+int img_store_lock_make(const struct img_store *s, const char *name, FILE *progress, bool *waited,
+			st_error_t *err)
+{
+	if (waited)
+		*waited = false;
+	/* Hashed: a ref has `/` and `:` in it, and any length. */
+	struct st_sha256 h;
+	char hex[ST_SHA256_HEX_LEN + 1];
+	if (st_sha256_begin(&h, err) < 0)
+		return -1;
+	st_sha256_update(&h, name, strlen(name));
+	st_sha256_end_hex(&h, hex);
+	_cleanup_free_ char *path = xasprintf("%s/locks/make-%.32s", s->root, hex);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return st_error(err, errno, "open `%s`", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	if (errno == EWOULDBLOCK && waited)
+		*waited = true;
+	if (errno == EWOULDBLOCK && progress) {
+		fprintf(progress, "%s: waiting for another stack process that is making it\n", name);
+		fflush(progress);
+	}
+	if (img_flock(fd, LOCK_EX, path, err) < 0) {
+		close(fd);
+		return st_error_prefix(err, "store entry `%s`", name);
 	}
 	return fd;
 }

@@ -19,6 +19,8 @@
  *                        store, exclusive for a prune:
  *                        a layer written but not yet referenced (a build
  *                        between its commit and its ref) is never pruned
+ *   locks/make-<hash>    one per base entry being made (img_store_lock_make):
+ *                        two first uses of a base make it once
  *   tmp/                 work in progress; renamed into place when complete
  *
  * An imported rootfs is named by its source (img_rootfs_key), not by the
@@ -40,6 +42,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Version 1 (before refs): images/<name>.json records of our own shape.
  * Opening a version-1 store converts them (their layers are unchanged);
@@ -109,6 +112,16 @@ void img_store_close(struct img_store *s);
  * dirs): `stack image prune` refuses to run meanwhile instead of removing
  * a mounted layer.  The fd is close-on-exec, so no container inherits it. */
 void img_store_pin(struct img_store *s);
+
+/* Make the store entry `name` (a base: a debootstrap run, a pull, an
+ * import) one process at a time: an exclusive flock on
+ * locks/make-<sha256(name)>, waited for (a stop signal ends the wait);
+ * when another process holds it, a line to `progress` (may be NULL) says
+ * so first, and *waited (may be NULL) is set.  The caller reads the store
+ * again once it has the lock: the holder it waited for may have made the
+ * entry.  The fd, or -1 and *err; close it to release. */
+int img_store_lock_make(const struct img_store *s, const char *name, FILE *progress, bool *waited,
+			st_error_t *err);
 
 /* Absolute path of an extracted layer ("sha256:<hex>" or "<hex>"). */
 char *img_layer_path(const struct img_store *s, const char *digest);

@@ -118,6 +118,8 @@ static json_t *image_json(const struct spec_image *im)
 	set_str(o, "target", im->target);
 	set_kv(o, "labels", &im->labels);
 	set_str(o, "network", im->network_none ? "none" : NULL);
+	if (im->host_apt)
+		json_object_set_new(o, "host_apt", json_true());
 	return o;
 }
 

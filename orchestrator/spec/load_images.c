@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-static const char *const build_keys[] = {"context", "dockerfile", "dockerfile_inline", "args", "target", "labels", "network"};
+static const char *const build_keys[] = {"context", "dockerfile", "dockerfile_inline", "args", "target", "labels", "network", "host_apt"};
 
 /* The keys an image and a service's build: share; the compose rules for
  * paths: context relative to the project, dockerfile relative to context. */
@@ -50,6 +50,8 @@ static void load_build_map(struct spec_loader *ld, struct spec_image *im, const 
 					   net, where),
 				  "a build has no stack network to join; give `none` for steps without network");
 	}
+	if ((v = ld_get(n, "host_apt")))
+		ld_bool(ld, v, "host_apt", &im->host_apt);
 }
 
 static struct spec_image *new_image(struct spec_stack *s, const char *name)

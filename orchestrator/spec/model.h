@@ -61,6 +61,7 @@ struct spec_image {
 	char *target;
 	struct spec_kvlist labels;
 	bool network_none; /* network: none (RUN steps get only a loopback); default host */
+	bool host_apt;     /* RUN steps see the host's apt sources, proxy and auth read-only (builder/host_apt.h) */
 	char *service; /* set when created by a service's `build:` (name PROJECT-SERVICE) */
 	struct spec_pos pos;
 };

@@ -265,8 +265,9 @@ start_slow_pull() {
 	run -0 /usr/bin/python3 "$BATS_TEST_DIRNAME/helpers/pty_session.py" -- \
 		"$STACK_BIN" -f "$BATS_TEST_TMPDIR/stack.yaml" pull
 	[[ "$output" == *"rc=0"* ]]
-	# ESC [ K (erase the line), then the state: a regex, its [ and . escaped.
-	local redraw=$'\e''\[Kpull 127\.0\.0\.1:15002/bb:1: layer 1/1, [0-9.]+ [KM]iB of [0-9.]+ [KM]iB, [0-9.]+ [KM]?i?B/s'
+	# ESC [ K (erase the line), then the state (a live row of util/progress:
+	# " => " first): a regex, its [ and . escaped.
+	local redraw=$'\e''\[K => pull 127\.0\.0\.1:15002/bb:1: layer 1/1, [0-9.]+ [KM]iB of [0-9.]+ [KM]iB, [0-9.]+ [KM]?i?B/s'
 	[[ "$output" =~ $redraw ]]
 	# Not on a terminal: lines only, no redraws.
 	export STACK_ROOT="$BATS_TEST_TMPDIR/root2"
