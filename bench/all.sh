@@ -10,7 +10,7 @@
 #              bud, docker build (BuildKit) (hyperfine)
 #   cold-copy  cold build of a COPY of COLD_FILES small files (hyperfine)
 #   cold-esp   cold build of the espresso chain (once each: apt, minutes)
-#   wrk        published-port throughput, busybox httpd and Flask, vs the
+#   wrk        published-port throughput, a keep-alive static server (bench/kaserver.c) and Flask, vs the
 #              app reached directly in its network namespace
 #   rss        supervisor RSS with one service and with N_SERVICES
 #   up100      `up -d` of N_SERVICES busybox services (hyperfine)
@@ -79,7 +79,10 @@ stack_projects=()
 
 log() { echo "bench: $*" >&2; }
 peer() { printf '%s\t%s\t%s\n' "$1" "$2" "$(printf '%s' "$3" | tr '\t\n' '  ' | cut -c1-400)" >>"$res/peers.tsv"; log "peer $1: $2 ${3:0:200}"; }
-cmdrec() { printf '%s\t%s\t%s\n' "$1" "$2" "${3//$tmp/TMP}" >>"$res/commands.tsv"; }
+cmdrec() { # the temp dir as TMP, the source tree's paths relative
+	local c=${3//$tmp/TMP}
+	printf '%s\t%s\t%s\n' "$1" "$2" "${c//$src\//}" >>"$res/commands.tsv"
+}
 section_t0=0
 section_begin() { section_t0=$(date +%s.%N); log "== $1"; }
 section_end() { printf '%s\t%.1f\n' "$1" "$(echo "$(date +%s.%N) - $section_t0" | bc)" >>"$res/sections.tsv"; }
@@ -99,7 +102,7 @@ cleanup() {
 		timeout 60 buildah rm -a >/dev/null 2>&1
 	fi
 	if [ -n "$dockerd_pid" ] && kill -0 "$dockerd_pid" 2>/dev/null; then
-		timeout 120 /usr/bin/docker rm -f $(/usr/bin/docker ps -aq 2>/dev/null) >/dev/null 2>&1
+		/usr/bin/docker ps -aq 2>/dev/null | timeout 120 xargs -r /usr/bin/docker rm -f >/dev/null 2>&1
 		timeout 60 /usr/bin/docker network prune -f >/dev/null 2>&1
 		kill -TERM "$dockerd_pid"
 		for _ in $(seq 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
@@ -178,6 +181,9 @@ section_end start
 section_begin setup
 bb=$tmp/bb-rootfs
 "$src/tests/fixtures/busybox-rootfs.sh" "$bb" >/dev/null
+# The throughput section's server (keep-alive; busybox httpd closes every
+# connection), in the rootfs that every tool runs.
+cc -O2 -Wall -Wextra -static -o "$bb/bin/kaserver" "$src/bench/kaserver.c"
 tar -C "$bb" -cf "$tmp/bb.tar" .
 
 # docker: dockerd for this run only.
@@ -225,7 +231,9 @@ if command -v podman >/dev/null; then
 		# ends up with here).
 		local nproc
 		nproc=$(ulimit -Hu)
-		[ "$nproc" = unlimited ] || [ "$nproc" -gt "$(cat /proc/sys/kernel/pid_max)" ] && nproc=$(cat /proc/sys/kernel/pid_max)
+		if [ "$nproc" = unlimited ] || [ "$nproc" -gt "$(cat /proc/sys/kernel/pid_max)" ]; then
+			nproc=$(cat /proc/sys/kernel/pid_max)
+		fi
 		cat >"$tmp/podman/containers.conf" <<-EOF
 		[containers]
 		default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=$nproc:$nproc"]
@@ -251,7 +259,7 @@ if command -v podman >/dev/null; then
 			podman_conf runc
 			if out2=$(timeout 60 podman run --rm bench-busybox true 2>&1); then
 				have_podman=1
-				peer podman "ok with workaround" "with crun: ${out:0:300} -- workaround: runtime = runc in containers.conf (crun refuses this hybrid cgroup host)"
+				peer podman "ok with workaround" "with crun: ${out:0:300} -- workaround: runtime = runc in containers.conf (crun refuses this hybrid cgroup host); default_ulimits = the current hard limits (podman's 1M defaults: \`setrlimit RLIMIT_NOFILE: Operation not permitted\`, no CAP_SYS_RESOURCE here)"
 			else
 				peer podman "not available" "crun: $out; runc: $out2 (podman-compose and Flask skipped; builds without RUN still measured)"
 			fi
@@ -320,7 +328,7 @@ section_end setup
 # ---- stack files and compose files -----------------------------------
 w=$tmp/web
 mkdir -p "$w"
-web_cmd="[sh, -c, 'mkdir -p /www && echo hello >/www/index.html && exec httpd -f -p 8080 -h /www']"
+web_cmd="[/bin/kaserver, '8080']"
 cat >"$w/stack.yaml" <<EOF
 name: benchweb$$
 bases:
@@ -379,8 +387,9 @@ sh_q() { printf "sh -c '%s'" "$*"; }
 
 # ---- up -d cached, down -----------------------------------------------
 section_begin up
-"$S" -f "$w/stack.yaml" up -d >/dev/null && "$S" -f "$w/stack.yaml" down -t 0 >/dev/null ||
+if ! { "$S" -f "$w/stack.yaml" up -d >/dev/null && "$S" -f "$w/stack.yaml" down -t 0 >/dev/null; }; then
 	peer stack-up failed "first stack up/down failed"
+fi
 up_cmds=(stack "$S -f $w/stack.yaml up -d" "$(sh_q "$S -f $w/stack.yaml down -t 0 >/dev/null")")
 down_cmds=(stack "$S -f $w/stack.yaml down" "$(sh_q "$S -f $w/stack.yaml up -d >/dev/null")")
 if [ "$have_dc" = 1 ]; then
@@ -406,15 +415,16 @@ rss_kb() { # PID... -> summed VmRSS in kB
 	done
 	echo "$t"
 }
-stack_sup_pid() { cat "$STACK_RUN/$1/supervisor.pid"; }
+stack_sup_pid() { read -r p _ <"$STACK_RUN/$1/supervisor.pid" && echo "$p"; }  # "PID STARTTIME"
 docker_pids() { # dockerd, its containerd, the shims, docker-proxy
 	{ echo "$dockerd_pid"; pgrep -P "$dockerd_pid"; pgrep -f "containerd-shim.*$tmp"; } 2>/dev/null | sort -u | tr '\n' ' '
 }
 podman_pids() { pgrep -f "conmon.*$tmp" 2>/dev/null | tr '\n' ' '; }
 rss_row() { # SCENARIO TOOL "PIDS" WHAT
 	local kb
+	# shellcheck disable=SC2086 # a list of pids
 	kb=$(rss_kb $3)
-	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$kb" "$4 ($(echo $3 | wc -w) processes)" >>"$res/rss.tsv"
+	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$kb" "$4 ($(wc -w <<<"$3") processes)" >>"$res/rss.tsv"
 }
 # wrk_row NAME TOOL URL DIRECT_PID DIRECT_URL: published vs direct in the netns
 wrk_one() {
@@ -439,18 +449,18 @@ if [ "$have_pc" = 1 ]; then $pc -f "$w/podman.yaml" up -d >/dev/null 2>&1 || pee
 sleep 1
 rss_row "1 service" stack "$(stack_sup_pid "benchweb$$")" "stack supervisor"
 [ "$have_docker" = 1 ] && rss_row "1 service" "docker compose" "$(docker_pids)" "dockerd + containerd + containerd-shim + docker-proxy"
-[ "$have_pc" = 1 ] && rss_row "1 service" podman-compose "$(podman_pids)" "conmon (one per container, the pod's infra included)"
-if wait_http "http://127.0.0.1:$p_web_stack/index.html"; then
+[ "$have_pc" = 1 ] && rss_row "1 service" podman-compose "$(podman_pids)" "conmon (one per container)"
+if wait_http "http://127.0.0.1:$p_web_stack/"; then
 	pid=$("$S" -f "$w/stack.yaml" ps --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')
-	wrk_row "busybox httpd" stack "http://127.0.0.1:$p_web_stack/index.html" "$pid" http://127.0.0.1:8080/index.html
+	wrk_row "static (kaserver)" stack "http://127.0.0.1:$p_web_stack/" "$pid" http://127.0.0.1:8080/
 else peer stack-wrk failed "no answer on $p_web_stack"; fi
-if [ "$have_dc" = 1 ] && wait_http "http://127.0.0.1:$p_web_docker/index.html"; then
+if [ "$have_dc" = 1 ] && wait_http "http://127.0.0.1:$p_web_docker/"; then
 	pid=$(/usr/bin/docker inspect -f '{{.State.Pid}}' "$($dc -f "$w/docker.yaml" ps -q web)")
-	wrk_row "busybox httpd" "docker compose" "http://127.0.0.1:$p_web_docker/index.html" "$pid" http://127.0.0.1:8080/index.html
+	wrk_row "static (kaserver)" "docker compose" "http://127.0.0.1:$p_web_docker/" "$pid" http://127.0.0.1:8080/
 fi
-if [ "$have_pc" = 1 ] && wait_http "http://127.0.0.1:$p_web_podman/index.html"; then
+if [ "$have_pc" = 1 ] && wait_http "http://127.0.0.1:$p_web_podman/"; then
 	pid=$(podman inspect -f '{{.State.Pid}}' "benchpc$$_web_1")
-	wrk_row "busybox httpd" podman-compose "http://127.0.0.1:$p_web_podman/index.html" "$pid" http://127.0.0.1:8080/index.html
+	wrk_row "static (kaserver)" podman-compose "http://127.0.0.1:$p_web_podman/" "$pid" http://127.0.0.1:8080/
 fi
 "$S" -f "$w/stack.yaml" down -t 0 >/dev/null
 if [ "$have_dc" = 1 ]; then $dc -f "$w/docker.yaml" down -t 0 >/dev/null 2>&1 || true; fi

@@ -94,7 +94,7 @@ def goals_lines(d):
                      + (verdict(bu / cc >= 2) if bu else "n/a (no buildah)") + " |")
     for row in tsv(d, "wrk.tsv"):
         target, tool, rps, p99, drps, _dp99 = (row + [""] * 6)[:6]
-        if tool != "stack" or target != "busybox httpd":
+        if tool != "stack" or target != "static (kaserver)":
             continue
         ratio = float(rps) / float(drps) if rps and drps else None
         peers = []
@@ -176,6 +176,23 @@ def render(w, a, start_results):
     w("Not measured by this script yet: health-probe CPU cost per 1,000 probes (issue 8) and "
       "registry pull vs `skopeo copy` (issue 7).\n")
 
+    w("## Reproduce\n")
+    w("```sh\nsudo bench/all.sh    # a quiet machine; the defaults: RUNS=10 WARMUP=2 RUNS_START=50 RUNS_100=3\n"
+      "                     # N_SERVICES=100 COLD_FILES=10000 WRK_SECS=10 ESPRESSO=1 PORT_BASE=24000\n```\n")
+    w("It installs the peers with apt-get (INSTALL=0 skips that), builds `build/` (or times "
+      "STACK_BIN), starts dockerd for the run only (own socket, `--data-root`, `--exec-root`, "
+      "`--iptables=false --ip-forward=false`: the host's firewall is left alone and published ports "
+      "go through docker-proxy, which is what a client on 127.0.0.1 gets from docker anyway), gives "
+      "podman, buildah and podman-compose a temp storage and CNI config dir, imports the same "
+      "busybox rootfs (with `bench/kaserver.c`, a keep-alive static server) into every tool, and "
+      "the debootstrap bookworm base of the espresso example from stack's store (`stack image "
+      "save`; the peers get its layer with `podman import` / `docker import`, and the chain's "
+      "Dockerfiles with `FROM` rewritten to it in a temp copy). Everything it made (containers, "
+      "networks, mounts, cgroups, docker/podman storage, links and firewall chains the peers "
+      "added) is removed on exit, also on failure or ^C. The espresso example needs its base in "
+      "the store first (`stack pull` in `examples/espresso`, or BASE_STORE=).\n")
+    w(f"This page: `{a.invocation}`" + (f" ({a.params})" if a.params else "") + ".\n")
+
     peers = tsv(d, "peers.tsv")
     if peers:
         w("## Peers on this host\n")
@@ -186,10 +203,13 @@ def render(w, a, start_results):
             w(f"| {name} | {status} | {detail.replace('|', '/')} |")
         w("")
 
+    n = next((p.split("=", 1)[1] for p in a.params.split() if p.startswith("N_SERVICES=")), "many")
+    files = next((p.split("=", 1)[1] for p in a.params.split() if p.startswith("COLD_FILES=")), "many")
     for s, title in SECTION_TITLES:
         res = hyperfine(d, s)
         if not res:
             continue
+        title = title.replace("many busybox", f"{n} busybox").replace("many small", f"{files} small")
         stack = next((r for r in res if r["command"] == "stack"), None)
         w(f"## {title}\n")
         w("| command | median (ms) | mean ± σ (ms) | min (ms) | max (ms) | runs | × stack |")

@@ -57,6 +57,7 @@ bench_rm_cgroups() {
 	local dirs p
 	dirs=$(find /sys/fs/cgroup -mindepth 2 -type d -name "$1*" -prune 2>/dev/null)
 	[ -n "$dirs" ] || return 0
+	# shellcheck disable=SC2086 # one path a line, none with blanks
 	for p in $(find $dirs -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u); do
 		kill -KILL "$p" 2>/dev/null
 	done
