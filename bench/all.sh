@@ -367,10 +367,18 @@ pc="podman-compose -p benchpc$$"
 
 # hf SECTION RUNS WARMUP [NAME COMMAND PREPARE]...: one hyperfine run of
 # the available commands (PREPARE "" for none), exported to SECTION.json.
+# Each command is first run once untimed (after its PREPARE): one that
+# fails is reported as a peer that cannot run, with its error, and left
+# out (hyperfine would abort the whole section).
 hf() {
 	local section=$1 runs=$2 warm=$3 args=() preps=() any_prep=0
 	shift 3
 	while [ $# -gt 0 ]; do
+		if ! { bash -c "${3:-true}" >/dev/null 2>&1 && timeout 900 bash -c "$2" >/dev/null 2>"$tmp/err"; }; then
+			peer "$1" "not available for $section" "\`${2//$tmp/TMP}\` failed: $(tail -n 3 "$tmp/err")"
+			shift 3
+			continue
+		fi
 		args+=(-n "$1" "$2")
 		preps+=(--prepare "${3:-true}")
 		[ -z "$3" ] || any_prep=1
