@@ -594,18 +594,23 @@ if [ "$have_esp" = 1 ]; then
 fi
 
 # ---- the page ------------------------------------------------------------
+# (a version that cannot be read is left empty rather than failing the run)
+ver() { "$@" 2>&1 | head -n1 || true; }
 versions=(
 	"stack=$(bench_stack_version "$src")"
-	"crun=$(crun --version | head -n1)"
-	"runc=$(runc --version | head -n1)"
-	"hyperfine=$(hyperfine --version)"
-	"wrk=$(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2)"
+	"crun=$(ver crun --version)"
+	"runc=$(ver runc --version)"
+	"hyperfine=$(ver hyperfine --version)"
+	"wrk=$(ver wrk -v | cut -d' ' -f1-2)"
+	"gnuplot=$(ver gnuplot --version)"
 )
-[ "$have_docker" = 1 ] && versions+=("docker=$(/usr/bin/docker version --format 'client {{.Client.Version}}, server {{.Server.Version}}' 2>/dev/null), containerd $(containerd --version 2>/dev/null | cut -d' ' -f3)")
-[ "$have_dc" = 1 ] && versions+=("docker-compose=$(docker-compose version --short 2>/dev/null)")
-[ "$have_podman" = 1 ] && versions+=("podman=$(podman --version | cut -d' ' -f3), conmon $(conmon --version | head -n1 | cut -d' ' -f3)")
-[ "$have_buildah" = 1 ] && versions+=("buildah=$(buildah --version | cut -d' ' -f3)")
-[ "$have_pc" = 1 ] && versions+=("podman-compose=$(dpkg-query -W -f='${Version}' podman-compose 2>/dev/null)")
+if [ "$have_docker" = 1 ]; then
+	versions+=("docker=$(ver /usr/bin/docker version --format 'client {{.Client.Version}}, server {{.Server.Version}}'), $(ver containerd --version | cut -d' ' -f1,3)")
+fi
+[ "$have_dc" = 0 ] || versions+=("docker-compose=$(ver docker-compose version --short)")
+[ "$have_podman" = 0 ] || versions+=("podman=$(ver podman --version | cut -d' ' -f3), conmon $(ver conmon --version | cut -d' ' -f3)")
+[ "$have_buildah" = 0 ] || versions+=("buildah=$(ver buildah --version | cut -d' ' -f3)")
+[ "$have_pc" = 0 ] || versions+=("podman-compose=$(ver dpkg-query -W -f='${Version}' podman-compose)")
 vargs=()
 for v in "${versions[@]}"; do vargs+=(--version "$v"); done
 python3 "$src/bench/report.py" "$res/start.json" "$BENCH_OUT" --all "$res" \
