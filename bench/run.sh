@@ -6,13 +6,17 @@
 #
 # Environment: STACK_BIN (default: build/orchestrator/stack, rebuilt with
 # scripts/build.sh first), RUNS (50), WARMUP (5), BENCH_OUT
-# (docs/benchmarks.md).
+# (docs/benchmarks.md).  With BENCH_RESULTS=DIR (bench/all.sh sets it) the
+# results are left in DIR (start.json, start-checks.txt, start-stack.yaml,
+# start-meta.json) for all.sh's page instead of writing one.
 #
 # Everything it creates (temp dir, bundles, container state, cgroups) is
 # removed on exit, also on failure or ^C.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$src/bench/lib.sh"
 # Without STACK_BIN, build/ is brought up to date first (scripts/build.sh).
 build_stack=no
 [ -n "${STACK_BIN:-}" ] || build_stack=yes
@@ -25,10 +29,8 @@ RUNS=${RUNS:-50}
 WARMUP=${WARMUP:-5}
 BENCH_OUT=${BENCH_OUT:-$src/docs/benchmarks.md}
 
-for tool in hyperfine crun runc cc python3 unshare; do
-	command -v "$tool" >/dev/null || { echo "bench: $tool not found: run scripts/deps.sh" >&2; exit 1; }
-done
-[ "$(id -u)" = 0 ] || { echo "bench: needs root (namespaces, cgroups, mounts)" >&2; exit 1; }
+bench_need hyperfine crun runc cc python3 unshare
+bench_need_root
 
 # Container ids and the stack cgroup parent all start with this, so the
 # cleanup can find what a crash left behind.
@@ -47,11 +49,8 @@ cleanup() {
 	done
 	# No mounts to undo: the only one (hide_v2's bind) and every
 	# container's are in mount namespaces that are gone by now.
-	# Cgroups named after $tag (crun's and runc's containers, stack's
-	# parent), at any depth (runc nests under its own memory cgroup), with
-	# whatever is inside, deepest first.
-	find /sys/fs/cgroup -mindepth 2 -type d -name "$tag*" -prune 2>/dev/null |
-		while read -r d; do find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
+	# Cgroups named after $tag (crun's and runc's containers, stack's parent).
+	bench_rm_cgroups "$tag"
 	rm -rf "$tmp"
 	exit "$rc"
 }
@@ -150,9 +149,9 @@ echo "bench: stack run: $stack_status"
 # list, so crun uses the v1 hierarchies (memory, pids, cpu) like runc and
 # stack.  Every command runs in that same namespace; nothing outside it
 # changes, and it goes away with the last process in it.
-v2ctl=/sys/fs/cgroup/unified/cgroup.controllers
+v2ctl=$BENCH_V2CTL
 hide_v2=no
-if [ -n "$(cat "$v2ctl" 2>/dev/null)" ]; then   # cgroupfs files stat as empty: read it
+if bench_hide_v2_needed; then
 	: >"$tmp/empty"
 	hide_v2=yes
 fi
@@ -217,20 +216,26 @@ wait "$hf_pid"
 hf_pid=""
 
 # ---- the report ----------------------------------------------------------
-cglayout="cgroup v1 at /sys/fs/cgroup/{$(awk '$3 == "cgroup" {print $2}' /proc/mounts | xargs -n1 basename | paste -sd, -)}"
-if grep -q ' cgroup2 ' /proc/mounts; then
-	cglayout="$cglayout + cgroup2 at $(awk '$3 == "cgroup2" {print $2}' /proc/mounts) (controllers: $(cat "$v2ctl" 2>/dev/null || echo none))"
+if [ -n "${BENCH_RESULTS:-}" ]; then
+	cp "$tmp/result.json" "$BENCH_RESULTS/start.json"
+	cp "$tmp/checks.txt" "$BENCH_RESULTS/start-checks.txt"
+	sed "s|$tmp|TMP|g" "$tmp/stack/stack.yaml" >"$BENCH_RESULTS/start-stack.yaml"
+	python3 -c 'import json, sys; json.dump(dict(zip(sys.argv[1::2], sys.argv[2::2])), sys.stdout)' \
+		stack_status "$stack_status" hid_v2 "$hide_v2" load "$load_before" \
+		runs "$RUNS" warmup "$WARMUP" >"$BENCH_RESULTS/start-meta.json"
+	echo "bench: start results in $BENCH_RESULTS"
+	exit 0
 fi
 python3 "$src/bench/report.py" "$tmp/result.json" "$BENCH_OUT" \
 	--stack-status "$stack_status" --invocation "$invocation" \
 	--stack-file "$tmp/stack/stack.yaml" --tmp "$tmp" \
 	--load "$load_before" \
-	--machine "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), kernel $(uname -r), $(sed -n 's/^PRETTY_NAME="\(.*\)"$/\1/p' /etc/os-release)" \
-	--cgroups "$cglayout" \
+	--machine "$(bench_machine)" \
+	--cgroups "$(bench_cgroups)" \
 	--hid-v2 "$hide_v2" --checks "$tmp/checks.txt" \
 	--version "crun=$(crun --version | head -n1)" \
 	--version "runc=$(runc --version | head -n1) ($(runc --version | grep -i libseccomp || true))" \
 	--version "hyperfine=$(hyperfine --version)" \
-	--version "stack=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$src" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')" \
+	--version "stack=$(bench_stack_version "$src")" \
 	--runs "$RUNS" --warmup "$WARMUP"
 echo "bench: wrote $BENCH_OUT"
