@@ -181,6 +181,19 @@ int rt_cgroup_count_procs(struct rt_cgroup *cg, st_error_t *err)
 	return (int)n;
 }
 
+int rt_cgroup_list_pids(struct rt_cgroup *cg, pid_t **pids, size_t *n, st_error_t *err)
+{
+	*pids = NULL;
+	*n = 0;
+	if (cg->n == 0)
+		return st_error(err, ENOENT, "cgroup `%s` has no directory", cg->rel);
+	/* every process of the container is in the v2 dir when there is one */
+	struct cg_dir *v2 = cg_dir_v2(cg);
+	size_t cap = 0;
+	collect_pids(v2 ? v2->path : cg->d[0].path, pids, n, &cap);
+	return 0;
+}
+
 int rt_cgroup_add_pid(struct rt_cgroup *cg, pid_t pid, st_error_t *err)
 {
 	char buf[32];

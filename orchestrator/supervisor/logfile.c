@@ -135,6 +135,14 @@ void sup_logfile_write(struct sup_logfile *lf, const char *stream, const char *l
 	}
 	size_t n = strlen(text);
 	text[n++] = '\n'; /* over the NUL: written by length */
+	sup_logfile_write_record(lf, text, n);
+	free(text);
+}
+
+void sup_logfile_write_record(struct sup_logfile *lf, const char *text, size_t n)
+{
+	if (lf->fd < 0)
+		return;
 	if (lf->size && lf->size + n > lf->max_size)
 		logfile_rotate(lf);
 	ssize_t w = write(lf->fd, text, n);
@@ -142,7 +150,6 @@ void sup_logfile_write(struct sup_logfile *lf, const char *stream, const char *l
 		lf->size += (uint64_t)w;
 	if (w != (ssize_t)n)
 		lf->dropped++;
-	free(text);
 }
 
 void sup_logfile_close(struct sup_logfile *lf)

@@ -31,6 +31,9 @@ struct sup_logfile {
 int sup_logfile_open(struct sup_logfile *lf, const char *path, uint64_t max_size, int max_file, st_error_t *err);
 /* One line (without its newline) of `stream` ("stdout", "stderr"). */
 void sup_logfile_write(struct sup_logfile *lf, const char *stream, const char *line, size_t len);
+/* A line already encoded (text[n-1] is its newline), with the same
+ * rotation and accounting: the events file (event_rec.h) is kept so. */
+void sup_logfile_write_record(struct sup_logfile *lf, const char *text, size_t n);
 void sup_logfile_close(struct sup_logfile *lf);
 /* PATH, PATH.1, ... PATH.(max_file-1) */
 char *sup_logfile_rotated_name(const char *path, int n);

@@ -199,8 +199,15 @@ static void on_gone(struct sup_service *s)
 	struct sup *sup = s->sup;
 	enum sup_after after = s->after;
 	s->after = SUP_AFTER_POLICY;
+	if (s->ev_stopping) {
+		s->ev_stopping = false;
+		sup_event(s, "stop", NULL);
+	}
 	switch (after) {
 	case SUP_AFTER_REMOVE:
+		if (s->ev_created)
+			sup_event(s, "destroy", NULL);
+		s->ev_created = false;
 		if (s->lock_fd >= 0)
 			sup_lock_release(sup->paths, s->stack, s->id, s->lock_fd);
 		s->lock_fd = -1;
@@ -220,6 +227,7 @@ static void on_gone(struct sup_service *s)
 			break;
 		}
 		s->backoff_ms = 0;
+		s->ev_restart = true;
 		sup_service_start(s);
 		return; /* start ticks */
 	case SUP_AFTER_POLICY: {
@@ -291,10 +299,17 @@ static void check_exit(struct sup_service *s)
 	s->last_exit = st;
 	s->has_exit = true;
 	s->finished_at_ms = wall_ms();
-	if (st.oom_killed)
+	/* The OOM kill is known from the cgroup at the exit (rt_cgroup_oom_killed:
+	 * v1 memory.oom_control, v2 memory.events): `oom` comes before `die`,
+	 * as Docker orders them. */
+	if (st.oom_killed) {
 		sup_progress(s->sup, "Container %s  OOMKilled (exit %d)", s->id, st.exit_code);
-	else
+		sup_event(s, "oom", NULL);
+	} else {
 		sup_progress(s->sup, "Container %s  Exited (%d)", s->id, st.exit_code);
+	}
+	sup_event(s, "die", json_pack("{s:i, s:i, s:b}", "exit_code", st.exit_code, "signal", st.signal, "oom_killed",
+				       st.oom_killed));
 	release_step(s);
 }
 
@@ -319,6 +334,7 @@ static void on_timer(uv_timer_t *t)
 	case SUP_TIMER_GRACE:
 		if (s->ct && !s->reaping) {
 			st_error_t err = NULL;
+			sup_event_signal(s, "kill", SIGKILL);
 			if (rt_container_kill(s->ct, SIGKILL, &err) < 0)
 				st_error_print(&err, stderr);
 		}
@@ -328,6 +344,7 @@ static void on_timer(uv_timer_t *t)
 		break;
 	case SUP_TIMER_BACKOFF:
 		s->restarts++;
+		s->ev_restart = true;
 		sup_service_start(s);
 		break;
 	}
@@ -374,6 +391,10 @@ void sup_service_start(struct sup_service *s)
 	int join_fd = -1;
 	if (sup_service_net_prepare(s, cfg, &join_fd, &err) < 0)
 		return start_failed(s, &err);
+	if (!s->ev_created) {
+		s->ev_created = true;
+		sup_event(s, "create", json_pack("{s:s}", "image", s->spec->image ? s->spec->image : ""));
+	}
 	int started = rt_container_start(cfg, &s->ct, &err);
 	if (join_fd >= 0)
 		close(join_fd);
@@ -417,6 +438,10 @@ void sup_service_start(struct sup_service *s)
 	s->health_restart = false;
 	sup_service_health_start(s);
 	set_state(s, SUP_RUNNING);
+	sup_event(s, "start", json_pack("{s:i}", "pid", (int)s->pid));
+	if (s->ev_restart)
+		sup_event(s, "restart", json_pack("{s:i}", "restarts", s->restarts));
+	s->ev_restart = false;
 	sup_progress(sup, "Container %s  Started", s->id);
 	sup_tick(sup);
 }
@@ -439,7 +464,10 @@ void sup_service_stop(struct sup_service *s, int grace_ms, enum sup_after after)
 		int64_t g = s->spec->stop_grace_period / 1000000;
 		s->grace_ms = grace_ms >= 0 ? grace_ms : g > INT32_MAX ? INT32_MAX : (int)g;
 		st_error_t err = NULL;
-		if (rt_container_kill(s->ct, s->conf.cfg.stop_signal ? s->conf.cfg.stop_signal : SIGTERM, &err) < 0)
+		int sig = s->conf.cfg.stop_signal ? s->conf.cfg.stop_signal : SIGTERM;
+		s->ev_stopping = true;
+		sup_event_signal(s, "kill", sig);
+		if (rt_container_kill(s->ct, sig, &err) < 0)
 			st_error_print(&err, stderr);
 		s->timer_use = SUP_TIMER_GRACE;
 		uv_timer_start(&s->timer, on_timer, (uint64_t)s->grace_ms, 0);
@@ -464,5 +492,6 @@ int sup_service_kill(struct sup_service *s, int sig, st_error_t *err)
 	 * bring it back (until it is started again). */
 	if (s->after == SUP_AFTER_POLICY)
 		s->after = SUP_AFTER_STAY; /* a down or a recreate under way stays what it is */
+	sup_event_signal(s, "kill", sig);
 	return rt_container_kill(s->ct, sig, err);
 }
