@@ -128,7 +128,7 @@ int cmd_events(struct cli_globals *g, int argc, char **argv)
 		{0},
 	};
 	struct view v = {.since = INT64_MIN, .until = INT64_MAX};
-	bool have_since = false, have_until = false;
+	bool have_since = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
@@ -143,7 +143,6 @@ int cmd_events(struct cli_globals *g, int argc, char **argv)
 		case 'u':
 			if (parse_when("--until", optarg, &v.until) != 0)
 				return CLI_EXIT_USAGE;
-			have_until = true;
 			break;
 		case 'h':
 			fputs("Usage: stack events [--json] [--since T] [--until T] [SERVICE...]\n\n"
@@ -191,7 +190,6 @@ int cmd_events(struct cli_globals *g, int argc, char **argv)
 		fprintf(stderr, "stack events: project `%s` is not running; %s\n", stack->name,
 			v.shown ? "these are its recorded events" : "no recorded events to show");
 	}
-	(void)have_until;
 	cli_event_reader_free(&r);
 	rc = v.gone ? 128 + SIGPIPE : st_interrupted() ? 128 + st_interrupted() : CLI_EXIT_OK;
 	strv_free(&names);
