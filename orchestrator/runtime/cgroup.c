@@ -263,6 +263,15 @@ int rt_cgroup_kill_all(struct rt_cgroup *cg, int sig, st_error_t *err)
 	return 0;
 }
 
+long long rt_cgroup_oom_kills(struct rt_cgroup *cg)
+{
+	struct cg_dir *md = cg_dir_for(cg, CG_MEMORY);
+	if (!md)
+		return -1;
+	_cleanup_free_ char *t = cg_read(md->path, md->v2 ? "memory.events" : "memory.oom_control");
+	return t ? cg_keyed_value(t, "oom_kill") : -1;
+}
+
 bool rt_cgroup_oom_killed(struct rt_cgroup *cg)
 {
 	struct cg_dir *md = cg_dir_for(cg, CG_MEMORY);

@@ -142,6 +142,10 @@ bool rt_cgroup_has_v1(const struct rt_cgroup *cg);
 /* True when the kernel OOM-killed a process of this cgroup (v1
  * memory.oom_control "oom_kill", v2 memory.events "oom_kill"). */
 bool rt_cgroup_oom_killed(struct rt_cgroup *cg);
+/* The count behind it: "oom_kill" of v2 memory.events or v1
+ * memory.oom_control (4.13+); -1 when there is none (no memory
+ * controller, an older v1 kernel).  One small file read. */
+long long rt_cgroup_oom_kills(struct rt_cgroup *cg);
 
 /* Current number of processes (cgroup.procs, sub-cgroups included). */
 int rt_cgroup_count_procs(struct rt_cgroup *cg, st_error_t *err);

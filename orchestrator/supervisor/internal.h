@@ -115,7 +115,15 @@ struct sup_service {
 	 * `destroy` yet; a stop is under way (a `stop` follows its exit); the
 	 * next start is a restart. */
 	bool ev_created, ev_stopping, ev_restart;
+	/* OOM kills of its processes while it runs (a child killed, the
+	 * container alive): its cgroup's count, read each second
+	 * (SUP_OOM_POLL_MS, one small file), each rise an `oom` event. */
+	uv_timer_t oom_timer;
+	long long oom_seen;
+	bool ev_oom; /* an `oom` was recorded for the running container */
 };
+
+#define SUP_OOM_POLL_MS 1000
 
 struct sup_conn;
 

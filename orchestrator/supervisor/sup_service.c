@@ -37,6 +37,28 @@ static int64_t wall_ms(void)
 static void on_timer(uv_timer_t *t);
 static void on_poll_timer(uv_timer_t *t);
 
+/* An `oom` event for each rise of the cgroup's OOM kill count since the
+ * last look; false when the host does not count them. */
+static bool oom_check(struct sup_service *s)
+{
+	long long n = s->ct ? rt_container_oom_kills(s->ct) : -1;
+	if (n < 0)
+		return false;
+	if (n > s->oom_seen) {
+		s->oom_seen = n;
+		s->ev_oom = true;
+		sup_event(s, "oom", json_pack("{s:I}", "oom_kills", (json_int_t)n));
+	}
+	return true;
+}
+
+static void on_oom_timer(uv_timer_t *t)
+{
+	struct sup_service *s = t->data;
+	if (!s->reaping && !oom_check(s))
+		uv_timer_stop(t);
+}
+
 struct sup_service *sup_service_new(struct sup *sup, const struct spec_service *spec)
 {
 	struct sup_service *s = xzalloc(sizeof(*s));
@@ -50,8 +72,10 @@ struct sup_service *sup_service_new(struct sup *sup, const struct spec_service *
 	s->log.fd = -1;
 	uv_timer_init(&sup->loop, &s->timer);
 	uv_timer_init(&sup->loop, &s->poll_timer);
+	uv_timer_init(&sup->loop, &s->oom_timer);
 	s->timer.data = s;
 	s->poll_timer.data = s;
+	s->oom_timer.data = s;
 	return s;
 }
 
@@ -67,6 +91,8 @@ void sup_service_close_handles(struct sup_service *s)
 		uv_close((uv_handle_t *)&s->timer, NULL);
 	if (!uv_is_closing((uv_handle_t *)&s->poll_timer))
 		uv_close((uv_handle_t *)&s->poll_timer, NULL);
+	if (!uv_is_closing((uv_handle_t *)&s->oom_timer))
+		uv_close((uv_handle_t *)&s->oom_timer, NULL);
 }
 
 void sup_service_free(struct sup_service *s)
@@ -292,6 +318,7 @@ static void check_exit(struct sup_service *s)
 		st = (struct rt_exit){.exit_code = 255};
 	}
 	stop_watch(s);
+	uv_timer_stop(&s->oom_timer);
 	sup_service_health_stop(s);
 	if (s->timer_use == SUP_TIMER_GRACE)
 		uv_timer_stop(&s->timer);
@@ -304,7 +331,10 @@ static void check_exit(struct sup_service *s)
 	 * as Docker orders them. */
 	if (st.oom_killed) {
 		sup_progress(s->sup, "Container %s  OOMKilled (exit %d)", s->id, st.exit_code);
-		sup_event(s, "oom", NULL);
+		/* the kills not reported while it ran; at least one `oom` */
+		oom_check(s);
+		if (!s->ev_oom)
+			sup_event(s, "oom", NULL);
 	} else {
 		sup_progress(s->sup, "Container %s  Exited (%d)", s->id, st.exit_code);
 	}
@@ -436,6 +466,10 @@ void sup_service_start(struct sup_service *s)
 	free(s->health_failure);
 	s->health_failure = NULL;
 	s->health_restart = false;
+	s->oom_seen = rt_container_oom_kills(s->ct);
+	s->ev_oom = false;
+	if (s->oom_seen >= 0)
+		uv_timer_start(&s->oom_timer, on_oom_timer, SUP_OOM_POLL_MS, SUP_OOM_POLL_MS);
 	sup_service_health_start(s);
 	set_state(s, SUP_RUNNING);
 	sup_event(s, "start", json_pack("{s:i}", "pid", (int)s->pid));

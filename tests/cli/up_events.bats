@@ -243,3 +243,15 @@ assert acts[-1] == "destroy", acts
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "${lines[0]}" == *start* ]]
 }
+
+@test "an OOM kill of a child while the container lives on: oom, and the container keeps running" {
+	one_service '{image: bb, mem_limit: 32m, command: [sh, -c, "syscall-probe memhog 200; echo hog-gone; sleep 1000"]}'
+	run -0 stack up -d
+	wait_for 30 has_action "oom s"
+	state_is s running
+	run -0 actions
+	! grep -q '^die' <<<"$output"
+	run --separate-stderr -0 recorded
+	[[ "$output" == *'"action":"oom"'*'"oom_kills":1'* ]]
+	wait_for 20 eval 'stack logs s | grep -q hog-gone'
+}
