@@ -149,7 +149,7 @@ int cmd_events(struct cli_globals *g, int argc, char **argv)
 			      "Show the containers' events: create, start, die, oom, health_status, restart, kill,\n"
 			      "stop, destroy. With the stack running, follows them until Ctrl-C or the stack goes\n"
 			      "down (--since: recorded ones from then first; --until: stop then); with it down,\n"
-			      "prints what was recorded (the latest ~8000, kept after down).\n"
+			      "prints what was recorded (the latest 7000 or more, kept after down).\n"
 			      "T: RFC 3339 UTC time, Unix seconds, or a duration before now (10m).\n",
 			      stdout);
 			return CLI_EXIT_OK;

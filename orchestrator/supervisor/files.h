@@ -30,7 +30,7 @@ char *sup_state_path(const char *run_dir, const char *id);
 char *sup_log_dir(const struct st_paths *paths, const char *project);
 char *sup_log_path(const char *log_dir, const char *service);
 /* The events file: 1 MiB, then it becomes PROJECT.jsonl.1 (the one before
- * is dropped): about 8000 of the latest events are kept. */
+ * is dropped): with records of ~150 bytes, the latest 7000 or more are kept. */
 #define SUP_EVENTS_MAX_SIZE (1024 * 1024)
 #define SUP_EVENTS_MAX_FILE 2
 char *sup_events_dir(const struct st_paths *paths);
