@@ -27,6 +27,9 @@ static const struct cli_command commands[] = {
 	{"restart", cmd_restart, "Restart services"},
 	{"kill", cmd_kill, "Send a signal to services' containers"},
 	{"port", cmd_port, "Print where a container port of a service is published"},
+	{"events", cmd_events, "Show the containers' events (start, die, oom, health...)"},
+	{"stats", cmd_stats, "Show the containers' CPU, memory and pids usage"},
+	{"top", cmd_top, "List the processes of the services' containers"},
 };
 
 static void usage(FILE *out)

@@ -67,6 +67,9 @@ int cmd_start(struct cli_globals *g, int argc, char **argv);
 int cmd_restart(struct cli_globals *g, int argc, char **argv);
 int cmd_kill(struct cli_globals *g, int argc, char **argv);
 int cmd_port(struct cli_globals *g, int argc, char **argv);
+int cmd_events(struct cli_globals *g, int argc, char **argv);
+int cmd_stats(struct cli_globals *g, int argc, char **argv);
+int cmd_top(struct cli_globals *g, int argc, char **argv);
 /* -t SECONDS of down, stop, restart: 0 or CLI_EXIT_USAGE (printed). */
 int cli_parse_timeout(const char *cmd, const char *s, int *out);
 

@@ -181,6 +181,19 @@ int rt_cgroup_count_procs(struct rt_cgroup *cg, st_error_t *err)
 	return (int)n;
 }
 
+int rt_cgroup_list_pids(struct rt_cgroup *cg, pid_t **pids, size_t *n, st_error_t *err)
+{
+	*pids = NULL;
+	*n = 0;
+	if (cg->n == 0)
+		return st_error(err, ENOENT, "cgroup `%s` has no directory", cg->rel);
+	/* every process of the container is in the v2 dir when there is one */
+	struct cg_dir *v2 = cg_dir_v2(cg);
+	size_t cap = 0;
+	collect_pids(v2 ? v2->path : cg->d[0].path, pids, n, &cap);
+	return 0;
+}
+
 int rt_cgroup_add_pid(struct rt_cgroup *cg, pid_t pid, st_error_t *err)
 {
 	char buf[32];
@@ -248,6 +261,15 @@ int rt_cgroup_kill_all(struct rt_cgroup *cg, int sig, st_error_t *err)
 	if (frozen)
 		freezer_set(fz->path, "THAWED");
 	return 0;
+}
+
+long long rt_cgroup_oom_kills(struct rt_cgroup *cg)
+{
+	struct cg_dir *md = cg_dir_for(cg, CG_MEMORY);
+	if (!md)
+		return -1;
+	_cleanup_free_ char *t = cg_read(md->path, md->v2 ? "memory.events" : "memory.oom_control");
+	return t ? cg_keyed_value(t, "oom_kill") : -1;
 }
 
 bool rt_cgroup_oom_killed(struct rt_cgroup *cg)

@@ -142,9 +142,31 @@ bool rt_cgroup_has_v1(const struct rt_cgroup *cg);
 /* True when the kernel OOM-killed a process of this cgroup (v1
  * memory.oom_control "oom_kill", v2 memory.events "oom_kill"). */
 bool rt_cgroup_oom_killed(struct rt_cgroup *cg);
+/* The count behind it: "oom_kill" of v2 memory.events or v1
+ * memory.oom_control (4.13+); -1 when there is none (no memory
+ * controller, an older v1 kernel).  One small file read. */
+long long rt_cgroup_oom_kills(struct rt_cgroup *cg);
 
 /* Current number of processes (cgroup.procs, sub-cgroups included). */
 int rt_cgroup_count_procs(struct rt_cgroup *cg, st_error_t *err);
+
+/* The pids of its processes, sub-cgroups included (*pids: free() it). */
+int rt_cgroup_list_pids(struct rt_cgroup *cg, pid_t **pids, size_t *n, st_error_t *err);
+
+/* What `stack stats` shows, read from the cgroup's own files
+ * (cgroup_stats.c); a has_* is false when no hierarchy of the cgroup
+ * serves that controller. */
+struct rt_cgroup_stats {
+	bool has_cpu, has_memory, has_pids;
+	uint64_t cpu_ns;            /* v1 cpuacct.usage; v2 cpu.stat usage_usec * 1000 */
+	uint64_t mem_usage;         /* v1 memory.usage_in_bytes; v2 memory.current */
+	uint64_t mem_inactive_file; /* v1 memory.stat total_inactive_file; v2 inactive_file */
+	int64_t mem_limit;          /* bytes; -1: none (v1 "unlimited", v2 "max") */
+	uint64_t pids;              /* pids.current */
+	int64_t pids_limit;         /* pids.max; -1: "max" */
+};
+/* Small files only: one read each, nothing that waits. */
+void rt_cgroup_read_stats(struct rt_cgroup *cg, struct rt_cgroup_stats *out);
 
 /* Send `sig` to every process: v2 cgroup.kill when sig is SIGKILL and the
  * file exists, else a freeze (v1 freezer when available) + cgroup.procs

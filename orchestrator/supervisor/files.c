@@ -52,6 +52,16 @@ char *sup_log_path(const char *log_dir, const char *service)
 	return xasprintf("%s/%s.log", log_dir, service);
 }
 
+char *sup_events_dir(const struct st_paths *paths)
+{
+	return xasprintf("%s/events", paths->root);
+}
+
+char *sup_events_path(const struct st_paths *paths, const char *project)
+{
+	return xasprintf("%s/events/%s.jsonl", paths->root, project);
+}
+
 char *sup_container_name(const char *project, const char *service)
 {
 	return xasprintf("%s-%s-1", project, service);

@@ -9,6 +9,8 @@
  *   STACK_RUN/PROJECT/ID.lock, ID/     the runtime's lock and state dir (stale.h)
  *   STACK_ROOT/logs/PROJECT/SERVICE.log[.N]  the logs (logfile.h), kept after
  *                                      stop, removed by down
+ *   STACK_ROOT/events/PROJECT.jsonl[.1]  the events (event_rec.h), at most
+ *                                      SUP_EVENTS_MAX_SIZE each, kept after down
  * A supervisor is alive exactly when the pid file's lock is held: a crashed
  * one's lock went with it, whatever the file says. */
 #ifndef STACK_SUPERVISOR_FILES_H
@@ -32,6 +34,12 @@ char *sup_volumes_dir(const struct st_paths *paths);
 /* STACK_ROOT/volumes/PROJECT_NAME: the directory of named volume NAME
  * (a valid spec name: no slash, no leading dot). */
 char *sup_volume_dir(const struct st_paths *paths, const char *project, const char *name);
+/* The events file: 1 MiB, then it becomes PROJECT.jsonl.1 (the one before
+ * is dropped): with records of ~150 bytes, the latest 7000 or more are kept. */
+#define SUP_EVENTS_MAX_SIZE (1024 * 1024)
+#define SUP_EVENTS_MAX_FILE 2
+char *sup_events_dir(const struct st_paths *paths);
+char *sup_events_path(const struct st_paths *paths, const char *project);
 /* PROJECT-SERVICE-1, compose's name for a service's first container. */
 char *sup_container_name(const char *project, const char *service);
 

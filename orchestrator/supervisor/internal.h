@@ -121,7 +121,19 @@ struct sup_service {
 	 * prepared at each start, released once it is gone. */
 	struct sup_net_attach net;
 	struct strv extra_hosts;
+	/* For its events (sup_events.c): a `create` was recorded and no
+	 * `destroy` yet; a stop is under way (a `stop` follows its exit); the
+	 * next start is a restart. */
+	bool ev_created, ev_stopping, ev_restart;
+	/* OOM kills of its processes while it runs (a child killed, the
+	 * container alive): its cgroup's count, read each second
+	 * (SUP_OOM_POLL_MS, one small file), each rise an `oom` event. */
+	uv_timer_t oom_timer;
+	long long oom_seen;
+	bool ev_oom; /* an `oom` was recorded for the running container */
 };
+
+#define SUP_OOM_POLL_MS 1000
 
 struct sup_conn;
 
@@ -166,6 +178,7 @@ struct sup {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool ticking, tick_again;
 	int signals; /* stop signals received */
+	struct sup_logfile events; /* STACK_ROOT/events/PROJECT.jsonl (sup_events.c) */
 };
 
 /* sup_service.c: the state machine */
@@ -239,6 +252,14 @@ void sup_logpipe_close(struct sup_logpipe *lp);
 
 /* confhash.c: digest of everything that makes a service's container. */
 int sup_confhash(const struct spec_service *spec, const struct sup_ctconf *conf, char out[65], st_error_t *err);
+
+/* sup_events.c: the events file (event_rec.h) */
+void sup_events_open(struct sup *sup);
+void sup_events_close(struct sup *sup);
+/* Record ACTION of s's container; attrs (taken) may be NULL. */
+void sup_event(struct sup_service *s, const char *action, json_t *attrs);
+/* An event whose attributes are a signal ("signal": "SIGTERM", "signo": 15). */
+void sup_event_signal(struct sup_service *s, const char *action, int sig);
 
 /* control.c */
 int sup_ctl_listen(struct sup *sup, st_error_t *err);

@@ -191,6 +191,24 @@ void sup_logfile_write(struct sup_logfile *lf, const char *ts, const char *strea
 	lf->size += n;
 }
 
+void sup_logfile_write_record(struct sup_logfile *lf, const char *text, size_t n)
+{
+	if (lf->fd < 0)
+		return;
+	if (n > SUP_LOG_BUF - lf->len)
+		sup_logfile_flush(lf);
+	if (n > SUP_LOG_BUF) {
+		lf->dropped++;
+		return;
+	}
+	if (lf->size && lf->size + n > lf->max_size)
+		logfile_rotate(lf);
+	memcpy(lf->buf + lf->len, text, n);
+	lf->len += n;
+	lf->size += n;
+	sup_logfile_flush(lf);
+}
+
 void sup_logfile_close(struct sup_logfile *lf)
 {
 	if (lf->fd >= 0) {

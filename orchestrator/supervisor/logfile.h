@@ -43,6 +43,10 @@ void sup_logfile_write(struct sup_logfile *lf, const char *ts, const char *strea
 /* Write out what is buffered. */
 void sup_logfile_flush(struct sup_logfile *lf);
 /* Flush, then close. */
+/* A record already encoded (text[n-1] is its newline), with the same
+ * rotation and accounting, written out at once: the events file
+ * (event_rec.h) is kept so. */
+void sup_logfile_write_record(struct sup_logfile *lf, const char *text, size_t n);
 void sup_logfile_close(struct sup_logfile *lf);
 /* PATH, PATH.1, ... PATH.(max_file-1) */
 char *sup_logfile_rotated_name(const char *path, int n);

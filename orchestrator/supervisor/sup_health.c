@@ -28,6 +28,7 @@ static void on_health(struct sup_health *h, enum sup_health_status st, void *dat
 	struct sup_service *s = data;
 	struct sup *sup = s->sup;
 	sup_progress(sup, "Container %s  Health: %s", s->id, sup_health_status_name(st));
+	sup_event(s, "health_status", json_pack("{s:s}", "health_status", sup_health_status_name(st)));
 	if (st == SUP_HEALTH_UNHEALTHY) {
 		size_t n = 0;
 		const struct sup_health_result *log = sup_health_log(h, &n);

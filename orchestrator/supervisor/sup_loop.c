@@ -421,6 +421,7 @@ int sup_run(struct spec_stack *stack, const struct sup_opts *o, st_error_t *err)
 		goto out;
 	}
 	loop_ok = true;
+	sup_events_open(&sup);
 	if (sup_ctl_listen(&sup, err) < 0)
 		goto out;
 	uv_signal_init(&sup.loop, &sup.sig_term);
@@ -454,6 +455,7 @@ out:
 	for (size_t i = 0; i < sup.n_svcs; i++)
 		sup_service_free(sup.svcs[i]);
 	free(sup.svcs);
+	sup_events_close(&sup);
 	for (size_t i = 0; sup.nets && i < sup.n_stacks; i++)
 		sup_nets_free(&sup.nets[i]);
 	free(sup.nets);

@@ -39,6 +39,28 @@ static void on_poll_timer(uv_timer_t *t);
 static void spawn_step(struct sup_service *s);
 static void spawn_abort(struct sup_service *s);
 
+/* An `oom` event for each rise of the cgroup's OOM kill count since the
+ * last look; false when the host does not count them. */
+static bool oom_check(struct sup_service *s)
+{
+	long long n = s->ct ? rt_container_oom_kills(s->ct) : -1;
+	if (n < 0)
+		return false;
+	if (n > s->oom_seen) {
+		s->oom_seen = n;
+		s->ev_oom = true;
+		sup_event(s, "oom", json_pack("{s:I}", "oom_kills", (json_int_t)n));
+	}
+	return true;
+}
+
+static void on_oom_timer(uv_timer_t *t)
+{
+	struct sup_service *s = t->data;
+	if (!s->reaping && !oom_check(s))
+		uv_timer_stop(t);
+}
+
 struct sup_service *sup_service_new(struct sup *sup, const struct spec_service *spec)
 {
 	struct sup_service *s = xzalloc(sizeof(*s));
@@ -54,8 +76,10 @@ struct sup_service *sup_service_new(struct sup *sup, const struct spec_service *
 	s->log.fd = -1;
 	uv_timer_init(&sup->loop, &s->timer);
 	uv_timer_init(&sup->loop, &s->poll_timer);
+	uv_timer_init(&sup->loop, &s->oom_timer);
 	s->timer.data = s;
 	s->poll_timer.data = s;
+	s->oom_timer.data = s;
 	return s;
 }
 
@@ -73,6 +97,8 @@ void sup_service_close_handles(struct sup_service *s)
 		uv_close((uv_handle_t *)&s->timer, NULL);
 	if (!uv_is_closing((uv_handle_t *)&s->poll_timer))
 		uv_close((uv_handle_t *)&s->poll_timer, NULL);
+	if (!uv_is_closing((uv_handle_t *)&s->oom_timer))
+		uv_close((uv_handle_t *)&s->oom_timer, NULL);
 }
 
 void sup_service_free(struct sup_service *s)
@@ -216,11 +242,18 @@ static void on_gone(struct sup_service *s)
 	struct sup *sup = s->sup;
 	enum sup_after after = s->after;
 	s->after = SUP_AFTER_POLICY;
+	if (s->ev_stopping) {
+		s->ev_stopping = false;
+		sup_event(s, "stop", NULL);
+	}
 	switch (after) {
 	case SUP_AFTER_REMOVE:
 		/* an orphan removed by `up --remove-orphans` frees its host ports */
 		sup_ports_close(s->ports);
 		s->ports = NULL;
+		if (s->ev_created)
+			sup_event(s, "destroy", NULL);
+		s->ev_created = false;
 		if (s->lock_fd >= 0)
 			sup_lock_release(sup->paths, s->stack, s->id, s->lock_fd);
 		s->lock_fd = -1;
@@ -240,6 +273,7 @@ static void on_gone(struct sup_service *s)
 			break;
 		}
 		s->backoff_ms = 0;
+		s->ev_restart = true;
 		sup_service_start(s);
 		return; /* start ticks */
 	case SUP_AFTER_POLICY: {
@@ -304,6 +338,7 @@ static void check_exit(struct sup_service *s)
 		st = (struct rt_exit){.exit_code = 255};
 	}
 	stop_watch(s);
+	uv_timer_stop(&s->oom_timer);
 	sup_service_health_stop(s);
 	if (s->timer_use == SUP_TIMER_GRACE)
 		uv_timer_stop(&s->timer);
@@ -311,10 +346,20 @@ static void check_exit(struct sup_service *s)
 	s->last_exit = st;
 	s->has_exit = true;
 	s->finished_at_ms = wall_ms();
-	if (st.oom_killed)
+	/* The OOM kill is known from the cgroup at the exit (rt_cgroup_oom_killed:
+	 * v1 memory.oom_control, v2 memory.events): `oom` comes before `die`,
+	 * as Docker orders them. */
+	if (st.oom_killed) {
 		sup_progress(s->sup, "Container %s  OOMKilled (exit %d)", s->id, st.exit_code);
-	else
+		/* the kills not reported while it ran; at least one `oom` */
+		oom_check(s);
+		if (!s->ev_oom)
+			sup_event(s, "oom", NULL);
+	} else {
 		sup_progress(s->sup, "Container %s  Exited (%d)", s->id, st.exit_code);
+	}
+	sup_event(s, "die", json_pack("{s:i, s:i, s:b}", "exit_code", st.exit_code, "signal", st.signal, "oom_killed",
+				       st.oom_killed));
 	release_step(s);
 }
 
@@ -342,6 +387,7 @@ static void on_timer(uv_timer_t *t)
 	case SUP_TIMER_GRACE:
 		if (s->ct && !s->reaping) {
 			st_error_t err = NULL;
+			sup_event_signal(s, "kill", SIGKILL);
 			if (rt_container_kill(s->ct, SIGKILL, &err) < 0)
 				st_error_print(&err, stderr);
 		}
@@ -351,6 +397,7 @@ static void on_timer(uv_timer_t *t)
 		break;
 	case SUP_TIMER_BACKOFF:
 		s->restarts++;
+		s->ev_restart = true;
 		sup_service_start(s);
 		break;
 	}
@@ -459,8 +506,16 @@ static void started(struct sup_service *s)
 	free(s->health_failure);
 	s->health_failure = NULL;
 	s->health_restart = false;
+	s->oom_seen = rt_container_oom_kills(s->ct);
+	s->ev_oom = false;
+	if (s->oom_seen >= 0)
+		uv_timer_start(&s->oom_timer, on_oom_timer, SUP_OOM_POLL_MS, SUP_OOM_POLL_MS);
 	sup_service_health_start(s);
 	set_state(s, SUP_RUNNING);
+	sup_event(s, "start", json_pack("{s:i}", "pid", (int)s->pid));
+	if (s->ev_restart)
+		sup_event(s, "restart", json_pack("{s:i}", "restarts", s->restarts));
+	s->ev_restart = false;
 	sup_progress(sup, "Container %s  Started", s->id);
 	rejoin_sharers(s);
 	sup_tick(sup);
@@ -546,6 +601,10 @@ void sup_service_start(struct sup_service *s)
 	 * step-wise start wants (runtime/container.h). */
 	if (sup_service_net_prepare(s, cfg, &s->join_fd, &err) < 0)
 		return start_failed(s, &err);
+	if (!s->ev_created) {
+		s->ev_created = true;
+		sup_event(s, "create", json_pack("{s:s}", "image", s->spec->image ? s->spec->image : ""));
+	}
 	if (rt_container_start_begin(cfg, &s->spawn, &err) < 0) {
 		s->spawn = NULL;
 		spawn_done(s);
@@ -572,7 +631,10 @@ void sup_service_stop(struct sup_service *s, int grace_ms, enum sup_after after)
 		int64_t g = s->spec->stop_grace_period / 1000000;
 		s->grace_ms = grace_ms >= 0 ? grace_ms : g > INT32_MAX ? INT32_MAX : (int)g;
 		st_error_t err = NULL;
-		if (rt_container_kill(s->ct, s->conf.cfg.stop_signal ? s->conf.cfg.stop_signal : SIGTERM, &err) < 0)
+		int sig = s->conf.cfg.stop_signal ? s->conf.cfg.stop_signal : SIGTERM;
+		s->ev_stopping = true;
+		sup_event_signal(s, "kill", sig);
+		if (rt_container_kill(s->ct, sig, &err) < 0)
 			st_error_print(&err, stderr);
 		s->timer_use = SUP_TIMER_GRACE;
 		uv_timer_start(&s->timer, on_timer, (uint64_t)s->grace_ms, 0);
@@ -603,5 +665,6 @@ int sup_service_kill(struct sup_service *s, int sig, st_error_t *err)
 	 * bring it back (until it is started again). */
 	if (s->after == SUP_AFTER_POLICY)
 		s->after = SUP_AFTER_STAY; /* a down or a recreate under way stays what it is */
+	sup_event_signal(s, "kill", sig);
 	return rt_container_kill(s->ct, sig, err);
 }

@@ -1,0 +1,76 @@
+#include "cli/ct_running.h"
+#include "cli/sup_client.h"
+#include "supervisor/files.h"
+#include "util/mem.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A zombie (its supervisor killed, not yet reaped by whoever inherited
+ * it) still has its pid and start time: it runs nothing. */
+static bool zombie(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (n <= 0)
+		return true; /* gone */
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
+static bool wanted(const struct strv *names, const char *service)
+{
+	for (size_t i = 0; i < names->n; i++)
+		if (strcmp(names->v[i], service) == 0)
+			return true;
+	return false;
+}
+
+void cli_ct_running(const struct cli_globals *g, const struct spec_stack *stack, const struct strv *names,
+		    struct cli_ct **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	_cleanup_free_ char *run = cli_sup_run_dir(g, stack);
+	json_t *list = sup_state_list(run);
+	size_t i, cap = 0;
+	json_t *r;
+	json_array_foreach (list, i, r) {
+		const char *svc = json_string_value(json_object_get(r, "service"));
+		const char *ct = json_string_value(json_object_get(r, "container"));
+		const char *cgpath = json_string_value(json_object_get(r, "cgroup"));
+		json_int_t pid = json_integer_value(json_object_get(r, "pid"));
+		json_int_t start = json_integer_value(json_object_get(r, "pid_start_time"));
+		if (!svc || !ct || !cgpath || !wanted(names, svc) || pid <= 0 ||
+		    sup_proc_start_time((pid_t)pid) != (uint64_t)start || zombie((pid_t)pid))
+			continue;
+		/* "PARENT/NAME" as the runtime made it (cgroup.h) */
+		const char *slash = strrchr(cgpath, '/');
+		if (!slash || slash == cgpath || !slash[1])
+			continue;
+		_cleanup_free_ char *parent = xstrndup(cgpath, (size_t)(slash - cgpath));
+		struct rt_cgroup_opts opts = {.parent = parent};
+		struct rt_cgroup *cg = NULL;
+		if (rt_cgroup_open(slash + 1, &opts, &cg, NULL) < 0)
+			continue;
+		*out = xgrow(*out, &cap, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = (struct cli_ct){
+			.service = xstrdup(svc), .container = xstrdup(ct), .pid = (pid_t)pid, .cg = cg};
+	}
+	json_decref(list);
+}
+
+void cli_ct_free(struct cli_ct *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].service);
+		free(v[i].container);
+		rt_cgroup_free(v[i].cg);
+	}
+	free(v);
+}

@@ -1,0 +1,27 @@
+/* The running containers of a project, for `stack stats` and `stack top`:
+ * from the state files (supervisor/files.h), which the supervisor keeps
+ * current and which outlive it, so they read the same with or without
+ * one.  A container counts as running when the pid and start time its
+ * state file records still name a live process. */
+#ifndef STACK_CLI_CT_RUNNING_H
+#define STACK_CLI_CT_RUNNING_H
+
+#include "cli/cli.h"
+#include "runtime/cgroup.h"
+
+#include <sys/types.h>
+
+struct cli_ct {
+	char *service, *container;
+	pid_t pid;             /* its init, on the host */
+	struct rt_cgroup *cg;  /* opened, not ours to remove */
+};
+
+/* Those of the services in `names`, in the order of the state files
+ * (by service name).  A container whose cgroup cannot be opened (it is
+ * exiting) is left out. */
+void cli_ct_running(const struct cli_globals *g, const struct spec_stack *stack, const struct strv *names,
+		    struct cli_ct **out, size_t *n);
+void cli_ct_free(struct cli_ct *v, size_t n);
+
+#endif
