@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -239,6 +240,24 @@ static char *start_time_of(pid_t pid)
 	return xstrndup(p, strcspn(p, " "));
 }
 
+/* A process that waits to be killed, and dies with this test if an
+ * assertion ends the test first (an orphan holding ctest's output pipe
+ * would hang the run). */
+static pid_t fork_sleeper(void)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(0);
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
 static void test_gone_reused_and_host_pids_refused(void **state)
 {
 	(void)state;
@@ -257,12 +276,25 @@ static void test_gone_reused_and_host_pids_refused(void **state)
 	_cleanup_free_ char *gone = xasprintf("its process %d is gone", (int)old);
 	expect_refused(&r, gone);
 
-	/* Its pid reused by another process: a start time of its own. */
-	pid_t sleeper = fork();
-	assert_true(sleeper >= 0);
-	if (sleeper == 0) {
-		pause();
-		_exit(0);
+	/* Its pid reused by another process: a start time of its own.  The
+	 * start time counts clock ticks (10 ms): a process forked within the
+	 * tick the container started in has the same one, so fork until it
+	 * differs, as a real reuse (the pid went round) always does. */
+	_cleanup_free_ char *recorded = NULL;
+	{
+		const char *t = strstr(s.json, "\"start_time\":");
+		assert_non_null(t);
+		recorded = xstrndup(t + 13, strcspn(t + 13, ","));
+	}
+	pid_t sleeper = -1;
+	for (;;) {
+		sleeper = fork_sleeper();
+		_cleanup_free_ char *t = start_time_of(sleeper);
+		if (strcmp(t, recorded) != 0)
+			break;
+		kill(sleeper, SIGKILL);
+		waitpid(sleeper, NULL, 0);
+		usleep(5000);
 	}
 	_cleanup_free_ char *reused = with_pid(s.json, sleeper, NULL);
 	restore_state(&r, &s, reused);
