@@ -55,8 +55,8 @@ for line in sys.stdin:
         acts.append("die %s %s" % (a.get("exit_code"), a.get("oom_killed")))
     else:
         acts.append(e["action"])
-print(" ".join(acts))' <<<"$output"
+print("|" + "|".join(acts) + "|")' <<<"$output"
 	echo "$output"
 	# oom before its die (137, OOMKilled), a start after
-	[[ " $output " == *" oom "*" die 137 True "*" start "* ]]
+	[[ "$output" == *"|oom|"*"die 137 True|"*"start|"* ]]
 }
