@@ -145,12 +145,17 @@ int cmd_events(struct cli_globals *g, int argc, char **argv)
 				return CLI_EXIT_USAGE;
 			break;
 		case 'h':
-			fputs("Usage: stack events [--json] [--since T] [--until T] [SERVICE...]\n\n"
+			fputs("Usage: stack events [OPTIONS] [SERVICE...]\n\n"
 			      "Show the containers' events: create, start, die, oom, health_status, restart, kill,\n"
 			      "stop, destroy. With the stack running, follows them until Ctrl-C or the stack goes\n"
-			      "down (--since: recorded ones from then first; --until: stop then); with it down,\n"
-			      "prints what was recorded (the latest 7000 or more, kept after down).\n"
-			      "T: RFC 3339 UTC time, Unix seconds, or a duration before now (10m).\n",
+			      "down; with it down, prints what was recorded (the latest 7000 or more, kept after\n"
+			      "down).\n\n"
+			      "Options:\n"
+			      "      --json             one JSON object per event and line\n"
+			      "      --since T          the recorded events from T first; T is an RFC 3339 UTC time,\n"
+			      "                         Unix seconds, or a duration before now (10m)\n"
+			      "      --until T          stop at T (T as for --since)\n"
+			      "  -h, --help             show this help\n",
 			      stdout);
 			return CLI_EXIT_OK;
 		default:

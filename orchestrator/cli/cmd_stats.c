@@ -136,11 +136,14 @@ int cmd_stats(struct cli_globals *g, int argc, char **argv)
 				return cli_usage_error("stats", "--format: `%s` is not `table` or `json`", optarg);
 			break;
 		case 'h':
-			fputs("Usage: stack stats [--no-stream] [--format table|json] [SERVICE...]\n\n"
+			fputs("Usage: stack stats [OPTIONS] [SERVICE...]\n\n"
 			      "Show the running containers' CPU % (docker's: container CPU time over host CPU time,\n"
 			      "times the online CPUs), memory usage (without inactive page cache) / limit, and\n"
-			      "pids / limit, from their cgroups. Refreshes each second until Ctrl-C;\n"
-			      "--no-stream prints once. --format json: one object per container and line.\n",
+			      "pids / limit, from their cgroups. Refreshes each second until Ctrl-C.\n\n"
+			      "Options:\n"
+			      "      --no-stream        print once (after one second of measuring) and exit\n"
+			      "      --format table|json  a table (default) or one JSON object per container and line\n"
+			      "  -h, --help             show this help\n",
 			      stdout);
 			return CLI_EXIT_OK;
 		default:

@@ -107,8 +107,11 @@ int cmd_top(struct cli_globals *g, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			fputs("Usage: stack top [SERVICE...]\n\n"
-			      "List the processes of the services' running containers (pids as the host sees them).\n",
+			fputs("Usage: stack top [OPTIONS] [SERVICE...]\n\n"
+			      "List the processes of the services' running containers: host pid, parent pid,\n"
+			      "user, CPU time and command, `stack exec`'d ones included.\n\n"
+			      "Options:\n"
+			      "  -h, --help             show this help\n",
 			      stdout);
 			return CLI_EXIT_OK;
 		default:
