@@ -152,13 +152,12 @@ int cmd_ps(struct cli_globals *g, int argc, char **argv)
 				return cli_usage_error("ps", "--format: `%s` is not table or json", optarg);
 			break;
 		case 'L':
-			if (strncmp(optarg, "status=", 7) != 0) {
+		case 'S': {
+			if (c == 'L' && strncmp(optarg, "status=", 7) != 0) {
 				_cleanup_free_ char *shown = cli_printable(optarg);
 				return cli_usage_error("ps", "--filter: `%s` is not status=STATUS (the one filter "
 							     "stack ps has; statuses: %s)", shown, CLI_PS_STATUSES);
 			}
-			/* fall through */
-		case 'S': {
 			const char *v = c == 'L' ? optarg + 7 : optarg;
 			if (cli_ps_status_add(v, &status) < 0) {
 				_cleanup_free_ char *shown = cli_printable(v);
