@@ -8,13 +8,15 @@
  * Mechanism: a TCP proxy on the loop.  Each accepted connection gets a
  * socket made in the container's network namespace (rt_container_socket)
  * connected to 127.0.0.1:TARGET there, and the loop relays bytes both
- * ways in 64 KiB reads, handing each read buffer to the write as is.
- * Backpressure: when the read buffers queued for one side's writes add
- * up to more than SUP_PORTS_QUEUE_HIGH (buffers, not bytes: a trickle of
- * small segments fills 64 KiB each), the other side is not read until
- * they are below SUP_PORTS_QUEUE_LOW, so a peer that stops reading holds the
- * sender back (TCP flow control) instead of growing our memory; a
- * connection holds at most about 2 x (HIGH + 64 KiB).  Connections open
+ * ways in reads of up to SUP_PORTS_CHUNK, each written on at once; only
+ * what the peer's socket does not take is copied and queued.
+ * Backpressure: when the buffers queued for one side's writes number
+ * more than SUP_PORTS_QUEUE_HIGH / SUP_PORTS_CHUNK (counted as whole
+ * chunks, so a trickle of small segments cannot queue without bound),
+ * the other side is not read until they are below SUP_PORTS_QUEUE_LOW /
+ * SUP_PORTS_CHUNK, so a peer that stops reading holds the sender back
+ * (TCP flow control) instead of growing our memory; a connection holds
+ * at most about 2 x (HIGH + 64 KiB).  Connections open
  * at once are capped so that SUP_PORTS_FD_RESERVE descriptors stay free
  * for the rest of the supervisor; one past the cap is reset.  EOF is
  * passed on as a shutdown (half-close), a reset as a reset.

@@ -1,21 +1,26 @@
 /* One published connection: the client's socket on the host and one made
  * in the container's network namespace, relayed both ways by the loop.
  *
- * A read buffer is the write request's own (struct chunk), so bytes are
- * copied once, by the kernel, in and out.  A side whose reads hold more
- * than SUP_PORTS_QUEUE_HIGH of buffers not yet written to its peer stops
- * being read until they are back under SUP_PORTS_QUEUE_LOW.  Counted in
- * buffers, not in bytes queued: a read of one byte holds a whole chunk,
- * so a peer trickling small segments would otherwise have us hold
- * SUP_PORTS_CHUNK per byte of the queue.  EOF from one side
- * becomes a shutdown of the other once what it queued is written; the
- * connection ends when both directions have, or at the first error, which
- * resets the other side (so a client sees the app's reset, not an EOF). */
+ * Every read lands in one buffer of the loop's (read_buf) and is written
+ * to the peer at once with uv_try_write: a request or reply that the
+ * peer's socket takes whole (the common case) costs no allocation.  Only
+ * what the peer's socket does not take is copied into a buffer of its
+ * exact size and queued (struct pending), behind which every later read
+ * queues too, so bytes stay in order.  A side with more than HELD_HIGH
+ * of those buffers queued toward its peer stops being read until they are
+ * back under HELD_LOW.  Counted in buffers, each at most SUP_PORTS_CHUNK:
+ * that bounds the bytes, and a peer trickling small segments cannot make
+ * us hold a buffer and a write request per byte without bound.  EOF from
+ * one side becomes a shutdown of the other once what it queued is
+ * written; the connection ends when both directions have, or at the first
+ * error, which resets the other side (so a client sees the app's reset,
+ * not an EOF). */
 #include "supervisor/ports_internal.h"
 #include "util/mem.h"
 
 #include <netinet/in.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,7 +33,7 @@ struct side {
 	bool shut;     /* shutdown of this side asked */
 	bool shut_done;
 	bool paused;   /* not read: the peer's queue is full */
-	size_t held;   /* chunks read from this side, not yet written */
+	size_t held;   /* buffers read from this side, queued, not yet written */
 };
 
 #define HELD_HIGH (SUP_PORTS_QUEUE_HIGH / SUP_PORTS_CHUNK)
@@ -44,11 +49,16 @@ struct sup_conn {
 	struct sup_conn *prev, *next;
 };
 
-struct chunk {
+/* What the peer's socket did not take at once, queued for it. */
+struct pending {
 	uv_write_t req;
 	struct side *from;
-	char data[SUP_PORTS_CHUNK];
+	char data[];
 };
+
+/* Every read of every connection: the loop is one thread, and read_cb
+ * is done with the bytes (written or copied) before the next read. */
+static char read_buf[SUP_PORTS_CHUNK];
 
 static struct side *peer(struct side *s)
 {
@@ -104,11 +114,9 @@ static void conn_close(struct sup_conn *c, bool reset)
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
+	(void)h;
 	(void)suggested;
-	struct side *s = h->data;
-	struct chunk *k = xmalloc(sizeof(*k));
-	k->from = s;
-	*buf = uv_buf_init(k->data, sizeof(k->data));
+	*buf = uv_buf_init(read_buf, sizeof(read_buf));
 }
 
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
@@ -123,7 +131,7 @@ static void resume(struct side *s)
 
 static void write_cb(uv_write_t *w, int status)
 {
-	struct chunk *k = w->data;
+	struct pending *k = w->data;
 	struct side *from = k->from;
 	free(k);
 	from->held--;
@@ -148,15 +156,42 @@ static void shutdown_cb(uv_shutdown_t *r, int status)
 		conn_close(c, false);
 }
 
+/* Write n bytes read from s to its peer: at once what its socket takes,
+ * the rest queued.  0, or a libuv error. */
+static int relay(struct side *s, const char *data, size_t n)
+{
+	struct side *o = peer(s);
+	uv_buf_t b = uv_buf_init((char *)data, (unsigned)n);
+	/* UV_EAGAIN also when writes are queued already: then this one
+	 * must queue behind them. */
+	int w = uv_try_write((uv_stream_t *)&o->tcp, &b, 1);
+	if (w < 0 && w != UV_EAGAIN)
+		return w;
+	size_t done = w > 0 ? (size_t)w : 0;
+	if (done == n)
+		return 0;
+	struct pending *k = xmalloc(sizeof(*k) + (n - done));
+	memcpy(k->data, data + done, n - done);
+	k->from = s;
+	k->req.data = k;
+	b = uv_buf_init(k->data, (unsigned)(n - done));
+	int r = uv_write(&k->req, (uv_stream_t *)&o->tcp, &b, 1, write_cb);
+	if (r < 0) {
+		free(k);
+		return r;
+	}
+	if (++s->held > HELD_HIGH) {
+		s->paused = true;
+		uv_read_stop((uv_stream_t *)&s->tcp);
+	}
+	return 0;
+}
+
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	struct side *s = st->data;
 	struct sup_conn *c = s->c;
-	/* buf->base is a chunk's data (alloc_cb): back to its chunk, which
-	 * malloc aligned (hence the void * step, clang's -Wcast-align). */
-	struct chunk *k = buf->base ? (struct chunk *)(void *)(buf->base - offsetof(struct chunk, data)) : NULL;
 	if (nread <= 0 || c->closing) {
-		free(k);
 		if (nread == 0 || c->closing)
 			return;
 		if (nread != UV_EOF)
@@ -171,17 +206,8 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 			conn_close(c, true);
 		return;
 	}
-	struct side *o = peer(s);
-	k->req.data = k;
-	uv_buf_t b = uv_buf_init(k->data, (unsigned)nread);
-	if (uv_write(&k->req, (uv_stream_t *)&o->tcp, &b, 1, write_cb) < 0) {
-		free(k);
-		return conn_close(c, true);
-	}
-	if (++s->held > HELD_HIGH) {
-		s->paused = true;
-		uv_read_stop(st);
-	}
+	if (relay(s, buf->base, (size_t)nread) < 0)
+		conn_close(c, true);
 }
 
 static void connect_cb(uv_connect_t *r, int status)

@@ -590,10 +590,10 @@ static void test_app_that_never_reads_holds_sender_back(void **state)
 	assert_true(after - before < 16 * 1024);
 }
 
-/* The same app, fed in small segments: every read the proxy makes is a
- * SUP_PORTS_CHUNK buffer held until written, however few bytes it got,
- * so the hold-back must count buffers, not bytes (1 MiB queued as 256-byte
- * reads would be 256 MiB of buffers).  The kernel's buffers toward the
+/* The same app, fed in small segments: every read the proxy queues is a
+ * buffer and a write request, however few bytes it got, so the hold-back
+ * must count buffers, not bytes (1 MiB queued as 256-byte reads would be
+ * 4096 of them, each with its write request and malloc's overhead).  The kernel's buffers toward the
  * app fill first (some MB), then the proxy's queue.  mallinfo2 counts
  * every arena of this process, the loop thread's too. */
 #define TRICKLE_SEG 256
