@@ -10,14 +10,13 @@
  * supervisor to hold per follower. */
 #include "cli/cli.h"
 #include "cli/event_reader.h"
+#include "cli/log_time.h"
+#include "cli/printable.h"
 #include "cli/sup_client.h"
-#include "spec/units.h"
 #include "supervisor/files.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,31 +40,21 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* --since/--until: an RFC 3339 UTC time, Unix seconds ("1764636000",
- * "1764636000.5"), or a duration before now ("10m", "1h30m"), as docker
- * accepts them. */
+/* --since/--until: the forms `stack logs` takes (cli/log_time.h: an RFC
+ * 3339 time in any zone, a Unix time, a duration back from now), parsed
+ * by the same code so the two commands agree on what a time is. */
 static int parse_when(const char *opt, const char *s, int64_t *out)
 {
-	if (sup_event_parse_time(s, out) == 0)
-		return 0;
-	char *end = NULL;
-	errno = 0;
-	double secs = strtod(s, &end);
-	if (*s && isdigit((unsigned char)*s) && end && !*end && errno == 0 && secs < 9.2e9) {
-		*out = (int64_t)(secs * 1e9);
-		return 0;
-	}
-	int64_t d;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	char utc[40];
 	char *msg = NULL;
-	if (spec_parse_duration(s, &d, &msg) == 0) {
-		*out = now_ns() - d;
+	if (cli_log_time_parse(s, &now, utc, &msg) == 0 && sup_event_parse_time(utc, out) == 0)
 		return 0;
-	}
+	/* The parsed form always converts: a failure is the user's. */
+	_cleanup_free_ char *shown = cli_printable(msg ? msg : s);
 	free(msg);
-	return cli_usage_error("events",
-			       "%s: `%s` is not a time: give RFC 3339 UTC (2026-12-02T05:00:00Z), "
-			       "Unix seconds, or a duration before now (10m)",
-			       opt, s);
+	return cli_usage_error("events", "%s: %s; %s", opt, shown, CLI_LOG_TIME_HINT);
 }
 
 static bool wanted(const struct strv *names, const char *service)
@@ -152,8 +141,9 @@ int cmd_events(struct cli_globals *g, int argc, char **argv)
 			      "down).\n\n"
 			      "Options:\n"
 			      "      --json             one JSON object per event and line\n"
-			      "      --since T          the recorded events from T first; T is an RFC 3339 UTC time,\n"
-			      "                         Unix seconds, or a duration before now (10m)\n"
+			      "      --since T          the recorded events from T first; T is an RFC 3339 time\n"
+			      "                         (2026-12-02T04:30:00Z, +02:00, no zone: local time), a Unix\n"
+			      "                         time (1764649800), or a duration back from now (10m, 1h30m)\n"
 			      "      --until T          stop at T (T as for --since)\n"
 			      "  -h, --help             show this help\n",
 			      stdout);

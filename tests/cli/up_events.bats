@@ -196,7 +196,14 @@ assert acts[-1] == "destroy", acts
 	run --separate-stderr -2 stack events nosuch
 	[[ "$stderr" == *"no service \`nosuch\`"* ]]
 	run --separate-stderr -2 stack events --since yesterday-ish
-	[[ "$stderr" == *"--since: \`yesterday-ish\` is not a time"* ]]
+	[[ "$stderr" == *"--since: \`yesterday-ish\` is neither a time nor a duration; use an RFC 3339 time"* ]]
+	# a negative duration is a time to come, not one back: refused, as by `stack logs`
+	run --separate-stderr -2 stack events --until -10m
+	[[ "$stderr" == *"--until: "*"-10m"* ]]
+	# the argument comes back escaped: no terminal control from a typo'd paste
+	run --separate-stderr -2 stack events --since $'2026\e]0;pwned\a'
+	! grep -q $'\e' <<<"$stderr"
+	[[ "$stderr" == *'\x1b]0;pwned\x07'* ]]
 	[ ! -e "$(events_file)" ] # nothing made
 }
 
@@ -240,6 +247,10 @@ assert acts[-1] == "destroy", acts
 	[ "${#lines[@]}" -eq 3 ]
 	[[ "${lines[0]}" == *create* && "${lines[1]}" == *start* && "${lines[2]}" == *die* ]]
 	run --separate-stderr -0 stack events --json --since 2026-01-01T00:00:01Z --until 2026-01-01T00:00:01.5Z
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == *start* ]]
+	# the same instant written in another zone selects the same event
+	run --separate-stderr -0 stack events --json --since 2026-01-01T02:00:01+02:00 --until 2025-12-31T23:00:01.5-01:00
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "${lines[0]}" == *start* ]]
 }
