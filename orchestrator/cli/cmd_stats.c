@@ -9,7 +9,6 @@
 #include "cli/cli.h"
 #include "cli/ct_running.h"
 #include "cli/stats_calc.h"
-#include "cli/sup_client.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
 
@@ -158,21 +157,9 @@ int cmd_stats(struct cli_globals *g, int argc, char **argv)
 	struct cli_ct *cts = NULL;
 	size_t n = 0;
 	struct sample *prev = NULL, *now = NULL;
-	if (cli_sup_services("stats", stack, argc - optind, argv + optind, &names) < 0) {
-		rc = CLI_EXIT_USAGE;
+	rc = cli_ct_running_args("stats", g, stack, argc - optind, argv + optind, &names, &cts, &n);
+	if (rc != CLI_EXIT_OK)
 		goto out;
-	}
-	cli_ct_running(g, stack, &names, &cts, &n);
-	if (n == 0) {
-		if (!cli_sup_alive(g, stack))
-			fprintf(stderr, "stack stats: project `%s` is not running: start it with `stack up -d`\n",
-				stack->name);
-		else
-			fprintf(stderr, "stack stats: no running container of %s\n",
-				argc > optind ? "these services" : "the project");
-		rc = CLI_EXIT_FAILURE;
-		goto out;
-	}
 	st_interrupt_catch();
 	prev = xcalloc(n, sizeof(*prev));
 	now = xcalloc(n, sizeof(*now));

@@ -6,7 +6,6 @@
  * from /proc. */
 #include "cli/cli.h"
 #include "cli/ct_running.h"
-#include "cli/sup_client.h"
 #include "util/mem.h"
 
 #include <fcntl.h>
@@ -125,17 +124,9 @@ int cmd_top(struct cli_globals *g, int argc, char **argv)
 	struct strv names = {0};
 	struct cli_ct *cts = NULL;
 	size_t n = 0;
-	if (cli_sup_services("top", stack, argc - optind, argv + optind, &names) < 0) {
-		rc = CLI_EXIT_USAGE;
+	rc = cli_ct_running_args("top", g, stack, argc - optind, argv + optind, &names, &cts, &n);
+	if (rc != CLI_EXIT_OK)
 		goto out;
-	}
-	cli_ct_running(g, stack, &names, &cts, &n);
-	if (n == 0) {
-		fprintf(stderr, "stack top: no running container of %s: start it with `stack up -d`\n",
-			argc > optind ? "these services" : "the project");
-		rc = CLI_EXIT_FAILURE;
-		goto out;
-	}
 	long tck = sysconf(_SC_CLK_TCK);
 	for (size_t i = 0; i < n; i++) {
 		pid_t *pids = NULL;

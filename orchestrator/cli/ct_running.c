@@ -74,3 +74,22 @@ void cli_ct_free(struct cli_ct *v, size_t n)
 	}
 	free(v);
 }
+
+int cli_ct_running_args(const char *cmd, const struct cli_globals *g, const struct spec_stack *stack, int argc,
+			char **argv, struct strv *names, struct cli_ct **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (cli_sup_services(cmd, stack, argc, argv, names) < 0)
+		return CLI_EXIT_USAGE;
+	cli_ct_running(g, stack, names, out, n);
+	if (*n > 0)
+		return CLI_EXIT_OK;
+	if (!cli_sup_alive(g, stack))
+		fprintf(stderr, "stack %s: project `%s` is not running: start it with `stack up -d`\n", cmd,
+			stack->name);
+	else
+		fprintf(stderr, "stack %s: no running container of %s: start %s with `stack up -d`\n", cmd,
+			argc > 0 ? "these services" : "the project", argc > 0 ? "them" : "it");
+	return CLI_EXIT_FAILURE;
+}

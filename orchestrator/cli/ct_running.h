@@ -24,4 +24,13 @@ void cli_ct_running(const struct cli_globals *g, const struct spec_stack *stack,
 		    struct cli_ct **out, size_t *n);
 void cli_ct_free(struct cli_ct *v, size_t n);
 
+/* What `stack stats` and `stack top` start with: the running containers
+ * of the services named in ARGV (every service when ARGC is 0) into
+ * *OUT and *N, the names into NAMES (the caller frees all three).
+ * CLI_EXIT_OK; CLI_EXIT_USAGE for an unknown service (said on stderr);
+ * CLI_EXIT_FAILURE when none runs, after saying why on stderr: the
+ * project is not running, or these services are not. */
+int cli_ct_running_args(const char *cmd, const struct cli_globals *g, const struct spec_stack *stack, int argc,
+			char **argv, struct strv *names, struct cli_ct **out, size_t *n);
+
 #endif

@@ -113,12 +113,13 @@ for l in open(sys.argv[1]):
 	run --separate-stderr -1 stack stats --no-stream
 	[[ "$stderr" == *"project \`t\` is not running: start it with \`stack up -d\`"* ]]
 	run --separate-stderr -1 stack top
-	[[ "$stderr" == *"no running container"* ]]
+	[[ "$stderr" == *"project \`t\` is not running: start it with \`stack up -d\`"* ]]
 	run -0 stack up -d
 	run -0 stack stop -t 1 free
 	run --separate-stderr -1 stack stats --no-stream free
-	[[ "$stderr" == *"no running container of these services"* ]]
+	[[ "$stderr" == *"no running container of these services: start them with \`stack up -d\`"* ]]
 	run --separate-stderr -1 stack top free
+	[[ "$stderr" == *"no running container of these services: start them with \`stack up -d\`"* ]]
 	run --separate-stderr -2 stack stats nosuch
 	[[ "$stderr" == *"no service \`nosuch\`"* ]]
 	run --separate-stderr -2 stack top nosuch
