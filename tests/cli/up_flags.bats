@@ -13,7 +13,11 @@ setup_file() {
 }
 teardown_file() { up_env_teardown_file; }
 setup() { up_env_setup; }
-teardown() { up_env_teardown; }
+teardown() {
+	# a filesystem a test mounted on a volume dir (down -v leaves it there)
+	if [ -n "${TEST_MOUNT:-}" ] && mountpoint -q "$TEST_MOUNT"; then umount "$TEST_MOUNT"; fi
+	up_env_teardown
+}
 
 # log_rec TIME LINE: one record of a service's log file.
 log_rec() {
@@ -281,6 +285,47 @@ volume_stack() {
 	[ -f "$outside/t_data/precious" ]
 	rm "$STACK_ROOT/volumes"
 	mv "$BATS_TEST_TMPDIR/real-volumes" "$STACK_ROOT/volumes"
+}
+
+@test "hostile down -v: a volume dir that is a mount point is left whole, the rest of down is done" {
+	mkdir -p "$BATS_TEST_TMPDIR/bind"
+	stack_file <<-'EOF'
+	volumes: {data: {}, other: {}}
+	services:
+	  s:
+	    image: bb
+	    volumes: [data:/data, other:/other]
+	    command: [sh, -c, "echo v >/data/f; echo o >/other/f; exec sleep 1000"]
+	EOF
+	stack up -d
+	vol=$STACK_ROOT/volumes/t_data
+	wait_for 10 test -s "$STACK_ROOT/volumes/t_other/f"
+	# someone mounted a disk (a tmpfs here) on the volume's directory
+	TEST_MOUNT=$vol
+	mount -t tmpfs -o size=1m stack-test-vol "$vol"
+	echo keep >"$vol/marker"
+	mkdir "$vol/sub"
+	echo keep >"$vol/sub/marker"
+	run -1 stack down -t 1 -v
+	# what is kept, why, and what to do
+	[[ "$output" == *"volume \`data\`: \`$vol\` is a mount point"* ]]
+	[[ "$output" == *"unmount it (\`umount $vol\`) and run again"* ]]
+	[[ "$output" != *"Volume t_data  Removed"* ]]
+	[ "$(cat "$vol/marker")" = keep ]
+	[ "$(cat "$vol/sub/marker")" = keep ]
+	mountpoint -q "$vol"
+	# the rest of down is done: the other volume, the container, the supervisor
+	[[ "$output" == *" Volume t_other  Removed"* ]]
+	[ ! -e "$STACK_ROOT/volumes/t_other" ]
+	! sup_alive
+	# unmounted (the only mount left), the volume's own data goes as any other's
+	[ "$(mountinfo_ours | wc -l)" -eq 1 ]
+	umount "$vol"
+	[ "$(project_leftovers)" -eq 0 ]
+	[ "$(cat "$vol/f")" = v ]
+	run -0 stack down -v
+	[[ "$output" == *" Volume t_data  Removed"* ]]
+	[ ! -e "$vol" ]
 }
 
 @test "hostile down -v: volume names with dots remove only their own dir; '..' is refused by the loader" {
