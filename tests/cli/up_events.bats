@@ -169,7 +169,9 @@ assert acts[-1] == "destroy", acts
 	grep -n . <<<"$output" | grep -q 'oom s'
 	oom=$(grep -nx 'oom s' <<<"$output" | cut -d: -f1)
 	die=$(grep -nx 'die s exit=137' <<<"$output" | cut -d: -f1)
-	[ -n "$oom" ] && [ -n "$die" ] && [ "$oom" -lt "$die" ]
+	[ -n "$oom" ]
+	[ -n "$die" ]
+	[ "$oom" -lt "$die" ]
 	run --separate-stderr -0 recorded
 	[[ "$output" == *'"action":"die"'*'"oom_killed":true'* ]]
 }

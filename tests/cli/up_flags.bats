@@ -268,13 +268,16 @@ volume_stack() {
 	ln -s "$outside" "$vol/link"
 	ln -s "$outside/precious" "$vol/file-link"
 	run -0 stack down -v
-	[ ! -e "$vol" ] && [ ! -L "$vol" ]
-	[ -f "$outside/precious" ] && [ -f "$outside/deep/precious" ]
+	[ ! -e "$vol" ]
+	[ ! -L "$vol" ]
+	[ -f "$outside/precious" ]
+	[ -f "$outside/deep/precious" ]
 	# the volume dir itself a symlink to outside
 	ln -s "$outside" "$vol"
 	run -0 stack down -v
 	[ ! -L "$vol" ]
-	[ -f "$outside/precious" ] && [ -f "$outside/deep/precious" ]
+	[ -f "$outside/precious" ]
+	[ -f "$outside/deep/precious" ]
 	# the volumes dir a symlink: refused, nothing removed through it
 	mv "$STACK_ROOT/volumes" "$BATS_TEST_TMPDIR/real-volumes"
 	mkdir -p "$outside/t_data"
@@ -335,13 +338,15 @@ volume_stack() {
 	run -0 stack down -v
 	[[ "$output" == *" Volume t_a..b  Removed"* ]]
 	[ ! -e "$STACK_ROOT/volumes/t_a..b" ]
-	[ -f "$STACK_ROOT/volumes/t_a/f" ] && [ -f "$STACK_ROOT/volumes/u_data/f" ]
+	[ -f "$STACK_ROOT/volumes/t_a/f" ]
+	[ -f "$STACK_ROOT/volumes/u_data/f" ]
 	for bad in .. ../u_data . ../../etc "a/b"; do
 		printf 'volumes: {"%s": {}}\nservices:\n  s: {image: bb}\n' "$bad" | stack_file
 		run -2 stack down -v
 		[[ "$output" == *"volume"* ]]
 	done
-	[ -f "$STACK_ROOT/volumes/t_a/f" ] && [ -f "$STACK_ROOT/volumes/u_data/f" ]
+	[ -f "$STACK_ROOT/volumes/t_a/f" ]
+	[ -f "$STACK_ROOT/volumes/u_data/f" ]
 	[ -d "$STACK_ROOT/volumes" ]
 }
 

@@ -63,7 +63,8 @@ time.sleep(300)' "$1" "$BATS_TEST_TMPDIR/held" &
 	[ "$output" = "127.0.0.1:$P2" ]
 	[ "$(ps_field a restarts)" -eq 0 ]
 	stack down -t 1
-	closed "$P1" && closed "$P2"
+	closed "$P1"
+	closed "$P2"
 }
 
 @test "a service whose ports changed is recreated on the new listeners; the old ones are closed" {
@@ -144,5 +145,6 @@ time.sleep(300)' "$1" "$BATS_TEST_TMPDIR/held" &
 	wait_for 10 serves "$P4" two
 	serves "$P1" one
 	stack down -t 1
-	closed "$P1" && closed "$P4"
+	closed "$P1"
+	closed "$P4"
 }
