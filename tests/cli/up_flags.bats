@@ -134,6 +134,13 @@ import json, sys
 print(" ".join(sorted(r["service"] for r in json.load(sys.stdin))))'
 }
 
+# ps_services_are WANT ARGS...: ps_services ARGS says WANT (for wait_for).
+ps_services_are() {
+	local want=$1
+	shift
+	[ "$(ps_services "$@")" = "$want" ]
+}
+
 @test "ps --status maps docker's statuses onto the supervisor's states; repeated ones OR" {
 	stack_file <<-'EOF'
 	services:
@@ -153,19 +160,20 @@ print(" ".join(sorted(r["service"] for r in json.load(sys.stdin))))'
 	stack_bg "$BATS_TEST_TMPDIR/up.out" "$BATS_TEST_TMPDIR/up.err" up -d
 	wait_for 30 state_is waiter created
 	wait_for 10 state_is done exited
-	wait_for 30 state_is crash restarting
-	[ "$(ps_services --status running)" = "gate run" ]
-	[ "$(ps_services --status exited)" = "done" ]
-	[ "$(ps_services --status created)" = "waiter" ]
-	[ "$(ps_services --status restarting)" = "crash" ]
+	# crash flaps between restarting and running: each view is waited for,
+	# not sampled once
+	wait_for 30 ps_services_are "gate run" --status running
+	wait_for 10 ps_services_are done --status exited
+	wait_for 10 ps_services_are waiter --status created
+	wait_for 30 ps_services_are crash --status restarting
 	# a status filter needs no -a: exited ones are shown
-	[ "$(ps_services --status exited --status created)" = "done waiter" ]
-	[ "$(ps_services --filter status=exited --status running)" = "done gate run" ]
+	wait_for 10 ps_services_are "done waiter" --status exited --status created
+	wait_for 30 ps_services_are "done gate run" --filter status=exited --status running
 	[ -z "$(ps_services --status paused)" ]
 	[ -z "$(ps_services --status dead)" ]
 	[ -z "$(ps_services --status removing)" ]
 	# with SERVICE names, the intersection
-	[ "$(ps_services --status running run)" = "run" ]
+	wait_for 10 ps_services_are run --status running run
 	[ -z "$(ps_services --status exited run)" ]
 	# the table and -q filter alike
 	run -0 stack ps -q --status exited
