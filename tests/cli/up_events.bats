@@ -252,7 +252,7 @@ assert acts[-1] == "destroy", acts
 	wait_for 30 has_action "oom s"
 	state_is s running
 	run -0 actions
-	! grep -q '^die' <<<"$output"
+	! grep -q '^die' <<<"$output" || false
 	run --separate-stderr -0 recorded
 	[[ "$output" == *'"action":"oom"'*'"oom_kills":1'* ]]
 	wait_for 20 eval 'stack logs s | grep -q hog-gone'

@@ -95,7 +95,7 @@ fake_logs() {
 	stack_bg "$BATS_TEST_TMPDIR/follow" "$BATS_TEST_TMPDIR/follow.err" logs -f --no-log-prefix --since "$now"
 	stack exec s touch /tmp/go
 	wait_for 10 grep -q later-line "$BATS_TEST_TMPDIR/follow"
-	! grep -q first-line "$BATS_TEST_TMPDIR/follow"
+	! grep -q first-line "$BATS_TEST_TMPDIR/follow" || false
 	stack down -t 1
 	wait_exit "$BG_PID" 10
 	[ "$BG_STATUS" -eq 0 ]
@@ -328,7 +328,7 @@ volume_stack() {
 	# the rest of down is done: the other volume, the container, the supervisor
 	[[ "$output" == *" Volume t_other  Removed"* ]]
 	[ ! -e "$STACK_ROOT/volumes/t_other" ]
-	! sup_alive
+	! sup_alive || false
 	# unmounted (the only mount left), the volume's own data goes as any other's
 	[ "$(mountinfo_ours | wc -l)" -eq 1 ]
 	umount "$vol"

@@ -123,7 +123,7 @@ time.sleep(300)' "$P3" "$BATS_TEST_TMPDIR/held" &
 	[[ "$stderr" == *"web"*"$P3"* ]]
 	[[ "$stderr" == *"in use"* ]]
 	# nothing started: no supervisor, no container, no cgroup process
-	! sup_alive
+	! sup_alive || false
 	[ -z "$(run_env_cgroup_pids)" ]
 	[ "$(ps_field first state)" != running ]
 	[ "$(ps_field web state)" != running ]
