@@ -44,8 +44,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* --progress auto: whether stderr gets the live view (util/progress.h). */
 bool cli_progress_tty(void);
 
-/* Service NAME of the stack, or NULL after "stack CMD: no service ...;
- * services: ..." on stderr. */
+/* Service NAME of the stack, or NULL after "stack CMD: no service `NAME`
+ * in this stack; services: ..." on stderr (NAME escaped: cli/printable.h). */
 const struct spec_service *cli_find_service(const char *cmd, const struct spec_stack *stack, const char *name);
 
 int cmd_build(struct cli_globals *g, int argc, char **argv);

@@ -53,8 +53,7 @@ int cmd_port(struct cli_globals *g, int argc, char **argv)
 		return rc;
 	rc = CLI_EXIT_FAILURE;
 	json_t *reply = NULL;
-	if (!spec_find_service(stack, service)) {
-		fprintf(stderr, "stack port: no service `%s` in this stack\n", service);
+	if (!cli_find_service("port", stack, service)) {
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}

@@ -1,9 +1,10 @@
 /* stack ps [-a] [-q] [--format table|json] [--status S]... [--filter status=S]... [SERVICE...]
  *
  * From the supervisor when it runs; from the state files it left when it
- * is gone, each pid checked against its start time so that a dead
+ * is gone, each checked by cli_ct_alive() so that a dead (or zombie)
  * container is never shown running. */
 #include "cli/cli.h"
+#include "cli/ct_running.h"
 #include "cli/printable.h"
 #include "cli/ps_status.h"
 #include "cli/sup_client.h"
@@ -26,11 +27,10 @@ static bool is_active(const char *state)
 static void verify(json_t *rec)
 {
 	const char *state = json_string_value(json_object_get(rec, "state"));
-	pid_t pid = (pid_t)json_integer_value(json_object_get(rec, "pid"));
-	uint64_t start = (uint64_t)json_integer_value(json_object_get(rec, "pid_start_time"));
 	if (!is_active(state))
 		return;
-	if (pid > 0 && start && sup_proc_start_time(pid) == start) {
+	if (cli_ct_alive(rec)) {
+		pid_t pid = (pid_t)json_integer_value(json_object_get(rec, "pid"));
 		json_object_set_new(rec, "state", json_string("running"));
 		json_object_set_new(rec, "note", json_string("orphaned: its supervisor is gone"));
 		sup_proc_security(pid, rec);

@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 #include "builder/plan.h"
+#include "cli/printable.h"
+#include "util/mem.h"
 #include "util/progress.h"
 
 #include <stdarg.h>
@@ -64,7 +66,8 @@ const struct spec_service *cli_find_service(const char *cmd, const struct spec_s
 	const struct spec_service *svc = spec_find_service(stack, name);
 	if (svc)
 		return svc;
-	fprintf(stderr, "stack %s: no service `%s` in this stack; services:", cmd, name);
+	_cleanup_free_ char *shown = cli_printable(name);
+	fprintf(stderr, "stack %s: no service `%s` in this stack; services:", cmd, shown);
 	for (size_t i = 0; i < stack->n_services; i++)
 		fprintf(stderr, " %s", stack->services[i].name);
 	fputc('\n', stderr);

@@ -3,24 +3,19 @@
 #include "supervisor/files.h"
 #include "util/mem.h"
 
-#include <fcntl.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <string.h>
-#include <unistd.h>
 
-/* A zombie (its supervisor killed, not yet reaped by whoever inherited
- * it) still has its pid and start time: it runs nothing. */
-static bool zombie(pid_t pid)
+bool cli_ct_alive(json_t *rec)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (n <= 0)
-		return true; /* gone */
-	buf[n] = '\0';
-	const char *p = strrchr(buf, ')');
-	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+	json_int_t pid = json_integer_value(json_object_get(rec, "pid"));
+	json_int_t start = json_integer_value(json_object_get(rec, "pid_start_time"));
+	if (pid <= 0 || pid > INT32_MAX || start <= 0)
+		return false;
+	char state;
+	/* A zombie (its supervisor killed, not yet reaped by whoever inherited
+	 * it) still has its pid and start time: it runs nothing. */
+	return sup_proc_stat((pid_t)pid, &state) == (uint64_t)start && state != 'Z' && state != 'X';
 }
 
 static bool wanted(const struct strv *names, const char *service)
@@ -45,9 +40,7 @@ void cli_ct_running(const struct cli_globals *g, const struct spec_stack *stack,
 		const char *ct = json_string_value(json_object_get(r, "container"));
 		const char *cgpath = json_string_value(json_object_get(r, "cgroup"));
 		json_int_t pid = json_integer_value(json_object_get(r, "pid"));
-		json_int_t start = json_integer_value(json_object_get(r, "pid_start_time"));
-		if (!svc || !ct || !cgpath || !wanted(names, svc) || pid <= 0 ||
-		    sup_proc_start_time((pid_t)pid) != (uint64_t)start || zombie((pid_t)pid))
+		if (!svc || !ct || !cgpath || !wanted(names, svc) || !cli_ct_alive(r))
 			continue;
 		/* "PARENT/NAME" as the runtime made it (cgroup.h) */
 		const char *slash = strrchr(cgpath, '/');

@@ -1,14 +1,15 @@
 /* The running containers of a project, for `stack stats` and `stack top`:
  * from the state files (supervisor/files.h), which the supervisor keeps
  * current and which outlive it, so they read the same with or without
- * one.  A container counts as running when the pid and start time its
- * state file records still name a live process. */
+ * one.  A container counts as running when cli_ct_alive() says so. */
 #ifndef STACK_CLI_CT_RUNNING_H
 #define STACK_CLI_CT_RUNNING_H
 
 #include "cli/cli.h"
 #include "runtime/cgroup.h"
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct cli_ct {
@@ -32,5 +33,11 @@ void cli_ct_free(struct cli_ct *v, size_t n);
  * project is not running, or these services are not. */
 int cli_ct_running_args(const char *cmd, const struct cli_globals *g, const struct spec_stack *stack, int argc,
 			char **argv, struct strv *names, struct cli_ct **out, size_t *n);
+
+/* The one liveness check of a container from its state record (`stack
+ * ps` without a supervisor, stats, top, down --rmi): its recorded pid
+ * names a process of the recorded start time (not a reused pid), and that
+ * process is not a zombie (an init killed with its supervisor, unreaped). */
+bool cli_ct_alive(json_t *rec);
 
 #endif

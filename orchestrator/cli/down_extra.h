@@ -14,8 +14,11 @@
  * never a bind mount's source.  Through a descriptor of the volumes
  * directory (which must not be a symlink): a volume directory that is a
  * symlink loses the link, not what it points to, and removal never follows
- * a symlink nor enters a mount (util/fs.h).  " Volume NAME  Removed" lines
- * on `out`.  0, or -1 at the first failure. */
+ * a symlink nor enters a mount; a volume directory that is itself a mount
+ * point is left whole (util/fs.h: fs_remove_tree_at).  " Volume NAME
+ * Removed" lines on `out`, and the error of each volume that could not be
+ * removed (the others still are): 0, or -1 when one was kept.  A broken
+ * volumes directory is -1 with *err set, before any volume. */
 int cli_down_volumes(const struct st_paths *paths, const struct spec_stack *stack, FILE *out, st_error_t *err);
 
 enum cli_rmi {

@@ -1,4 +1,5 @@
 #include "builder/base.h"
+#include "cli/ct_running.h"
 #include "cli/down_extra.h"
 #include "image/store.h"
 #include "spec/names.h"
@@ -18,7 +19,7 @@ struct user {
 };
 
 /* Every running container of every project but `self`, from their
- * supervisors' state files, each checked alive by pid and start time. */
+ * supervisors' state files, each checked by cli_ct_alive(). */
 static struct user *running_elsewhere(const struct st_paths *paths, const char *self, size_t *n)
 {
 	struct user *u = NULL;
@@ -36,10 +37,8 @@ static struct user *running_elsewhere(const struct st_paths *paths, const char *
 		size_t i;
 		json_t *r;
 		json_array_foreach (recs, i, r) {
-			pid_t pid = (pid_t)json_integer_value(json_object_get(r, "pid"));
-			uint64_t start = (uint64_t)json_integer_value(json_object_get(r, "pid_start_time"));
 			json_t *layers = json_object_get(r, "layers");
-			if (pid <= 0 || !start || sup_proc_start_time(pid) != start || !json_array_size(layers))
+			if (!cli_ct_alive(r) || !json_array_size(layers))
 				continue;
 			u = xgrow(u, &cap, *n + 1, sizeof(*u));
 			struct user *x = &u[(*n)++];

@@ -23,6 +23,7 @@ int cli_down_volumes(const struct st_paths *paths, const struct spec_stack *stac
 					"it; make it a directory of its own", dir);
 		return st_error(err, errno, "open `%s`", dir);
 	}
+	int rc = 0;
 	for (size_t i = 0; i < stack->volumes.n; i++) {
 		const char *name = stack->volumes.v[i];
 		/* the loader checked it; a path component all the same */
@@ -34,21 +35,17 @@ int cli_down_volumes(const struct st_paths *paths, const struct spec_stack *stac
 		if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				continue; /* declared, never used */
-			return st_error(err, errno, "stat `%s`", path);
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			/* not ours to walk into: the link (or file) goes, what it
-			 * points to stays */
-			if (unlinkat(dfd, leaf, 0) < 0 && errno != ENOENT)
-				return st_error(err, errno, "remove `%s`", path);
+			st_error(err, errno, "stat `%s`", path);
+		} else if (fs_remove_tree_at(dfd, leaf, path, err) == 0) {
+			fprintf(out, " Volume %s  Removed\n", leaf);
+			continue;
 		} else {
-			/* the directory the descriptor holds, whatever its path
-			 * points to by now */
-			_cleanup_free_ char *at = xasprintf("/proc/self/fd/%d/%s", dfd, leaf);
-			if (fs_remove_tree(at, err) < 0)
-				return st_error_prefix(err, "volume `%s` (`%s`)", name, path);
+			st_error_prefix(err, "volume `%s`", name);
 		}
-		fprintf(out, " Volume %s  Removed\n", leaf);
+		/* This one is kept (a mount point is refused whole); the others
+		 * are still removed, each failure said on its own. */
+		st_error_print(err, out);
+		rc = -1;
 	}
-	return 0;
+	return rc;
 }

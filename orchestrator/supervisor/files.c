@@ -165,9 +165,11 @@ void sup_state_remove(const char *run_dir, const char *id)
 	unlink(path);
 }
 
-uint64_t sup_proc_start_time(pid_t pid)
+uint64_t sup_proc_stat(pid_t pid, char *state)
 {
 	char path[64], buf[1024];
+	if (state)
+		*state = '\0';
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -178,12 +180,19 @@ uint64_t sup_proc_start_time(pid_t pid)
 	buf[n] = '\0';
 	/* comm may hold spaces and parentheses: fields count from the last ')' */
 	char *p = strrchr(buf, ')');
-	if (!p)
+	if (!p || p[1] != ' ' || !p[2])
 		return 0;
 	p++;
+	if (state)
+		*state = p[1]; /* field 3 */
 	for (int field = 3; field < 22 && p; field++) /* p: the space before field 3 */
 		p = strchr(p + 1, ' ');
 	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+uint64_t sup_proc_start_time(pid_t pid)
+{
+	return sup_proc_stat(pid, NULL);
 }
 
 /* init's first child, the payload (0 if none). */

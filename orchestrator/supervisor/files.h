@@ -59,6 +59,9 @@ void sup_state_remove(const char *run_dir, const char *id);
 /* Field 22 of /proc/PID/stat (clock ticks since boot): with the pid, it
  * names one process for good; 0 if it is gone. */
 uint64_t sup_proc_start_time(pid_t pid);
+/* The same, and field 3 (the state: R, S, Z...) in *state (if non-NULL;
+ * '\0' when gone), of one read: both of the same process. */
+uint64_t sup_proc_stat(pid_t pid, char *state);
 /* The effective security settings of a running container (its payload:
  * init's child when init is PID 1) added to o: user (uid:gid), cap_eff,
  * seccomp (0 off, 1 strict, 2 filter), no_new_privs. */

@@ -33,6 +33,11 @@ DIR *fs_opendir_fd(int dfd);
  * symlink nor enters another mount (that is an error naming the path, as
  * is anything left); a missing path is not an error. */
 int fs_remove_tree(const char *path, st_error_t *err);
+/* The same for the entry `name` of the directory `dfd` (`shown` names it
+ * in errors), which is refused as well when it is itself a mount point
+ * (its device is not its parent's, or it is a mount's root): the files of
+ * a filesystem mounted there are never removed. */
+int fs_remove_tree_at(int dfd, const char *name, const char *shown, st_error_t *err);
 /* Absolute, lexically cleaned path of `path` relative to `base` (no symlink resolution). */
 char *fs_path_join_clean(const char *base, const char *path);
 char *fs_dirname(const char *path);

@@ -154,27 +154,19 @@ static int rm_entry(struct rm_walk *w, struct dirent *e)
 	return rm_push(w, fd, e->d_name);
 }
 
-int fs_remove_tree(const char *path, st_error_t *err)
+/* Empty the directory `fd` (taken), whose device is `dev`, below which no
+ * other device is entered; `top` names it in errors. */
+static int rm_walk(int fd, dev_t dev, ino_t ino, const char *top, st_error_t *err)
 {
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : st_error(err, errno, "stat `%s`", path);
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path) < 0 && errno != ENOENT ? st_error(err, errno, "remove `%s`", path) : 0;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : st_error(err, errno, "remove `%s`: open", path);
-	struct rm_walk w = {.top = path, .err = err};
+	struct rm_walk w = {.top = top, .err = err};
 	w.lv = xgrow(NULL, &w.cap, 1, sizeof(*w.lv));
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
 		free(w.lv);
-		return st_error(err, errno, "remove `%s`: open", path);
+		return st_error(err, errno, "remove `%s`: open", top);
 	}
-	if (fstat(fd, &st) < 0)
-		st = (struct stat){0};
-	w.lv[0] = (struct rm_level){.d = d, .dev = st.st_dev, .ino = st.st_ino};
+	w.lv[0] = (struct rm_level){.d = d, .dev = dev, .ino = ino};
 	int r = 0;
 	for (;;) {
 		errno = 0;
@@ -201,7 +193,57 @@ int fs_remove_tree(const char *path, st_error_t *err)
 		free(w.lv[i].name);
 	}
 	free(w.lv);
+	return r;
+}
+
+int fs_remove_tree(const char *path, st_error_t *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : st_error(err, errno, "stat `%s`", path);
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) < 0 && errno != ENOENT ? st_error(err, errno, "remove `%s`", path) : 0;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : st_error(err, errno, "remove `%s`: open", path);
+	if (fstat(fd, &st) < 0)
+		st = (struct stat){0};
+	int r = rm_walk(fd, st.st_dev, st.st_ino, path, err);
 	if (r == 0 && rmdir(path) < 0 && errno != ENOENT)
 		r = st_error(err, errno, "remove `%s`: rmdir", path);
+	return r;
+}
+
+int fs_remove_tree_at(int dfd, const char *name, const char *shown, st_error_t *err)
+{
+	struct stat parent;
+	if (fstat(dfd, &parent) < 0)
+		return st_error(err, errno, "remove `%s`: stat its directory", shown);
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno != ENOTDIR && errno != ELOOP)
+			return st_error(err, errno, "remove `%s`: open", shown);
+		/* a symlink or a file: it goes, what a link points to stays */
+		return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? st_error(err, errno, "remove `%s`", shown) : 0;
+	}
+	/* The fd holds the directory itself: whatever is mounted on its path
+	 * from now on is not what is walked. */
+	struct statx sx;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_INO, &sx) < 0) {
+		int e = errno;
+		close(fd);
+		return st_error(err, e, "remove `%s`: statx", shown);
+	}
+	dev_t dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	if (dev != parent.st_dev || (sx.stx_attributes_mask & sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+		close(fd);
+		return st_error(err, EBUSY, "`%s` is a mount point (another filesystem is mounted on it): left in "
+				"place with all it holds; unmount it (`umount %s`) and run again", shown, shown);
+	}
+	int r = rm_walk(fd, dev, sx.stx_ino, shown, err);
+	if (r == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = st_error(err, errno, "remove `%s`: rmdir", shown);
 	return r;
 }

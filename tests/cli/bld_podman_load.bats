@@ -69,7 +69,8 @@ pm() {
 	[ "$(json_get 'j[0]["Config"]["Cmd"]' <<<"$output")" = "['echo \$GREETING \$MODE uid=\$(id -u) cwd=\$(pwd) \$(cat made)']" ]
 	[ "$(json_get 'j[0]["Config"]["Labels"]["org.example.role"]' <<<"$output")" = "podman" ]
 	env=$(json_get 'j[0]["Config"]["Env"]' <<<"$output")
-	[[ "$env" == *"'GREETING=hello'"* ]] && [[ "$env" == *"'MODE=saved'"* ]]
+	[[ "$env" == *"'GREETING=hello'"* ]]
+	[[ "$env" == *"'MODE=saved'"* ]]
 	# The same config stack has (its own inspect), field by field.
 	ours=$("$STACK_BIN" image inspect "$name")
 	[ "$(json_get 'j[0]["Config"]["config"]["Env"]' <<<"$ours")" = "$env" ]

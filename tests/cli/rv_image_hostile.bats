@@ -54,8 +54,11 @@ pull_file() {
 		[ "$status" -eq 1 ]
 		[[ "$stderr" == *"\`$t\` is a "*"give -o the path of a regular file"* ]]
 	done
-	[ -L link ] && [ "$(readlink link)" = target ]
-	[ -p fifo ] && [ -d dir ] && [ -z "$(ls -A dir)" ]
+	[ -L link ]
+	[ "$(readlink link)" = target ]
+	[ -p fifo ]
+	[ -d dir ]
+	[ -z "$(ls -A dir)" ]
 	[ "$(cat target)" = precious ]
 	[ "$(ls | grep -c part)" -eq 0 ]
 	# a regular file is still replaced whole

@@ -67,7 +67,7 @@ teardown() { up_env_teardown; }
 	[ -S "$STACK_RUN/t/supervisor.sock" ]
 	run -0 stack down
 	[[ "$output" == *"t-web-1  Removed"* ]]
-	! kill -0 "$spid" 2>/dev/null
+	proc_gone "$spid"
 	[ "$(project_leftovers)" -eq 0 ]
 	[ ! -e "$STACK_RUN/t" ]
 	[ ! -e "$STACK_ROOT/logs/t" ]
@@ -139,7 +139,7 @@ s.connect(sys.argv[1])
 	wait_exit "$BG_PID" 30
 	[ "$BG_STATUS" -eq 130 ]
 	grep -q "Gracefully stopping" "$BATS_TEST_TMPDIR/err"
-	! sup_alive
+	! sup_alive || false
 	[ -z "$(run_env_cgroup_pids)" ]
 	run -0 stack ps -a
 	[[ "$output" == *"t-worker-1"*"exited"* ]]
@@ -181,7 +181,7 @@ s.connect(sys.argv[1])
 	kill -INT "$BG_PID"
 	wait_exit "$BG_PID" 30
 	[ "$BG_STATUS" -eq 130 ]
-	! sup_alive
+	! sup_alive || false
 	[ -z "$(run_env_cgroup_pids)" ]
 	[ "$(ps_field stubborn exit_code)" = 137 ]
 }
@@ -210,6 +210,6 @@ s.connect(sys.argv[1])
 	[ "$BG_STATUS" -eq 0 ]
 	grep -q "one | one done" "$BATS_TEST_TMPDIR/out"
 	grep -q "two | two done" "$BATS_TEST_TMPDIR/out"
-	! sup_alive
+	! sup_alive || false
 	[ "$(ps_field two exit_code)" = 3 ]
 }

@@ -169,7 +169,9 @@ assert acts[-1] == "destroy", acts
 	grep -n . <<<"$output" | grep -q 'oom s'
 	oom=$(grep -nx 'oom s' <<<"$output" | cut -d: -f1)
 	die=$(grep -nx 'die s exit=137' <<<"$output" | cut -d: -f1)
-	[ -n "$oom" ] && [ -n "$die" ] && [ "$oom" -lt "$die" ]
+	[ -n "$oom" ]
+	[ -n "$die" ]
+	[ "$oom" -lt "$die" ]
 	run --separate-stderr -0 recorded
 	[[ "$output" == *'"action":"die"'*'"oom_killed":true'* ]]
 }
@@ -261,7 +263,7 @@ assert acts[-1] == "destroy", acts
 	wait_for 30 has_action "oom s"
 	state_is s running
 	run -0 actions
-	! grep -q '^die' <<<"$output"
+	! grep -q '^die' <<<"$output" || false
 	run --separate-stderr -0 recorded
 	[[ "$output" == *'"action":"oom"'*'"oom_kills":1'* ]]
 	wait_for 20 eval 'stack logs s | grep -q hog-gone'

@@ -13,7 +13,11 @@ setup_file() {
 }
 teardown_file() { up_env_teardown_file; }
 setup() { up_env_setup; }
-teardown() { up_env_teardown; }
+teardown() {
+	# a filesystem a test mounted on a volume dir (down -v leaves it there)
+	if [ -n "${TEST_MOUNT:-}" ] && mountpoint -q "$TEST_MOUNT"; then umount "$TEST_MOUNT"; fi
+	up_env_teardown
+}
 
 # log_rec TIME LINE: one record of a service's log file.
 log_rec() {
@@ -91,7 +95,7 @@ fake_logs() {
 	stack_bg "$BATS_TEST_TMPDIR/follow" "$BATS_TEST_TMPDIR/follow.err" logs -f --no-log-prefix --since "$now"
 	stack exec s touch /tmp/go
 	wait_for 10 grep -q later-line "$BATS_TEST_TMPDIR/follow"
-	! grep -q first-line "$BATS_TEST_TMPDIR/follow"
+	! grep -q first-line "$BATS_TEST_TMPDIR/follow" || false
 	stack down -t 1
 	wait_exit "$BG_PID" 10
 	[ "$BG_STATUS" -eq 0 ]
@@ -130,6 +134,13 @@ import json, sys
 print(" ".join(sorted(r["service"] for r in json.load(sys.stdin))))'
 }
 
+# ps_services_are WANT ARGS...: ps_services ARGS says WANT (for wait_for).
+ps_services_are() {
+	local want=$1
+	shift
+	[ "$(ps_services "$@")" = "$want" ]
+}
+
 @test "ps --status maps docker's statuses onto the supervisor's states; repeated ones OR" {
 	stack_file <<-'EOF'
 	services:
@@ -149,19 +160,20 @@ print(" ".join(sorted(r["service"] for r in json.load(sys.stdin))))'
 	stack_bg "$BATS_TEST_TMPDIR/up.out" "$BATS_TEST_TMPDIR/up.err" up -d
 	wait_for 30 state_is waiter created
 	wait_for 10 state_is done exited
-	wait_for 30 state_is crash restarting
-	[ "$(ps_services --status running)" = "gate run" ]
-	[ "$(ps_services --status exited)" = "done" ]
-	[ "$(ps_services --status created)" = "waiter" ]
-	[ "$(ps_services --status restarting)" = "crash" ]
+	# crash flaps between restarting and running: each view is waited for,
+	# not sampled once
+	wait_for 30 ps_services_are "gate run" --status running
+	wait_for 10 ps_services_are done --status exited
+	wait_for 10 ps_services_are waiter --status created
+	wait_for 30 ps_services_are crash --status restarting
 	# a status filter needs no -a: exited ones are shown
-	[ "$(ps_services --status exited --status created)" = "done waiter" ]
-	[ "$(ps_services --filter status=exited --status running)" = "done gate run" ]
+	wait_for 10 ps_services_are "done waiter" --status exited --status created
+	wait_for 30 ps_services_are "done gate run" --filter status=exited --status running
 	[ -z "$(ps_services --status paused)" ]
 	[ -z "$(ps_services --status dead)" ]
 	[ -z "$(ps_services --status removing)" ]
 	# with SERVICE names, the intersection
-	[ "$(ps_services --status running run)" = "run" ]
+	wait_for 10 ps_services_are run --status running run
 	[ -z "$(ps_services --status exited run)" ]
 	# the table and -q filter alike
 	run -0 stack ps -q --status exited
@@ -264,13 +276,16 @@ volume_stack() {
 	ln -s "$outside" "$vol/link"
 	ln -s "$outside/precious" "$vol/file-link"
 	run -0 stack down -v
-	[ ! -e "$vol" ] && [ ! -L "$vol" ]
-	[ -f "$outside/precious" ] && [ -f "$outside/deep/precious" ]
+	[ ! -e "$vol" ]
+	[ ! -L "$vol" ]
+	[ -f "$outside/precious" ]
+	[ -f "$outside/deep/precious" ]
 	# the volume dir itself a symlink to outside
 	ln -s "$outside" "$vol"
 	run -0 stack down -v
 	[ ! -L "$vol" ]
-	[ -f "$outside/precious" ] && [ -f "$outside/deep/precious" ]
+	[ -f "$outside/precious" ]
+	[ -f "$outside/deep/precious" ]
 	# the volumes dir a symlink: refused, nothing removed through it
 	mv "$STACK_ROOT/volumes" "$BATS_TEST_TMPDIR/real-volumes"
 	mkdir -p "$outside/t_data"
@@ -283,6 +298,47 @@ volume_stack() {
 	mv "$BATS_TEST_TMPDIR/real-volumes" "$STACK_ROOT/volumes"
 }
 
+@test "hostile down -v: a volume dir that is a mount point is left whole, the rest of down is done" {
+	mkdir -p "$BATS_TEST_TMPDIR/bind"
+	stack_file <<-'EOF'
+	volumes: {data: {}, other: {}}
+	services:
+	  s:
+	    image: bb
+	    volumes: [data:/data, other:/other]
+	    command: [sh, -c, "echo v >/data/f; echo o >/other/f; exec sleep 1000"]
+	EOF
+	stack up -d
+	vol=$STACK_ROOT/volumes/t_data
+	wait_for 10 test -s "$STACK_ROOT/volumes/t_other/f"
+	# someone mounted a disk (a tmpfs here) on the volume's directory
+	TEST_MOUNT=$vol
+	mount -t tmpfs -o size=1m stack-test-vol "$vol"
+	echo keep >"$vol/marker"
+	mkdir "$vol/sub"
+	echo keep >"$vol/sub/marker"
+	run -1 stack down -t 1 -v
+	# what is kept, why, and what to do
+	[[ "$output" == *"volume \`data\`: \`$vol\` is a mount point"* ]]
+	[[ "$output" == *"unmount it (\`umount $vol\`) and run again"* ]]
+	[[ "$output" != *"Volume t_data  Removed"* ]]
+	[ "$(cat "$vol/marker")" = keep ]
+	[ "$(cat "$vol/sub/marker")" = keep ]
+	mountpoint -q "$vol"
+	# the rest of down is done: the other volume, the container, the supervisor
+	[[ "$output" == *" Volume t_other  Removed"* ]]
+	[ ! -e "$STACK_ROOT/volumes/t_other" ]
+	! sup_alive || false
+	# unmounted (the only mount left), the volume's own data goes as any other's
+	[ "$(mountinfo_ours | wc -l)" -eq 1 ]
+	umount "$vol"
+	[ "$(project_leftovers)" -eq 0 ]
+	[ "$(cat "$vol/f")" = v ]
+	run -0 stack down -v
+	[[ "$output" == *" Volume t_data  Removed"* ]]
+	[ ! -e "$vol" ]
+}
+
 @test "hostile down -v: volume names with dots remove only their own dir; '..' is refused by the loader" {
 	mkdir -p "$STACK_ROOT/volumes/t_a" "$STACK_ROOT/volumes/u_data" "$STACK_ROOT/volumes/t_a..b"
 	touch "$STACK_ROOT/volumes/t_a/f" "$STACK_ROOT/volumes/u_data/f" "$STACK_ROOT/volumes/t_a..b/f"
@@ -290,13 +346,15 @@ volume_stack() {
 	run -0 stack down -v
 	[[ "$output" == *" Volume t_a..b  Removed"* ]]
 	[ ! -e "$STACK_ROOT/volumes/t_a..b" ]
-	[ -f "$STACK_ROOT/volumes/t_a/f" ] && [ -f "$STACK_ROOT/volumes/u_data/f" ]
+	[ -f "$STACK_ROOT/volumes/t_a/f" ]
+	[ -f "$STACK_ROOT/volumes/u_data/f" ]
 	for bad in .. ../u_data . ../../etc "a/b"; do
 		printf 'volumes: {"%s": {}}\nservices:\n  s: {image: bb}\n' "$bad" | stack_file
 		run -2 stack down -v
 		[[ "$output" == *"volume"* ]]
 	done
-	[ -f "$STACK_ROOT/volumes/t_a/f" ] && [ -f "$STACK_ROOT/volumes/u_data/f" ]
+	[ -f "$STACK_ROOT/volumes/t_a/f" ]
+	[ -f "$STACK_ROOT/volumes/u_data/f" ]
 	[ -d "$STACK_ROOT/volumes" ]
 }
 

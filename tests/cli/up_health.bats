@@ -182,7 +182,8 @@ assert "probe-says-no" in h["log"][-1]["output"], h
 	log=$STACK_ROOT/logs/t/_supervisor.log
 	healthy_line=$(grep -n "t-db-1  Health: healthy" "$log" | head -1 | cut -d: -f1)
 	app_line=$(grep -n "t-app-1  Started" "$log" | head -1 | cut -d: -f1)
-	[ -n "$healthy_line" ] && [ -n "$app_line" ]
+	[ -n "$healthy_line" ]
+	[ -n "$app_line" ]
 	[ "$app_line" -gt "$healthy_line" ]
 }
 

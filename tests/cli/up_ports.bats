@@ -81,6 +81,15 @@ web_stack() {
 	[[ "$output" == *"not running"* ]]
 }
 
+@test "port of an unknown service: a usage error listing the stack's services, the name escaped" {
+	web_stack
+	run -2 --separate-stderr stack port nosuch 5000
+	[ -z "$output" ]
+	[ "$stderr" = 'stack port: no service `nosuch` in this stack; services: web local' ]
+	run -2 --separate-stderr stack port $'w\e]0;owned\aeb' 5000
+	[ "$stderr" = 'stack port: no service `w\x1b]0;owned\x07eb` in this stack; services: web local' ]
+}
+
 @test "kill httpd: restarted, healthy again and serving on the same port" {
 	web_stack
 	stack up -d --wait
@@ -114,7 +123,7 @@ time.sleep(300)' "$P3" "$BATS_TEST_TMPDIR/held" &
 	[[ "$stderr" == *"web"*"$P3"* ]]
 	[[ "$stderr" == *"in use"* ]]
 	# nothing started: no supervisor, no container, no cgroup process
-	! sup_alive
+	! sup_alive || false
 	[ -z "$(run_env_cgroup_pids)" ]
 	[ "$(ps_field first state)" != running ]
 	[ "$(ps_field web state)" != running ]

@@ -122,7 +122,7 @@ assert all(g >= d for g, d in zip(gaps, delays)), (gaps, delays)
 	state_is a running
 	spid=$(sup_pid)
 	run -0 stack down -t 1
-	! kill -0 "$spid" 2>/dev/null
+	proc_gone "$spid"
 	[ -z "$(run_env_cgroup_pids)" ]
 }
 

@@ -49,6 +49,15 @@ sup_alive() {
 	! flock -n -s "$f" true
 }
 
+# proc_gone PID: no such process, or only its zombie: it has exited, and
+# reaping it is its parent's (a detached supervisor's is init, which here
+# may not reap at once, so `kill -0` still succeeds on it).
+proc_gone() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]
+}
+
 up_env_kill_supervisors() {
 	local f pid
 	for f in "$STACK_RUN"/*/supervisor.pid; do

@@ -1,5 +1,6 @@
 /* fs_remove_tree(): trees deeper than PATH_MAX, with few fds, without
- * following symlinks or emptying a mount below the tree. */
+ * following symlinks or emptying a mount below the tree; and
+ * fs_remove_tree_at(), which refuses a top that is a mount point. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,12 +150,62 @@ static void test_mount_below_is_left_and_reported(void **state)
 	assert_int_equal(lstat(dir, &sb), -1);
 }
 
+/* fs_remove_tree_at() on a top that is itself a mount point: a tmpfs
+ * (another device) or a bind mount of the same filesystem (a mount's
+ * root) is refused whole; unmounted, it goes. */
+static void test_at_top_mount_point_is_refused(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *dir = xasprintf("%s/vols", tmp);
+	_cleanup_free_ char *top = xasprintf("%s/vols/v", tmp);
+	_cleanup_free_ char *src = xasprintf("%s/vols/src", tmp);
+	_cleanup_free_ char *inside = xasprintf("%s/vols/v/precious", tmp);
+	st_error_t err = NULL;
+	assert_int_equal(fs_mkdir_p(top, 0755, &err), 0);
+	assert_int_equal(fs_mkdir_p(src, 0755, &err), 0);
+	assert_int_equal(unshare(CLONE_NEWNS), 0);
+	assert_int_equal(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	struct stat sb;
+	for (int bind = 0; bind < 2; bind++) {
+		if (bind)
+			assert_int_equal(mount(src, top, NULL, MS_BIND, NULL), 0);
+		else
+			assert_int_equal(mount("stack-test", top, "tmpfs", 0, "size=64k"), 0);
+		int fd = open(inside, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		assert_true(fd >= 0);
+		close(fd);
+		assert_int_equal(fs_remove_tree_at(dfd, "v", top, &err), -1);
+		assert_non_null(err);
+		assert_non_null(strstr(err->msg, "is a mount point"));
+		assert_non_null(strstr(err->msg, "umount"));
+		st_error_free(&err);
+		assert_int_equal(lstat(inside, &sb), 0);
+		assert_int_equal(umount(top), 0);
+	}
+	/* what the bind showed is the source's, untouched */
+	_cleanup_free_ char *in_src = xasprintf("%s/vols/src/precious", tmp);
+	assert_int_equal(lstat(in_src, &sb), 0);
+	assert_int_equal(fs_remove_tree_at(dfd, "v", top, &err), 0);
+	assert_int_equal(lstat(top, &sb), -1);
+	/* a symlink top: the link goes, not what it points to */
+	assert_int_equal(symlinkat(src, dfd, "link"), 0);
+	assert_int_equal(fs_remove_tree_at(dfd, "link", "link", &err), 0);
+	assert_int_equal(fstatat(dfd, "link", &sb, AT_SYMLINK_NOFOLLOW), -1);
+	assert_int_equal(lstat(in_src, &sb), 0);
+	/* missing: not an error */
+	assert_int_equal(fs_remove_tree_at(dfd, "gone", "gone", &err), 0);
+	close(dfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deeper_than_path_max),
 		cmocka_unit_test(test_symlinks_not_followed),
 		cmocka_unit_test(test_mount_below_is_left_and_reported),
+		cmocka_unit_test(test_at_top_mount_point_is_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, tmp_fixture_teardown);
 }
