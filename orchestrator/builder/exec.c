@@ -693,6 +693,7 @@ out:
 	}
 	free(x.stages);
 	spec_kvlist_free(&x.global);
+	build_host_apt_free(&x.apt);
 	if (r < 0)
 		st_error_prefix(err, "image `%s`", x.image->name);
 	return r;
