@@ -1,6 +1,7 @@
 #include "builder/build.h"
 #include "builder/exec.h"
 #include "image/store.h"
+#include "util/escape.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
 #include "util/progress.h"
@@ -116,12 +117,12 @@ static void on_output(void *data, const char *image, const char *line, size_t le
 	/* The image's name escaped; the output as the step wrote it in plain
 	 * mode (colors in a CI log, as BuildKit keeps them), escaped on a
 	 * live view, where a cursor move would break the redraw. */
-	_cleanup_free_ char *name = st_progress_escape(image, strlen(image));
+	_cleanup_free_ char *name = st_escape(image, strlen(image), ST_ESCAPE_KEEP_TAB);
 	struct strbuf b = {0};
 	strbuf_adds(&b, name);
 	strbuf_adds(&b, " | ");
 	if (st_progress_get_mode(sc->pr) == ST_PROGRESS_TTY) {
-		_cleanup_free_ char *e = st_progress_escape(line, len);
+		_cleanup_free_ char *e = st_escape(line, len, ST_ESCAPE_KEEP_TAB);
 		strbuf_adds(&b, e);
 	} else {
 		for (size_t i = 0; i < len; i++)
@@ -151,9 +152,11 @@ static void report(struct scheduler *sc, const char *image, bool ok, const char 
 		st_progress_row_end(sc->pr, image, NULL);
 		st_progress_line(sc->pr, line, strlen(line), false);
 	} else if (!ok) {
+		/* The message quotes the instruction, the Dockerfile's bytes. */
+		_cleanup_free_ char *shown = st_escape(msg, strlen(msg), ST_ESCAPE_NL_N);
 		pthread_mutex_lock(&sc->out_lock);
 		fflush(sc->o->out);
-		fprintf(sc->o->errors, "stack build: error: %s\n", msg);
+		fprintf(sc->o->errors, "stack build: error: %s\n", shown);
 		fflush(sc->o->errors);
 		pthread_mutex_unlock(&sc->out_lock);
 	}

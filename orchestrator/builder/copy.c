@@ -8,6 +8,7 @@
  * --chown says otherwise. */
 #include "builder/copy.h"
 #include "util/interrupt.h"
+#include "util/fs.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -129,26 +130,6 @@ static int glob_walk(const struct build_copy_src *src, char **parts, size_t n, s
 	return r;
 }
 
-/* The source as the user wrote it: relative to the view's root,
- * lexically cleaned (".." never climbs above the root). */
-static void split_source(const char *s, struct strv *parts)
-{
-	_cleanup_free_ char *copy = xstrdup(s);
-	char *save = NULL;
-	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(c, "."))
-			continue;
-		if (!strcmp(c, "..")) {
-			if (parts->n) {
-				free(parts->v[--parts->n]);
-				parts->v[parts->n] = NULL;
-			}
-			continue;
-		}
-		strv_push(parts, c);
-	}
-}
-
 static struct build_copy_item *add_item(struct build_copy_plan *p)
 {
 	p->v = xgrow(p->v, &p->cap, p->n + 1, sizeof(*p->v));
@@ -261,7 +242,7 @@ int build_copy_select(const struct build_copy_src *src, const struct btree *imag
 	for (size_t i = 0; r == 0 && i < req->srcs->n; i++) {
 		const char *s = req->srcs->v[i];
 		struct strv parts = {0};
-		split_source(s, &parts);
+		fs_path_split_clean(s, &parts);
 		size_t before = m.n;
 		r = glob_walk(src, parts.v, parts.n, 0, "", &m, err);
 		strv_free(&parts);

@@ -18,15 +18,12 @@ struct build_digests {
 
 static char *cache_path(const char *root, const char *context)
 {
-	struct st_sha256 h;
 	st_error_t err = NULL;
-	if (st_sha256_begin(&h, &err) < 0) {
+	char hex[ST_SHA256_HEX_LEN + 1];
+	if (st_sha256_hex(context, strlen(context), hex, &err) < 0) {
 		st_error_free(&err);
 		return NULL;
 	}
-	char hex[ST_SHA256_HEX_LEN + 1];
-	st_sha256_update(&h, context, strlen(context));
-	st_sha256_end_hex(&h, hex);
 	return xasprintf("%s/cache/context/%s.json", root, hex);
 }
 

@@ -635,15 +635,12 @@ static bool unchanged(const struct img_store *store, const struct img_image *img
 	if (img_ref_resolve(store, img->name, &have, NULL) != 1)
 		return false;
 	_cleanup_free_ char *json = img_config_json(img);
-	struct st_sha256 h;
 	st_error_t err = NULL;
-	if (st_sha256_begin(&h, &err) < 0) {
+	char hex[ST_SHA256_HEX_LEN + 1];
+	if (st_sha256_hex(json, strlen(json), hex, &err) < 0) {
 		st_error_free(&err);
 		return false;
 	}
-	char hex[ST_SHA256_HEX_LEN + 1];
-	st_sha256_update(&h, json, strlen(json));
-	st_sha256_end_hex(&h, hex);
 	_cleanup_free_ char *blob = img_blob_path(store, have);
 	struct stat st;
 	return !strncmp(have, "sha256:", 7) && !strcmp(have + 7, hex) && stat(blob, &st) == 0;
@@ -693,6 +690,7 @@ out:
 	}
 	free(x.stages);
 	spec_kvlist_free(&x.global);
+	build_host_apt_free(&x.apt);
 	if (r < 0)
 		st_error_prefix(err, "image `%s`", x.image->name);
 	return r;

@@ -71,17 +71,11 @@ static bool secret_hex(const char *path, char hex[ST_SHA256_HEX_LEN + 1])
 {
 	char *text = NULL;
 	size_t len = 0;
-	struct st_sha256 h;
 	st_error_t err = NULL;
-	if (fs_read_file(path, 0, &text, &len, &err) < 0 || st_sha256_begin(&h, &err) < 0) {
-		st_error_free(&err);
-		free(text);
-		return false;
-	}
-	st_sha256_update(&h, text, len);
-	st_sha256_end_hex(&h, hex);
+	bool ok = fs_read_file(path, 0, &text, &len, &err) == 0 && st_sha256_hex(text, len, hex, &err) == 0;
+	st_error_free(&err);
 	free(text);
-	return true;
+	return ok;
 }
 
 /* A file the stack declares as a secret must not end up in a layer: not

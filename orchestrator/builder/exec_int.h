@@ -6,6 +6,7 @@
 
 #include "builder/exec.h"
 #include "builder/exec_config.h"
+#include "builder/host_apt.h"
 #include "util/sha256.h"
 
 #include <stdbool.h>
@@ -30,6 +31,10 @@ struct exec {
 	size_t n_stages;
 	struct spec_kvlist global; /* platform ARGs and the ARGs before the first FROM */
 	int step, total;
+	/* host_apt: the host's apt config, read at the first RUN that runs
+	 * and lent to every RUN of this image build (host_apt.h). */
+	struct build_host_apt apt;
+	bool apt_read;
 };
 
 /* A user's error (a Dockerfile's): no errno. */

@@ -3,7 +3,6 @@
  * shell and network, and its --mount=s (run_mount.h). */
 #include "builder/cache.h"
 #include "builder/exec_int.h"
-#include "builder/host_apt.h"
 #include "builder/run.h"
 #include "builder/run_mount.h"
 #include "util/mem.h"
@@ -85,7 +84,7 @@ int bx_run(struct exec *x, struct stage *s, const struct df_instr *in, bool *cac
 	int r = 0;
 	char *layer = NULL;
 	struct build_mounts mounts = {0};
-	struct build_host_apt apt = {0};
+	const struct build_host_apt *apt = &x->apt;
 	struct rt_mount *all = NULL;
 	if (!x->cx->no_cache && build_cache_get(x->cx->store, key, &layer) == 1) {
 		*cached = true;
@@ -103,16 +102,18 @@ int bx_run(struct exec *x, struct stage *s, const struct df_instr *in, bool *cac
 			r = build_mounts_make(&specs, x->cx->paths->root, x->cx->stack, x->image, s->cfg.img.working_dir,
 					      &mounts, err);
 		strv_free(&specs);
-		if (r == 0 && x->image->host_apt)
-			r = build_host_apt_make(build_host_apt_root(), &apt, err);
+		if (r == 0 && x->image->host_apt && !x->apt_read) {
+			r = build_host_apt_make(build_host_apt_root(), &x->apt, err);
+			x->apt_read = r == 0;
+		}
 		if (r < 0)
 			goto done;
 		/* The host's apt files first: a step's own --mount= may cover them. */
-		all = xcalloc(apt.n + mounts.n + 1, sizeof(*all));
-		if (apt.n)
-			memcpy(all, apt.v, apt.n * sizeof(*all));
+		all = xcalloc(apt->n + mounts.n + 1, sizeof(*all));
+		if (apt->n)
+			memcpy(all, apt->v, apt->n * sizeof(*all));
 		if (mounts.n)
-			memcpy(all + apt.n, mounts.v, mounts.n * sizeof(*all));
+			memcpy(all + apt->n, mounts.v, mounts.n * sizeof(*all));
 		struct build_run run = {
 			.paths = x->cx->paths,
 			.stack = x->cx->stack,
@@ -124,9 +125,9 @@ int bx_run(struct exec *x, struct stage *s, const struct df_instr *in, bool *cac
 			.user = s->cfg.img.user && *s->cfg.img.user ? s->cfg.img.user : NULL,
 			.network_none = none,
 			.mounts = all,
-			.n_mounts = apt.n + mounts.n,
+			.n_mounts = apt->n + mounts.n,
 			.remove = &mounts.secret_targets,
-			.made = &apt.targets,
+			.made = &apt->targets,
 			.output = run_output,
 			.output_data = x,
 		};
@@ -137,7 +138,6 @@ int bx_run(struct exec *x, struct stage *s, const struct df_instr *in, bool *cac
 	}
 done:
 	build_mounts_free(&mounts);
-	build_host_apt_free(&apt);
 	free(all);
 	if (r == 0) {
 		bx_add_layer(s, layer);

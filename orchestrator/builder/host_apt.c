@@ -1,9 +1,9 @@
 /* The host's apt configuration as read-only binds (host_apt.h). */
 #include "builder/host_apt.h"
+#include "image/apt_sources.h"
 #include "util/fs.h"
 #include "util/mem.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -89,50 +89,20 @@ static int lend_keyring(struct build_host_apt *a, const char *root, const char *
 	return 0;
 }
 
-/* Each path of a Signed-By value (paths and fingerprints, separated by
- * commas or blanks; an inline key is not a path). */
-static int signed_by(struct build_host_apt *a, const char *root, const char *file, const char *v, size_t n,
-		     st_error_t *err)
-{
-	_cleanup_free_ char *copy = xstrndup(v, n);
-	char *save = NULL;
-	for (char *p = strtok_r(copy, ", \t", &save); p; p = strtok_r(NULL, ", \t", &save))
-		if (*p == '/' && lend_keyring(a, root, file, p, err) < 0)
-			return -1;
-	return 0;
-}
-
-/* The Signed-By keyrings of a sources file: `[signed-by=...]` options of
- * one-line entries, `Signed-By:` fields of deb822 ones. */
+/* The Signed-By keyrings of a sources file (deb822 when `deb822`): each
+ * path among its values (fingerprints and an inline key are not paths). */
 static int source_keyrings(struct build_host_apt *a, const char *root, const char *file, const char *text,
-			   st_error_t *err)
+			   bool deb822, st_error_t *err)
 {
-	for (const char *l = text; *l;) {
-		const char *end = strchr(l, '\n');
-		size_t len = end ? (size_t)(end - l) : strlen(l);
-		_cleanup_free_ char *line = xstrndup(l, len);
-		l += len + (end ? 1 : 0);
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
-		char *s = line;
-		while (isspace((unsigned char)*s))
-			s++;
-		if (!strncasecmp(s, "signed-by:", 10)) {
-			if (signed_by(a, root, file, s + 10, strlen(s + 10), err) < 0)
-				return -1;
-			continue;
-		}
-		char *open = strchr(s, '['), *close = open ? strchr(open, ']') : NULL;
-		if (strncmp(s, "deb", 3) || !open || !close)
-			continue;
-		*close = '\0';
-		char *save = NULL;
-		for (char *o = strtok_r(open + 1, " \t", &save); o; o = strtok_r(NULL, " \t", &save))
-			if (!strncasecmp(o, "signed-by=", 10) && signed_by(a, root, file, o + 10, strlen(o + 10), err) < 0)
-				return -1;
-	}
-	return 0;
+	struct img_apt_sources ss = {0};
+	img_apt_sources_parse(text, deb822, &ss);
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < ss.n; i++)
+		for (size_t k = 0; r == 0 && k < ss.v[i].signed_by.n; k++)
+			if (ss.v[i].signed_by.v[k][0] == '/')
+				r = lend_keyring(a, root, file, ss.v[i].signed_by.v[k], err);
+	img_apt_sources_free(&ss);
+	return r;
 }
 
 /* Read `name` in directory fd `d` when it is a regular file (no symlink
@@ -199,7 +169,7 @@ static int source_fn(struct build_host_apt *a, const char *root, const char *dir
 		     st_error_t *err)
 {
 	_cleanup_free_ char *shown = xasprintf("%s/%s", dir, name);
-	return source_keyrings(a, root, shown, text, err);
+	return source_keyrings(a, root, shown, text, has_suffix(name, ".sources"), err);
 }
 
 static int conf_fn(struct build_host_apt *a, const char *root, const char *dir, const char *name, const char *text,
@@ -247,7 +217,7 @@ int build_host_apt_make(const char *root, struct build_host_apt *out, st_error_t
 		_cleanup_close_ int d = open(etc, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		char *text = NULL;
 		int got = d >= 0 ? read_at(d, "sources.list", list, &text, err) : 0;
-		r = got < 0 ? -1 : got == 1 ? source_keyrings(out, root, "/etc/apt/sources.list", text, err) : 0;
+		r = got < 0 ? -1 : got == 1 ? source_keyrings(out, root, "/etc/apt/sources.list", text, false, err) : 0;
 		free(text);
 	}
 	if (r < 0)

@@ -31,6 +31,10 @@
  * credentials, like BuildKit's secret mounts, must not change or be
  * derivable from a key; `--no-cache` runs the steps again.
  *
+ * Read once an image build, at its first RUN that runs (not cached): every
+ * RUN of the build gets the same set of binds, the files being whatever
+ * they hold when the step reads them.
+ *
  * The host's root is `/`, or $STACK_APT_ROOT (as apt's Dir: a system
  * whose apt configuration lives under another root, a chroot's). */
 #ifndef STACK_BUILDER_HOST_APT_H

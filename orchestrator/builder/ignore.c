@@ -1,28 +1,9 @@
 #include "builder/ignore.h"
+#include "util/fs.h"
 #include "util/mem.h"
 
 #include <fnmatch.h>
 #include <string.h>
-
-/* filepath.Clean's effect on a relative pattern: empty and "." components
- * dropped, ".." taking the one before (never above the root). */
-static void split_clean(const char *p, struct strv *out)
-{
-	_cleanup_free_ char *copy = xstrdup(p);
-	char *save = NULL;
-	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(c, "."))
-			continue;
-		if (!strcmp(c, "..")) {
-			if (out->n) {
-				free(out->v[--out->n]);
-				out->v[out->n] = NULL;
-			}
-			continue;
-		}
-		strv_push(out, c);
-	}
-}
 
 void build_ignore_parse(const char *text, struct build_ignore *out)
 {
@@ -51,7 +32,7 @@ void build_ignore_parse(const char *text, struct build_ignore *out)
 				s++;
 		}
 		struct build_ignore_pat pat = {.exception = exception};
-		split_clean(s, &pat.parts);
+		fs_path_split_clean(s, &pat.parts);
 		out->v = xgrow(out->v, &cap, out->n + 1, sizeof(*out->v));
 		out->v[out->n++] = pat;
 		out->has_exceptions |= exception;
@@ -89,7 +70,7 @@ bool build_ignore_excluded(const struct build_ignore *ig, const char *path)
 	if (!ig->n)
 		return false;
 	struct strv parts = {0};
-	split_clean(path, &parts);
+	fs_path_split_clean(path, &parts);
 	bool matched = false;
 	for (size_t i = 0; i < ig->n; i++) {
 		const struct build_ignore_pat *pat = &ig->v[i];

@@ -134,6 +134,28 @@ static void remove_mount_points(const char *upper, const struct strv *targets)
 	}
 }
 
+/* The mount points to take out of the layer (r->remove, r->made) where
+ * the runtime put them: a target resolves in the root through the image's
+ * own symlinks (/run/secrets -> /elsewhere), so its mount point may be at
+ * another path than the target names. */
+static int landed_targets(const struct rt_container *ct, const struct build_run *r, struct strv *removed,
+			  struct strv *made, st_error_t *err)
+{
+	struct strv at = {0};
+	if (rt_container_mount_points(ct, &at, err) < 0)
+		return -1;
+	for (size_t i = 0; i < r->n_mounts; i++) {
+		const char *t = r->mounts[i].target;
+		const char *real = i < at.n && at.v[i][0] ? at.v[i] : t;
+		if (r->remove && strv_contains(r->remove, t))
+			strv_push(removed, real);
+		if (r->made && strv_contains(r->made, t))
+			strv_push(made, real);
+	}
+	strv_free(&at);
+	return 0;
+}
+
 static char *container_id(void)
 {
 	unsigned char rnd[6] = {0};
@@ -153,7 +175,7 @@ int build_run_step(const struct build_run *r, char **layer_id, int *exit_code, s
 	_cleanup_close_ int work_lock = -1;
 	int ct_lock = -1, pipe_fds[2] = {-1, -1}, null_fd = -1, rc = -1;
 	struct rt_container *ct = NULL;
-	struct strv lowers = {0};
+	struct strv lowers = {0}, removed = {0}, made = {0};
 
 	if (r->layers->n > 500)
 		return st_error(err, E2BIG, "the image has %zu layers; a container can stack at most 500", r->layers->n);
@@ -186,6 +208,7 @@ int build_run_step(const struct build_run *r, char **layer_id, int *exit_code, s
 	cfg.net = r->network_none ? RT_NET_NONE : RT_NET_HOST;
 	cfg.mounts = r->mounts;
 	cfg.n_mounts = r->n_mounts;
+	cfg.report_mount_points = true;
 	cfg.process.argv = r->argv;
 	cfg.process.env = r->env;
 	cfg.process.cwd = r->cwd;
@@ -232,13 +255,15 @@ int build_run_step(const struct build_run *r, char **layer_id, int *exit_code, s
 	/* What it wrote is on disk before it becomes a layer. */
 	if (rt_container_sync_upper(ct, err) < 0)
 		goto out;
+	if (landed_targets(ct, r, &removed, &made, err) < 0)
+		goto out;
 	if (rt_container_destroy(ct, err) < 0) {
 		ct = NULL;
 		goto out;
 	}
 	ct = NULL;
-	remove_mount_points(upper, r->remove);
-	build_mount_points_prune(upper, &lowers, r->made);
+	remove_mount_points(upper, &removed);
+	build_mount_points_prune(upper, &lowers, &made);
 	if (!dir_is_empty(upper) && img_layer_commit_dir(r->store, upper, layer_id, err) < 0)
 		goto out;
 	rc = 0;
@@ -261,5 +286,7 @@ out:
 	if (work)
 		fs_remove_tree(work, NULL);
 	strv_free(&lowers);
+	strv_free(&removed);
+	strv_free(&made);
 	return rc;
 }

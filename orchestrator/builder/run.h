@@ -34,8 +34,10 @@ struct build_run {
 	bool network_none;
 	const struct rt_mount *mounts; /* RUN --mount= (run_mount.h) */
 	size_t n_mounts;
-	/* Mount points the runtime made for secret mounts: removed from the
-	 * upper dir before it becomes a layer. */
+	/* Both found where the runtime put the mount points: through the
+	 * image's symlinks, inside the root.  Secret targets: the empty file
+	 * made as a mount point goes from the upper dir before it becomes a
+	 * layer. */
 	const struct strv *remove;
 	/* Bind targets whose mount points, where the image had no such path,
 	 * are taken out of the upper dir (mount_points.h). */

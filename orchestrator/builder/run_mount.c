@@ -120,12 +120,9 @@ static int cache_mount(struct build_mounts *m, const struct opts *o, const char 
 		       st_error_t *err)
 {
 	const char *id = o->id ? o->id : target;
-	struct st_sha256 h;
 	char hex[ST_SHA256_HEX_LEN + 1];
-	if (st_sha256_begin(&h, err) < 0)
+	if (st_sha256_hex(id, strlen(id), hex, err) < 0)
 		return -1;
-	st_sha256_update(&h, id, strlen(id));
-	st_sha256_end_hex(&h, hex);
 	_cleanup_free_ char *parent = xasprintf("%s/cache/mounts", root);
 	char *dir = xasprintf("%s/%s", parent, hex);
 	keep(m, dir);

@@ -7,6 +7,7 @@
 #include "builder/plan.h"
 #include "cli/cli.h"
 #include "supervisor/stale.h"
+#include "util/escape.h"
 #include "util/interrupt.h"
 #include "util/mem.h"
 #include "util/progress.h"
@@ -126,7 +127,8 @@ int cmd_build(struct cli_globals *g, int argc, char **argv)
 	/* Build containers of a build that was killed (kill -9) go first. */
 	if (sup_sweep_stale(&g->paths, stack, &err) < 0) {
 		_cleanup_free_ char *t = st_error_text(err);
-		fprintf(stderr, "stack build: warning: %s\n", t);
+		_cleanup_free_ char *shown = st_escape(t, strlen(t), ST_ESCAPE_NL_N);
+		fprintf(stderr, "stack build: warning: %s\n", shown);
 		st_error_free(&err);
 	}
 	int r = build_stack(stack, plan, &o, &err);

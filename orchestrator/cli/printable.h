@@ -3,8 +3,8 @@
 #ifndef STACK_CLI_PRINTABLE_H
 #define STACK_CLI_PRINTABLE_H
 
-/* A malloc'd copy of S with every byte that is not printable ASCII (and
- * the backslash) written as \xNN, cut after 200 bytes with "...". */
+/* A malloc'd copy of S escaped as util/escape.h has it, the backslash too
+ * (\x5c), cut after 200 bytes (at a character's start) with "...". */
 char *cli_printable(const char *s);
 
 #endif

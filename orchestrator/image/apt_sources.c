@@ -1,70 +1,61 @@
-/* The host's Debian mirror, from its apt sources: one-line sources.list
- * entries (`deb [opts] URI SUITE COMPONENT...`) and deb822 .sources
- * stanzas (Types/URIs/Suites, `Enabled: no` skipped). */
-#include "image/debootstrap.h"
-#include "util/fs.h"
+/* Parsing apt's sources lists (apt_sources.h). */
+#include "image/apt_sources.h"
 #include "util/mem.h"
 
-#include <dirent.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-struct source {
-	char *uri;
-	struct strv suites;
-};
-
-struct sources {
-	struct source *v;
-	size_t n, cap;
-};
-
-static void add_source(struct sources *ss, const char *uri, const struct strv *suites)
+static struct img_apt_source *add(struct img_apt_sources *ss)
 {
 	ss->v = xgrow(ss->v, &ss->cap, ss->n + 1, sizeof(*ss->v));
-	struct source *s = &ss->v[ss->n++];
+	struct img_apt_source *s = &ss->v[ss->n++];
 	memset(s, 0, sizeof(*s));
-	s->uri = xstrdup(uri);
-	strv_copy(&s->suites, suites);
+	s->enabled = true;
+	return s;
 }
 
-static void split_words(const char *s, struct strv *out)
+static void split(const char *s, size_t n, const char *seps, struct strv *out)
 {
-	_cleanup_free_ char *copy = xstrdup(s);
+	_cleanup_free_ char *copy = xstrndup(s, n);
 	char *save = NULL;
-	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+	for (char *w = strtok_r(copy, seps, &save); w; w = strtok_r(NULL, seps, &save))
 		strv_push(out, w);
 }
 
-static void parse_one_line(struct sources *ss, char *text)
+/* `deb [arch=amd64 signed-by=/k.gpg] URI SUITE COMPONENT...` */
+static void one_line(struct img_apt_sources *ss, const char *line, size_t len)
 {
-	char *save = NULL;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
-		struct strv w = {0};
-		split_words(line, &w);
-		size_t i = 1;
-		if (w.n >= 1 && strcmp(w.v[0], "deb") == 0) {
-			if (i < w.n && w.v[i][0] == '[') { /* [arch=amd64 signed-by=...] */
-				while (i < w.n && !strchr(w.v[i], ']'))
-					i++;
-				i++;
-			}
-			if (i + 1 < w.n) {
-				struct strv suite = {0};
-				strv_push(&suite, w.v[i + 1]);
-				add_source(ss, w.v[i], &suite);
-				strv_free(&suite);
-			}
-		}
+	struct strv w = {0};
+	const char *hash = memchr(line, '#', len);
+	split(line, hash ? (size_t)(hash - line) : len, " \t\r", &w);
+	size_t i = 1;
+	if (w.n < 1 || (strcmp(w.v[0], "deb") && strcmp(w.v[0], "deb-src"))) {
 		strv_free(&w);
+		return;
 	}
+	struct img_apt_source *s = add(ss);
+	strv_push(&s->types, w.v[0]);
+	if (i < w.n && w.v[i][0] == '[') {
+		for (; i < w.n; i++) {
+			char *o = w.v[i] + (w.v[i][0] == '[');
+			char *close = strchr(o, ']');
+			if (close)
+				*close = '\0';
+			if (!strncasecmp(o, "signed-by=", 10))
+				split(o + 10, strlen(o + 10), ",", &s->signed_by);
+			if (close)
+				break;
+		}
+		i++;
+	}
+	if (i < w.n)
+		strv_push(&s->uris, w.v[i]);
+	if (i + 1 < w.n)
+		strv_push(&s->suites, w.v[i + 1]);
+	strv_free(&w);
 }
 
-/* "Field: value" of one stanza line, NULL when the line is another field. */
+/* "Name:" at the start of a stanza line: its value, else NULL. */
 static const char *field(const char *line, const char *name)
 {
 	size_t n = strlen(name);
@@ -73,123 +64,68 @@ static const char *field(const char *line, const char *name)
 	return line + n + 1;
 }
 
-static void end_stanza(struct sources *ss, struct strv *types, struct strv *uris, struct strv *suites, bool *enabled)
+static void deb822(struct img_apt_sources *ss, const char *text)
 {
-	if (*enabled && strv_contains(types, "deb"))
-		for (size_t i = 0; i < uris->n; i++)
-			add_source(ss, uris->v[i], suites);
-	strv_free(types);
-	strv_free(uris);
-	strv_free(suites);
-	*enabled = true;
-}
-
-static void parse_deb822(struct sources *ss, char *text)
-{
-	struct strv types = {0}, uris = {0}, suites = {0};
-	bool enabled = true;
-	char *p = text;
-	while (p && *p) {
-		char *nl = strchr(p, '\n');
-		if (nl)
-			*nl = '\0';
+	struct img_apt_source *s = NULL;
+	struct strv *cur = NULL; /* the field an indented line goes on with */
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		_cleanup_free_ char *line = xstrndup(p, len);
+		p += len + (nl ? 1 : 0);
+		if (line[0] == '#')
+			continue;
+		if (line[strspn(line, " \t\r")] == '\0') {
+			s = NULL; /* a blank line ends the stanza */
+			cur = NULL;
+			continue;
+		}
+		if (line[0] == ' ' || line[0] == '\t') {
+			if (cur)
+				split(line, len, cur == &s->signed_by ? ", \t\r" : " \t\r", cur);
+			continue;
+		}
+		if (!s)
+			s = add(ss);
 		const char *v;
-		if (p[strspn(p, " \t")] == '\0')
-			end_stanza(ss, &types, &uris, &suites, &enabled);
-		else if (*p == '#')
-			;
-		else if ((v = field(p, "Types")))
-			split_words(v, &types);
-		else if ((v = field(p, "URIs")))
-			split_words(v, &uris);
-		else if ((v = field(p, "Suites")))
-			split_words(v, &suites);
-		else if ((v = field(p, "Enabled")))
-			enabled = strstr(v, "no") == NULL;
-		p = nl ? nl + 1 : NULL;
+		cur = NULL;
+		if ((v = field(line, "Types")))
+			cur = &s->types;
+		else if ((v = field(line, "URIs")))
+			cur = &s->uris;
+		else if ((v = field(line, "Suites")))
+			cur = &s->suites;
+		else if ((v = field(line, "Signed-By")))
+			cur = &s->signed_by;
+		else if ((v = field(line, "Enabled")))
+			s->enabled = strstr(v, "no") == NULL;
+		if (cur)
+			split(v, strlen(v), cur == &s->signed_by ? ", \t\r" : " \t\r", cur);
 	}
-	end_stanza(ss, &types, &uris, &suites, &enabled);
 }
 
-static void read_sources_file(struct sources *ss, const char *path, bool deb822)
+void img_apt_sources_parse(const char *text, bool deb822_format, struct img_apt_sources *out)
 {
-	_cleanup_free_ char *text = NULL;
-	st_error_t e = NULL;
-	if (fs_read_file(path, 1 << 20, &text, NULL, &e) < 0) {
-		st_error_free(&e); /* an unreadable file is no source, as apt warns and goes on */
+	if (deb822_format) {
+		deb822(out, text);
 		return;
 	}
-	if (deb822)
-		parse_deb822(ss, text);
-	else
-		parse_one_line(ss, text);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* A suite of the Debian archive proper (not -security, -updates, or a
- * third party's "nodistro"). */
-static bool debian_suite(const char *s)
-{
-	static const char *const known[] = {"buster", "bullseye", "bookworm", "trixie", "forky", "duke", "sid",
-					    "oldoldstable", "oldstable", "stable", "testing", "unstable"};
-	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
-		if (strcmp(s, known[i]) == 0)
-			return true;
-	return false;
-}
-
-char *img_apt_debian_mirror(const char *apt_dir, const char *suite, st_error_t *err)
-{
-	struct sources ss = {0};
-	_cleanup_free_ char *list = xasprintf("%s/sources.list", apt_dir);
-	read_sources_file(&ss, list, false);
-	_cleanup_free_ char *dir = xasprintf("%s/sources.list.d", apt_dir);
-	DIR *d = opendir(dir);
-	struct strv names = {0};
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		if (ends_with(e->d_name, ".list") || ends_with(e->d_name, ".sources"))
-			strv_push(&names, e->d_name);
-	if (d)
-		closedir(d);
-	/* apt reads them in order of their names */
-	if (names.n)
-		qsort(names.v, names.n, sizeof(char *), cmp_str);
-	for (size_t i = 0; i < names.n; i++) {
-		_cleanup_free_ char *path = xasprintf("%s/%s", dir, names.v[i]);
-		read_sources_file(&ss, path, ends_with(names.v[i], ".sources"));
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		one_line(out, p, len);
+		p += len + (nl ? 1 : 0);
 	}
-	strv_free(&names);
-	const char *exact = NULL, *any = NULL;
-	for (size_t i = 0; i < ss.n; i++) {
-		const struct source *s = &ss.v[i];
-		if (!strncmp(s->uri, "cdrom:", 6))
-			continue;
-		if (!exact && strv_contains(&s->suites, suite))
-			exact = s->uri;
-		for (size_t k = 0; !any && k < s->suites.n; k++)
-			if (debian_suite(s->suites.v[k]))
-				any = s->uri;
+}
+
+void img_apt_sources_free(struct img_apt_sources *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		strv_free(&s->v[i].types);
+		strv_free(&s->v[i].uris);
+		strv_free(&s->v[i].suites);
+		strv_free(&s->v[i].signed_by);
 	}
-	char *out = exact ? xstrdup(exact) : any ? xstrdup(any) : NULL;
-	for (size_t i = 0; i < ss.n; i++) {
-		free(ss.v[i].uri);
-		strv_free(&ss.v[i].suites);
-	}
-	free(ss.v);
-	if (!out)
-		st_error(err, 0, "no Debian source in the host's apt config (%s/sources.list, sources.list.d/): "
-				 "give the base a `mirror:` (e.g. http://deb.debian.org/debian)",
-			 apt_dir);
-	return out;
+	free(s->v);
+	memset(s, 0, sizeof(*s));
 }

@@ -97,6 +97,10 @@ struct rt_config {
 
 	const struct rt_mount *mounts;
 	size_t n_mounts;
+	/* Record where each of `mounts` landed in the root, for
+	 * rt_container_mount_points(): the image's symlinks on a target's
+	 * path are followed inside the root, so that path may differ. */
+	bool report_mount_points;
 
 	const struct rt_device *devices;
 	size_t n_devices;

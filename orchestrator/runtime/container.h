@@ -129,6 +129,12 @@ int rt_container_destroy(struct rt_container *ct, st_error_t *err);
  * ct freed (as destroy, the parts that could be removed are). */
 int rt_container_release(struct rt_container *ct, int *retry_ms, st_error_t *err);
 
+/* With cfg->report_mount_points: in *out, for each of cfg->mounts in its
+ * order, the path (absolute, in the container, no symlink on it) of the
+ * mount point the target resolved to through the image's symlinks (""
+ * when it is not known).  Call it before rt_container_destroy(). */
+int rt_container_mount_points(const struct rt_container *ct, struct strv *out, st_error_t *err);
+
 /* syncfs() of the filesystem that holds the container's upper dir: what
  * it wrote is on disk, not only in the page cache, before the caller
  * commits the layer (or trusts it after a crash).  Call it after

@@ -6,11 +6,14 @@
  * /proc/self/fd path, would hit the mount *under* the new one), and
  * move_mount() attaches it onto the target fd we resolved in the root. */
 #include "runtime/internal.h"
+#include "util/fs.h"
 #include "util/mem.h"
+#include "util/strbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -74,7 +77,24 @@ int rt_bind(int src_dirfd, const char *src_path, int target_fd, unsigned attr, c
 	return 0;
 }
 
-static int bind_one(int rootfd, const struct rt_mount *m, st_error_t *err)
+/* Where the mount point `tfd` is in the root (`root`: rootfd's path in
+ * this mount namespace), added to *rep with its NUL; "" when unknown. */
+static void report_target(struct strbuf *rep, const char *root, int tfd)
+{
+	if (!rep)
+		return;
+	char fdp[32], buf[PATH_MAX];
+	ssize_t n = readlink(rt_fd_path(fdp, sizeof(fdp), tfd), buf, sizeof(buf) - 1);
+	size_t rn = strlen(root);
+	if (n > 0 && *root) {
+		buf[n] = '\0';
+		if (!strncmp(buf, root, rn) && buf[rn] == '/')
+			strbuf_adds(rep, buf + rn);
+	}
+	strbuf_addc(rep, '\0');
+}
+
+static int bind_one(int rootfd, const struct rt_mount *m, struct strbuf *rep, const char *root, st_error_t *err)
 {
 	_cleanup_free_ char *what = xasprintf("`%s` on `%s`", m->source, m->target);
 	_cleanup_close_ int sfd = open(m->source, O_PATH | O_CLOEXEC);
@@ -86,16 +106,18 @@ static int bind_one(int rootfd, const struct rt_mount *m, st_error_t *err)
 	_cleanup_close_ int tfd = rt_open_in_root(rootfd, m->target, S_ISDIR(st.st_mode) ? S_IFDIR : S_IFREG, err);
 	if (tfd < 0)
 		return st_error_prefix(err, "bind %s", what);
+	report_target(rep, root, tfd);
 	/* nodev always: a host directory's device nodes (or nodes the
 	 * container makes in a volume) must not open in the container. */
 	return rt_bind(sfd, "", tfd, m->read_only ? RT_BIND_RO : MOUNT_ATTR_NODEV, what, err);
 }
 
-static int tmpfs_one(int rootfd, const struct rt_mount *m, st_error_t *err)
+static int tmpfs_one(int rootfd, const struct rt_mount *m, struct strbuf *rep, const char *root, st_error_t *err)
 {
 	_cleanup_close_ int tfd = rt_open_in_root(rootfd, m->target, S_IFDIR, err);
 	if (tfd < 0)
 		return st_error_prefix(err, "tmpfs on `%s`", m->target);
+	report_target(rep, root, tfd);
 	char opts[96], path[32];
 	int n = snprintf(opts, sizeof(opts), "mode=%o", m->tmpfs_mode ? (unsigned)m->tmpfs_mode : 01777u);
 	if (m->tmpfs_size)
@@ -137,15 +159,38 @@ int rt_mounts_setup(struct rt_child *c, int rootfd, st_error_t *err)
 		if (rt_bind(etcfd, etc[i][0], tfd, 0, what, err) < 0)
 			return -1;
 	}
-	for (size_t i = 0; i < cfg->n_mounts; i++) {
+	struct strbuf rep = {0};
+	char root[PATH_MAX] = "", fdp[32];
+	if (cfg->report_mount_points) {
+		ssize_t n = readlink(rt_fd_path(fdp, sizeof(fdp), rootfd), root, sizeof(root) - 1);
+		root[n > 0 ? n : 0] = '\0';
+	}
+	struct strbuf *rp = cfg->report_mount_points ? &rep : NULL;
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < cfg->n_mounts; i++) {
 		const struct rt_mount *m = &cfg->mounts[i];
 		if (m->type == RT_MOUNT_TMPFS)
 			rt_child_step(c, "mount a tmpfs on `%s`", m->target);
 		else
 			rt_child_step(c, "bind `%s` on `%s`", m->source, m->target);
-		int r = m->type == RT_MOUNT_TMPFS ? tmpfs_one(rootfd, m, err) : bind_one(rootfd, m, err);
-		if (r < 0)
-			return -1;
+		r = m->type == RT_MOUNT_TMPFS ? tmpfs_one(rootfd, m, rp, root, err) : bind_one(rootfd, m, rp, root, err);
 	}
+	if (r == 0 && rp) {
+		_cleanup_free_ char *path = xasprintf("%s/mount-points", c->etc_dir);
+		r = fs_write_file_atomic_volatile(path, rep.s ? rep.s : "", rep.n, 0600, err);
+	}
+	free(rep.s);
+	return r;
+}
+
+int rt_container_mount_points(const struct rt_container *ct, struct strv *out, st_error_t *err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/mount-points", ct->state_dir);
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	if (fs_read_file(path, 0, &text, &len, err) < 0)
+		return -1;
+	for (size_t i = 0; i < len; i += strlen(text + i) + 1)
+		strv_push(out, text + i);
 	return 0;
 }

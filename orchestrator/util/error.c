@@ -1,4 +1,5 @@
 #include "util/error.h"
+#include "util/escape.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -71,18 +72,11 @@ void st_error_print(st_error_t *err, FILE *out)
 		return;
 	char *t = st_error_text(*err);
 	/* A message names things from outside (an archive's entry names, a
-	 * file's bytes): control bytes are shown escaped, so they can neither
+	 * file's bytes): what could drive a terminal is shown escaped (escape.h), so it can neither
 	 * drive the user's terminal nor start a line of their own. */
-	fputs("stack: ", out);
-	for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
-		if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\x%02x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('\n', out);
+	char *shown = st_escape(t, strlen(t), ST_ESCAPE_NL_N);
+	fprintf(out, "stack: %s\n", shown);
+	free(shown);
 	free(t);
 	st_error_free(err);
 }

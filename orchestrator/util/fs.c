@@ -147,3 +147,21 @@ DIR *fs_opendir_fd(int dfd)
 	rewinddir(d);
 	return d;
 }
+
+void fs_path_split_clean(const char *path, struct strv *parts)
+{
+	_cleanup_free_ char *copy = xstrdup(path);
+	char *save = NULL;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			if (parts->n) {
+				free(parts->v[--parts->n]);
+				parts->v[parts->n] = NULL;
+			}
+			continue;
+		}
+		strv_push(parts, c);
+	}
+}

@@ -3,6 +3,7 @@
 #define STACK_UTIL_FS_H
 
 #include "util/error.h"
+#include "util/strv.h"
 
 #include <dirent.h>
 #include <stddef.h>
@@ -40,6 +41,10 @@ int fs_remove_tree(const char *path, st_error_t *err);
 int fs_remove_tree_at(int dfd, const char *name, const char *shown, st_error_t *err);
 /* Absolute, lexically cleaned path of `path` relative to `base` (no symlink resolution). */
 char *fs_path_join_clean(const char *base, const char *path);
+/* The components of `path` pushed onto *parts, lexically cleaned as a path
+ * relative to a root: empty and "." dropped, ".." taking the one before
+ * (never above the root). */
+void fs_path_split_clean(const char *path, struct strv *parts);
 char *fs_dirname(const char *path);
 
 #endif

@@ -1,5 +1,6 @@
 /* The progress renderer (progress.h). */
 #include "util/progress.h"
+#include "util/escape.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
 
@@ -42,23 +43,6 @@ int st_progress_mode_parse(const char *word, int term_fd, enum st_progress_mode 
 		return -1;
 	}
 	return 0;
-}
-
-char *st_progress_escape(const char *s, size_t len)
-{
-	struct strbuf b = {0};
-	strbuf_adds(&b, "");
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			char hex[5];
-			snprintf(hex, sizeof(hex), "\\x%02x", c);
-			strbuf_adds(&b, hex);
-		} else {
-			strbuf_addc(&b, (char)c);
-		}
-	}
-	return strbuf_take(&b);
 }
 
 static double since(const struct timespec *a)
@@ -161,7 +145,7 @@ void st_progress_row(struct st_progress *p, const char *id, const char *text)
 {
 	if (p->mode != ST_PROGRESS_TTY)
 		return;
-	char *shown = st_progress_escape(text, strlen(text));
+	char *shown = st_escape(text, strlen(text), ST_ESCAPE_KEEP_TAB);
 	pthread_mutex_lock(&p->lock);
 	struct row *r = find(p, id);
 	if (!r) {
@@ -186,7 +170,7 @@ static void put_line(struct st_progress *p, const char *line, size_t len, bool r
 	if (raw && p->mode == ST_PROGRESS_PLAIN) {
 		fwrite(line, 1, len, p->out);
 	} else {
-		_cleanup_free_ char *e = st_progress_escape(line, len);
+		_cleanup_free_ char *e = st_escape(line, len, ST_ESCAPE_KEEP_TAB);
 		fputs(e, p->out);
 	}
 	fputc('\n', p->out);

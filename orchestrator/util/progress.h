@@ -7,8 +7,8 @@
  *          (a thread of the renderer's), with ANSI cursor moves
  *
  * Text from outside (image names, Dockerfile instructions) is written with
- * its control bytes escaped (\xNN), so it cannot move the cursor or set a
- * terminal's title; `raw` lines (a RUN's output in plain mode, as BuildKit
+ * what could drive a terminal escaped (util/escape.h), so it cannot move the
+ * cursor or set a terminal's title; `raw` lines (a RUN's output in plain mode, as BuildKit
  * keeps them) are the exception the caller asks for.  Safe to call from
  * several threads. */
 #ifndef STACK_UTIL_PROGRESS_H
@@ -38,8 +38,5 @@ void st_progress_row(struct st_progress *p, const char *id, const char *text);
 void st_progress_row_end(struct st_progress *p, const char *id, const char *line);
 /* A line that stays; `raw`: written as it is in plain mode. */
 void st_progress_line(struct st_progress *p, const char *line, size_t len, bool raw);
-
-/* `s` with every control byte but tab (and DEL) as \xNN; caller frees. */
-char *st_progress_escape(const char *s, size_t len);
 
 #endif

@@ -76,3 +76,13 @@ void st_sha256_abort(struct st_sha256 *h)
 		crypto.ctx_free(h->ctx);
 	h->ctx = NULL;
 }
+
+int st_sha256_hex(const void *data, size_t len, char hex[ST_SHA256_HEX_LEN + 1], st_error_t *err)
+{
+	struct st_sha256 h;
+	if (st_sha256_begin(&h, err) < 0)
+		return -1;
+	st_sha256_update(&h, data, len);
+	st_sha256_end_hex(&h, hex);
+	return 0;
+}

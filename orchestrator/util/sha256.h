@@ -18,6 +18,8 @@ int st_sha256_begin(struct st_sha256 *h, st_error_t *err);
 void st_sha256_update(struct st_sha256 *h, const void *data, size_t len);
 /* Finish into hex (NUL-terminated) and release the context. */
 void st_sha256_end_hex(struct st_sha256 *h, char hex[ST_SHA256_HEX_LEN + 1]);
+/* The digest of data[0..len) in one call. */
+int st_sha256_hex(const void *data, size_t len, char hex[ST_SHA256_HEX_LEN + 1], st_error_t *err);
 /* Release without finishing (error paths); safe on a zeroed struct. */
 void st_sha256_abort(struct st_sha256 *h);
 

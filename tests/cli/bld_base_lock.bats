@@ -97,3 +97,36 @@ teardown() { run_env_teardown; }
 	PATH="$FAKE_BIN:$PATH" run -0 stack run s cat /etc/hostname
 	[ "$(wc -l <"$FAKE_LOG")" = 1 ]
 }
+
+@test "base lock: kill -9 of the holder mid-debootstrap releases the lock (flock); the waiting pull makes the base, the store is consistent" {
+	PATH="$FAKE_BIN:$PATH" stack_bg "$BATS_TEST_TMPDIR/out1" "$BATS_TEST_TMPDIR/err1" pull deb
+	local p1=$BG_PID
+	wait_for 30 grep -q "^run " "$FAKE_LOG"
+	PATH="$FAKE_BIN:$PATH" stack_bg "$BATS_TEST_TMPDIR/out2" "$BATS_TEST_TMPDIR/err2" pull deb
+	local p2=$BG_PID
+	wait_for 30 grep -q "waiting for another stack process" "$BATS_TEST_TMPDIR/err2"
+	# The holder dies with no chance to unlock; its debootstrap dies with it.
+	kill -9 "$p1"
+	wait_exit "$p1" 30
+	[ "$BG_STATUS" = 137 ]
+	# The waiter takes the lock and runs debootstrap itself.
+	wait_for 30 eval '[ "$(wc -l <"$FAKE_LOG")" = 2 ]'
+	touch "$FAKE_GO"
+	wait_exit "$p2" 60
+	cat "$BATS_TEST_TMPDIR/err2"
+	[ "$BG_STATUS" = 0 ]
+	[ "$(wc -l <"$FAKE_LOG")" = 2 ]
+	# One entry for the base, and it runs; a later use takes it as made.
+	[ "$(grep -c debootstrap@bookworm- "$STACK_ROOT/refs.json")" = 1 ]
+	PATH="$FAKE_BIN:$PATH" run -0 stack run s cat /etc/hostname
+	[ "$(wc -l <"$FAKE_LOG")" = 2 ]
+	# The killed import's work dir went with the next import's sweep.
+	[ -z "$(ls -A "$STACK_ROOT/tmp")" ]
+	# And a `stack build` of an image FROM the base proceeds too.
+	mkdir -p "$BATS_TEST_TMPDIR/app"
+	printf 'FROM deb\nRUN echo built-on-base\n' >"$BATS_TEST_TMPDIR/app/Dockerfile"
+	printf 'images:\n  app: {context: app}\n' >>"$BATS_TEST_TMPDIR/stack.yaml"
+	PATH="$FAKE_BIN:$PATH" run -0 stack build --progress=plain app
+	[[ "$output" == *"app | built-on-base"* ]]
+	[ "$(wc -l <"$FAKE_LOG")" = 2 ]
+}

@@ -161,3 +161,20 @@ save_unpacked() {
 	run ! grep -q '"app:latest"' "$STACK_ROOT/refs.json"
 	assert_build_clean
 }
+
+@test "host_apt: the host's config is read once an image build: an apt.conf.d file added during it is not lent to a later RUN" {
+	# Step 1 waits (through the lent sources.list.d, a directory bind)
+	# for the test to add a proxy file; step 2 must not see it: the
+	# binds were made from what the build read at its first RUN.
+	df app 'FROM aptbase' \
+		'RUN echo waiting; i=0; until [ -e /etc/apt/sources.list.d/go.list ]; do i=$((i+1)); [ $i -lt 300 ] || exit 9; sleep 0.1; done' \
+		'RUN if [ -e /etc/apt/apt.conf.d/95late ]; then echo "late: lent"; exit 7; fi; echo "late: not lent"'
+	stack_bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" build --progress=plain app
+	wait_for 30 grep -q '^app | waiting$' "$BATS_TEST_TMPDIR/out"
+	echo 'Acquire::http::Proxy "http://127.0.0.1:23081/";' >"$H/etc/apt/apt.conf.d/95late"
+	touch "$H/etc/apt/sources.list.d/go.list"
+	wait_exit "$BG_PID" 60
+	cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err"
+	[ "$BG_STATUS" = 0 ]
+	grep -q '^app | late: not lent$' "$BATS_TEST_TMPDIR/out"
+}

@@ -1,4 +1,4 @@
-/* Units for util/progress: the mode `auto` picks, escaping, and what plain
+/* Units for util/progress: the mode `auto` picks and what plain
  * mode writes (no cursor moves, rows never shown). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,17 +28,6 @@ static void test_mode_words(void **state)
 	assert_int_equal(st_progress_mode_parse("auto", fd, &m), 0);
 	assert_int_equal(m, ST_PROGRESS_PLAIN);
 	close(fd);
-}
-
-static void test_escape(void **state)
-{
-	(void)state;
-	char *e = st_progress_escape("a\033]0;t\007\tb\x7f\n", 11);
-	assert_string_equal(e, "a\\x1b]0;t\\x07\tb\\x7f\\x0a");
-	free(e);
-	e = st_progress_escape("", 0);
-	assert_string_equal(e, "");
-	free(e);
 }
 
 static void test_plain_writes_lines_only(void **state)
@@ -79,7 +68,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mode_words),
-		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_plain_writes_lines_only),
 		cmocka_unit_test(test_tty_clears_its_rows),
 	};
