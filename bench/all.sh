@@ -14,10 +14,19 @@
 #              app reached directly in its network namespace
 #   rss        supervisor RSS with one service and with N_SERVICES
 #   up100      `up -d` of N_SERVICES busybox services (hyperfine)
+#   probe      CPU per 1,000 health probes: stack's tcp: and http: checks vs
+#              docker compose's and podman-compose's exec probe
+#              (bench/all-probe.sh)
+#   pull       a 3-layer image from a loopback docker-registry: stack pull vs
+#              skopeo copy, podman pull, docker pull (bench/all-pull.sh,
+#              hyperfine)
 #
-# Environment (defaults for the real run): RUNS (10), WARMUP (2),
-# RUNS_START (50), RUNS_100 (3), N_SERVICES (100), COLD_FILES (10000),
-# WRK_SECS (10), ESPRESSO (1; 0 skips noop, cold-esp and Flask),
+# Environment (defaults for the real run): SECTIONS (all: or a list of the
+# names above, e.g. "probe pull"; the peers' setup always runs), RUNS (10),
+# WARMUP (2), RUNS_START (50), RUNS_100 (3), N_SERVICES (100), COLD_FILES
+# (10000), WRK_SECS (10), ESPRESSO (1; 0 skips noop, cold-esp and Flask),
+# PROBE_SECS (30: each window of the probe section), PROBE_MS (100: the
+# probe interval), PULL_MB (8: MiB per layer of the pulled image),
 # PORT_BASE (24000: ports PORT_BASE..+99 on 127.0.0.1), INSTALL (1: apt-get
 # the peers), STACK_BIN (default: build/ rebuilt), BASE_STORE (the stack
 # store holding the debootstrap bookworm base; default /var/lib/stack),
@@ -39,8 +48,12 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 
 # The page names the command that made it, with the variables set.
 invocation="bench/all.sh"
-for v in RUNS WARMUP RUNS_START RUNS_100 N_SERVICES COLD_FILES WRK_SECS ESPRESSO STACK_BIN; do
-	[ -z "${!v:-}" ] || invocation="$v=${!v} $invocation"
+for v in SECTIONS RUNS WARMUP RUNS_START RUNS_100 N_SERVICES COLD_FILES WRK_SECS ESPRESSO PROBE_SECS PROBE_MS PULL_MB STACK_BIN; do
+	case ${!v:-} in
+	"") ;;
+	*[[:space:]]*) invocation="$v=\"${!v}\" $invocation" ;;
+	*) invocation="$v=${!v} $invocation" ;;
+	esac
 done
 invocation=${invocation//$src\//}
 
@@ -52,6 +65,10 @@ N_SERVICES=${N_SERVICES:-100}
 COLD_FILES=${COLD_FILES:-10000}
 WRK_SECS=${WRK_SECS:-10}
 ESPRESSO=${ESPRESSO:-1}
+PROBE_SECS=${PROBE_SECS:-30}
+PROBE_MS=${PROBE_MS:-100}
+PULL_MB=${PULL_MB:-8}
+SECTIONS=${SECTIONS:-all}
 PORT_BASE=${PORT_BASE:-24000}
 INSTALL=${INSTALL:-1}
 BASE_STORE=${BASE_STORE:-/var/lib/stack}
@@ -60,14 +77,27 @@ BENCH_NOTE=${BENCH_NOTE:-}
 
 bench_need_root
 [ "$PORT_BASE" != 5000 ] || { echo "bench: PORT_BASE 5000 collides" >&2; exit 1; }
+all_sections="start up down wrk-busybox up100 cold-copy cold-esp noop wrk-flask probe pull"
+SECTIONS=${SECTIONS//,/ }
+for s in $SECTIONS; do
+	[ "$s" = all ] || [[ " $all_sections " == *" $s "* ]] ||
+		{ echo "bench: SECTIONS: no section \`$s\` (there are: all $all_sections)" >&2; exit 1; }
+done
+# section_on NAME: whether SECTIONS selects it.
+section_on() { [[ " $SECTIONS " == *" all "* || " $SECTIONS " == *" $1 "* ]]; }
+esp_on() { [ "$ESPRESSO" = 1 ] && { section_on cold-esp || section_on noop || section_on wrk-flask; }; }
+for v in PROBE_SECS PROBE_MS PULL_MB; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "bench: $v must be a positive integer, got \`${!v}\`" >&2; exit 1; }
+done
 p_web_stack=$((PORT_BASE + 1)) p_web_docker=$((PORT_BASE + 2)) p_web_podman=$((PORT_BASE + 3))
 p_flask_stack=$((PORT_BASE + 11)) p_flask_docker=$((PORT_BASE + 12)) p_flask_podman=$((PORT_BASE + 13))
+p_reg=$((PORT_BASE + 20))
 
 if [ "$INSTALL" = 1 ]; then
 	echo "bench: installing the peers from Debian"
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq runc crun podman buildah podman-compose \
-		docker.io docker-compose hyperfine wrk gnuplot-nox busybox-static curl >/dev/null
+		docker.io docker-compose hyperfine wrk gnuplot-nox busybox-static curl docker-registry skopeo >/dev/null
 fi
 bench_need hyperfine wrk gnuplot python3 curl nsenter
 
@@ -76,6 +106,7 @@ created_dirs=()
 have_docker=0 have_dc=0 have_pstore=0 have_podman=0 have_buildah=0 have_pc=0 have_esp=0
 dockerd_pid=""
 stack_projects=()
+bg_pids=()   # processes of the sections' own (a registry, a probe loop): stopped on exit
 
 log() { echo "bench: $*" >&2; }
 peer() { printf '%s\t%s\t%s\n' "$1" "$2" "$(printf '%s' "$3" | tr '\t\n' '  ' | cut -c1-400)" >>"$res/peers.tsv"; log "peer $1: $2 ${3:0:200}"; }
@@ -92,6 +123,7 @@ cleanup() {
 	set +eu
 	trap - EXIT INT TERM
 	log "cleaning up"
+	for p in "${bg_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${stack_projects[@]}"; do
 		timeout 60 "$STACK_BIN" -f "$p" down -t 0 >/dev/null 2>&1
 	done
@@ -117,7 +149,13 @@ cleanup() {
 	awk -v t="$tmp" 'index($2, t) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
 		umount -l "$m" 2>/dev/null
 	done
+	for p in "${bg_pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	bench_rm_cgroups "$tag"
+	if [ "${libpod_cg_before:-1}" = 0 ]; then
+		for p in /sys/fs/cgroup/*/libpod_parent; do
+			[ -d "$p" ] && find "$p" -depth -type d -exec rmdir {} + 2>/dev/null
+		done
+	fi
 	if [ -s "$tmp/fw-before" ]; then
 		bench_fw_restore "$tmp/fw-before"
 		sysctl -qw net.ipv4.ip_forward="$ipfwd_before" 2>/dev/null
@@ -131,6 +169,8 @@ cleanup() {
 		fi
 	fi
 	for d in "${created_dirs[@]}"; do
+		# podman bind-mounts /run/netns on itself; empty, the mount can go.
+		if mountpoint -q "$d" 2>/dev/null && [ -z "$(ls -A "$d" 2>/dev/null)" ]; then umount -l "$d" 2>/dev/null; fi
 		if ! awk -v t="$d" 'index($2, t) == 1 {f = 1} END {exit !f}' /proc/mounts; then rm -rf "$d"; fi
 	done
 	rm -rf "$tmp"
@@ -147,6 +187,7 @@ mkdir -p "$res"
 : >"$res/rss.tsv"
 : >"$res/times.tsv"      # section, name, seconds, status
 : >"$res/sections.tsv"   # section, wall seconds
+: >"$res/probe.tsv"      # tool, check, seconds, probes, tool ns, container ns, what
 
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -157,6 +198,10 @@ ipfwd_before=$(sysctl -n net.ipv4.ip_forward)
 host_dirs=(/var/lib/containers /run/containers /run/libpod /var/lib/cni /etc/cni/net.d /run/cni /run/netns /var/run/docker /run/docker /var/lib/docker)
 created_dirs=()
 for d in "${host_dirs[@]}"; do [ -e "$d" ] || created_dirs+=("$d"); done
+# podman (cgroupfs) puts conmon in libpod_parent/conmon of every hierarchy
+# and leaves it: removed on exit when the run made it (rmdir only, so a
+# cgroup that holds a process stays).
+libpod_cg_before=$(find /sys/fs/cgroup/ -mindepth 2 -maxdepth 2 -name libpod_parent 2>/dev/null | wc -l)
 
 
 # ---- stack -------------------------------------------------------------
@@ -172,10 +217,12 @@ mkdir -p "$STACK_ROOT" "$STACK_RUN"
 S=$STACK_BIN
 
 # ---- start (bench/run.sh) --------------------------------------------
-section_begin start
-STACK_BIN=$S RUNS=$RUNS_START WARMUP=5 BENCH_RESULTS=$res "$src/bench/run.sh" ||
-	peer start failed "bench/run.sh exited $?"
-section_end start
+if section_on start; then
+	section_begin start
+	STACK_BIN=$S RUNS=$RUNS_START WARMUP=5 BENCH_RESULTS=$res "$src/bench/run.sh" ||
+		peer start failed "bench/run.sh exited $?"
+	section_end start
+fi
 
 # ---- the peers' daemons and storage ----------------------------------
 section_begin setup
@@ -184,6 +231,9 @@ bb=$tmp/bb-rootfs
 # The throughput section's server (keep-alive; busybox httpd closes every
 # connection), in the rootfs that every tool runs.
 cc -O2 -Wall -Wextra -static -o "$bb/bin/kaserver" "$src/bench/kaserver.c"
+# The probe section's server: busybox httpd serving /www.
+mkdir -p "$bb/www"
+echo ok >"$bb/www/index.html"
 tar -C "$bb" -cf "$tmp/bb.tar" .
 
 # docker: dockerd for this run only.
@@ -280,7 +330,7 @@ fi
 # The espresso base: the debootstrap bookworm layer of a stack store, saved
 # as an OCI archive and loaded into every builder, so each builds the same
 # chain from the same base without a registry.
-if [ "$ESPRESSO" = 1 ]; then
+if esp_on; then
 	base_ref=$(python3 - "$BASE_STORE/refs.json" <<-'EOF' 2>/dev/null || true
 	import json, sys
 	refs = json.load(open(sys.argv[1]))["refs"]
@@ -394,9 +444,10 @@ hf() {
 sh_q() { printf "sh -c '%s'" "$*"; }
 
 # ---- up -d cached, down -----------------------------------------------
-section_begin up
-if ! { "$S" -f "$w/stack.yaml" up -d >/dev/null && "$S" -f "$w/stack.yaml" down -t 0 >/dev/null; }; then
-	peer stack-up failed "first stack up/down failed"
+if section_on up || section_on down; then
+	if ! { "$S" -f "$w/stack.yaml" up -d >/dev/null && "$S" -f "$w/stack.yaml" down -t 0 >/dev/null; }; then
+		peer stack-up failed "first stack up/down failed"
+	fi
 fi
 up_cmds=(stack "$S -f $w/stack.yaml up -d" "$(sh_q "$S -f $w/stack.yaml down -t 0 >/dev/null")")
 down_cmds=(stack "$S -f $w/stack.yaml down" "$(sh_q "$S -f $w/stack.yaml up -d >/dev/null")")
@@ -408,11 +459,16 @@ if [ "$have_pc" = 1 ]; then
 	up_cmds+=(podman-compose "$pc -f $w/podman.yaml up -d" "$(sh_q "$pc -f $w/podman.yaml down -t 0 >/dev/null 2>&1")")
 	down_cmds+=(podman-compose "$pc -f $w/podman.yaml down" "$(sh_q "$pc -f $w/podman.yaml up -d >/dev/null 2>&1")")
 fi
-hf up "$RUNS" "$WARMUP" "${up_cmds[@]}"
-section_end up
-section_begin down
-hf down "$RUNS" 1 "${down_cmds[@]}"
-section_end down
+if section_on up; then
+	section_begin up
+	hf up "$RUNS" "$WARMUP" "${up_cmds[@]}"
+	section_end up
+fi
+if section_on down; then
+	section_begin down
+	hf down "$RUNS" 1 "${down_cmds[@]}"
+	section_end down
+fi
 
 # ---- RSS and wrk with one service -------------------------------------
 rss_kb() { # PID... -> summed VmRSS in kB
@@ -450,54 +506,59 @@ wait_http() { # URL: up to 60 s
 	for _ in $(seq 300); do curl -sf -o /dev/null --max-time 1 "$1" && return 0; sleep 0.2; done
 	return 1
 }
-section_begin wrk-busybox
-"$S" -f "$w/stack.yaml" up -d >/dev/null
-if [ "$have_dc" = 1 ]; then $dc -f "$w/docker.yaml" up -d >/dev/null 2>&1 || peer "dc" failed "up -d failed: dc -f w/docker.yaml up -d"; fi
-if [ "$have_pc" = 1 ]; then $pc -f "$w/podman.yaml" up -d >/dev/null 2>&1 || peer "pc" failed "up -d failed: pc -f w/podman.yaml up -d"; fi
-sleep 1
-rss_row "1 service" stack "$(stack_sup_pid "benchweb$$")" "stack supervisor"
-[ "$have_docker" = 1 ] && rss_row "1 service" "docker compose" "$(docker_pids)" "dockerd + containerd + containerd-shim + docker-proxy"
-[ "$have_pc" = 1 ] && rss_row "1 service" podman-compose "$(podman_pids)" "conmon (one per container)"
-if wait_http "http://127.0.0.1:$p_web_stack/"; then
-	pid=$("$S" -f "$w/stack.yaml" ps --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')
-	wrk_row "static (kaserver)" stack "http://127.0.0.1:$p_web_stack/" "$pid" http://127.0.0.1:8080/
-else peer stack-wrk failed "no answer on $p_web_stack"; fi
-if [ "$have_dc" = 1 ] && wait_http "http://127.0.0.1:$p_web_docker/"; then
-	pid=$(/usr/bin/docker inspect -f '{{.State.Pid}}' "$($dc -f "$w/docker.yaml" ps -q web)")
-	wrk_row "static (kaserver)" "docker compose" "http://127.0.0.1:$p_web_docker/" "$pid" http://127.0.0.1:8080/
+if section_on wrk-busybox; then
+	section_begin wrk-busybox
+	"$S" -f "$w/stack.yaml" up -d >/dev/null
+	if [ "$have_dc" = 1 ]; then $dc -f "$w/docker.yaml" up -d >/dev/null 2>&1 || peer "dc" failed "up -d failed: dc -f w/docker.yaml up -d"; fi
+	if [ "$have_pc" = 1 ]; then $pc -f "$w/podman.yaml" up -d >/dev/null 2>&1 || peer "pc" failed "up -d failed: pc -f w/podman.yaml up -d"; fi
+	sleep 1
+	rss_row "1 service" stack "$(stack_sup_pid "benchweb$$")" "stack supervisor"
+	[ "$have_docker" = 1 ] && rss_row "1 service" "docker compose" "$(docker_pids)" "dockerd + containerd + containerd-shim + docker-proxy"
+	[ "$have_pc" = 1 ] && rss_row "1 service" podman-compose "$(podman_pids)" "conmon (one per container)"
+	if wait_http "http://127.0.0.1:$p_web_stack/"; then
+		pid=$("$S" -f "$w/stack.yaml" ps --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')
+		wrk_row "static (kaserver)" stack "http://127.0.0.1:$p_web_stack/" "$pid" http://127.0.0.1:8080/
+	else peer stack-wrk failed "no answer on $p_web_stack"; fi
+	if [ "$have_dc" = 1 ] && wait_http "http://127.0.0.1:$p_web_docker/"; then
+		pid=$(/usr/bin/docker inspect -f '{{.State.Pid}}' "$($dc -f "$w/docker.yaml" ps -q web)")
+		wrk_row "static (kaserver)" "docker compose" "http://127.0.0.1:$p_web_docker/" "$pid" http://127.0.0.1:8080/
+	fi
+	if [ "$have_pc" = 1 ] && wait_http "http://127.0.0.1:$p_web_podman/"; then
+		pid=$(podman inspect -f '{{.State.Pid}}' "benchpc$$_web_1")
+		wrk_row "static (kaserver)" podman-compose "http://127.0.0.1:$p_web_podman/" "$pid" http://127.0.0.1:8080/
+	fi
+	"$S" -f "$w/stack.yaml" down -t 0 >/dev/null
+	if [ "$have_dc" = 1 ]; then $dc -f "$w/docker.yaml" down -t 0 >/dev/null 2>&1 || true; fi
+	if [ "$have_pc" = 1 ]; then $pc -f "$w/podman.yaml" down -t 0 >/dev/null 2>&1 || true; fi
+	section_end wrk-busybox
 fi
-if [ "$have_pc" = 1 ] && wait_http "http://127.0.0.1:$p_web_podman/"; then
-	pid=$(podman inspect -f '{{.State.Pid}}' "benchpc$$_web_1")
-	wrk_row "static (kaserver)" podman-compose "http://127.0.0.1:$p_web_podman/" "$pid" http://127.0.0.1:8080/
-fi
-"$S" -f "$w/stack.yaml" down -t 0 >/dev/null
-if [ "$have_dc" = 1 ]; then $dc -f "$w/docker.yaml" down -t 0 >/dev/null 2>&1 || true; fi
-if [ "$have_pc" = 1 ]; then $pc -f "$w/podman.yaml" down -t 0 >/dev/null 2>&1 || true; fi
-section_end wrk-busybox
 
 # ---- 100 services --------------------------------------------------------
-section_begin up100
-m_cmds=(stack "$S -f $many/stack.yaml up -d" "$(sh_q "$S -f $many/stack.yaml down -t 0 >/dev/null")")
-[ "$have_dc" = 1 ] && m_cmds+=("docker compose" "docker-compose -p benchmany$$ -f $many/compose.yaml up -d" "$(sh_q "docker-compose -p benchmany$$ -f $many/compose.yaml down -t 0 >/dev/null 2>&1")")
-[ "$have_pc" = 1 ] && m_cmds+=(podman-compose "podman-compose -p benchmany$$ -f $many/compose.yaml up -d" "$(sh_q "podman-compose -p benchmany$$ -f $many/compose.yaml down -t 0 >/dev/null 2>&1")")
-hf up100 "$RUNS_100" 0 "${m_cmds[@]}"
-# hyperfine leaves each stack up after its last run: their RSS now.
-sleep 1
-if [ -f "$STACK_RUN/benchmany$$/supervisor.pid" ]; then
-	rss_row "$N_SERVICES services" stack "$(stack_sup_pid "benchmany$$")" "stack supervisor"
+if section_on up100; then
+	section_begin up100
+	m_cmds=(stack "$S -f $many/stack.yaml up -d" "$(sh_q "$S -f $many/stack.yaml down -t 0 >/dev/null")")
+	[ "$have_dc" = 1 ] && m_cmds+=("docker compose" "docker-compose -p benchmany$$ -f $many/compose.yaml up -d" "$(sh_q "docker-compose -p benchmany$$ -f $many/compose.yaml down -t 0 >/dev/null 2>&1")")
+	[ "$have_pc" = 1 ] && m_cmds+=(podman-compose "podman-compose -p benchmany$$ -f $many/compose.yaml up -d" "$(sh_q "podman-compose -p benchmany$$ -f $many/compose.yaml down -t 0 >/dev/null 2>&1")")
+	hf up100 "$RUNS_100" 0 "${m_cmds[@]}"
+	# hyperfine leaves each stack up after its last run: their RSS now.
+	sleep 1
+	if [ -f "$STACK_RUN/benchmany$$/supervisor.pid" ]; then
+		rss_row "$N_SERVICES services" stack "$(stack_sup_pid "benchmany$$")" "stack supervisor"
+	fi
+	[ "$have_dc" = 1 ] && rss_row "$N_SERVICES services" "docker compose" "$(docker_pids)" "dockerd + containerd + containerd-shims"
+	[ "$have_pc" = 1 ] && rss_row "$N_SERVICES services" podman-compose "$(podman_pids)" "conmon (one per container)"
+	"$S" -f "$many/stack.yaml" down -t 0 >/dev/null 2>&1 || true
+	if [ "$have_dc" = 1 ]; then docker-compose -p "benchmany$$" -f "$many/compose.yaml" down -t 0 >/dev/null 2>&1 || true; fi
+	if [ "$have_pc" = 1 ]; then podman-compose -p "benchmany$$" -f "$many/compose.yaml" down -t 0 >/dev/null 2>&1 || true; fi
+	section_end up100
 fi
-[ "$have_dc" = 1 ] && rss_row "$N_SERVICES services" "docker compose" "$(docker_pids)" "dockerd + containerd + containerd-shims"
-[ "$have_pc" = 1 ] && rss_row "$N_SERVICES services" podman-compose "$(podman_pids)" "conmon (one per container)"
-"$S" -f "$many/stack.yaml" down -t 0 >/dev/null 2>&1 || true
-if [ "$have_dc" = 1 ]; then docker-compose -p "benchmany$$" -f "$many/compose.yaml" down -t 0 >/dev/null 2>&1 || true; fi
-if [ "$have_pc" = 1 ]; then podman-compose -p "benchmany$$" -f "$many/compose.yaml" down -t 0 >/dev/null 2>&1 || true; fi
-section_end up100
 
 # ---- cold COPY-heavy build ---------------------------------------------
-section_begin cold-copy
-ctx=$tmp/copyctx
-mkdir -p "$ctx"
-python3 - "$ctx" "$COLD_FILES" <<'EOF'
+if section_on cold-copy; then
+	section_begin cold-copy
+	ctx=$tmp/copyctx
+	mkdir -p "$ctx"
+	python3 - "$ctx" "$COLD_FILES" <<'EOF'
 import os, sys
 d, n = sys.argv[1], int(sys.argv[2])
 for i in range(n):
@@ -507,24 +568,27 @@ for i in range(n):
         f.write(f"file {i}\n" * (1 + i % 20))
 open(os.path.join(d, "Dockerfile"), "w").write("FROM bench-busybox\nCOPY src /data\n")
 EOF
-cat >"$tmp/copy.yaml" <<EOF
+	cat >"$tmp/copy.yaml" <<EOF
 name: benchcopy$$
 bases:
   bench-busybox: {rootfs: $bb}
 images:
   copyheavy: {context: $ctx}
 EOF
-"$S" -f "$tmp/copy.yaml" build --progress quiet >/dev/null || peer stack-build failed "first stack build of the COPY context failed"
-c_cmds=(stack "$S -f $tmp/copy.yaml build --no-cache --progress quiet" "")
-[ "$have_pstore" = 1 ] && c_cmds+=("podman build" "podman build -q --no-cache -t copyheavy $ctx" "")
-[ "$have_buildah" = 1 ] && c_cmds+=("buildah bud" "buildah bud -q --no-cache --layers -t copyheavy $ctx" "")
-[ "$have_docker" = 1 ] && c_cmds+=("docker build (BuildKit)" "env DOCKER_BUILDKIT=1 /usr/bin/docker build -q --no-cache -t copyheavy $ctx" "")
-hf cold-copy "$RUNS" 1 "${c_cmds[@]}"
-section_end cold-copy
+	"$S" -f "$tmp/copy.yaml" build --progress quiet >/dev/null || peer stack-build failed "first stack build of the COPY context failed"
+	c_cmds=(stack "$S -f $tmp/copy.yaml build --no-cache --progress quiet" "")
+	[ "$have_pstore" = 1 ] && c_cmds+=("podman build" "podman build -q --no-cache -t copyheavy $ctx" "")
+	[ "$have_buildah" = 1 ] && c_cmds+=("buildah bud" "buildah bud -q --no-cache --layers -t copyheavy $ctx" "")
+	[ "$have_docker" = 1 ] && c_cmds+=("docker build (BuildKit)" "env DOCKER_BUILDKIT=1 /usr/bin/docker build -q --no-cache -t copyheavy $ctx" "")
+	hf cold-copy "$RUNS" 1 "${c_cmds[@]}"
+	section_end cold-copy
+fi
 
 # ---- espresso: cold chain, no-op rebuild, Flask through the port -------
+# The three share the copies and the chain scripts; noop's untimed first
+# run builds the chain when cold-esp did not, and wrk-flask runs what
+# either built.
 if [ "$have_esp" = 1 ]; then
-	section_begin cold-esp
 	es=$tmp/esp-stack ep=$tmp/esp-peer
 	cp -a "$src/examples/espresso" "$es"
 	cp -a "$src/examples/espresso" "$ep"
@@ -553,44 +617,75 @@ if [ "$have_esp" = 1 ]; then
 		printf 'cold-esp\t%s\t%.2f\t%s\n' "$1" "$(echo "$t1 - $t0" | bc)" "$st" | tr -s '\n' ' ' | sed 's/ $/\n/' >>"$res/times.tsv"
 		log "cold espresso $1: $(tail -n1 "$res/times.tsv" | cut -f3-)"
 	}
-	cmdrec cold-esp stack "$S -f TMP/esp-stack/stack.yaml build --progress plain"
-	timed stack "$S" -f "$es/stack.yaml" build --progress plain
-	if [ "$have_podman" = 1 ]; then cmdrec cold-esp "podman build" "sh TMP/chain-podman.sh: $(sed -n 3p "$tmp/chain-podman.sh") ..."; timed "podman build" sh "$tmp/chain-podman.sh"; fi
-	if [ "$have_buildah" = 1 ]; then
-		sed 's/ --layers / --layers --no-cache /' "$tmp/chain-buildah.sh" >"$tmp/chain-buildah-cold.sh"
-		cmdrec cold-esp "buildah bud" "sh TMP/chain-buildah-cold.sh: $(sed -n 3p "$tmp/chain-buildah-cold.sh") ..."
-		timed "buildah bud" sh "$tmp/chain-buildah-cold.sh"
-	fi
-	if [ "$have_docker" = 1 ]; then cmdrec cold-esp "docker build (BuildKit)" "sh TMP/chain-docker.sh: $(sed -n 3p "$tmp/chain-docker.sh") ..."; timed "docker build (BuildKit)" sh "$tmp/chain-docker.sh"; fi
-	section_end cold-esp
-
-	section_begin noop
-	n_cmds=(stack "$S -f $es/stack.yaml build --progress quiet" "")
-	[ "$have_podman" = 1 ] && n_cmds+=("podman build" "sh $tmp/chain-podman.sh" "")
-	[ "$have_buildah" = 1 ] && n_cmds+=("buildah bud" "sh $tmp/chain-buildah.sh" "")
-	[ "$have_docker" = 1 ] && n_cmds+=("docker build (BuildKit)" "sh $tmp/chain-docker.sh" "")
-	hf noop "$RUNS" 1 "${n_cmds[@]}"
-	section_end noop
-
-	section_begin wrk-flask
-	if "$S" -f "$es/stack.yaml" up -d --wait >"$tmp/esp-up.log" 2>&1 && wait_http "http://127.0.0.1:$p_flask_stack/health"; then
-		pid=$("$S" -f "$es/stack.yaml" ps --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')
-		wrk_row Flask stack "http://127.0.0.1:$p_flask_stack/" "$pid" http://127.0.0.1:5000/
-	else peer stack-flask failed "$(tail -n 3 "$tmp/esp-up.log")"; fi
-	"$S" -f "$es/stack.yaml" down -t 0 >/dev/null 2>&1 || true
-	flask_peer() { # NAME CLI PORT
-		local id
-		if id=$($2 run -d -p "127.0.0.1:$3:5000" -v "$ep/.env:/espresso/.env:ro" espresso-run 2>"$tmp/err") &&
-			wait_http "http://127.0.0.1:$3/health"; then
-			wrk_row Flask "$1" "http://127.0.0.1:$3/" "$($2 inspect -f '{{.State.Pid}}' "$id")" http://127.0.0.1:5000/
-		else
-			peer "$1-flask" failed "$(cat "$tmp/err") $($2 logs "$id" 2>&1 | tail -n 3)"
+	if section_on cold-esp; then
+		section_begin cold-esp
+		cmdrec cold-esp stack "$S -f TMP/esp-stack/stack.yaml build --progress plain"
+		timed stack "$S" -f "$es/stack.yaml" build --progress plain
+		if [ "$have_podman" = 1 ]; then cmdrec cold-esp "podman build" "sh TMP/chain-podman.sh: $(sed -n 3p "$tmp/chain-podman.sh") ..."; timed "podman build" sh "$tmp/chain-podman.sh"; fi
+		if [ "$have_buildah" = 1 ]; then
+			sed 's/ --layers / --layers --no-cache /' "$tmp/chain-buildah.sh" >"$tmp/chain-buildah-cold.sh"
+			cmdrec cold-esp "buildah bud" "sh TMP/chain-buildah-cold.sh: $(sed -n 3p "$tmp/chain-buildah-cold.sh") ..."
+			timed "buildah bud" sh "$tmp/chain-buildah-cold.sh"
 		fi
-		[ -z "$id" ] || $2 rm -f -t 0 "$id" >/dev/null 2>&1 || $2 rm -f "$id" >/dev/null 2>&1 || true
-	}
-	[ "$have_docker" = 1 ] && flask_peer docker /usr/bin/docker "$p_flask_docker"
-	[ "$have_podman" = 1 ] && flask_peer podman podman "$p_flask_podman"
-	section_end wrk-flask
+		if [ "$have_docker" = 1 ]; then cmdrec cold-esp "docker build (BuildKit)" "sh TMP/chain-docker.sh: $(sed -n 3p "$tmp/chain-docker.sh") ..."; timed "docker build (BuildKit)" sh "$tmp/chain-docker.sh"; fi
+		section_end cold-esp
+	fi
+
+	if section_on noop; then
+		section_begin noop
+		n_cmds=(stack "$S -f $es/stack.yaml build --progress quiet" "")
+		[ "$have_podman" = 1 ] && n_cmds+=("podman build" "sh $tmp/chain-podman.sh" "")
+		[ "$have_buildah" = 1 ] && n_cmds+=("buildah bud" "sh $tmp/chain-buildah.sh" "")
+		[ "$have_docker" = 1 ] && n_cmds+=("docker build (BuildKit)" "sh $tmp/chain-docker.sh" "")
+		hf noop "$RUNS" 1 "${n_cmds[@]}"
+		section_end noop
+	fi
+
+	if section_on wrk-flask; then
+		section_begin wrk-flask
+		if "$S" -f "$es/stack.yaml" up -d --wait >"$tmp/esp-up.log" 2>&1 && wait_http "http://127.0.0.1:$p_flask_stack/health"; then
+			pid=$("$S" -f "$es/stack.yaml" ps --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')
+			wrk_row Flask stack "http://127.0.0.1:$p_flask_stack/" "$pid" http://127.0.0.1:5000/
+		else peer stack-flask failed "$(tail -n 3 "$tmp/esp-up.log")"; fi
+		"$S" -f "$es/stack.yaml" down -t 0 >/dev/null 2>&1 || true
+		flask_peer() { # NAME CLI PORT
+			local id
+			if id=$($2 run -d -p "127.0.0.1:$3:5000" -v "$ep/.env:/espresso/.env:ro" espresso-run 2>"$tmp/err") &&
+				wait_http "http://127.0.0.1:$3/health"; then
+				wrk_row Flask "$1" "http://127.0.0.1:$3/" "$($2 inspect -f '{{.State.Pid}}' "$id")" http://127.0.0.1:5000/
+			else
+				peer "$1-flask" failed "$(cat "$tmp/err") $($2 logs "$id" 2>&1 | tail -n 3)"
+			fi
+			[ -z "$id" ] || $2 rm -f -t 0 "$id" >/dev/null 2>&1 || $2 rm -f "$id" >/dev/null 2>&1 || true
+		}
+		[ "$have_docker" = 1 ] && flask_peer docker /usr/bin/docker "$p_flask_docker"
+		[ "$have_podman" = 1 ] && flask_peer podman podman "$p_flask_podman"
+		section_end wrk-flask
+	fi
+fi
+
+# ---- health probes: CPU per 1,000 ---------------------------------------
+if section_on probe; then
+	section_begin probe
+	if bench_cpu_init; then
+		# shellcheck source=bench/all-probe.sh
+		. "$src/bench/all-probe.sh"
+	else
+		peer probe failed "no cpuacct cgroup hierarchy and no cgroup2 mount: nothing to count CPU time with"
+	fi
+	section_end probe
+fi
+
+# ---- registry pull ---------------------------------------------------------
+if section_on pull; then
+	section_begin pull
+	if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
+		# shellcheck source=bench/all-pull.sh
+		. "$src/bench/all-pull.sh"
+	else
+		peer pull "not available" "docker-registry or skopeo not installed (Debian docker-registry, skopeo; INSTALL=1 installs them)"
+	fi
+	section_end pull
 fi
 
 # ---- the page ------------------------------------------------------------
@@ -611,6 +706,11 @@ fi
 [ "$have_podman" = 0 ] || versions+=("podman=$(ver podman --version | cut -d' ' -f3), conmon $(ver conmon --version | cut -d' ' -f3)")
 [ "$have_buildah" = 0 ] || versions+=("buildah=$(ver buildah --version | cut -d' ' -f3)")
 [ "$have_pc" = 0 ] || versions+=("podman-compose=$(ver dpkg-query -W -f='${Version}' podman-compose)")
+if section_on pull; then
+	command -v skopeo >/dev/null && versions+=("skopeo=$(ver skopeo --version | cut -d' ' -f3)")
+	# shellcheck disable=SC2016 # dpkg-query's own format
+	command -v docker-registry >/dev/null && versions+=("docker-registry=$(ver dpkg-query -W -f='${Version}' docker-registry)")
+fi
 vargs=()
 for v in "${versions[@]}"; do vargs+=(--version "$v"); done
 python3 "$src/bench/report.py" "$res/start.json" "$BENCH_OUT" --all "$res" \
@@ -621,6 +721,6 @@ python3 "$src/bench/report.py" "$res/start.json" "$BENCH_OUT" --all "$res" \
 	--hid-v2 "$(bench_hide_v2_needed && echo yes || echo no)" \
 	--load "$(cut -d' ' -f1-3 /proc/loadavg)" "${vargs[@]}" \
 	--runs "$RUNS_START" --warmup 5 \
-	--params "RUNS=$RUNS WARMUP=$WARMUP RUNS_START=$RUNS_START RUNS_100=$RUNS_100 N_SERVICES=$N_SERVICES COLD_FILES=$COLD_FILES WRK_SECS=$WRK_SECS ESPRESSO=$ESPRESSO"
+	--params "SECTIONS=${SECTIONS// /,} RUNS=$RUNS WARMUP=$WARMUP RUNS_START=$RUNS_START RUNS_100=$RUNS_100 N_SERVICES=$N_SERVICES COLD_FILES=$COLD_FILES WRK_SECS=$WRK_SECS ESPRESSO=$ESPRESSO PROBE_SECS=$PROBE_SECS PROBE_MS=$PROBE_MS PULL_MB=$PULL_MB"
 log "wrote $BENCH_OUT and ${BENCH_OUT%.md}.png"
 cut -f1,2 "$res/sections.tsv" | sed 's/^/bench: wall time: /' >&2

@@ -14,6 +14,8 @@ GOALS = {
     "noop": "≤ 20 ms for the four images (issue 7; buildah/podman 117 ms, docker 160 ms per image then)",
     "cold-copy": "≥ 2× faster than buildah (issue 7)",
     "up100": "≤ 2 s (issue 8)",
+    "pull": "no number set: against `skopeo copy` (issue 7)",
+    "probe": "no number set: against docker's exec probe (issue 8)",
 }
 SECTION_TITLES = [
     ("up", "`up -d` of a cached one-service stack"),
@@ -21,9 +23,10 @@ SECTION_TITLES = [
     ("up100", "`up -d` of many busybox services"),
     ("noop", "no-op rebuild of the espresso chain (four images)"),
     ("cold-copy", "cold build: COPY of many small files"),
+    ("pull", "registry pull of a 3-layer image from a loopback docker-registry"),
 ]
 # Chart columns: which peer a command name belongs to.
-COLUMNS = ["stack", "docker", "podman", "buildah"]
+COLUMNS = ["stack", "docker", "podman", "buildah", "skopeo"]
 
 
 def column(name):
@@ -58,6 +61,31 @@ def verdict(ok):
     return "met" if ok else "**not met**"
 
 
+def param(a, name, default):
+    return next((p.split("=", 1)[1] for p in a.params.split() if p.startswith(name + "=")), default)
+
+
+def probe_rows(d):
+    """probe.tsv with the CPU above the same tool's idle window (its rate
+    over the window's length) and that per 1,000 probes."""
+    keys = ("tool", "check", "secs", "probes", "tool_ns", "ct_ns", "what")
+    rows = [dict(zip(keys, r)) for r in tsv(d, "probe.tsv")]
+    idle = {r["tool"]: (int(r["tool_ns"]) + int(r["ct_ns"])) / float(r["secs"]) for r in rows if r["check"] == "none"}
+    for r in rows:
+        secs, n = float(r["secs"]), int(r["probes"])
+        total = int(r["tool_ns"]) + int(r["ct_ns"])
+        r["above"] = r["per1000"] = None
+        if r["check"] != "none" and r["tool"] in idle:
+            r["above"] = (total - idle[r["tool"]] * secs) / 1e6
+            if n > 0:
+                r["per1000"] = r["above"] / n * 1000
+    return rows
+
+
+def probe_cost(rows, tool, check):
+    return next((r["per1000"] for r in rows if r["tool"] == tool and r["check"] == check), None)
+
+
 def goals_lines(d):
     """One line per goal, stack's number with the peers' beside it."""
     lines = []
@@ -86,7 +114,7 @@ def goals_lines(d):
                           if (v := med("noop", n)))
         lines.append(f"| no-op rebuild, espresso chain | {ms(no)} ms | {peers or 'n/a'} | {GOALS['noop']} | {verdict(no <= 0.020)} |")
     else:
-        lines.append(f"| no-op rebuild, espresso chain | not measured in this run (ESPRESSO=0, or no base: see Peers) "
+        lines.append(f"| no-op rebuild, espresso chain | not measured in this run (not in SECTIONS, ESPRESSO=0, or no base: see Peers) "
                      f"| | {GOALS['noop']} | n/a |")
     cc = med("cold-copy", "stack")
     if cc is not None:
@@ -95,6 +123,20 @@ def goals_lines(d):
                           if (v := med("cold-copy", n)))
         lines.append(f"| cold COPY-heavy build | {ms(cc)} ms | {peers or 'n/a'} | {GOALS['cold-copy']} | "
                      + (verdict(bu / cc >= 2) if bu else "n/a (no buildah)") + " |")
+    pl = med("pull", "stack")
+    if pl is not None:
+        peers = ", ".join(f"{n} {ms(v)} ms ({v / pl:.1f}×)" for n in ("skopeo copy", "podman pull", "docker pull")
+                          if (v := med("pull", n)))
+        lines.append(f"| registry pull, 3 layers | {ms(pl)} ms | {peers or 'n/a'} | {GOALS['pull']} | — |")
+    pr = probe_rows(d)
+    tcp, http = probe_cost(pr, "stack", "tcp"), probe_cost(pr, "stack", "http")
+    if tcp is not None or http is not None:
+        ref = http if http is not None else tcp
+        mine = ", ".join(f"{c} {v:.1f} ms" for c, v in (("tcp", tcp), ("http", http)) if v is not None)
+        peers = ", ".join(f"{r['tool']} ({r['check']}) {r['per1000']:.1f} ms"
+                          + (f" ({r['per1000'] / ref:.0f}×)" if ref and ref > 0 else "")
+                          for r in pr if r["tool"] != "stack" and r["per1000"] is not None)
+        lines.append(f"| health-probe CPU per 1,000 probes | {mine} | {peers or 'n/a'} | {GOALS['probe']} | — |")
     for row in tsv(d, "wrk.tsv"):
         target, tool, rps, p99, drps, _dp99 = (row + [""] * 6)[:6]
         if tool != "stack" or target != "static (kaserver)":
@@ -118,6 +160,39 @@ def goals_lines(d):
     return lines
 
 
+def probe_table(w, a, rows):
+    secs, iv = param(a, "PROBE_SECS", "?"), param(a, "PROBE_MS", "?")
+    w("## health-probe CPU\n")
+    w(f"A busybox httpd service, probed every {iv} ms for {secs} s, and the same service without a "
+      "health check for as long (idle). CPU: user + system time of the tool's processes that stay "
+      "(stack's supervisor; dockerd, containerd and the shim; conmon), moved into a cpuacct cgroup "
+      "of the run's for the window, plus the container's own cgroup (httpd, and an exec probe's "
+      "processes). Probes: the connections the container's network namespace accepted "
+      "(PassiveOpens). Above idle = CPU of the window − the idle window's CPU per second × its "
+      "length; per 1,000 probes = that / probes × 1000. stack probes `tcp:` and `http:` from the "
+      "supervisor itself; the peers exec `wget` in the container (docker's usual HEALTHCHECK for "
+      "an image without curl). `exec-loop`: podman runs its probes from a systemd timer, which "
+      "this host lacks (see Peers), so a shell loop runs what the timer would, `podman healthcheck "
+      "run`, with the same interval.\n")
+    ref = probe_cost(rows, "stack", "http")
+    w("| tool | check | probes | window (s) | tool's CPU (ms) | container's CPU (ms) | above idle (ms) "
+      "| CPU per 1,000 probes (ms) | × stack http |")
+    w("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        per = r["per1000"]
+        x = f"{per / ref:.1f}" if per is not None and ref else "n/a"
+        w(f"| {r['tool']} | {r['check']} | {r['probes']} | {float(r['secs']):.1f} | "
+          f"{int(r['tool_ns']) / 1e6:.1f} | {int(r['ct_ns']) / 1e6:.1f} | "
+          + (f"{r['above']:.1f}" if r["above"] is not None else "—") + " | "
+          + (f"{per:.1f}" if per is not None else "—") + f" | {x} |")
+    w("")
+    counted = {}
+    for r in rows:
+        counted.setdefault(r["what"], []).append(f"{r['tool']} {r['check']}")
+    w(f"Goal: {GOALS['probe']}. What was counted: "
+      + "; ".join(f"{', '.join(who)}: {what}" for what, who in counted.items()) + ".\n")
+
+
 def chart(d, png):
     """Grouped bars of the medians, log scale: one group per section."""
     rows = []
@@ -131,11 +206,13 @@ def chart(d, png):
             rows.append([s] + [vals[c] for c in COLUMNS])
     if not rows:
         return False
+    # Only the columns with a bar (gnuplot warns about an empty one).
+    used = [i for i in range(1, len(COLUMNS) + 1) if any(r[i] != "-" for r in rows)]
     data = os.path.join(d, "chart.dat")
     with open(data, "w") as f:
-        f.write("section " + " ".join(COLUMNS) + "\n")
+        f.write("section " + " ".join(COLUMNS[i - 1] for i in used) + "\n")
         for r in rows:
-            f.write(" ".join(r) + "\n")
+            f.write(" ".join([r[0]] + [r[i] for i in used]) + "\n")
     script = f"""
 set terminal pngcairo size 1000,520 font "sans,10"
 set output "{png}"
@@ -149,7 +226,7 @@ set ylabel "ms"
 set yrange [1:*]
 set grid ytics
 set key top left
-plot for [i=2:{len(COLUMNS) + 1}] "{data}" using i:xtic(1) title columnheader(i)
+plot for [i=2:{len(used) + 1}] "{data}" using i:xtic(1) title columnheader(i)
 """
     try:
         subprocess.run(["gnuplot"], input=script, text=True, check=True)
@@ -176,12 +253,11 @@ def render(w, a, start_results):
     for line in goals_lines(d):
         w(line)
     w("")
-    w("Not measured by this script yet: health-probe CPU cost per 1,000 probes (issue 8) and "
-      "registry pull vs `skopeo copy` (issue 7).\n")
 
     w("## Reproduce\n")
     w("```sh\nsudo bench/all.sh    # a quiet machine; the defaults: RUNS=10 WARMUP=2 RUNS_START=50 RUNS_100=3\n"
-      "                     # N_SERVICES=100 COLD_FILES=10000 WRK_SECS=10 ESPRESSO=1 PORT_BASE=24000\n```\n")
+      "                     # N_SERVICES=100 COLD_FILES=10000 WRK_SECS=10 ESPRESSO=1 PORT_BASE=24000\n"
+      "                     # PROBE_SECS=30 PROBE_MS=100 PULL_MB=8 SECTIONS=all\n```\n")
     w("It installs the peers with apt-get (INSTALL=0 skips that), builds `build/` (or times "
       "STACK_BIN), starts dockerd for the run only (own socket, `--data-root`, `--exec-root`, "
       "`--iptables=false --ip-forward=false`: the host's firewall is left alone and published ports "
@@ -193,7 +269,10 @@ def render(w, a, start_results):
       "Dockerfiles with `FROM` rewritten to it in a temp copy). Everything it made (containers, "
       "networks, mounts, cgroups, docker/podman storage, links and firewall chains the peers "
       "added) is removed on exit, also on failure or ^C. The espresso example needs its base in "
-      "the store first (`stack pull` in `examples/espresso`, or BASE_STORE=).\n")
+      "the store first (`stack pull` in `examples/espresso`, or BASE_STORE=). The pull section "
+      "runs Debian's docker-registry on 127.0.0.1 (PORT_BASE+20) with its own storage in the temp "
+      "dir, stopped on exit. SECTIONS (a list of the section names, e.g. `SECTIONS=\"probe pull\"`) "
+      "runs only those; the peers' setup always runs.\n")
     w(f"This page: `{a.invocation}`" + (f" ({a.params})" if a.params else "") + ".\n")
 
     peers = tsv(d, "peers.tsv")
@@ -206,13 +285,14 @@ def render(w, a, start_results):
             w(f"| {name} | {status} | {detail.replace('|', '/')} |")
         w("")
 
-    n = next((p.split("=", 1)[1] for p in a.params.split() if p.startswith("N_SERVICES=")), "many")
-    files = next((p.split("=", 1)[1] for p in a.params.split() if p.startswith("COLD_FILES=")), "many")
+    n, files = param(a, "N_SERVICES", "many"), param(a, "COLD_FILES", "many")
+    mib = param(a, "PULL_MB", "?")
     for s, title in SECTION_TITLES:
         res = hyperfine(d, s)
         if not res:
             continue
-        title = title.replace("many busybox", f"{n} busybox").replace("many small", f"{files} small")
+        title = (title.replace("many busybox", f"{n} busybox").replace("many small", f"{files} small")
+                 .replace("3-layer image", f"3-layer image ({mib} MiB each)"))
         stack = next((r for r in res if r["command"] == "stack"), None)
         w(f"## {title}\n")
         w("| command | median (ms) | mean ± σ (ms) | min (ms) | max (ms) | runs | × stack |")
@@ -222,6 +302,12 @@ def render(w, a, start_results):
             w(f"| {r['command']} | {ms(r['median'])} | {ms(r['mean'])} ± {ms(r['stddev'] or 0)} | "
               f"{ms(r['min'])} | {ms(r['max'])} | {len(r['times'])} | {x} |")
         w("")
+        if s == "pull":
+            w("Each run from nothing: `stack pull` into a fresh `STACK_ROOT` (downloads, verifies and "
+              "unpacks the layers into its store), `skopeo copy` into a fresh OCI dir (downloads and "
+              "verifies the blobs, unpacks nothing), `podman pull` and `docker pull` after removing the "
+              "image (both unpack into their storage). The layers are random bytes (gzip does not shrink "
+              "them); the registry is Debian's docker-registry on 127.0.0.1, plain http.\n")
         if s in GOALS:
             w(f"Goal: {GOALS[s]}. × stack: ratio of the medians (10 = ten times as long).\n")
 
@@ -250,6 +336,10 @@ def render(w, a, start_results):
             ratio = f"{float(rps) / float(drps):.2f}" if rps and drps else "n/a"
             w(f"| {target} | {tool} | {rps or 'n/a'} | {p99 or 'n/a'} | {drps or 'n/a'} | {dp99 or 'n/a'} | {ratio} |")
         w("")
+
+    pr = probe_rows(d)
+    if pr:
+        probe_table(w, a, pr)
 
     rss = tsv(d, "rss.tsv")
     if rss:

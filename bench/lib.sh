@@ -126,3 +126,75 @@ for _, link in now.get("links", []):
 EOF
 	rm -f "$now"
 }
+
+# CPU time of a set of processes, to the nanosecond: the hierarchy that
+# accounts it (v1's cpuacct, else the cgroup2 mount, whose cpu.stat has
+# usage_usec without any controller enabled), a process's cgroup in it,
+# and the time everything in a cgroup used.  /proc/PID/stat would do
+# without moving anything, but counts in clock ticks (10 ms), as much as
+# a few hundred probes cost.
+bench_cpu_init() {
+	bench_cpu_root=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpuacct(,|$)/ {print $2; exit}' /proc/mounts)
+	bench_cpu_v1=1
+	if [ -z "$bench_cpu_root" ]; then
+		bench_cpu_root=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+		bench_cpu_v1=0
+	fi
+	[ -n "$bench_cpu_root" ]
+}
+
+# bench_cpu_cg PID: the cgroup dir of PID in that hierarchy.
+bench_cpu_cg() {
+	local rel
+	if [ "$bench_cpu_v1" = 1 ]; then
+		rel=$(awk -F: '$2 ~ /(^|,)cpuacct(,|$)/ {print $3}' "/proc/$1/cgroup")
+	else
+		rel=$(awk -F: '$1 == "0" {print $3}' "/proc/$1/cgroup")
+	fi
+	[ -n "$rel" ] && printf '%s%s' "$bench_cpu_root" "${rel%/}"
+}
+
+# bench_cpu_ns DIR: user + system CPU time of everything in cgroup DIR, ns.
+bench_cpu_ns() {
+	if [ -f "$1/cpuacct.usage" ]; then
+		cat "$1/cpuacct.usage"
+	else
+		awk '$1 == "usage_usec" {printf "%d\n", $2 * 1000}' "$1/cpu.stat"
+	fi
+}
+
+# bench_cpu_adopt DIR NOTE PID...: move the processes (with all their
+# threads; what they fork later is born there) into cgroup DIR, made if
+# missing, noting in file NOTE where each came from, for bench_cpu_release.
+bench_cpu_adopt() {
+	local dir=$1 note=$2 p
+	shift 2
+	mkdir -p "$dir"
+	for p; do
+		printf '%s %s\n' "$p" "$(bench_cpu_cg "$p")" >>"$note"
+		echo "$p" >"$dir/cgroup.procs"
+	done
+}
+
+# bench_cpu_release DIR NOTE: every process in DIR back where it came from
+# (one forked meanwhile: where the first adopted one came from), DIR and
+# NOTE removed.
+bench_cpu_release() {
+	local dir=$1 note=$2 p from first procs
+	[ -d "$dir" ] || return 0
+	first=$(awk 'NR == 1 {print $2}' "$note" 2>/dev/null)
+	mapfile -t procs <"$dir/cgroup.procs"
+	for p in "${procs[@]}"; do
+		from=$(awk -v p="$p" '$1 == p {print $2}' "$note" 2>/dev/null)
+		echo "$p" >"${from:-${first:-$bench_cpu_root}}/cgroup.procs" 2>/dev/null || true
+	done
+	rm -f "$note"
+	rmdir "$dir" 2>/dev/null || true
+}
+
+# bench_tcp_accepts PID: TCP connections accepted so far in PID's network
+# namespace (PassiveOpens of /proc/PID/net/snmp): each probe of a server in
+# it is one, whoever makes it.
+bench_tcp_accepts() {
+	awk '$1 == "Tcp:" && $2 ~ /^[0-9]+$/ {print $7}' "/proc/$1/net/snmp"
+}
