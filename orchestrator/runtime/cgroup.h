@@ -139,8 +139,8 @@ int rt_cgroup_add_pid_v2(struct rt_cgroup *cg, pid_t pid, st_error_t *err);
 int rt_cgroup_v2_fd(const struct rt_cgroup *cg);
 bool rt_cgroup_has_v1(const struct rt_cgroup *cg);
 
-/* True when the kernel OOM-killed a process of this cgroup (v1
- * memory.oom_control "oom_kill", v2 memory.events "oom_kill"). */
+/* True when the kernel OOM-killed a process of this cgroup:
+ * rt_cgroup_oom_kills() > 0. */
 bool rt_cgroup_oom_killed(struct rt_cgroup *cg);
 /* The count behind it: "oom_kill" of v2 memory.events or v1
  * memory.oom_control (4.13+); -1 when there is none (no memory
