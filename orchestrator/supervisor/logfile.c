@@ -1,4 +1,5 @@
 #include "supervisor/logfile.h"
+#include "util/fs.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -28,9 +29,12 @@ void sup_log_timestamp(char buf[40])
 int sup_logfile_open(struct sup_logfile *lf, const char *path, uint64_t max_size, int max_file, st_error_t *err)
 {
 	memset(lf, 0, sizeof(*lf));
-	lf->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+	/* STACK_ROOT is writable by others than us (a planted FIFO would
+	 * block the loop in open or write, a symlink carry our writes
+	 * elsewhere): a regular file or nothing */
+	lf->fd = fs_open_regular(path, O_WRONLY | O_CREAT | O_APPEND, 0640, err);
 	if (lf->fd < 0)
-		return st_error(err, errno, "open log file `%s`", path);
+		return st_error_prefix(err, "log file");
 	struct stat st;
 	if (fstat(lf->fd, &st) == 0)
 		lf->size = (uint64_t)st.st_size;
