@@ -140,6 +140,7 @@ json_t *sup_service_json(const struct sup_service *s, bool live)
 	json_object_set_new(o, "state_dir", s->have_conf ? json_string(s->conf.state_dir) : json_null());
 	json_object_set_new(o, "log", s->log.path ? json_string(s->log.path) : json_null());
 	json_object_set_new(o, "log_dropped", json_integer((json_int_t)s->log.dropped));
+	json_object_set_new(o, "events_dropped", json_integer((json_int_t)s->sup->events.dropped));
 	json_object_set_new(o, "exit_code", s->has_exit ? json_integer(s->last_exit.exit_code) : json_null());
 	json_object_set_new(o, "signal", json_integer(s->has_exit ? s->last_exit.signal : 0));
 	json_object_set_new(o, "oom_killed", json_boolean(s->has_exit && s->last_exit.oom_killed));
