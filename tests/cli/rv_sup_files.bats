@@ -60,74 +60,71 @@ up_d() {
 }
 
 # up -d with the file planted: the supervisor comes up and answers, the
-# service runs, down ends it all; RUN_TIMEOUT bounds each command
-up_answers_down() {
+# service runs; RUN_TIMEOUT bounds each command
+up_answers() {
 	up_d
 	wait_for 10 state_is s running
 	RUN_TIMEOUT=10 run -0 stack ps
 	[[ "$output" == *t-s-1* ]]
+}
+
+# refuses FILE KIND ARGS...: `stack ARGS` exits 1 at once, saying FILE is
+# not a regular file but a KIND, and shows nothing of what is behind it
+refuses() {
+	local file=$1 kind=$2
+	shift 2
+	RUN_TIMEOUT=10 run --separate-stderr -1 stack "$@"
+	[[ "$stderr" == *"$file"*"not a regular file (a $kind)"* ]]
+	[[ "$output$stderr" != *outside-secret* ]]
+}
+
+# ... and down ends it all
+down_works() {
 	RUN_TIMEOUT=30 run -0 stack down -t 1
 	! sup_alive
 }
 
 @test "a FIFO at the events file: the supervisor runs without it; stack events refuses it, no hang" {
 	mkfifo "$STACK_ROOT/events/t.jsonl"
-	up_d
-	wait_for 10 state_is s running
-	RUN_TIMEOUT=10 run -0 stack ps
-	[[ "$output" == *t-s-1* ]]
+	up_answers
 	# the supervisor said why it has no record
 	grep -q 'events.*t.jsonl.*not a regular file (a FIFO)' "$STACK_ROOT/logs/t/_supervisor.log"
-	RUN_TIMEOUT=10 run --separate-stderr -1 stack events
-	[[ "$stderr" == *"t.jsonl"*"not a regular file (a FIFO)"* ]]
-	RUN_TIMEOUT=30 run -0 stack down -t 1
-	! sup_alive
+	refuses "t.jsonl" "FIFO" events
+	down_works
 	[ -p "$STACK_ROOT/events/t.jsonl" ] # left as it was: not ours to remove
-	RUN_TIMEOUT=10 run --separate-stderr -1 stack events
-	[[ "$stderr" == *"not a regular file (a FIFO)"* ]]
+	refuses "t.jsonl" "FIFO" events
 }
 
 @test "a symlink at the events file: not followed by the supervisor nor by stack events" {
 	ln -s "$OUTSIDE" "$STACK_ROOT/events/t.jsonl"
-	up_answers_down
+	up_answers
+	down_works
 	outside_untouched
 	[ -L "$STACK_ROOT/events/t.jsonl" ]
-	RUN_TIMEOUT=10 run --separate-stderr -1 stack events --json --since 0
-	[[ "$stderr" == *"t.jsonl"*"a symbolic link"* ]]
-	[[ "$output$stderr" != *outside-secret* ]]
+	refuses "t.jsonl" "symbolic link" events --json --since 0
 	outside_untouched
 }
 
 @test "a FIFO at a service's log file: the service runs without a log; stack logs refuses it, no hang" {
 	mkfifo "$STACK_ROOT/logs/t/s.log"
-	up_d
-	wait_for 10 state_is s running
-	RUN_TIMEOUT=10 run -0 stack ps
-	[[ "$output" == *t-s-1* ]]
+	up_answers
 	grep -q 's.log.*not a regular file (a FIFO)' "$STACK_ROOT/logs/t/_supervisor.log"
-	RUN_TIMEOUT=10 run --separate-stderr -1 stack logs
-	[[ "$stderr" == *"s.log"*"not a regular file (a FIFO)"* ]]
-	RUN_TIMEOUT=10 run --separate-stderr -1 stack logs -f
-	[[ "$stderr" == *"not a regular file (a FIFO)"* ]]
-	RUN_TIMEOUT=30 run -0 stack down -t 1
-	! sup_alive
+	refuses "s.log" "FIFO" logs
+	refuses "s.log" "FIFO" logs -f
+	down_works
 }
 
 @test "a symlink at a service's log file: not written through, not read through" {
 	ln -s "$OUTSIDE" "$STACK_ROOT/logs/t/s.log"
-	up_d
-	wait_for 10 state_is s running
-	RUN_TIMEOUT=10 run -0 stack ps
-	RUN_TIMEOUT=10 run --separate-stderr -1 stack logs
-	[[ "$stderr" == *"s.log"*"a symbolic link"* ]]
-	[[ "$output$stderr" != *outside-secret* ]]
+	up_answers
+	refuses "s.log" "symbolic link" logs
 	outside_untouched
-	RUN_TIMEOUT=30 run -0 stack down -t 1
-	! sup_alive
+	down_works
 	outside_untouched
 }
 
 @test "a FIFO at the supervisor's own log: stack up -d does not hang on it" {
 	mkfifo "$STACK_ROOT/logs/t/_supervisor.log"
-	up_answers_down
+	up_answers
+	down_works
 }
