@@ -171,7 +171,8 @@ int cmd_events(struct cli_globals *g, int argc, char **argv)
 	if (alive && !have_since)
 		v.since = now_ns(); /* from now on, as docker compose events */
 	cli_event_reader_history(&r);
-	while (alive && !v.gone && !st_interrupted() && now_ns() <= v.until) {
+	/* a refused file (a FIFO, a symlink: said) is no record to follow */
+	while (alive && !r.refused && !v.gone && !st_interrupted() && now_ns() <= v.until) {
 		if (!cli_event_reader_poll(&r)) {
 			if (!cli_sup_alive(g, stack))
 				break;
@@ -179,14 +180,18 @@ int cmd_events(struct cli_globals *g, int argc, char **argv)
 			nanosleep(&ts, NULL);
 		}
 	}
-	if (alive)
+	if (alive && !r.refused)
 		cli_event_reader_poll(&r); /* what the supervisor wrote last (destroy at down) */
-	if (!alive) {
+	if (!alive && !r.refused) {
 		fprintf(stderr, "stack events: project `%s` is not running; %s\n", stack->name,
 			v.shown ? "these are its recorded events" : "no recorded events to show");
 	}
+	bool refused = r.refused;
 	cli_event_reader_free(&r);
-	rc = v.gone ? 128 + SIGPIPE : st_interrupted() ? 128 + st_interrupted() : CLI_EXIT_OK;
+	rc = v.gone		? 128 + SIGPIPE
+	     : st_interrupted() ? 128 + st_interrupted()
+	     : refused		? CLI_EXIT_FAILURE
+				: CLI_EXIT_OK;
 	strv_free(&names);
 	spec_stack_free(stack);
 	return rc;

@@ -129,6 +129,9 @@ int cmd_logs(struct cli_globals *g, int argc, char **argv)
 	const char *nc = getenv("NO_COLOR");
 	v.color = !no_color && !(nc && *nc) && isatty(STDOUT_FILENO);
 	cli_log_view_dump(&v, tail);
+	/* a refused file (said) would be followed in vain */
+	if (cli_log_view_refused(&v))
+		follow = false;
 	while (follow && !st_interrupted() && !cli_log_view_gone(&v) && cli_sup_alive(g, stack) && !passed(until)) {
 		if (!cli_log_view_poll(&v)) {
 			struct timespec ts = {0, 100 * 1000000L};
@@ -138,7 +141,10 @@ int cmd_logs(struct cli_globals *g, int argc, char **argv)
 	if (follow)
 		cli_log_view_poll(&v);
 	/* as a program killed by SIGPIPE reports itself to its shell */
-	rc = cli_log_view_gone(&v) ? 128 + SIGPIPE : st_interrupted() ? 128 + st_interrupted() : CLI_EXIT_OK;
+	rc = cli_log_view_gone(&v)     ? 128 + SIGPIPE
+	     : st_interrupted()        ? 128 + st_interrupted()
+	     : cli_log_view_refused(&v) ? CLI_EXIT_FAILURE
+					: CLI_EXIT_OK;
 	cli_log_view_free(&v);
 	strv_free(&names);
 	spec_stack_free(stack);

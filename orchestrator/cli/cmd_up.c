@@ -143,7 +143,8 @@ static void run_supervisor(struct cli_globals *g, struct spec_stack *stack, cons
 	fs_mkdir_p(log_dir, 0700, NULL);
 	/* _: no service's log (SERVICE.log) can have this name */
 	_cleanup_free_ char *log = xasprintf("%s/_supervisor.log", log_dir);
-	int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* a regular file only: a FIFO planted there would hang the start */
+	int lfd = fs_open_regular(log, O_WRONLY | O_CREAT | O_APPEND, 0600, NULL);
 	dup2(null, 0);
 	dup2(null, 1);
 	dup2(lfd >= 0 ? lfd : null, 2);

@@ -1,9 +1,9 @@
 #include "cli/event_reader.h"
+#include "cli/record_open.h"
 #include "supervisor/logfile.h"
 #include "util/mem.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -91,9 +91,18 @@ static void end_of_file(struct cli_event_reader *r, const char *file)
 	r->skipping = false;
 }
 
+/* The fd of path, or -1 (none there; a FIFO, symlink... refused: said). */
+static int open_record(struct cli_event_reader *r, const char *path)
+{
+	int fd = cli_record_open(path, "stack events", &r->refused_ino);
+	if (fd == -2)
+		r->refused = true;
+	return fd < 0 ? -1 : fd;
+}
+
 static void open_current(struct cli_event_reader *r)
 {
-	r->fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	r->fd = open_record(r, r->path);
 	struct stat st;
 	r->ino = r->fd >= 0 && fstat(r->fd, &st) == 0 ? st.st_ino : 0;
 	r->off = 0;
@@ -104,7 +113,7 @@ size_t cli_event_reader_history(struct cli_event_reader *r)
 {
 	size_t n = 0;
 	_cleanup_free_ char *old = sup_logfile_rotated_name(r->path, 1);
-	_cleanup_close_ int fd = open(old, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int fd = open_record(r, old);
 	if (fd >= 0) {
 		r->lineno = 0;
 		drain(r, fd, old, &n);
@@ -121,7 +130,9 @@ bool cli_event_reader_poll(struct cli_event_reader *r)
 	size_t n = 0;
 	bool any = false;
 	struct stat st;
-	if (stat(r->path, &st) < 0)
+	/* lstat: a symlink put in its place is not the file (its target's
+	 * inode would pass for a rotation); refused once, then left alone */
+	if (lstat(r->path, &st) < 0 || (r->refused_ino && st.st_ino == r->refused_ino))
 		return false; /* not there (yet): nothing recorded */
 	if (r->fd >= 0 && st.st_ino != r->ino) {
 		/* rotated: the rest of the old one, then the new one from its start */

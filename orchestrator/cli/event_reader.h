@@ -4,7 +4,8 @@
  * It needs no supervisor: the file is the record.  A line that is not a
  * valid record (garbage, a line cut short by a crash or a full disk) is
  * skipped with a warning on stderr naming the file and line, never
- * fatal. */
+ * fatal.  Only regular files are read: a FIFO or a symlink at the path is
+ * refused with an error (cli/record_open.h). */
 #ifndef STACK_CLI_EVENT_READER_H
 #define STACK_CLI_EVENT_READER_H
 
@@ -29,6 +30,8 @@ struct cli_event_reader {
 	struct strbuf partial; /* a line without its newline yet */
 	bool skipping;  /* in an over-long line: until its newline */
 	size_t skipped; /* lines skipped so far */
+	bool refused;   /* a file that is not a regular one was in its place (said on stderr) */
+	ino_t refused_ino; /* the last such, said once */
 	cli_event_fn fn;
 	void *ctx;
 };

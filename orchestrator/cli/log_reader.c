@@ -1,4 +1,5 @@
 #include "cli/log_reader.h"
+#include "cli/record_open.h"
 #include "supervisor/files.h"
 #include "supervisor/logfile.h"
 #include "util/mem.h"
@@ -25,6 +26,8 @@ struct cli_log_src {
 	FILE *chain[MAX_ROTATED];
 	int n_chain, at;
 	off_t limit;      /* a dump reads the current file up to its size then; -1: no end */
+	bool refused;     /* a FIFO, symlink... was in a file's place (said on stderr) */
+	ino_t refused_ino; /* the last such, said once */
 	/* the next record, read ahead for the merge */
 	char *line;
 	size_t cap;
@@ -65,18 +68,32 @@ static ino_t ino_of(FILE *f)
 	return f && fstat(fileno(f), &st) == 0 ? st.st_ino : 0;
 }
 
+/* path as a stream, if it is a regular file (cli/record_open.h) */
+static FILE *open_record(struct cli_log_src *s, const char *path)
+{
+	int fd = cli_record_open(path, "stack logs", &s->refused_ino);
+	if (fd == -2)
+		s->refused = true;
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "re");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 /* Open the current file and, with rotated ones, PATH.1 ... as far as
  * they go; read from the oldest. */
 static void src_open(struct cli_log_src *s, bool rotated)
 {
 	src_close(s);
-	s->chain[0] = fopen(s->path, "re");
+	s->chain[0] = open_record(s, s->path);
 	if (!s->chain[0])
 		return;
 	s->n_chain = 1;
 	for (int k = 1; rotated && k < MAX_ROTATED; k++) {
 		_cleanup_free_ char *p = sup_logfile_rotated_name(s->path, k);
-		if (!(s->chain[k] = fopen(p, "re")))
+		if (!(s->chain[k] = open_record(s, p)))
 			break;
 		s->n_chain = k + 1;
 	}
@@ -137,8 +154,8 @@ static bool src_next(const struct cli_log_view *v, struct cli_log_src *s, bool f
 		/* The current file was rotated away under us: what it had is
 		 * read; go on with the one that took its name. */
 		struct stat st;
-		if (stat(s->path, &st) == 0 && st.st_ino != ino_of(f)) {
-			FILE *nf = fopen(s->path, "re");
+		if (lstat(s->path, &st) == 0 && st.st_ino != ino_of(f)) {
+			FILE *nf = open_record(s, s->path);
 			if (!nf)
 				return false;
 			fclose(f);
@@ -252,6 +269,14 @@ void cli_log_view_dump(struct cli_log_view *v, long tail)
 bool cli_log_view_poll(struct cli_log_view *v)
 {
 	return merge(v, true);
+}
+
+bool cli_log_view_refused(const struct cli_log_view *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->src[i].refused)
+			return true;
+	return false;
 }
 
 bool cli_log_view_gone(const struct cli_log_view *v)

@@ -36,6 +36,10 @@ void cli_log_view_dump(struct cli_log_view *v, long tail);
 bool cli_log_view_poll(struct cli_log_view *v);
 /* The output failed (`stack logs -f | head -1`): following it is pointless. */
 bool cli_log_view_gone(const struct cli_log_view *v);
+/* A log file was not a regular file (a FIFO, a symlink planted in
+ * STACK_ROOT): it was refused, with an error on stderr (once per file),
+ * and not read. */
+bool cli_log_view_refused(const struct cli_log_view *v);
 void cli_log_view_free(struct cli_log_view *v);
 
 #endif

@@ -274,20 +274,10 @@ long long rt_cgroup_oom_kills(struct rt_cgroup *cg)
 
 bool rt_cgroup_oom_killed(struct rt_cgroup *cg)
 {
-	struct cg_dir *md = cg_dir_for(cg, CG_MEMORY);
-	if (!md)
-		return false;
-	if (md->v2) {
-		_cleanup_free_ char *t = cg_read(md->path, "memory.events");
-		return t && cg_keyed_value(t, "oom_kill") > 0;
-	}
-	_cleanup_free_ char *t = cg_read(md->path, "memory.oom_control");
-	if (!t)
-		return false;
-	long long k = cg_keyed_value(t, "oom_kill"); /* 4.13+ */
-	if (k >= 0)
-		return k > 0;
-	return cg_keyed_value(t, "under_oom") > 0;
+	/* The count is the record: a v1 kernel without it (before 4.13) has
+	 * only under_oom, which is over by the time anyone asks (the killer
+	 * has done its work), so no second reading of the file is kept. */
+	return rt_cgroup_oom_kills(cg) > 0;
 }
 
 /* ---- directories ---- */

@@ -139,13 +139,21 @@ int rt_cgroup_add_pid_v2(struct rt_cgroup *cg, pid_t pid, st_error_t *err);
 int rt_cgroup_v2_fd(const struct rt_cgroup *cg);
 bool rt_cgroup_has_v1(const struct rt_cgroup *cg);
 
-/* True when the kernel OOM-killed a process of this cgroup (v1
- * memory.oom_control "oom_kill", v2 memory.events "oom_kill"). */
+/* True when the kernel OOM-killed a process of this cgroup:
+ * rt_cgroup_oom_kills() > 0. */
 bool rt_cgroup_oom_killed(struct rt_cgroup *cg);
 /* The count behind it: "oom_kill" of v2 memory.events or v1
  * memory.oom_control (4.13+); -1 when there is none (no memory
  * controller, an older v1 kernel).  One small file read. */
 long long rt_cgroup_oom_kills(struct rt_cgroup *cg);
+/* An fd (non-blocking, close-on-exec) that becomes readable when the
+ * cgroup's OOM kill count may have risen (cgroup_oom_watch.c): v1's
+ * memory.oom_control eventfd, v2's inotify on memory.events.  *keep is
+ * an fd to close with it (v1: the oom_control file), or -1.  -1 and *err
+ * when there is no memory controller or the kernel refuses: poll the
+ * count instead.  rt_oom_watch_drain() after each wakeup. */
+int rt_cgroup_oom_watch(struct rt_cgroup *cg, int *keep, st_error_t *err);
+void rt_oom_watch_drain(int fd);
 
 /* Current number of processes (cgroup.procs, sub-cgroups included). */
 int rt_cgroup_count_procs(struct rt_cgroup *cg, st_error_t *err);

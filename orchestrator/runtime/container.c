@@ -241,6 +241,11 @@ int rt_container_pidfd(const struct rt_container *ct) { return ct->p.pidfd; }
 const char *rt_container_id(const struct rt_container *ct) { return ct->id; }
 const char *rt_container_cgroup_path(const struct rt_container *ct) { return ct->cg ? rt_cgroup_path(ct->cg) : NULL; }
 long long rt_container_oom_kills(const struct rt_container *ct) { return ct->cg ? rt_cgroup_oom_kills(ct->cg) : -1; }
+int rt_container_oom_watch(const struct rt_container *ct, int *keep, st_error_t *err)
+{
+	*keep = -1;
+	return ct->cg ? rt_cgroup_oom_watch(ct->cg, keep, err) : st_error(err, ENOENT, "no cgroup");
+}
 int rt_container_stdio(const struct rt_container *ct, int which) { return which >= 0 && which < 3 ? ct->p.stdio[which] : -1; }
 int rt_container_pty(const struct rt_container *ct) { return ct->p.pty_master; }
 const struct strv *rt_container_warnings(const struct rt_container *ct) { return &ct->warnings; }

@@ -217,6 +217,8 @@ const char *rt_container_cgroup_path(const struct rt_container *ct);
 /* How many of its processes the kernel's OOM killer killed so far
  * (rt_cgroup_oom_kills); -1 when the host does not count them. */
 long long rt_container_oom_kills(const struct rt_container *ct);
+/* rt_cgroup_oom_watch of its cgroup; -1 and *err without one. */
+int rt_container_oom_watch(const struct rt_container *ct, int *keep, st_error_t *err);
 /* RT_STDIO_PIPES: the parent's ends (owned by ct; -1 otherwise).  Take one
  * with rt_container_take_stdio() to close it yourself (e.g. stdin for EOF). */
 int rt_container_stdio(const struct rt_container *ct, int which);

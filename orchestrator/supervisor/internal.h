@@ -126,14 +126,27 @@ struct sup_service {
 	 * next start is a restart. */
 	bool ev_created, ev_stopping, ev_restart;
 	/* OOM kills of its processes while it runs (a child killed, the
-	 * container alive): its cgroup's count, read each second
-	 * (SUP_OOM_POLL_MS, one small file), each rise an `oom` event. */
+	 * container alive), sup_oom.c: its cgroup's count, read when the
+	 * kernel says it may have changed (oom_poll, on the fd of
+	 * rt_container_oom_watch; oom_keep closed with it) or else each
+	 * second (SUP_OOM_POLL_MS, one small file); each rise an `oom`
+	 * event.  oom_timer: that second, or the rechecks after a wakeup. */
 	uv_timer_t oom_timer;
+	uv_poll_t *oom_poll;
+	int oom_keep;
+	int oom_rechecks;
 	long long oom_seen;
 	bool ev_oom; /* an `oom` was recorded for the running container */
 };
 
 #define SUP_OOM_POLL_MS 1000
+
+/* Watch the running container's OOM kills (sup_oom.c), stop watching; an
+ * `oom` event for a rise of the count since the last look: 1, 0 (none),
+ * -1 (the host does not count them). */
+void sup_oom_start(struct sup_service *s);
+void sup_oom_stop(struct sup_service *s);
+int sup_oom_check(struct sup_service *s);
 
 struct sup_conn;
 

@@ -1,4 +1,5 @@
 #include "supervisor/logfile.h"
+#include "util/fs.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -28,9 +29,12 @@ void sup_log_timestamp(char buf[40])
 int sup_logfile_open(struct sup_logfile *lf, const char *path, uint64_t max_size, int max_file, st_error_t *err)
 {
 	memset(lf, 0, sizeof(*lf));
-	lf->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+	/* STACK_ROOT is writable by others than us (a planted FIFO would
+	 * block the loop in open or write, a symlink carry our writes
+	 * elsewhere): a regular file or nothing */
+	lf->fd = fs_open_regular(path, O_WRONLY | O_CREAT | O_APPEND, 0640, err);
 	if (lf->fd < 0)
-		return st_error(err, errno, "open log file `%s`", path);
+		return st_error_prefix(err, "log file");
 	struct stat st;
 	if (fstat(lf->fd, &st) == 0)
 		lf->size = (uint64_t)st.st_size;
@@ -50,8 +54,10 @@ static void logfile_rotate(struct sup_logfile *lf)
 {
 	sup_logfile_flush(lf); /* the buffered lines belong to the old file */
 	if (lf->max_file == 1) {
-		if (ftruncate(lf->fd, 0) == 0)
+		if (ftruncate(lf->fd, 0) == 0) {
 			lf->size = 0;
+			lf->mid_line = false;
+		}
 		return;
 	}
 	for (int k = lf->max_file - 1; k >= 2; k--) {
@@ -77,6 +83,7 @@ static void logfile_rotate(struct sup_logfile *lf)
 	close(lf->fd);
 	lf->fd = fd;
 	lf->size = 0;
+	lf->mid_line = false; /* a cut last record stays the old file's */
 }
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0. */
@@ -122,17 +129,35 @@ static json_t *json_line(const char *line, size_t len)
 	return s;
 }
 
-void sup_logfile_flush(struct sup_logfile *lf)
+/* Write n bytes at p, as far as they go (a full disk: a short write). */
+static size_t write_all(int fd, const char *p, size_t n)
 {
 	size_t off = 0;
-	while (off < lf->len) {
-		ssize_t w = write(lf->fd, lf->buf + off, lf->len - off);
+	while (off < n) {
+		ssize_t w = write(fd, p + off, n - off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			break;
 		off += (size_t)w;
 	}
+	return off;
+}
+
+void sup_logfile_flush(struct sup_logfile *lf)
+{
+	if (lf->len == 0)
+		return;
+	/* A short write left the file in the middle of a record: end that
+	 * line first, or the next record would be glued to its head and
+	 * both lost to a reader. */
+	if (lf->mid_line) {
+		if (write_all(lf->fd, "\n", 1) == 1) {
+			lf->mid_line = false;
+			lf->size++;
+		}
+	}
+	size_t off = lf->mid_line ? 0 : write_all(lf->fd, lf->buf, lf->len);
 	if (off < lf->len) {
 		/* The lines not (wholly) written are lost: count them, and the
 		 * file's size is what reached it. */
@@ -141,6 +166,8 @@ void sup_logfile_flush(struct sup_logfile *lf)
 			lost += lf->buf[i] == '\n';
 		lf->dropped += lost;
 		lf->size -= lf->len - off;
+		if (off > 0 && lf->buf[off - 1] != '\n')
+			lf->mid_line = true;
 	}
 	lf->len = 0;
 }

@@ -8,12 +8,16 @@
  * read: one write for a read's lines, not one per line); a regular file's
  * write is a copy into the page cache, not a wait on the disk.  A write
  * that fails (ENOSPC, EIO) drops those lines and counts them; the service
- * is never stopped for its log. */
+ * is never stopped for its log.  A short write leaves the file in the
+ * middle of a record: the next write ends that line first, so every
+ * record a reader finds starts on a line of its own (the cut one is a
+ * line that does not parse, which readers skip). */
 #ifndef STACK_SUPERVISOR_LOGFILE_H
 #define STACK_SUPERVISOR_LOGFILE_H
 
 #include "util/error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +33,7 @@ struct sup_logfile {
 	size_t len;
 	int max_file;
 	uint64_t dropped; /* lines lost to failed writes */
+	bool mid_line;    /* a short write cut the file's last record: it needs a newline */
 };
 
 /* Open (append) path; its directory must exist. */

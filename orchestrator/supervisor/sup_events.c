@@ -25,7 +25,7 @@ void sup_events_open(struct sup *sup)
 	if (fs_mkdir_p(dir, 0700, &err) < 0 ||
 	    sup_logfile_open(&sup->events, path, SUP_EVENTS_MAX_SIZE, SUP_EVENTS_MAX_FILE, &err) < 0) {
 		/* runs without a record of its events rather than not at all */
-		st_error_prefix(&err, "events");
+		st_error_prefix(&err, "events are not recorded");
 		st_error_print(&err, stderr);
 		sup->events.fd = -1;
 	}

@@ -357,8 +357,11 @@ static struct sup_service *add_service(struct sup *sup, const struct spec_servic
 	struct sup_service *s = sup_service_new(sup, sv);
 	_cleanup_free_ char *path = sup_log_path(sup->log_dir, s->name);
 	st_error_t err = NULL;
-	if (sup_logfile_open(&s->log, path, (uint64_t)sv->logging.max_size, sv->logging.max_file, &err) < 0)
-		st_error_print(&err, stderr); /* runs without a log rather than not at all */
+	if (sup_logfile_open(&s->log, path, (uint64_t)sv->logging.max_size, sv->logging.max_file, &err) < 0) {
+		/* runs without a log rather than not at all */
+		st_error_prefix(&err, "service `%s` runs without a log", s->name);
+		st_error_print(&err, stderr);
+	}
 	sup->svcs = xrealloc(sup->svcs, (sup->n_svcs + 1) * sizeof(*sup->svcs));
 	sup->svcs[sup->n_svcs++] = s;
 	return s;

@@ -39,28 +39,6 @@ static void on_poll_timer(uv_timer_t *t);
 static void spawn_step(struct sup_service *s);
 static void spawn_abort(struct sup_service *s);
 
-/* An `oom` event for each rise of the cgroup's OOM kill count since the
- * last look; false when the host does not count them. */
-static bool oom_check(struct sup_service *s)
-{
-	long long n = s->ct ? rt_container_oom_kills(s->ct) : -1;
-	if (n < 0)
-		return false;
-	if (n > s->oom_seen) {
-		s->oom_seen = n;
-		s->ev_oom = true;
-		sup_event(s, "oom", json_pack("{s:I}", "oom_kills", (json_int_t)n));
-	}
-	return true;
-}
-
-static void on_oom_timer(uv_timer_t *t)
-{
-	struct sup_service *s = t->data;
-	if (!s->reaping && !oom_check(s))
-		uv_timer_stop(t);
-}
-
 struct sup_service *sup_service_new(struct sup *sup, const struct spec_service *spec)
 {
 	struct sup_service *s = xzalloc(sizeof(*s));
@@ -74,6 +52,7 @@ struct sup_service *sup_service_new(struct sup *sup, const struct spec_service *
 	s->spawn_fd = -1;
 	s->state = SUP_CREATED;
 	s->log.fd = -1;
+	s->oom_keep = -1;
 	uv_timer_init(&sup->loop, &s->timer);
 	uv_timer_init(&sup->loop, &s->poll_timer);
 	uv_timer_init(&sup->loop, &s->oom_timer);
@@ -97,6 +76,7 @@ void sup_service_close_handles(struct sup_service *s)
 		uv_close((uv_handle_t *)&s->timer, NULL);
 	if (!uv_is_closing((uv_handle_t *)&s->poll_timer))
 		uv_close((uv_handle_t *)&s->poll_timer, NULL);
+	sup_oom_stop(s);
 	if (!uv_is_closing((uv_handle_t *)&s->oom_timer))
 		uv_close((uv_handle_t *)&s->oom_timer, NULL);
 }
@@ -140,6 +120,7 @@ json_t *sup_service_json(const struct sup_service *s, bool live)
 	json_object_set_new(o, "state_dir", s->have_conf ? json_string(s->conf.state_dir) : json_null());
 	json_object_set_new(o, "log", s->log.path ? json_string(s->log.path) : json_null());
 	json_object_set_new(o, "log_dropped", json_integer((json_int_t)s->log.dropped));
+	json_object_set_new(o, "events_dropped", json_integer((json_int_t)s->sup->events.dropped));
 	json_object_set_new(o, "exit_code", s->has_exit ? json_integer(s->last_exit.exit_code) : json_null());
 	json_object_set_new(o, "signal", json_integer(s->has_exit ? s->last_exit.signal : 0));
 	json_object_set_new(o, "oom_killed", json_boolean(s->has_exit && s->last_exit.oom_killed));
@@ -338,7 +319,7 @@ static void check_exit(struct sup_service *s)
 		st = (struct rt_exit){.exit_code = 255};
 	}
 	stop_watch(s);
-	uv_timer_stop(&s->oom_timer);
+	sup_oom_stop(s);
 	sup_service_health_stop(s);
 	if (s->timer_use == SUP_TIMER_GRACE)
 		uv_timer_stop(&s->timer);
@@ -352,7 +333,7 @@ static void check_exit(struct sup_service *s)
 	if (st.oom_killed) {
 		sup_progress(s->sup, "Container %s  OOMKilled (exit %d)", s->id, st.exit_code);
 		/* the kills not reported while it ran; at least one `oom` */
-		oom_check(s);
+		sup_oom_check(s);
 		if (!s->ev_oom)
 			sup_event(s, "oom", NULL);
 	} else {
@@ -506,10 +487,7 @@ static void started(struct sup_service *s)
 	free(s->health_failure);
 	s->health_failure = NULL;
 	s->health_restart = false;
-	s->oom_seen = rt_container_oom_kills(s->ct);
-	s->ev_oom = false;
-	if (s->oom_seen >= 0)
-		uv_timer_start(&s->oom_timer, on_oom_timer, SUP_OOM_POLL_MS, SUP_OOM_POLL_MS);
+	sup_oom_start(s);
 	sup_service_health_start(s);
 	set_state(s, SUP_RUNNING);
 	sup_event(s, "start", json_pack("{s:i}", "pid", (int)s->pid));

@@ -55,11 +55,7 @@ int fs_read_file(const char *path, size_t max_size, char **out, size_t *len, st_
 		return st_error(err, EISDIR, "read `%s`", path);
 	if (!S_ISREG(st.st_mode))
 		return st_error(err, EINVAL, "read `%s`: not a regular file (a %s); give a file", path,
-				S_ISFIFO(st.st_mode)   ? "FIFO"
-				: S_ISCHR(st.st_mode)  ? "character device"
-				: S_ISBLK(st.st_mode)  ? "block device"
-				: S_ISSOCK(st.st_mode) ? "socket"
-						       : "special file");
+				fs_kind_name(st.st_mode));
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
 		return st_error(err, errno, "fcntl `%s`", path);
 	_cleanup_free_ char *what = xasprintf("`%s`", path);

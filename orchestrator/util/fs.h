@@ -27,6 +27,13 @@ int fs_write_file_atomic_volatile(const char *path, const void *data, size_t len
 /* Remove the PATH.tmp.HEX files in `dir` that no live writer holds. */
 void fs_sweep_tmp(const char *dir);
 int fs_mkdir_p(const char *path, mode_t mode, st_error_t *err);
+/* open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode)
+ * of a regular file only (util/fs_open.c): a symlink, FIFO, device,
+ * socket or directory there is refused with an error naming what it is,
+ * at once (a FIFO does not block).  The fd is blocking again; -1 on error. */
+int fs_open_regular(const char *path, int flags, mode_t mode, st_error_t *err);
+/* "regular file", "directory", "symbolic link", "FIFO", ... of st_mode. */
+const char *fs_kind_name(mode_t mode);
 /* A DIR stream over a close-on-exec copy of the directory fd `dfd`, from
  * its first entry; `dfd` stays the caller's.  NULL with errno on failure. */
 DIR *fs_opendir_fd(int dfd);

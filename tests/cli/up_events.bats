@@ -268,3 +268,19 @@ assert acts[-1] == "destroy", acts
 	[[ "$output" == *'"action":"oom"'*'"oom_kills":1'* ]]
 	wait_for 20 eval 'stack logs s | grep -q hog-gone'
 }
+
+@test "OOM kills of children a moment apart: one oom event each (told by the kernel, not seen by a poll each second)" {
+	# three kills within well under a second: a look at the count each
+	# second sees at most two of its rises
+	one_service '{image: bb, mem_limit: 32m, command: [sh, -c, "for i in 1 2 3; do syscall-probe memhog 200; sleep 0.1; done; echo hogs-gone; exec sleep 1000"]}'
+	run -0 stack up -d
+	wait_for 20 eval 'stack logs s | grep -q hogs-gone'
+	sleep 0.5
+	run --separate-stderr -0 recorded
+	echo "$output"
+	[ "$(grep -c '"action":"oom"' <<<"$output")" -eq 3 ]
+	for n in 1 2 3; do
+		[[ "$output" == *'"action":"oom"'*'"oom_kills":'$n'}'* ]]
+	done
+	state_is s running
+}

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -386,6 +387,12 @@ static void test_oom_kill(void **state)
 	st_error_t err = NULL;
 	assert_int_equal(rt_cgroup_create("oom", &lim, &o, &cg, &err), 0);
 	assert_false(rt_cgroup_oom_killed(cg));
+	/* the watch: quiet until the OOM, readable after it */
+	int keep = -1;
+	int wfd = rt_cgroup_oom_watch(cg, &keep, &err);
+	assert_true(wfd >= 0);
+	struct pollfd pfd = {.fd = wfd, .events = POLLIN};
+	assert_int_equal(poll(&pfd, 1, 0), 0);
 	struct held h = spawn_held(memory_hog);
 	assert_int_equal(rt_cgroup_add_pid(cg, h.pid, &err), 0);
 	release(&h);
@@ -393,6 +400,12 @@ static void test_oom_kill(void **state)
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGKILL);
 	assert_true(rt_cgroup_oom_killed(cg));
+	assert_int_equal(poll(&pfd, 1, 1000), 1);
+	rt_oom_watch_drain(wfd);
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+	close(wfd);
+	if (keep >= 0)
+		close(keep);
 	assert_int_equal(rt_cgroup_destroy(cg, &err), 0);
 	assert_parent_gone();
 }
