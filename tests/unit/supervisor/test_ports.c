@@ -1076,10 +1076,13 @@ static void *flood(void *arg)
 	}
 }
 
-/* Sends until held back for `stall_s`: the bytes it got out. */
-static long flood_until_held(int fd, int stall_s)
+/* Sends until a send gets nowhere for stall_ms (the kernel may take a
+ * little now and then, so held back for good takes some times that): the
+ * bytes it got out.  On a slow machine the stall may come early, which
+ * only makes them fewer. */
+static long flood_until_held(int fd, int stall_ms)
 {
-	struct timeval tv = {.tv_sec = stall_s};
+	struct timeval tv = {.tv_sec = stall_ms / 1000, .tv_usec = stall_ms % 1000 * 1000};
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	struct flood f = {.fd = fd};
 	flood(&f);
@@ -1099,7 +1102,8 @@ static size_t heap_used(struct bind_call *b)
  * are gone, and the port relays on.  Then the other way round: the
  * client resets with a full queue toward an app that does not read; the
  * app, reading at last, gets what came in order and then the reset, not
- * an EOF that would pass a cut-off upload for a whole one. */
+ * an EOF that would pass a cut-off upload for a whole one (libuv hands
+ * such a reset over as EOF); and the same with the roles swapped. */
 static void test_client_reset_with_writes_queued(void **state)
 {
 	(void)state;
@@ -1112,7 +1116,7 @@ static void test_client_reset_with_writes_queued(void **state)
 
 	int fd = dial_guarded(hp, 0);
 	int afd = app_accept(lfd);
-	long sent = flood_until_held(afd, 1);
+	long sent = flood_until_held(afd, 300);
 	size_t full = heap_used(&b);
 	close_reset(fd);
 	struct flood f = {.fd = afd};
@@ -1130,7 +1134,7 @@ static void test_client_reset_with_writes_queued(void **state)
 	fd = dial_guarded(hp, 0);
 	afd = app_accept(lfd);
 	struct sender up = {.fd = fd, .n = BIG, .seed = SEED_UP};
-	struct timeval tv = {.tv_sec = 1};
+	struct timeval tv = {.tv_usec = 300000};
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	send_stream(&up); /* held back: fails at the timeout */
 	assert_int_equal(up.rc, -1);
@@ -1139,11 +1143,28 @@ static void test_client_reset_with_writes_queued(void **state)
 	recv_stream(&app);
 	close(afd);
 	long open2 = wait_connections(&b, 0);
-	print_message("client resetting after %zu KiB toward an app that did not read: the app read %zu KiB, then %s\n",
-		      (size_t)BIG / 1024, app.total / 1024, app.err ? strerror(app.err) : "EOF");
+	print_message("a client resetting, held back by an app that did not read: the app read %zu KiB, then %s\n",
+		      app.total / 1024, app.err ? strerror(app.err) : "EOF");
 	assert_int_equal(app.err, ECONNRESET);
 	assert_false(app.differs);
 	assert_int_equal(open2, 0);
+	assert_port_relays(hp, lfd);
+
+	/* And the app resetting, held back by a client that did not read. */
+	fd = dial_guarded(hp, 0);
+	afd = app_accept(lfd);
+	struct sender down = {.fd = afd, .n = BIG, .seed = SEED_DOWN};
+	setsockopt(afd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	send_stream(&down);
+	assert_int_equal(down.rc, -1);
+	close_reset(afd);
+	struct receiver client = {.fd = fd, .seed = SEED_DOWN};
+	recv_stream(&client);
+	close(fd);
+	long open3 = wait_connections(&b, 0);
+	assert_int_equal(client.err, ECONNRESET);
+	assert_false(client.differs);
+	assert_int_equal(open3, 0);
 	assert_port_relays(hp, lfd);
 	close(lfd);
 	unpublish(&b);
@@ -1165,7 +1186,7 @@ static void test_client_that_never_reads_holds_app_back(void **state)
 	long rss_before = rss_kb();
 	int fd = dial_guarded(hp, 0);
 	int afd = app_accept(lfd);
-	long sent = flood_until_held(afd, 2);
+	long sent = flood_until_held(afd, 500);
 	size_t after = heap_used(&b);
 	long rss_after = rss_kb();
 	close(fd);
