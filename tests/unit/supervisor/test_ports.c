@@ -4,7 +4,11 @@
  * the host's loopback.  10 MB both ways intact, many connections at once,
  * an app bound to the container's 127.0.0.1, a detached forward refusing,
  * a port in use, UDP, and an app that never reads (the sender is held back,
- * our memory is not spent).  Loopback ports 15200-15299 only.  Needs root. */
+ * our memory is not spent).  Then against an app the test makes itself
+ * in a container's netns (app_listen): 64 MiB each way to slow readers, a
+ * server that speaks first, half-close both ways, resets behind full
+ * queues, a client that never reads, 500 exchanges at once.  Loopback
+ * ports 15200-15299 only.  Needs root. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -264,6 +268,22 @@ static void *recv_stream(void *arg)
 	}
 }
 
+/* n bytes of seed's stream sent on `from` (by a thread) and then EOF,
+ * read on `to`: all of them, in order, and EOF (not a reset). */
+static void pass_stream(int from, int to, size_t n, uint64_t seed)
+{
+	struct sender s = {.fd = from, .n = n, .seed = seed};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, send_stream, &s), 0);
+	struct receiver r = {.fd = to, .seed = seed};
+	recv_stream(&r);
+	pthread_join(t, NULL);
+	assert_int_equal(s.rc, 0);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.total, n);
+	assert_false(r.differs);
+}
+
 /* 10 MB up to an echo server and the same 10 MB back, byte for byte,
  * through a kernel-picked host port; then EOF both ways. */
 static void test_ten_mb_both_ways(void **state)
@@ -276,17 +296,8 @@ static void test_ten_mb_both_ways(void **state)
 	uint16_t hp = publish(&b, &sp, 80, ct);
 
 	int fd = dial(hp);
-	struct sender s = {.fd = fd, .n = TEN_MB, .seed = SEED_UP};
-	pthread_t t;
-	assert_int_equal(pthread_create(&t, NULL, send_stream, &s), 0);
-	struct receiver r = {.fd = fd, .seed = SEED_UP};
-	recv_stream(&r);
-	pthread_join(t, NULL);
+	pass_stream(fd, fd, TEN_MB, SEED_UP);
 	close(fd);
-	assert_int_equal(s.rc, 0);
-	assert_int_equal(r.err, 0);
-	assert_int_equal(r.total, TEN_MB);
-	assert_false(r.differs);
 
 	on_loop(do_json, &b);
 	json_t *e = json_array_get(b.json, 0);
@@ -910,6 +921,30 @@ static void assert_port_relays(uint16_t hp, int lfd)
 	close(afd);
 }
 
+/* The app's container with the test's listener on target in it (see
+ * app_listen), published on a kernel-picked host port. */
+struct app_port {
+	struct rt_container *ct;
+	int lfd;
+	struct spec_port sp;
+	struct bind_call b;
+	uint16_t hp;
+};
+
+static void app_port_open(struct app_port *a, uint16_t target, int rcvbuf)
+{
+	a->ct = start_ct("read x");
+	a->lfd = app_listen(a->ct, target, rcvbuf);
+	a->hp = publish(&a->b, &a->sp, target, a->ct);
+}
+
+static void app_port_close(struct app_port *a)
+{
+	close(a->lfd);
+	unpublish(&a->b);
+	stop_ct(a->ct);
+}
+
 #define BIG (64UL * 1024 * 1024)
 #define SMALL_RCVBUF 16384
 
@@ -921,13 +956,10 @@ static void assert_port_relays(uint16_t hp, int lfd)
 static void test_64mib_each_way_slow_readers(void **state)
 {
 	(void)state;
-	struct rt_container *ct = start_ct("read x");
-	int lfd = app_listen(ct, 90, SMALL_RCVBUF);
-	struct bind_call b;
-	struct spec_port sp;
-	uint16_t hp = publish(&b, &sp, 90, ct);
-	int fd = dial_guarded(hp, SMALL_RCVBUF);
-	int afd = app_accept(lfd);
+	struct app_port a;
+	app_port_open(&a, 90, SMALL_RCVBUF);
+	int fd = dial_guarded(a.hp, SMALL_RCVBUF);
+	int afd = app_accept(a.lfd);
 
 	struct sender up = {.fd = fd, .n = BIG, .seed = SEED_UP}, down = {.fd = afd, .n = BIG, .seed = SEED_DOWN};
 	struct receiver app = {.fd = afd, .seed = SEED_UP, .every = 1 << 20, .pause_us = 3000};
@@ -941,10 +973,8 @@ static void test_64mib_each_way_slow_readers(void **state)
 		pthread_join(t[i], NULL);
 	close(fd);
 	close(afd);
-	long open = wait_connections(&b, 0);
-	close(lfd);
-	unpublish(&b);
-	stop_ct(ct);
+	long open = wait_connections(&a.b, 0);
+	app_port_close(&a);
 	assert_int_equal(up.rc, 0);
 	assert_int_equal(down.rc, 0);
 	assert_int_equal(app.err, 0);
@@ -962,13 +992,10 @@ static void test_64mib_each_way_slow_readers(void **state)
 static void test_server_speaks_first(void **state)
 {
 	(void)state;
-	struct rt_container *ct = start_ct("read x");
-	int lfd = app_listen(ct, 25, 0);
-	struct bind_call b;
-	struct spec_port sp;
-	uint16_t hp = publish(&b, &sp, 25, ct);
-	int fd = dial_guarded(hp, 0);
-	int afd = app_accept(lfd);
+	struct app_port a;
+	app_port_open(&a, 25, 0);
+	int fd = dial_guarded(a.hp, 0);
+	int afd = app_accept(a.lfd);
 	const char banner[] = "220 app ready\r\n", quit[] = "QUIT\r\n", bye[] = "221 bye\r\n";
 	assert_int_equal(send(afd, banner, sizeof(banner) - 1, 0), sizeof(banner) - 1);
 	char got[64] = {0};
@@ -985,10 +1012,8 @@ static void test_server_speaks_first(void **state)
 	assert_int_equal(recv_all(fd, got, sizeof(got) - 1), sizeof(bye) - 1);
 	assert_string_equal(got, bye);
 	close(fd);
-	long open = wait_connections(&b, 0);
-	close(lfd);
-	unpublish(&b);
-	stop_ct(ct);
+	long open = wait_connections(&a.b, 0);
+	app_port_close(&a);
 	assert_int_equal(open, 0);
 }
 
@@ -999,16 +1024,7 @@ static void test_server_speaks_first(void **state)
  * answer and then EOF reach the first, whose writing was shut. */
 static void half_close(int first, int second)
 {
-	struct sender ask = {.fd = first, .n = HALF, .seed = SEED_UP};
-	pthread_t t;
-	assert_int_equal(pthread_create(&t, NULL, send_stream, &ask), 0);
-	struct receiver heard = {.fd = second, .seed = SEED_UP};
-	recv_stream(&heard);
-	pthread_join(t, NULL);
-	assert_int_equal(ask.rc, 0);
-	assert_int_equal(heard.err, 0); /* EOF, not a reset */
-	assert_int_equal(heard.total, HALF);
-	assert_false(heard.differs);
+	pass_stream(first, second, HALF, SEED_UP);
 	struct sender answer = {.fd = second, .n = HALF, .seed = SEED_DOWN, .keep_open = true};
 	send_stream(&answer);
 	assert_int_equal(answer.rc, 0);
@@ -1026,20 +1042,15 @@ static void half_close(int first, int second)
 static void test_half_close_both_ways(void **state)
 {
 	(void)state;
-	struct rt_container *ct = start_ct("read x");
-	int lfd = app_listen(ct, 91, 0);
-	struct bind_call b;
-	struct spec_port sp;
-	uint16_t hp = publish(&b, &sp, 91, ct);
-	int fd = dial_guarded(hp, 0);
-	half_close(fd, app_accept(lfd));
-	long after_client = wait_connections(&b, 0);
-	fd = dial_guarded(hp, 0);
-	half_close(app_accept(lfd), fd);
-	long after_app = wait_connections(&b, 0);
-	close(lfd);
-	unpublish(&b);
-	stop_ct(ct);
+	struct app_port a;
+	app_port_open(&a, 91, 0);
+	int fd = dial_guarded(a.hp, 0);
+	half_close(fd, app_accept(a.lfd));
+	long after_client = wait_connections(&a.b, 0);
+	fd = dial_guarded(a.hp, 0);
+	half_close(app_accept(a.lfd), fd);
+	long after_app = wait_connections(&a.b, 0);
+	app_port_close(&a);
 	assert_int_equal(after_client, 0);
 	assert_int_equal(after_app, 0);
 }
@@ -1096,79 +1107,65 @@ static size_t heap_used(struct bind_call *b)
 	return mallinfo2().uordblks;
 }
 
+/* One side sends until held back (the other reads nothing), then resets;
+ * the other, reading at last, gets what came, in order, and then the
+ * reset, not an EOF that would pass a cut-off upload for a whole one
+ * (libuv hands such a reset over as EOF); the connection is gone and
+ * the port relays on. */
+static void reset_when_held_back(struct app_port *a, bool client_resets)
+{
+	int fd = dial_guarded(a->hp, 0), afd = app_accept(a->lfd);
+	int from = client_resets ? fd : afd, to = client_resets ? afd : fd;
+	struct sender s = {.fd = from, .n = BIG, .seed = SEED_UP};
+	struct timeval tv = {.tv_usec = 300000};
+	setsockopt(from, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	send_stream(&s); /* held back: fails at the timeout */
+	close_reset(from);
+	struct receiver r = {.fd = to, .seed = SEED_UP};
+	recv_stream(&r);
+	close(to);
+	long open = wait_connections(&a->b, 0);
+	print_message("%s resetting, held back by one that did not read: %zu KiB read, then %s\n",
+		      client_resets ? "a client" : "an app", r.total / 1024, r.err ? strerror(r.err) : "EOF");
+	assert_int_equal(s.rc, -1);
+	assert_int_equal(r.err, ECONNRESET);
+	assert_false(r.differs);
+	assert_int_equal(open, 0);
+	assert_port_relays(a->hp, a->lfd);
+}
+
 /* The client resets while the proxy holds a full queue toward it (an
  * app flooding a client that does not read): the app's side is reset
  * (its send fails, it does not hang), the connection and its buffers
- * are gone, and the port relays on.  Then the other way round: the
- * client resets with a full queue toward an app that does not read; the
- * app, reading at last, gets what came in order and then the reset, not
- * an EOF that would pass a cut-off upload for a whole one (libuv hands
- * such a reset over as EOF); and the same with the roles swapped. */
+ * are gone, and the port relays on.  Then reset_when_held_back, the
+ * client's reset and the app's. */
 static void test_client_reset_with_writes_queued(void **state)
 {
 	(void)state;
-	struct rt_container *ct = start_ct("read x");
-	int lfd = app_listen(ct, 92, 0);
-	struct bind_call b;
-	struct spec_port sp;
-	uint16_t hp = publish(&b, &sp, 92, ct);
-	size_t before = heap_used(&b);
+	struct app_port a;
+	app_port_open(&a, 92, 0);
+	size_t before = heap_used(&a.b);
 
-	int fd = dial_guarded(hp, 0);
-	int afd = app_accept(lfd);
+	int fd = dial_guarded(a.hp, 0);
+	int afd = app_accept(a.lfd);
 	long sent = flood_until_held(afd, 300);
-	size_t full = heap_used(&b);
+	size_t full = heap_used(&a.b);
 	close_reset(fd);
 	struct flood f = {.fd = afd};
 	flood(&f); /* the guard's SO_SNDTIMEO: EAGAIN if never reset */
 	close(afd);
-	long open1 = wait_connections(&b, 0);
-	size_t after = heap_used(&b);
+	long open1 = wait_connections(&a.b, 0);
+	size_t after = heap_used(&a.b);
 	print_message("app flooding a client that resets: %ld KiB sent, heap +%zu KiB held, +%ld KiB after\n",
 		      sent / 1024, full > before ? (full - before) / 1024 : 0, ((long)after - (long)before) / 1024);
 	assert_true(f.err == ECONNRESET || f.err == EPIPE);
 	assert_int_equal(open1, 0);
 	assert_true((long)after - (long)before < 256 * 1024);
-	assert_port_relays(hp, lfd);
+	assert_port_relays(a.hp, a.lfd);
 
-	fd = dial_guarded(hp, 0);
-	afd = app_accept(lfd);
-	struct sender up = {.fd = fd, .n = BIG, .seed = SEED_UP};
-	struct timeval tv = {.tv_usec = 300000};
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	send_stream(&up); /* held back: fails at the timeout */
-	assert_int_equal(up.rc, -1);
-	close_reset(fd);
-	struct receiver app = {.fd = afd, .seed = SEED_UP};
-	recv_stream(&app);
-	close(afd);
-	long open2 = wait_connections(&b, 0);
-	print_message("a client resetting, held back by an app that did not read: the app read %zu KiB, then %s\n",
-		      app.total / 1024, app.err ? strerror(app.err) : "EOF");
-	assert_int_equal(app.err, ECONNRESET);
-	assert_false(app.differs);
-	assert_int_equal(open2, 0);
-	assert_port_relays(hp, lfd);
-
-	/* And the app resetting, held back by a client that did not read. */
-	fd = dial_guarded(hp, 0);
-	afd = app_accept(lfd);
-	struct sender down = {.fd = afd, .n = BIG, .seed = SEED_DOWN};
-	setsockopt(afd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	send_stream(&down);
-	assert_int_equal(down.rc, -1);
-	close_reset(afd);
-	struct receiver client = {.fd = fd, .seed = SEED_DOWN};
-	recv_stream(&client);
-	close(fd);
-	long open3 = wait_connections(&b, 0);
-	assert_int_equal(client.err, ECONNRESET);
-	assert_false(client.differs);
-	assert_int_equal(open3, 0);
-	assert_port_relays(hp, lfd);
-	close(lfd);
-	unpublish(&b);
-	stop_ct(ct);
+	reset_when_held_back(&a, true);
+	reset_when_held_back(&a, false);
+	app_port_close(&a);
 }
 
 /* The other way than test_app_that_never_reads_holds_sender_back: an app
@@ -1177,24 +1174,19 @@ static void test_client_reset_with_writes_queued(void **state)
 static void test_client_that_never_reads_holds_app_back(void **state)
 {
 	(void)state;
-	struct rt_container *ct = start_ct("read x");
-	int lfd = app_listen(ct, 93, 0);
-	struct bind_call b;
-	struct spec_port sp;
-	uint16_t hp = publish(&b, &sp, 93, ct);
-	size_t before = heap_used(&b);
+	struct app_port a;
+	app_port_open(&a, 93, 0);
+	size_t before = heap_used(&a.b);
 	long rss_before = rss_kb();
-	int fd = dial_guarded(hp, 0);
-	int afd = app_accept(lfd);
+	int fd = dial_guarded(a.hp, 0);
+	int afd = app_accept(a.lfd);
 	long sent = flood_until_held(afd, 500);
-	size_t after = heap_used(&b);
+	size_t after = heap_used(&a.b);
 	long rss_after = rss_kb();
 	close(fd);
 	close(afd);
-	long open = wait_connections(&b, 0);
-	close(lfd);
-	unpublish(&b);
-	stop_ct(ct);
+	long open = wait_connections(&a.b, 0);
+	app_port_close(&a);
 	long grown = after > before ? (long)((after - before) / 1024) : 0;
 	print_message("an app flooding a client that never reads: %ld KiB sent, heap +%ld KiB, RSS +%ld KiB\n",
 		      sent / 1024, grown, rss_after - rss_before);
@@ -1266,18 +1258,15 @@ static void test_many_small_exchanges(void **state)
 		more.rlim_cur = 4 * CONNS + 512;
 		assert_int_equal(setrlimit(RLIMIT_NOFILE, &more), 0);
 	}
-	struct rt_container *ct = start_ct("read x");
-	int lfd = app_listen(ct, 94, 0);
-	struct bind_call b;
-	struct spec_port sp;
-	uint16_t hp = publish(&b, &sp, 94, ct);
-	struct echo_app e = {.lfd = lfd};
+	struct app_port a;
+	app_port_open(&a, 94, 0);
+	struct echo_app e = {.lfd = a.lfd};
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, echo_app, &e), 0);
 	static int fds[CONNS];
 	static char req[4200], got[4200];
 	for (int i = 0; i < CONNS; i++)
-		fds[i] = dial_guarded(hp, 0);
+		fds[i] = dial_guarded(a.hp, 0);
 	int wrong = 0;
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < CONNS; i++) {
@@ -1297,11 +1286,9 @@ static void test_many_small_exchanges(void **state)
 	for (int i = 0; i < CONNS; i++)
 		close(fds[i]);
 	pthread_join(t, NULL);
-	long open = wait_connections(&b, 0);
-	long accepted = json_field(&b, "accepted");
-	close(lfd);
-	unpublish(&b);
-	stop_ct(ct);
+	long open = wait_connections(&a.b, 0);
+	long accepted = json_field(&a.b, "accepted");
+	app_port_close(&a);
 	setrlimit(RLIMIT_NOFILE, &saved);
 	assert_int_equal(e.err, 0);
 	assert_int_equal(wrong, 0);
