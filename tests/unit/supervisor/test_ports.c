@@ -1196,6 +1196,28 @@ static void test_client_that_never_reads_holds_app_back(void **state)
 	assert_int_equal(open, 0);
 }
 
+/* Stack down while the proxy holds full queues both ways (both ends
+ * flood, neither reads): the queued writes are dropped (no crash, no
+ * leak: see the sanitizer build) and both ends are reset. */
+static void test_close_with_queues_full(void **state)
+{
+	(void)state;
+	struct app_port a;
+	app_port_open(&a, 96, 0);
+	int fd = dial_guarded(a.hp, 0), afd = app_accept(a.lfd);
+	long up = flood_until_held(fd, 300), down = flood_until_held(afd, 300);
+	app_port_close(&a);
+	struct flood client = {.fd = fd}, app = {.fd = afd};
+	flood(&client);
+	flood(&app);
+	close(fd);
+	close(afd);
+	print_message("stack down with %ld KiB up and %ld KiB down held: the client's send then: %s, the app's: %s\n",
+		      up / 1024, down / 1024, strerror(client.err), strerror(app.err));
+	assert_true(client.err == ECONNRESET || client.err == EPIPE);
+	assert_true(app.err == ECONNRESET || app.err == EPIPE);
+}
+
 #define CONNS 500
 
 /* The app for test_many_small_exchanges: on its CONNS connections,
@@ -1314,6 +1336,7 @@ int main(void)
 		cmocka_unit_test(test_half_close_both_ways),
 		cmocka_unit_test(test_client_reset_with_writes_queued),
 		cmocka_unit_test(test_client_that_never_reads_holds_app_back),
+		cmocka_unit_test(test_close_with_queues_full),
 		cmocka_unit_test(test_many_small_exchanges),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
