@@ -187,6 +187,20 @@ static int relay(struct side *s, const char *data, size_t n)
 	return 0;
 }
 
+/* A reset that libuv passed on as UV_EOF: it does when the reset comes
+ * with data still unread and its last read of them was short (POLLHUP
+ * then ends the stream without a read that would fail), as for a client
+ * that resets while we do not read it (paused).  The reset is still the
+ * socket's pending error. */
+static bool was_reset(uv_stream_t *st)
+{
+	uv_os_fd_t fd;
+	int err = 0;
+	socklen_t len = sizeof(err);
+	return uv_fileno((uv_handle_t *)st, &fd) == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+	       err != 0;
+}
+
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	struct side *s = st->data;
@@ -194,7 +208,7 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (nread <= 0 || c->closing) {
 		if (nread == 0 || c->closing)
 			return;
-		if (nread != UV_EOF)
+		if (nread != UV_EOF || was_reset(st))
 			return conn_close(c, true);
 		/* Half-close: the peer gets our EOF after what is queued. */
 		s->eof = true;

@@ -4,7 +4,11 @@
  * the host's loopback.  10 MB both ways intact, many connections at once,
  * an app bound to the container's 127.0.0.1, a detached forward refusing,
  * a port in use, UDP, and an app that never reads (the sender is held back,
- * our memory is not spent).  Loopback ports 15200-15299 only.  Needs root. */
+ * our memory is not spent).  Then against an app the test makes itself
+ * in a container's netns (app_listen): 64 MiB each way to slow readers, a
+ * server that speaks first, half-close both ways, resets behind full
+ * queues, a client that never reads, 500 exchanges at once.  Loopback
+ * ports 15200-15299 only.  Needs root. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +24,7 @@
 #include <malloc.h>
 #include <netinet/tcp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -189,17 +194,23 @@ static void fill(uint64_t *seed, unsigned char *buf, size_t n)
 
 #define TEN_MB (10 * 1024 * 1024)
 
+#define SEED_UP 88172645463325252ULL
+#define SEED_DOWN 0x9E3779B97F4A7C15ULL
+
+/* n bytes of the stream of seed, then shutdown(SHUT_WR) (keep_open: not). */
 struct sender {
 	int fd;
 	size_t n;
+	uint64_t seed;
+	bool keep_open;
 	int rc;
 };
 
 static void *send_stream(void *arg)
 {
 	struct sender *s = arg;
-	uint64_t seed = 88172645463325252ULL;
-	unsigned char buf[65536];
+	uint64_t seed = s->seed;
+	static _Thread_local unsigned char buf[65536];
 	size_t sent = 0;
 	while (sent < s->n) {
 		size_t k = s->n - sent < sizeof(buf) ? s->n - sent : sizeof(buf);
@@ -216,8 +227,61 @@ static void *send_stream(void *arg)
 		}
 		sent += k;
 	}
-	s->rc = shutdown(s->fd, SHUT_WR);
+	s->rc = s->keep_open ? 0 : shutdown(s->fd, SHUT_WR);
 	return NULL;
+}
+
+/* Reads to EOF or an error, comparing with the stream of seed; a slow
+ * reader with `every` (sleeps pause_us after each `every` bytes), so that
+ * the proxy's writes toward it are partial and queue. */
+struct receiver {
+	int fd;
+	uint64_t seed;
+	size_t every;
+	useconds_t pause_us;
+	size_t total;
+	bool differs;
+	int err; /* errno of the read that ended it; 0 at EOF */
+};
+
+static void *recv_stream(void *arg)
+{
+	struct receiver *r = arg;
+	static _Thread_local unsigned char got[65536], want[65536];
+	size_t since = 0;
+	for (;;) {
+		ssize_t n = recv(r->fd, got, sizeof(got), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r->err = n < 0 ? errno : 0;
+			return NULL;
+		}
+		fill(&r->seed, want, (size_t)n);
+		if (memcmp(got, want, (size_t)n) != 0)
+			r->differs = true;
+		r->total += (size_t)n;
+		if (r->every && (since += (size_t)n) >= r->every) {
+			since = 0;
+			usleep(r->pause_us);
+		}
+	}
+}
+
+/* n bytes of seed's stream sent on `from` (by a thread) and then EOF,
+ * read on `to`: all of them, in order, and EOF (not a reset). */
+static void pass_stream(int from, int to, size_t n, uint64_t seed)
+{
+	struct sender s = {.fd = from, .n = n, .seed = seed};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, send_stream, &s), 0);
+	struct receiver r = {.fd = to, .seed = seed};
+	recv_stream(&r);
+	pthread_join(t, NULL);
+	assert_int_equal(s.rc, 0);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.total, n);
+	assert_false(r.differs);
 }
 
 /* 10 MB up to an echo server and the same 10 MB back, byte for byte,
@@ -232,29 +296,8 @@ static void test_ten_mb_both_ways(void **state)
 	uint16_t hp = publish(&b, &sp, 80, ct);
 
 	int fd = dial(hp);
-	struct sender s = {.fd = fd, .n = TEN_MB};
-	pthread_t t;
-	assert_int_equal(pthread_create(&t, NULL, send_stream, &s), 0);
-	uint64_t seed = 88172645463325252ULL;
-	static unsigned char got[65536], want[65536];
-	size_t total = 0;
-	bool same = true;
-	for (;;) {
-		ssize_t r = recv(fd, got, sizeof(got), 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		fill(&seed, want, (size_t)r);
-		if (memcmp(got, want, (size_t)r) != 0)
-			same = false;
-		total += (size_t)r;
-	}
-	pthread_join(t, NULL);
+	pass_stream(fd, fd, TEN_MB, SEED_UP);
 	close(fd);
-	assert_int_equal(s.rc, 0);
-	assert_int_equal(total, TEN_MB);
-	assert_true(same);
 
 	on_loop(do_json, &b);
 	json_t *e = json_array_get(b.json, 0);
@@ -785,6 +828,496 @@ static void test_udp_sources_leave_descriptors(void **state)
 	assert_int_equal(opened, 64);
 }
 
+/* ---- an app of the test's own ---- */
+
+/* A guard, not a measure: a read or an accept that waits this long has
+ * hung, and fails the test instead of hanging it. */
+#define GUARD_S 20
+
+static void guard(int fd)
+{
+	struct timeval tv = {.tv_sec = GUARD_S};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* The app: a listener the test makes in ct's network namespace, on its
+ * 127.0.0.1:port, so that the test makes its every move (when it writes,
+ * how slowly it reads, how it closes).  rcvbuf 0: the kernel's. */
+static int app_listen(struct rt_container *ct, uint16_t port, int rcvbuf)
+{
+	st_error_t err = NULL;
+	int fd = rt_container_socket(ct, AF_INET, SOCK_STREAM, 0, &err);
+	if (fd < 0)
+		fail_msg("socket in the container: %s", err->msg);
+	assert_int_equal(fcntl(fd, F_SETFL, 0), 0);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	guard(fd); /* accept too */
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 1024), 0);
+	return fd;
+}
+
+static int app_accept(int lfd)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		fail_msg("the app's accept: %s", strerror(errno));
+	guard(fd);
+	return fd;
+}
+
+/* The client's end, guarded, with a small receive buffer (0: the kernel's). */
+static int dial_guarded(uint16_t port, int rcvbuf)
+{
+	int fd = dial(port);
+	if (rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	guard(fd);
+	return fd;
+}
+
+/* Read n bytes (all of them, or what came before EOF/an error); that count. */
+static size_t recv_all(int fd, char *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = recv(fd, buf + got, n - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
+}
+
+/* Wait (on a busy machine, a while) until the port's open connections
+ * are down to n; the count then. */
+static long wait_connections(struct bind_call *b, long n)
+{
+	long now = 0;
+	for (int i = 0; i < 1000 && (now = json_field(b, "connections")) > n; i++)
+		usleep(10000);
+	return now;
+}
+
+/* A port that still relays: one round trip to a fresh app connection. */
+static void assert_port_relays(uint16_t hp, int lfd)
+{
+	int fd = dial_guarded(hp, 0);
+	int afd = app_accept(lfd);
+	char buf[8] = {0};
+	assert_int_equal(send(fd, "ping", 4, 0), 4);
+	assert_int_equal(recv_all(afd, buf, 4), 4);
+	assert_int_equal(send(afd, "pong", 4, 0), 4);
+	assert_int_equal(recv_all(fd, buf + 4, 4), 4);
+	assert_memory_equal(buf, "pingpong", 8);
+	close(fd);
+	close(afd);
+}
+
+/* The app's container with the test's listener on target in it (see
+ * app_listen), published on a kernel-picked host port. */
+struct app_port {
+	struct rt_container *ct;
+	int lfd;
+	struct spec_port sp;
+	struct bind_call b;
+	uint16_t hp;
+};
+
+static void app_port_open(struct app_port *a, uint16_t target, int rcvbuf)
+{
+	a->ct = start_ct("read x");
+	a->lfd = app_listen(a->ct, target, rcvbuf);
+	a->hp = publish(&a->b, &a->sp, target, a->ct);
+}
+
+static void app_port_close(struct app_port *a)
+{
+	close(a->lfd);
+	unpublish(&a->b);
+	stop_ct(a->ct);
+}
+
+#define BIG (64UL * 1024 * 1024)
+#define SMALL_RCVBUF 16384
+
+/* 64 MiB each way at once, two different streams, each read slowly into
+ * a small receive buffer, so that the proxy's writes on both sides come
+ * out partial, the rest queues, and reading pauses and resumes: every
+ * byte arrives once, in order (the stream is compared byte by byte);
+ * then EOF both ways ends the connection. */
+static void test_64mib_each_way_slow_readers(void **state)
+{
+	(void)state;
+	struct app_port a;
+	app_port_open(&a, 90, SMALL_RCVBUF);
+	int fd = dial_guarded(a.hp, SMALL_RCVBUF);
+	int afd = app_accept(a.lfd);
+
+	struct sender up = {.fd = fd, .n = BIG, .seed = SEED_UP}, down = {.fd = afd, .n = BIG, .seed = SEED_DOWN};
+	struct receiver app = {.fd = afd, .seed = SEED_UP, .every = 1 << 20, .pause_us = 3000};
+	struct receiver client = {.fd = fd, .seed = SEED_DOWN, .every = 1 << 20, .pause_us = 3000};
+	pthread_t t[3];
+	assert_int_equal(pthread_create(&t[0], NULL, send_stream, &up), 0);
+	assert_int_equal(pthread_create(&t[1], NULL, send_stream, &down), 0);
+	assert_int_equal(pthread_create(&t[2], NULL, recv_stream, &app), 0);
+	recv_stream(&client);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	close(fd);
+	close(afd);
+	long open = wait_connections(&a.b, 0);
+	app_port_close(&a);
+	assert_int_equal(up.rc, 0);
+	assert_int_equal(down.rc, 0);
+	assert_int_equal(app.err, 0);
+	assert_int_equal(client.err, 0);
+	assert_int_equal(app.total, BIG);
+	assert_int_equal(client.total, BIG);
+	assert_false(app.differs);
+	assert_false(client.differs);
+	assert_int_equal(open, 0);
+}
+
+/* A server-first protocol (SMTP's banner): the app writes on accept,
+ * before the client sent anything, and the client gets it; then a
+ * request, a reply and the app's close, seen as EOF. */
+static void test_server_speaks_first(void **state)
+{
+	(void)state;
+	struct app_port a;
+	app_port_open(&a, 25, 0);
+	int fd = dial_guarded(a.hp, 0);
+	int afd = app_accept(a.lfd);
+	const char banner[] = "220 app ready\r\n", quit[] = "QUIT\r\n", bye[] = "221 bye\r\n";
+	assert_int_equal(send(afd, banner, sizeof(banner) - 1, 0), sizeof(banner) - 1);
+	char got[64] = {0};
+	assert_int_equal(recv_all(fd, got, sizeof(banner) - 1), sizeof(banner) - 1);
+	assert_string_equal(got, banner);
+	assert_int_equal(send(fd, quit, sizeof(quit) - 1, 0), sizeof(quit) - 1);
+	memset(got, 0, sizeof(got));
+	assert_int_equal(recv_all(afd, got, sizeof(quit) - 1), sizeof(quit) - 1);
+	assert_string_equal(got, quit);
+	assert_int_equal(send(afd, bye, sizeof(bye) - 1, 0), sizeof(bye) - 1);
+	close(afd);
+	memset(got, 0, sizeof(got));
+	/* All of the reply, then EOF (recv_all stops at it: asks one more). */
+	assert_int_equal(recv_all(fd, got, sizeof(got) - 1), sizeof(bye) - 1);
+	assert_string_equal(got, bye);
+	close(fd);
+	long open = wait_connections(&a.b, 0);
+	app_port_close(&a);
+	assert_int_equal(open, 0);
+}
+
+#define HALF (1024 * 1024)
+
+/* One side sends HALF and shuts its writing down; the other reads it all
+ * to EOF, and only then answers, HALF of its own, and closes: the
+ * answer and then EOF reach the first, whose writing was shut. */
+static void half_close(int first, int second)
+{
+	pass_stream(first, second, HALF, SEED_UP);
+	struct sender answer = {.fd = second, .n = HALF, .seed = SEED_DOWN, .keep_open = true};
+	send_stream(&answer);
+	assert_int_equal(answer.rc, 0);
+	close(second);
+	struct receiver back = {.fd = first, .seed = SEED_DOWN};
+	recv_stream(&back);
+	assert_int_equal(back.err, 0);
+	assert_int_equal(back.total, HALF);
+	assert_false(back.differs);
+	close(first);
+}
+
+/* Half-close, the client's (an HTTP/1.0 client's shutdown after its
+ * request) and the app's (a server that says all it has, then reads). */
+static void test_half_close_both_ways(void **state)
+{
+	(void)state;
+	struct app_port a;
+	app_port_open(&a, 91, 0);
+	int fd = dial_guarded(a.hp, 0);
+	half_close(fd, app_accept(a.lfd));
+	long after_client = wait_connections(&a.b, 0);
+	fd = dial_guarded(a.hp, 0);
+	half_close(app_accept(a.lfd), fd);
+	long after_app = wait_connections(&a.b, 0);
+	app_port_close(&a);
+	assert_int_equal(after_client, 0);
+	assert_int_equal(after_app, 0);
+}
+
+/* Close with a reset (SO_LINGER 0), as a client that gives up does. */
+static void close_reset(int fd)
+{
+	struct linger l = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+/* A flood toward a side that does not read: the sender until it is held
+ * back (its sends get nowhere for a while) or fails; its errno then. */
+struct flood {
+	int fd;
+	long sent;
+	int err;
+};
+
+static void *flood(void *arg)
+{
+	struct flood *f = arg;
+	static _Thread_local char buf[65536];
+	for (;;) {
+		ssize_t w = send(f->fd, buf, sizeof(buf), 0);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			f->err = errno;
+			return NULL;
+		}
+		f->sent += w;
+	}
+}
+
+/* Sends until a send gets nowhere for stall_ms (the kernel may take a
+ * little now and then, so held back for good takes some times that): the
+ * bytes it got out.  On a slow machine the stall may come early, which
+ * only makes them fewer. */
+static long flood_until_held(int fd, int stall_ms)
+{
+	struct timeval tv = {.tv_sec = stall_ms / 1000, .tv_usec = stall_ms % 1000 * 1000};
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	struct flood f = {.fd = fd};
+	flood(&f);
+	assert_int_equal(f.err, EAGAIN);
+	return f.sent;
+}
+
+static size_t heap_used(struct bind_call *b)
+{
+	on_loop(do_json, b); /* what the loop read before is counted */
+	return mallinfo2().uordblks;
+}
+
+/* One side sends until held back (the other reads nothing), then resets;
+ * the other, reading at last, gets what came, in order, and then the
+ * reset, not an EOF that would pass a cut-off upload for a whole one
+ * (libuv hands such a reset over as EOF); the connection is gone and
+ * the port relays on. */
+static void reset_when_held_back(struct app_port *a, bool client_resets)
+{
+	int fd = dial_guarded(a->hp, 0), afd = app_accept(a->lfd);
+	int from = client_resets ? fd : afd, to = client_resets ? afd : fd;
+	struct sender s = {.fd = from, .n = BIG, .seed = SEED_UP};
+	struct timeval tv = {.tv_usec = 300000};
+	setsockopt(from, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	send_stream(&s); /* held back: fails at the timeout */
+	close_reset(from);
+	struct receiver r = {.fd = to, .seed = SEED_UP};
+	recv_stream(&r);
+	close(to);
+	long open = wait_connections(&a->b, 0);
+	print_message("%s resetting, held back by one that did not read: %zu KiB read, then %s\n",
+		      client_resets ? "a client" : "an app", r.total / 1024, r.err ? strerror(r.err) : "EOF");
+	assert_int_equal(s.rc, -1);
+	assert_int_equal(r.err, ECONNRESET);
+	assert_false(r.differs);
+	assert_int_equal(open, 0);
+	assert_port_relays(a->hp, a->lfd);
+}
+
+/* The client resets while the proxy holds a full queue toward it (an
+ * app flooding a client that does not read): the app's side is reset
+ * (its send fails, it does not hang), the connection and its buffers
+ * are gone, and the port relays on.  Then reset_when_held_back, the
+ * client's reset and the app's. */
+static void test_client_reset_with_writes_queued(void **state)
+{
+	(void)state;
+	struct app_port a;
+	app_port_open(&a, 92, 0);
+	size_t before = heap_used(&a.b);
+
+	int fd = dial_guarded(a.hp, 0);
+	int afd = app_accept(a.lfd);
+	long sent = flood_until_held(afd, 300);
+	size_t full = heap_used(&a.b);
+	close_reset(fd);
+	struct flood f = {.fd = afd};
+	flood(&f); /* the guard's SO_SNDTIMEO: EAGAIN if never reset */
+	close(afd);
+	long open1 = wait_connections(&a.b, 0);
+	size_t after = heap_used(&a.b);
+	print_message("app flooding a client that resets: %ld KiB sent, heap +%zu KiB held, +%ld KiB after\n",
+		      sent / 1024, full > before ? (full - before) / 1024 : 0, ((long)after - (long)before) / 1024);
+	assert_true(f.err == ECONNRESET || f.err == EPIPE);
+	assert_int_equal(open1, 0);
+	assert_true((long)after - (long)before < 256 * 1024);
+	assert_port_relays(a.hp, a.lfd);
+
+	reset_when_held_back(&a, true);
+	reset_when_held_back(&a, false);
+	app_port_close(&a);
+}
+
+/* The other way than test_app_that_never_reads_holds_sender_back: an app
+ * that floods a client that never reads is held back, and the proxy's
+ * memory is not what takes the flood. */
+static void test_client_that_never_reads_holds_app_back(void **state)
+{
+	(void)state;
+	struct app_port a;
+	app_port_open(&a, 93, 0);
+	size_t before = heap_used(&a.b);
+	long rss_before = rss_kb();
+	int fd = dial_guarded(a.hp, 0);
+	int afd = app_accept(a.lfd);
+	long sent = flood_until_held(afd, 500);
+	size_t after = heap_used(&a.b);
+	long rss_after = rss_kb();
+	close(fd);
+	close(afd);
+	long open = wait_connections(&a.b, 0);
+	app_port_close(&a);
+	long grown = after > before ? (long)((after - before) / 1024) : 0;
+	print_message("an app flooding a client that never reads: %ld KiB sent, heap +%ld KiB, RSS +%ld KiB\n",
+		      sent / 1024, grown, rss_after - rss_before);
+	assert_true(sent < 64L * 1024 * 1024);
+	assert_true(grown < 8 * 1024);
+	assert_true(rss_after - rss_before < 16 * 1024);
+	assert_int_equal(open, 0);
+}
+
+/* Stack down while the proxy holds full queues both ways (both ends
+ * flood, neither reads): the queued writes are dropped (no crash, no
+ * leak: see the sanitizer build) and both ends are reset. */
+static void test_close_with_queues_full(void **state)
+{
+	(void)state;
+	struct app_port a;
+	app_port_open(&a, 96, 0);
+	int fd = dial_guarded(a.hp, 0), afd = app_accept(a.lfd);
+	long up = flood_until_held(fd, 300), down = flood_until_held(afd, 300);
+	app_port_close(&a);
+	struct flood client = {.fd = fd}, app = {.fd = afd};
+	flood(&client);
+	flood(&app);
+	close(fd);
+	close(afd);
+	print_message("stack down with %ld KiB up and %ld KiB down held: the client's send then: %s, the app's: %s\n",
+		      up / 1024, down / 1024, strerror(client.err), strerror(app.err));
+	assert_true(client.err == ECONNRESET || client.err == EPIPE);
+	assert_true(app.err == ECONNRESET || app.err == EPIPE);
+}
+
+#define CONNS 500
+
+/* The app for test_many_small_exchanges: on its CONNS connections,
+ * echoes whatever comes, until each has ended (poll, one thread). */
+struct echo_app {
+	int lfd;
+	int err;
+};
+
+static void *echo_app(void *arg)
+{
+	struct echo_app *e = arg;
+	static struct pollfd pf[CONNS + 1];
+	int n = 0, ended = 0;
+	pf[0] = (struct pollfd){.fd = e->lfd, .events = POLLIN};
+	while (ended < CONNS) {
+		int r = poll(pf, (nfds_t)n + 1, GUARD_S * 1000);
+		if (r <= 0) {
+			e->err = r == 0 ? ETIMEDOUT : errno;
+			break;
+		}
+		if ((pf[0].revents & POLLIN) && n < CONNS) {
+			int fd = accept4(e->lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0) {
+				guard(fd);
+				pf[++n] = (struct pollfd){.fd = fd, .events = POLLIN};
+			}
+		}
+		for (int i = 1; i <= n; i++) {
+			if (pf[i].fd < 0 || !pf[i].revents)
+				continue;
+			char buf[4096];
+			ssize_t got = recv(pf[i].fd, buf, sizeof(buf), 0);
+			if (got <= 0 || send(pf[i].fd, buf, (size_t)got, 0) != got) {
+				close(pf[i].fd);
+				pf[i].fd = -1;
+				ended++;
+			}
+		}
+	}
+	for (int i = 1; i <= n; i++)
+		if (pf[i].fd >= 0)
+			close(pf[i].fd);
+	return NULL;
+}
+
+/* CONNS connections open at once, each with a request of its own (sizes
+ * from a few bytes to some KiB, sent in two pieces) answered while all
+ * the others are open: each gets its own bytes back, none another's (all
+ * their reads go through the proxy's one buffer). */
+static void test_many_small_exchanges(void **state)
+{
+	(void)state;
+	struct rlimit saved, more;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	more = saved;
+	if (more.rlim_cur != RLIM_INFINITY && more.rlim_cur < 4 * CONNS + 512) {
+		if (more.rlim_max != RLIM_INFINITY && more.rlim_max < 4 * CONNS + 512)
+			skip();
+		more.rlim_cur = 4 * CONNS + 512;
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &more), 0);
+	}
+	struct app_port a;
+	app_port_open(&a, 94, 0);
+	struct echo_app e = {.lfd = a.lfd};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, echo_app, &e), 0);
+	static int fds[CONNS];
+	static char req[4200], got[4200];
+	for (int i = 0; i < CONNS; i++)
+		fds[i] = dial_guarded(a.hp, 0);
+	int wrong = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < CONNS; i++) {
+			size_t n = (size_t)snprintf(req, sizeof(req), "request %d:", i);
+			size_t len = n + (size_t)(i * 37 % 4000) + 1;
+			memset(req + n, 'a' + i % 26, len - n - 1);
+			req[len - 1] = '\n';
+			/* pass 0: the first half of every request; pass 1: the rest,
+			 * and the whole reply back */
+			size_t from = pass ? len / 2 : 0, to = pass ? len : len / 2;
+			assert_int_equal(send(fds[i], req + from, to - from, 0), (ssize_t)(to - from));
+			if (pass == 0)
+				continue;
+			if (recv_all(fds[i], got, len) != len || memcmp(got, req, len) != 0)
+				wrong++;
+		}
+	for (int i = 0; i < CONNS; i++)
+		close(fds[i]);
+	pthread_join(t, NULL);
+	long open = wait_connections(&a.b, 0);
+	long accepted = json_field(&a.b, "accepted");
+	app_port_close(&a);
+	setrlimit(RLIMIT_NOFILE, &saved);
+	assert_int_equal(e.err, 0);
+	assert_int_equal(wrong, 0);
+	assert_int_equal(accepted, CONNS);
+	assert_int_equal(open, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -798,6 +1331,13 @@ int main(void)
 		cmocka_unit_test(test_app_that_never_reads_small_segments),
 		cmocka_unit_test(test_held_connections_leave_descriptors),
 		cmocka_unit_test(test_udp_sources_leave_descriptors),
+		cmocka_unit_test(test_64mib_each_way_slow_readers),
+		cmocka_unit_test(test_server_speaks_first),
+		cmocka_unit_test(test_half_close_both_ways),
+		cmocka_unit_test(test_client_reset_with_writes_queued),
+		cmocka_unit_test(test_client_that_never_reads_holds_app_back),
+		cmocka_unit_test(test_close_with_queues_full),
+		cmocka_unit_test(test_many_small_exchanges),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
