@@ -16,7 +16,10 @@
  * the other side is not read until they are below SUP_PORTS_QUEUE_LOW /
  * SUP_PORTS_CHUNK, so a peer that stops reading holds the sender back
  * (TCP flow control) instead of growing our memory; a connection holds
- * at most about 2 x (HIGH + 64 KiB).  Connections open
+ * at most about 2 x (HIGH + 64 KiB).  All connections together hold
+ * about SUP_PORTS_QUEUE_TOTAL: past it, a side that queues is not read
+ * until the queues are back under half of it, and reads are 4 KiB, so
+ * the overshoot is at most 4 KiB and a write request per side.  Connections open
  * at once are capped so that SUP_PORTS_FD_RESERVE descriptors stay free
  * for the rest of the supervisor; one past the cap is reset.  EOF is
  * passed on as a shutdown (half-close), a reset as a reset.
@@ -60,6 +63,7 @@
 #define SUP_PORTS_CHUNK (64 * 1024)
 #define SUP_PORTS_QUEUE_HIGH (1024 * 1024)
 #define SUP_PORTS_QUEUE_LOW (256 * 1024)
+#define SUP_PORTS_QUEUE_TOTAL (32 * 1024 * 1024)
 #define SUP_PORTS_UDP_IDLE_MS 60000
 #define SUP_PORTS_UDP_SESSIONS 1024
 /* Descriptors of RLIMIT_NOFILE that connections (two each) and UDP

@@ -32,8 +32,10 @@ struct side {
 	bool eof;      /* read EOF: nothing more from this side */
 	bool shut;     /* shutdown of this side asked */
 	bool shut_done;
-	bool paused;   /* not read: the peer's queue is full */
+	bool paused;   /* not read: the peer's queue, or every one, is full */
+	bool starved;  /* paused for the budget of all connections (on starved) */
 	size_t held;   /* buffers read from this side, queued, not yet written */
+	struct side *sprev, *snext; /* on starved */
 };
 
 #define HELD_HIGH (SUP_PORTS_QUEUE_HIGH / SUP_PORTS_CHUNK)
@@ -53,8 +55,21 @@ struct sup_conn {
 struct pending {
 	uv_write_t req;
 	struct side *from;
+	size_t size; /* counted in queued */
 	char data[];
 };
+
+/* Bytes of every connection's queues (struct pending and its data),
+ * against SUP_PORTS_QUEUE_TOTAL: each connection's own bound times the
+ * connections a client may open (as many as the descriptors allow) would
+ * be gigabytes.  Over it, a side that queues is paused and put on
+ * starved until the queues are back under half of it; while over, reads
+ * are small (STARVED_READ), so the sides still reading (their peers took
+ * everything so far) overshoot by little. */
+static size_t queued;
+static struct side *starved;
+#define QUEUED_LOW (SUP_PORTS_QUEUE_TOTAL / 2)
+#define STARVED_READ 4096
 
 /* Every read of every connection: the loop is one thread, and read_cb
  * is done with the bytes (written or copied) before the next read. */
@@ -101,6 +116,30 @@ static void close_side(struct side *s, bool reset)
 		uv_close((uv_handle_t *)&s->tcp, conn_closed);
 }
 
+static void starve(struct side *s)
+{
+	s->starved = true;
+	s->sprev = NULL;
+	s->snext = starved;
+	if (starved)
+		starved->sprev = s;
+	starved = s;
+}
+
+static void unstarve(struct side *s)
+{
+	if (!s->starved)
+		return;
+	s->starved = false;
+	if (s->sprev)
+		s->sprev->snext = s->snext;
+	else
+		starved = s->snext;
+	if (s->snext)
+		s->snext->sprev = s->sprev;
+	s->sprev = s->snext = NULL;
+}
+
 /* End the connection: at an error with a reset, else closed. */
 static void conn_close(struct sup_conn *c, bool reset)
 {
@@ -108,6 +147,8 @@ static void conn_close(struct sup_conn *c, bool reset)
 		return;
 	c->closing = true;
 	unlink_conn(c);
+	unstarve(&c->client);
+	unstarve(&c->app);
 	close_side(&c->client, reset);
 	close_side(&c->app, reset);
 }
@@ -116,7 +157,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	(void)h;
 	(void)suggested;
-	*buf = uv_buf_init(read_buf, sizeof(read_buf));
+	*buf = uv_buf_init(read_buf, queued > SUP_PORTS_QUEUE_TOTAL ? STARVED_READ : sizeof(read_buf));
 }
 
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
@@ -133,13 +174,22 @@ static void write_cb(uv_write_t *w, int status)
 {
 	struct pending *k = w->data;
 	struct side *from = k->from;
+	queued -= k->size;
 	free(k);
 	from->held--;
+	/* The budget's sides first: one of them may be this connection's,
+	 * whatever becomes of it below. */
+	while (starved && queued <= QUEUED_LOW) {
+		struct side *s = starved;
+		unstarve(s);
+		if (s->held <= HELD_LOW)
+			resume(s);
+	}
 	if (status == UV_ECANCELED)
 		return;
 	if (status < 0)
 		return conn_close(from->c, true);
-	if (from->held <= HELD_LOW)
+	if (from->held <= HELD_LOW && !from->starved)
 		resume(from);
 }
 
@@ -173,6 +223,7 @@ static int relay(struct side *s, const char *data, size_t n)
 	struct pending *k = xmalloc(sizeof(*k) + (n - done));
 	memcpy(k->data, data + done, n - done);
 	k->from = s;
+	k->size = sizeof(*k) + (n - done);
 	k->req.data = k;
 	b = uv_buf_init(k->data, (unsigned)(n - done));
 	int r = uv_write(&k->req, (uv_stream_t *)&o->tcp, &b, 1, write_cb);
@@ -180,9 +231,13 @@ static int relay(struct side *s, const char *data, size_t n)
 		free(k);
 		return r;
 	}
-	if (++s->held > HELD_HIGH) {
+	queued += k->size;
+	bool over = queued > SUP_PORTS_QUEUE_TOTAL;
+	if (++s->held > HELD_HIGH || over) {
 		s->paused = true;
 		uv_read_stop((uv_stream_t *)&s->tcp);
+		if (over && !s->starved)
+			starve(s);
 	}
 	return 0;
 }

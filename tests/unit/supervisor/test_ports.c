@@ -1196,6 +1196,64 @@ static void test_client_that_never_reads_holds_app_back(void **state)
 	assert_int_equal(open, 0);
 }
 
+/* Many clients flooding an app that reads none of it: each connection's
+ * own bound (about SUP_PORTS_QUEUE_HIGH) times the connections a client
+ * may open would be gigabytes, so all of them together hold about
+ * SUP_PORTS_QUEUE_TOTAL; once they are gone the heap is back and the
+ * port relays on.  The clients send non-blocking, round robin, until a
+ * pass over all of them gets nothing out for a while. */
+#define FLOODERS 64
+#define FLOOD_QUIET_MS 400
+
+static void test_floods_share_one_budget(void **state)
+{
+	(void)state;
+	struct app_port a;
+	app_port_open(&a, 94, SMALL_RCVBUF);
+	size_t before = heap_used(&a.b);
+	int fds[FLOODERS], afds[FLOODERS];
+	for (int i = 0; i < FLOODERS; i++) {
+		fds[i] = dial_guarded(a.hp, 0);
+		afds[i] = app_accept(a.lfd);
+		assert_int_equal(fcntl(fds[i], F_SETFL, O_NONBLOCK), 0);
+	}
+	static char buf[65536];
+	long sent = 0;
+	for (int quiet = 0; quiet < FLOOD_QUIET_MS / 10;) {
+		long pass = 0;
+		for (int i = 0; i < FLOODERS; i++) {
+			ssize_t w;
+			while ((w = send(fds[i], buf, sizeof(buf), MSG_NOSIGNAL)) > 0)
+				pass += w;
+			if (w < 0 && errno != EAGAIN && errno != EINTR)
+				fail_msg("flooder %d: %s", i, strerror(errno));
+		}
+		sent += pass;
+		if (pass == 0) {
+			quiet++;
+			usleep(10000);
+		} else
+			quiet = 0;
+	}
+	size_t held = heap_used(&a.b);
+	for (int i = 0; i < FLOODERS; i++) {
+		close_reset(fds[i]);
+		close(afds[i]);
+	}
+	long open = wait_connections(&a.b, 0);
+	size_t after = heap_used(&a.b);
+	assert_port_relays(a.hp, a.lfd);
+	app_port_close(&a);
+	long grown = held > before ? (long)((held - before) / 1024) : 0;
+	long left = after > before ? (long)((after - before) / 1024) : 0;
+	print_message("%d clients flooding an app that never reads: %ld MiB sent, heap +%ld KiB held, +%ld KiB after\n",
+		      FLOODERS, sent >> 20, grown, left);
+	/* 50 MiB seen here without the budget (up to FLOODERS x SUP_PORTS_QUEUE_HIGH) */
+	assert_true(grown < SUP_PORTS_QUEUE_TOTAL / 1024 + 2 * FLOODERS * 8);
+	assert_true(left < 1024);
+	assert_int_equal(open, 0);
+}
+
 /* Stack down while the proxy holds full queues both ways (both ends
  * flood, neither reads): the queued writes are dropped (no crash, no
  * leak: see the sanitizer build) and both ends are reset. */
@@ -1336,6 +1394,7 @@ int main(void)
 		cmocka_unit_test(test_half_close_both_ways),
 		cmocka_unit_test(test_client_reset_with_writes_queued),
 		cmocka_unit_test(test_client_that_never_reads_holds_app_back),
+		cmocka_unit_test(test_floods_share_one_budget),
 		cmocka_unit_test(test_close_with_queues_full),
 		cmocka_unit_test(test_many_small_exchanges),
 	};
