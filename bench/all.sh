@@ -48,7 +48,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 
 # The page names the command that made it, with the variables set.
 invocation="bench/all.sh"
-for v in SECTIONS RUNS WARMUP RUNS_START RUNS_100 N_SERVICES COLD_FILES WRK_SECS ESPRESSO PROBE_SECS PROBE_MS PULL_MB STACK_BIN; do
+for v in SECTIONS RUNS WARMUP RUNS_START RUNS_100 N_SERVICES COLD_FILES WRK_SECS ESPRESSO PROBE_SECS PROBE_MS PULL_MB STACK_BIN BASE_STORE; do
 	case ${!v:-} in
 	"") ;;
 	*[[:space:]]*) invocation="$v=\"${!v}\" $invocation" ;;
@@ -592,7 +592,13 @@ if [ "$have_esp" = 1 ]; then
 	es=$tmp/esp-stack ep=$tmp/esp-peer
 	cp -a "$src/examples/espresso" "$es"
 	cp -a "$src/examples/espresso" "$ep"
-	for d in "$es" "$ep"; do [ -f "$d/.env" ] || cp "$d/.env.example" "$d/.env"; done
+	# .env with a SECRET_KEY of its own, as scripts/espresso.sh makes it:
+	# a verbatim copy of .env.example is a copy of the secret, which
+	# `COPY . /espresso` would put in a layer (stack's build refuses it).
+	key=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+	for d in "$es" "$ep"; do
+		[ -f "$d/.env" ] || sed "s/^SECRET_KEY=.*/SECRET_KEY=$key/" "$d/.env.example" >"$d/.env"
+	done
 	# stack: the example's own stack file, its base the saved archive
 	# instead of a fresh debootstrap, the port in our range.
 	sed -i -e "s|^  debian:bookworm: {debootstrap:.*|  debian:bookworm: {oci: $tmp/base.oci.tar}|" \
