@@ -48,8 +48,9 @@ struct sup_logpipe {
 	struct sup_service *svc;
 	const char *stream; /* "stdout", "stderr" */
 	size_t plen;
+	/* Last, and left out of the zeroing (sup_logpipe_open): a page of it
+	 * is resident only once a line was cut across reads. */
 	char partial[SUP_LOG_LINE_MAX];
-	char buf[65536];
 };
 
 #define SUP_HISTORY 16

@@ -1,9 +1,11 @@
 /* A container's stdout or stderr pipe, read on the loop into the
  * service's log file, one JSON line per line of output.
  *
- * Memory is fixed per pipe (a 64 KiB read buffer, a 16 KiB partial line):
- * a line longer than that is written in 16 KiB pieces, as Docker splits
- * them.  Each read is written out before the next is asked for, so a
+ * Memory is fixed: one 64 KiB read buffer for every pipe (read_buf), and
+ * per pipe a 16 KiB partial line, resident only once used: a line longer
+ * than that is written in 16 KiB pieces, as Docker splits them.  (Both
+ * per pipe, zeroed, made the supervisor of 100 services 16 MiB bigger.)
+ * Each read is written out before the next is asked for, so a
  * flooding service is held back by its own full pipe (the backpressure
  * Docker's default, blocking, log mode applies), never by memory we grow.
  * One read per turn of the loop: after a read the pipe waits for the
@@ -15,6 +17,7 @@
 #include "util/mem.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -31,11 +34,16 @@ static void emit(struct sup_logpipe *lp, const char *line, size_t len)
 	sup_logfile_write(&lp->svc->log, lp->ts, lp->stream, line, len);
 }
 
+/* Every pipe's reads: the loop is one thread, and on_read is done with
+ * a read's bytes (written out, or copied into the partial line) before
+ * any other read. */
+static char read_buf[65536];
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
+	(void)h;
 	(void)suggested;
-	struct sup_logpipe *lp = h->data;
-	*buf = uv_buf_init(lp->buf, sizeof(lp->buf));
+	*buf = uv_buf_init(read_buf, sizeof(read_buf));
 }
 
 static void flush_partial(struct sup_logpipe *lp)
@@ -100,7 +108,8 @@ struct sup_logpipe *sup_logpipe_open(struct sup_service *s, int fd, const char *
 		st_error(err, EBADF, "%s of `%s`: no pipe", stream, s->id);
 		return NULL;
 	}
-	struct sup_logpipe *lp = xzalloc(sizeof(*lp));
+	struct sup_logpipe *lp = xmalloc(sizeof(*lp));
+	memset(lp, 0, offsetof(struct sup_logpipe, partial));
 	lp->svc = s;
 	lp->stream = stream;
 	uv_pipe_init(&s->sup->loop, &lp->pipe, 0);
